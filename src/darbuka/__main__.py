@@ -1,0 +1,3 @@
+from darbuka.cli import main
+
+main()

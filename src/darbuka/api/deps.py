@@ -1,0 +1,46 @@
+"""What routes receive: the services, the caller, the client address."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Path, Request
+
+from darbuka.services.auth import Principal
+from darbuka.services.container import Services
+
+__all__ = ["Caller", "ChatId", "MessageId", "UserId", "client_ip", "get_services"]
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def get_caller(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    services = get_services(request)
+    return await services.auth.authenticate(token.strip() if scheme.lower() == "bearer" else None)
+
+
+def client_ip(request: Request) -> str:
+    services = get_services(request)
+    if services.settings.trust_proxy_headers:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+Caller = Annotated[Principal, Depends(get_caller)]
+ChatId = Annotated[int, Path(gt=0, lt=2**63, description="chat id")]
+MessageId = Annotated[int, Path(gt=0, lt=2**63, description="message id")]
+UserId = Annotated[int, Path(gt=0, lt=2**63, description="user id")]
+Svc = Annotated[Services, Depends(get_services)]
+
+
+def dump(model: Any) -> dict[str, Any]:
+    """A request model as a dict of only the fields the client sent."""
+    data: dict[str, Any] = model.model_dump(exclude_unset=True)
+    return data

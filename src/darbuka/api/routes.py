@@ -1,0 +1,248 @@
+"""Every route under /api/v1."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response, WebSocket
+
+from darbuka import __version__
+from darbuka.api.deps import Caller, ChatId, MessageId, Svc, UserId, client_ip, dump
+from darbuka.api.json import Json as JsonResponse
+from darbuka.api.schemas import (
+    AddMembersBody,
+    ChatCreateBody,
+    ChatUpdateBody,
+    EditBody,
+    ProfileBody,
+    ReadBody,
+    RequestCodeBody,
+    RoleBody,
+    SendBody,
+    SignInBody,
+)
+from darbuka.bus.base import Ephemeral
+from darbuka.gateway.poll import PollSink
+from darbuka.services.events import encode_cursor
+from darbuka.services.messages import check_send
+from darbuka.services.sync import SyncPage
+from darbuka.services.views import user_view
+
+__all__ = ["api_router"]
+
+api_router = APIRouter(prefix="/api/v1", default_response_class=JsonResponse)
+Json = dict[str, Any]
+
+
+@api_router.get("/health", tags=["server"])
+async def health(svc: Svc) -> Json:
+    return {"status": "ok", "version": __version__, "code_sender": svc.auth.code_sender_name}
+
+
+# -- sign-in ------------------------------------------------------------------------------
+
+@api_router.post("/auth/request-code", tags=["auth"])
+async def request_code(body: RequestCodeBody, request: Request, svc: Svc) -> Json:
+    """Send a 6-digit code to the number (console sender: the server log)."""
+    return await svc.auth.do_request_code(body.phone, client_ip(request))
+
+
+@api_router.post("/auth/sign-in", tags=["auth"])
+async def sign_in(body: SignInBody, request: Request, svc: Svc) -> Json:
+    """Trade the code for a device token: `{"token", "user"}`. Shown once; keep it."""
+    return await svc.auth.do_sign_in(body.phone, body.code, body.device_name, client_ip(request))
+
+
+# -- profile and devices ------------------------------------------------------------------
+
+@api_router.get("/me", tags=["profile"])
+async def get_me(caller: Caller) -> Json:
+    return user_view(caller.user)
+
+
+@api_router.patch("/me", tags=["profile"])
+async def patch_me(body: ProfileBody, caller: Caller, svc: Svc) -> Json:
+    return await svc.users.do_update_me(caller.user_id, dump(body))
+
+
+@api_router.get("/users/{user_id}", tags=["profile"])
+async def get_user(user_id: UserId, caller: Caller, svc: Svc) -> Json:
+    return await svc.users.get(user_id)
+
+
+@api_router.get("/devices", tags=["profile"])
+async def list_devices(caller: Caller, svc: Svc) -> Json:
+    return {"devices": await svc.auth.list_devices(caller)}
+
+
+@api_router.delete("/devices/{device_id}", status_code=204, tags=["profile"])
+async def revoke_device(device_id: UserId, caller: Caller, svc: Svc) -> Response:
+    """Sign a device out: its token stops working at once."""
+    await svc.auth.do_revoke_device(caller, device_id)
+    return Response(status_code=204)
+
+
+# -- chats --------------------------------------------------------------------------------
+
+@api_router.post("/chats", tags=["chats"])
+async def create_chat(body: ChatCreateBody, caller: Caller, svc: Svc,
+                      response: Response) -> Json:
+    """Create a direct chat (or get the one that exists), a group or a channel."""
+    chat, created = await svc.chats.do_create(caller.user_id, dump(body) | {"kind": body.kind})
+    response.status_code = 201 if created else 200
+    return chat
+
+
+@api_router.get("/chats", tags=["chats"])
+async def list_chats(caller: Caller, svc: Svc) -> Json:
+    return {"chats": await svc.chats.list_for(caller.user_id)}
+
+
+@api_router.get("/chats/{chat_id}", tags=["chats"])
+async def get_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
+    return await svc.chats.get(caller.user_id, chat_id)
+
+
+@api_router.patch("/chats/{chat_id}", tags=["chats"])
+async def update_chat(chat_id: ChatId, body: ChatUpdateBody, caller: Caller, svc: Svc) -> Json:
+    return await svc.chats.do_update(caller.user_id, chat_id, dump(body))
+
+
+@api_router.get("/chats/{chat_id}/members", tags=["chats"])
+async def list_members(chat_id: ChatId, caller: Caller, svc: Svc,
+                       after: Annotated[int, Query(ge=0, lt=2**63)] = 0,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Json:
+    """Members by user id; page with `after` = the last user id you got."""
+    members = await svc.chats.members(caller.user_id, chat_id, after=after, limit=limit)
+    return {"members": members}
+
+
+@api_router.post("/chats/{chat_id}/members", tags=["chats"])
+async def add_members(chat_id: ChatId, body: AddMembersBody, caller: Caller, svc: Svc) -> Json:
+    return {"added": await svc.chats.do_add_members(caller.user_id, chat_id, body.user_ids)}
+
+
+@api_router.delete("/chats/{chat_id}/members/{user_id}", status_code=204, tags=["chats"])
+async def remove_member(chat_id: ChatId, user_id: UserId, caller: Caller,
+                        svc: Svc) -> Response:
+    await svc.chats.do_remove_member(caller.user_id, chat_id, user_id)
+    return Response(status_code=204)
+
+
+@api_router.patch("/chats/{chat_id}/members/{user_id}", status_code=204, tags=["chats"])
+async def set_role(chat_id: ChatId, user_id: UserId, body: RoleBody, caller: Caller,
+                   svc: Svc) -> Response:
+    await svc.chats.do_set_role(caller.user_id, chat_id, user_id, body.role)
+    return Response(status_code=204)
+
+
+@api_router.post("/chats/{chat_id}/join", tags=["chats"])
+async def join_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
+    """Join a public group or subscribe to a public channel."""
+    return await svc.chats.do_join(caller.user_id, chat_id)
+
+
+@api_router.post("/chats/{chat_id}/leave", status_code=204, tags=["chats"])
+async def leave_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Response:
+    await svc.chats.do_leave(caller.user_id, chat_id)
+    return Response(status_code=204)
+
+
+# -- messages -----------------------------------------------------------------------------
+
+@api_router.post("/chats/{chat_id}/messages", tags=["messages"])
+async def send_message(chat_id: ChatId, body: SendBody, caller: Caller, svc: Svc,
+                       response: Response) -> Json:
+    """Send once: a repeat of a `client_id` returns the original (200, not 201)."""
+    req = check_send(caller.user_id, chat_id, body.client_id, body.text, body.reply_to,
+                     body.forward_of)
+    result = await svc.messages.do_send(req)
+    response.status_code = 200 if result.repeated else 201
+    return result.message
+
+
+@api_router.get("/chats/{chat_id}/messages", tags=["messages"])
+async def history(chat_id: ChatId, caller: Caller, svc: Svc,
+                  before: Annotated[int | None, Query(ge=1, lt=2**63)] = None,
+                  after: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
+                  limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Json:
+    """Messages by `seq`, oldest first: the newest page, `before=seq` back, `after=seq` on."""
+    messages = await svc.messages.history(caller.user_id, chat_id, before=before, after=after,
+                                          limit=limit)
+    return {"messages": messages}
+
+
+@api_router.patch("/chats/{chat_id}/messages/{message_id}", tags=["messages"])
+async def edit_message(chat_id: ChatId, message_id: MessageId, body: EditBody, caller: Caller,
+                       svc: Svc) -> Json:
+    return await svc.messages.do_edit(caller.user_id, chat_id, message_id, body.text)
+
+
+@api_router.delete("/chats/{chat_id}/messages/{message_id}", tags=["messages"])
+async def delete_message(chat_id: ChatId, message_id: MessageId, caller: Caller,
+                         svc: Svc) -> Json:
+    """Delete for everyone: your own messages, or any as a group or channel admin."""
+    return await svc.messages.do_delete(caller.user_id, chat_id, message_id)
+
+
+@api_router.post("/chats/{chat_id}/read", tags=["messages"])
+async def mark_read(chat_id: ChatId, body: ReadBody, caller: Caller, svc: Svc) -> Json:
+    return await svc.messages.do_mark_read(caller.user_id, chat_id, body.seq)
+
+
+@api_router.post("/chats/{chat_id}/typing", status_code=204, tags=["messages"])
+async def typing(chat_id: ChatId, caller: Caller, svc: Svc) -> Response:
+    """Tell the chat's connected members you are typing. Never stored."""
+    await svc.chats.get(caller.user_id, chat_id)
+    frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": caller.user_id})
+    svc.bus.publish_ephemeral(Ephemeral(chat_id, caller.user_id, frame))
+    return Response(status_code=204)
+
+
+# -- sync ---------------------------------------------------------------------------------
+
+@api_router.get("/sync", tags=["sync"])
+async def sync(caller: Caller, svc: Svc,
+               cursor: Annotated[str | None, Query(max_length=200)] = None,
+               timeout: Annotated[float, Query(ge=0, le=60)] = 0) -> Json:  # noqa: ASYNC109 - the API's name
+    """Events after `cursor`, oldest first; waits up to `timeout` seconds when there are none.
+
+    No cursor (or one too far behind) gives `reset: true` with the chat list and a fresh
+    cursor. `more: true` means call again at once with the new cursor.
+    """
+    user_id = caller.user_id
+    after = svc.sync.check_cursor(cursor)
+    if await svc.sync.needs_reset(user_id, after):
+        return await svc.sync.reset_state(user_id)
+    assert after is not None  # noqa: S101 - needs_reset is true for None
+    page = await svc.sync.page(user_id, after)
+    if not page.events and timeout > 0:
+        page = await _wait_for_events(svc, user_id, after, timeout)
+    return {"events": page.events, "cursor": encode_cursor(page.last_pos), "more": page.more}
+
+
+async def _wait_for_events(svc: Any, user_id: int, after: int, wait_s: float) -> SyncPage:
+    """Long poll: attach to the hub first, then look, then wait — nothing slips between."""
+    sink = PollSink(user_id)
+    await svc.hub.attach(sink)
+    try:
+        page: SyncPage = await svc.sync.page(user_id, after)
+        if page.events:
+            return page
+        try:
+            async with asyncio.timeout(wait_s):
+                await sink.woken.wait()
+        except TimeoutError:
+            return page
+        result: SyncPage = await svc.sync.page(user_id, after)
+        return result
+    finally:
+        svc.hub.detach(sink)
+
+
+@api_router.websocket("/ws")
+async def websocket(ws: WebSocket) -> None:
+    """Live events; the token goes in the first frame, never in the URL (docs/protocol.md)."""
+    await ws.app.state.gateway.serve(ws)

@@ -1,0 +1,71 @@
+"""Request bodies. Strict types: "5" is not a number. Unknown fields are ignored."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AddMembersBody", "ChatCreateBody", "ChatUpdateBody", "EditBody", "ProfileBody",
+    "ReadBody", "RequestCodeBody", "RoleBody", "SendBody", "SignInBody",
+]
+
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class RequestCodeBody(Body):
+    phone: str = Field(max_length=32, examples=["+441632960961"])
+
+
+class SignInBody(Body):
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=6, examples=["123456"])
+    device_name: str = Field("device", max_length=64)
+
+
+class ProfileBody(Body):
+    display_name: str | None = Field(None, max_length=64)
+    username: str | None = Field(None, max_length=33)
+    about: str | None = Field(None, max_length=512)
+    kind: Literal["person", "blogger", "brand"] | None = None
+
+
+class ChatCreateBody(Body):
+    kind: Literal["direct", "group", "channel"]
+    user_id: int | None = Field(None, gt=0, lt=2**63)
+    title: str | None = Field(None, max_length=128)
+    description: str | None = Field(None, max_length=1024)
+    member_ids: list[int] = Field(default_factory=list, max_length=20_000)
+    public: bool = False
+
+
+class ChatUpdateBody(Body):
+    title: str | None = Field(None, max_length=128)
+    description: str | None = Field(None, max_length=1024)
+
+
+class AddMembersBody(Body):
+    user_ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+class RoleBody(Body):
+    role: Literal["admin", "member", "subscriber"]
+
+
+class SendBody(Body):
+    client_id: str = Field(min_length=1, max_length=64)
+    text: str = Field("", max_length=4096)
+    reply_to: int | None = Field(None, gt=0, lt=2**63)
+    forward_of: int | None = Field(None, gt=0, lt=2**63)
+
+
+class EditBody(Body):
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class ReadBody(Body):
+    seq: int = Field(ge=0, lt=2**63)

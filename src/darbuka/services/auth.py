@@ -1,0 +1,204 @@
+"""Sign-in by phone number and one-time code; device tokens stored only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+
+from darbuka.clock import Clock
+from darbuka.errors import BadRequest, NotFound, RateLimited, Unauthorized
+from darbuka.services.codes import CodeSender
+from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.views import user_view
+from darbuka.services.writer import Tx, Writer
+from darbuka.settings import Settings
+from darbuka.storage import Database, Stores
+
+__all__ = ["AuthService", "Principal", "hash_token", "normalise_phone"]
+
+CODE_TTL_MS = 10 * 60 * 1000
+CODE_ATTEMPTS = 5
+TOKEN_PREFIX = "dk_"  # noqa: S105 - a prefix, not a secret
+TOUCH_EVERY_MS = 10 * 60 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the user row and the device (token) they call with."""
+
+    user: dict[str, Any]
+    device_id: int
+
+    @property
+    def user_id(self) -> int:
+        return int(self.user["id"])
+
+
+def normalise_phone(raw: object) -> str:
+    """E.164 (`+441632960961`) or BadRequest. Numbers must carry their country code."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadRequest("phone must be a string like +441632960961", code="invalid_phone")
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise BadRequest("phone must start with + and a country code",
+                         code="invalid_phone") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise BadRequest("that is not a possible phone number", code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def hash_token(token: str) -> bytes:
+    # Tokens are 256 random bits, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(token.encode()).digest()
+
+
+class AuthService:
+    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
+                 limits: RateLimiter, sender: CodeSender, settings: Settings,
+                 secret: bytes) -> None:
+        self._db = db
+        self._stores = stores
+        self._writer = writer
+        self._clock = clock
+        self._limits = limits
+        self._sender = sender
+        self._settings = settings
+        self._secret = secret
+
+    @property
+    def code_sender_name(self) -> str:
+        return self._sender.name
+
+    def _code_hash(self, phone: str, code: str) -> bytes:
+        return hmac.new(self._secret, f"{phone}:{code}".encode(), hashlib.sha256).digest()
+
+    async def do_request_code(self, raw_phone: object, ip: str) -> dict[str, Any]:
+        phone = normalise_phone(raw_phone)
+        s = self._settings
+        self._limits.check_hit(f"code-ip:{ip}", limit=s.code_requests_per_ip_hour, window_s=3600)
+        self._limits.check_hit(f"code-phone:{phone}", limit=s.code_requests_per_phone_hour,
+                               window_s=3600)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        expires_at = self._clock.now_ms() + CODE_TTL_MS
+
+        async def store(tx: Tx) -> None:
+            await tx.stores.codes.put(tx.conn, phone=phone, code_hash=self._code_hash(phone, code),
+                                      expires_at=expires_at)
+
+        await self._writer.run(store)
+        await self._sender.send(phone, code, CODE_TTL_MS // 1000)
+        return {"phone": phone, "expires_in": CODE_TTL_MS // 1000, "sender": self._sender.name}
+
+    async def do_sign_in(self, raw_phone: object, code: object, device_name: str,
+                         ip: str) -> dict[str, Any]:
+        phone = normalise_phone(raw_phone)
+        self._limits.check_hit(f"signin-ip:{ip}", limit=self._settings.sign_ins_per_ip_hour,
+                               window_s=3600)
+        if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+            raise BadRequest("the code is 6 digits", code="invalid_code")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+        async def check_and_sign_in(tx: Tx) -> dict[str, Any]:
+            await self._check_code(tx, phone, code)
+            user = await tx.stores.users.by_phone(tx.conn, phone)
+            if user is None:
+                user_id = await tx.stores.users.create(tx.conn, phone=phone, now=tx.now)
+                user = await tx.stores.users.get(tx.conn, user_id)
+                assert user is not None  # noqa: S101 - just inserted in this transaction
+            await tx.stores.devices.create(tx.conn, user_id=user["id"], name=device_name,
+                                           token_hash=hash_token(token), now=tx.now)
+            return user
+
+        try:
+            user = await self._writer.run(check_and_sign_in)
+        except _WrongCode:
+            await self._writer.run(lambda tx: tx.stores.codes.count_attempt(tx.conn, phone))
+            raise
+        return {"token": token, "user": user_view(user)}
+
+    async def _check_code(self, tx: Tx, phone: str, code: str) -> None:
+        row = await tx.stores.codes.get(tx.conn, phone)
+        if row is None or row["expires_at"] < tx.now:
+            raise BadRequest("no valid code for this number; ask for a new one",
+                             code="code_expired")
+        if row["attempts"] >= CODE_ATTEMPTS:
+            raise RateLimited("too many wrong codes; ask for a new one", retry_after=0)
+        if not hmac.compare_digest(row["code_hash"], self._code_hash(phone, code)):
+            # The transaction rolls back; do_sign_in counts the attempt in a job of its own.
+            raise _WrongCode()
+        await tx.stores.codes.remove(tx.conn, phone)
+
+    async def do_issue_token(self, phone: str, *, name: str | None,
+                             device_name: str = "admin") -> tuple[str, dict[str, Any]]:
+        """For operators and tests: create the user if needed, return a new device token."""
+        phone = normalise_phone(phone)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+        async def issue(tx: Tx) -> dict[str, Any]:
+            user = await tx.stores.users.by_phone(tx.conn, phone)
+            if user is None:
+                user_id = await tx.stores.users.create(tx.conn, phone=phone, now=tx.now,
+                                                       display_name=name or "")
+            else:
+                user_id = user["id"]
+                if name:
+                    await tx.stores.users.update(tx.conn, user_id, {"display_name": name})
+            await tx.stores.devices.create(tx.conn, user_id=user_id, name=device_name,
+                                           token_hash=hash_token(token), now=tx.now)
+            found = await tx.stores.users.get(tx.conn, user_id)
+            assert found is not None  # noqa: S101 - exists in this transaction
+            return found
+
+        user = await self._writer.run(issue)
+        return token, user
+
+    async def authenticate(self, token: str | None) -> Principal:
+        if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            raise Unauthorized("sign in first: send Authorization: Bearer <token>")
+        async with self._db.read() as conn:
+            device = await self._stores.devices.by_token_hash(conn, hash_token(token))
+            user = await self._stores.users.get(conn, device["user_id"]) if device else None
+        if device is None or user is None:
+            raise Unauthorized("this token is not valid (signed out or revoked)",
+                               code="invalid_token")
+        if self._clock.now_ms() - device["last_seen_at"] > TOUCH_EVERY_MS:
+            self._touch_later(device["id"])
+        return Principal(user=user, device_id=int(device["id"]))
+
+    def _touch_later(self, device_id: int) -> None:
+        async def touch(tx: Tx) -> None:
+            await tx.stores.devices.touch(tx.conn, device_id, tx.now)
+
+        self._writer.submit(_touch_batch, (device_id, touch))
+
+    async def list_devices(self, principal: Principal) -> list[dict[str, Any]]:
+        async with self._db.read() as conn:
+            rows = await self._stores.devices.for_user(conn, principal.user_id)
+        return [{"id": r["id"], "name": r["name"], "created_at": r["created_at"],
+                 "last_seen_at": r["last_seen_at"], "current": r["id"] == principal.device_id}
+                for r in rows]
+
+    async def do_revoke_device(self, principal: Principal, device_id: int) -> None:
+        async def revoke(tx: Tx) -> bool:
+            return await tx.stores.devices.delete(tx.conn, user_id=principal.user_id,
+                                                  device_id=device_id)
+
+        if not await self._writer.run(revoke):
+            raise NotFound("no such device", code="device_not_found")
+
+
+class _WrongCode(BadRequest):
+    def __init__(self) -> None:
+        super().__init__("that code is not right", code="code_invalid")
+
+
+async def _touch_batch(tx: Tx, items: list[Any]) -> list[None]:
+    for _device_id, fn in items:
+        await fn(tx)
+    return [None] * len(items)

@@ -1,0 +1,80 @@
+"""Profiles: display name, @username, about, account kind."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from darbuka.errors import BadRequest, Conflict, NotFound
+from darbuka.services.views import public_user_view, user_view
+from darbuka.services.writer import Tx, Writer
+from darbuka.storage import Database, DuplicateKey, Stores
+
+__all__ = ["USER_KINDS", "UserService"]
+
+USER_KINDS = ("person", "blogger", "brand")
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def _check_profile(body: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "display_name" in body:
+        name = body["display_name"]
+        if not isinstance(name, str) or len(name.strip()) > 64:
+            raise BadRequest("display_name must be text of at most 64 characters",
+                             code="invalid_display_name")
+        values["display_name"] = name.strip()
+    if "about" in body:
+        about = body["about"]
+        if not isinstance(about, str) or len(about) > 512:
+            raise BadRequest("about must be text of at most 512 characters", code="invalid_about")
+        values["about"] = about
+    if "kind" in body:
+        if body["kind"] not in USER_KINDS:
+            raise BadRequest("kind must be person, blogger or brand", code="invalid_kind")
+        values["kind"] = body["kind"]
+    if "username" in body:
+        username = body["username"]
+        if username is None or username == "":
+            values["username"] = values["username_key"] = None
+        elif isinstance(username, str) and USERNAME.fullmatch(username.removeprefix("@")):
+            username = username.removeprefix("@")
+            values["username"], values["username_key"] = username, username.lower()
+        else:
+            raise BadRequest("username: 4 to 32 letters, digits or _, starting with a letter",
+                             code="invalid_username")
+    if not values:
+        raise BadRequest("nothing to change", code="nothing_to_change")
+    return values
+
+
+class UserService:
+    def __init__(self, db: Database, stores: Stores, writer: Writer) -> None:
+        self._db = db
+        self._stores = stores
+        self._writer = writer
+
+    async def get(self, user_id: int) -> dict[str, Any]:
+        async with self._db.read() as conn:
+            row = await self._stores.users.get(conn, user_id)
+        if row is None:
+            raise NotFound("no such user", code="user_not_found")
+        return public_user_view(row)
+
+    async def do_update_me(self, user_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        values = _check_profile(body)
+
+        async def update(tx: Tx) -> dict[str, Any]:
+            key = values.get("username_key")
+            if key and await tx.stores.users.username_taken(tx.conn, key, by_other_than=user_id):
+                raise Conflict("that username is taken", code="username_taken")
+            try:
+                await tx.stores.users.update(tx.conn, user_id, values)
+            except DuplicateKey as exc:
+                raise Conflict("that username is taken", code="username_taken") from exc
+            row = await tx.stores.users.get(tx.conn, user_id)
+            assert row is not None  # noqa: S101 - the caller is signed in
+            await tx.emit("user.updated", {"user": public_user_view(row)}, user_id=user_id)
+            return user_view(row)
+
+        return await self._writer.run(update)

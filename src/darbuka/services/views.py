@@ -1,0 +1,57 @@
+"""How stored rows look to clients. Absent optional fields are left out to save bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+__all__ = ["chat_view", "message_view", "public_user_view", "user_view"]
+
+Row = dict[str, Any]
+
+
+def message_view(row: Row) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": row["id"], "chat_id": row["chat_id"], "seq": row["seq"],
+        "sender_id": row["sender_id"],
+    }
+    if row.get("client_id") is not None:
+        view["client_id"] = row["client_id"]
+    if row.get("deleted"):
+        view["deleted"] = True
+        view["created_at"] = row["created_at"]
+        return view
+    if row.get("kind", "text") != "text":
+        view["kind"] = row["kind"]
+    view["text"] = row["text"]
+    view["created_at"] = row["created_at"]
+    if row.get("reply_to") is not None:
+        view["reply_to"] = row["reply_to"]
+    if row.get("forward_of"):
+        view["forward_of"] = orjson.loads(row["forward_of"])
+    if row.get("system"):
+        view["system"] = orjson.loads(row["system"])
+    if row.get("edited_at") is not None:
+        view["edited_at"] = row["edited_at"]
+    return view
+
+
+def chat_view(row: Row) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": row["id"], "kind": row["kind"], "title": row["title"],
+        "description": row["description"], "owner_id": row["owner_id"],
+        "public": bool(row["is_public"]), "member_count": row["member_count"],
+        "last_seq": row["last_seq"], "created_at": row["created_at"],
+    }
+    return view
+
+
+def public_user_view(row: Row) -> dict[str, Any]:
+    return {"id": row["id"], "display_name": row["display_name"], "username": row["username"],
+            "about": row["about"], "kind": row["kind"]}
+
+
+def user_view(row: Row) -> dict[str, Any]:
+    """The signed-in user's own profile: includes the phone number."""
+    return {**public_user_view(row), "phone": row["phone"], "created_at": row["created_at"]}

@@ -1,0 +1,191 @@
+"""The writer: every state change runs here, one transaction at a time, with group commit.
+
+Why one writer: SQLite takes one writer anyway, and a single queue gives event positions in
+commit order for free. Sends that arrive together share one transaction (group commit), so a
+burst of 50 sends costs one fsync, not 50. Events are published only after COMMIT returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darbuka.clock import Clock
+from darbuka.errors import ApiError
+from darbuka.services.events import Event
+from darbuka.storage import Database, Stores
+
+__all__ = ["BatchFn", "Tx", "Writer"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Item = TypeVar("Item")
+
+
+class Tx:
+    """One open write transaction: the connection, the stores, and the events it makes."""
+
+    def __init__(self, conn: AsyncConnection, stores: Stores, now: int) -> None:
+        self.conn = conn
+        self.stores = stores
+        self.now = now
+        self.events: list[Event] = []
+
+    async def emit(self, type_: str, body: dict[str, Any], *, chat_id: int | None = None,
+                   user_id: int | None = None, joined: Sequence[int] = (),
+                   left: Sequence[int] = (), origin: str | None = None) -> Event:
+        pos = await self.stores.events.reserve(self.conn, 1)
+        event = Event(pos=pos, type=type_, body=body, chat_id=chat_id, user_id=user_id,
+                      joined=tuple(joined), left=tuple(left), origin=origin)
+        self.events.append(event)
+        return event
+
+    async def reserve(self, count: int) -> int:
+        return await self.stores.events.reserve(self.conn, count)
+
+    def add(self, event: Event) -> None:
+        """Record an event whose position came from `reserve`."""
+        self.events.append(event)
+
+    async def flush_events(self) -> None:
+        await self.stores.events.append(self.conn, [
+            {"pos": e.pos, "chat_id": e.chat_id, "user_id": e.user_id, "type": e.type,
+             "payload": e.stored_payload(), "created_at": self.now} for e in self.events])
+
+
+# A batch function gets all queued items of its kind and returns, per item, a result or the
+# ApiError that item alone earned. Raising fails the batch; the writer then retries item by item.
+BatchFn = Callable[[Tx, list[Any]], Awaitable[list[Any]]]
+
+
+@dataclass(slots=True)
+class _Single(Generic[T]):
+    fn: Callable[[Tx], Awaitable[T]]
+    future: asyncio.Future[T]
+
+
+@dataclass(slots=True)
+class _Batched:
+    fn: BatchFn
+    item: Any
+    future: asyncio.Future[Any]
+
+
+class Writer:
+    def __init__(self, db: Database, stores: Stores, clock: Clock,
+                 publish: Callable[[list[Event]], None], *, max_batch: int = 512,
+                 window_ms: float = 0.0) -> None:
+        self._db = db
+        self._stores = stores
+        self._clock = clock
+        self._publish = publish
+        self._max_batch = max_batch
+        self._window = window_ms / 1000
+        self._queue: asyncio.Queue[_Single[Any] | _Batched] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.batched_items = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="writer")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def run(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `fn` in its own transaction; its events publish after commit."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Single(fn, future))
+        return await future
+
+    def submit(self, fn: BatchFn, item: Any) -> asyncio.Future[Any]:
+        """Queue `item` for `fn`; items queued together share one transaction."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Batched(fn, item, future))
+        return future
+
+    async def _loop(self) -> None:
+        pending: _Single[Any] | _Batched | None = None
+        while True:
+            job = pending or await self._queue.get()
+            pending = None
+            if isinstance(job, _Single):
+                await self._run_single(job)
+                continue
+            batch = [job]
+            if self._window:
+                await asyncio.sleep(self._window)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                nxt = self._queue.get_nowait()
+                if isinstance(nxt, _Batched) and nxt.fn is job.fn:
+                    batch.append(nxt)
+                else:
+                    pending = nxt
+                    break
+            await self._run_batch(job.fn, batch)
+
+    async def _transaction(self, body: Callable[[Tx], Awaitable[T]]) -> tuple[T, list[Event]]:
+        async with self._db.write() as conn:
+            tx = Tx(conn, self._stores, self._clock.now_ms())
+            result = await body(tx)
+            await tx.flush_events()
+        return result, tx.events
+
+    async def _run_single(self, job: _Single[Any]) -> None:
+        try:
+            result, events = await self._transaction(job.fn)
+        except Exception as exc:  # the job's own failure: it goes back to its caller
+            if not isinstance(exc, ApiError):
+                log.exception("write failed")
+            _settle(job.future, exc=exc)
+            return
+        self._publish_safely(events)
+        _settle(job.future, result=result)
+
+    async def _run_batch(self, fn: BatchFn, batch: list[_Batched]) -> None:
+        items = [b.item for b in batch]
+        try:
+            results, events = await self._transaction(lambda tx: fn(tx, items))
+        except Exception:
+            if len(batch) == 1:
+                log.exception("batched write failed")
+                _settle(batch[0].future, exc=ApiError("could not store this", code="write_failed"))
+                return
+            # One bad item must not sink its neighbours: retry each alone.
+            for job in batch:
+                await self._run_batch(fn, [job])
+            return
+        self.batches += 1
+        self.batched_items += len(batch)
+        self._publish_safely(events)
+        for job, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                _settle(job.future, exc=result)
+            else:
+                _settle(job.future, result=result)
+
+    def _publish_safely(self, events: list[Event]) -> None:
+        if not events:
+            return
+        try:
+            self._publish(events)
+        except Exception:  # committed is committed: clients catch up from storage
+            log.exception("publishing events failed")
+
+
+def _settle(future: asyncio.Future[Any], *, result: Any = None,
+            exc: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)

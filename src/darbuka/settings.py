@@ -1,0 +1,90 @@
+"""Settings: one frozen object built from `DARBUKA_*` variables and command-line flags.
+
+Every setting is listed in `docs/operator.md`; a test fails if one is missing there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    # Empty means SQLite at <data_dir>/darbuka.db.
+    database_url: str = ""
+    # Empty means the in-process bus (one server process).
+    redis_url: str = ""
+    log_level: str = "info"
+    # Where sign-in codes go: "console" (the server log) or "webhook".
+    code_sender: str = "console"
+    code_webhook_url: str = ""
+    # Requests larger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = 1_048_576
+    # Events returned per sync page and replayed per socket slice.
+    sync_page_size: int = 500
+    # A client further behind than this many events gets `reset` instead of a replay.
+    sync_reset_after: int = 10_000
+    # Frames queued for one socket before it is told to resume and disconnected.
+    ws_queue_limit: int = 2_000
+    # A socket that sends nothing (not even a ping) for this long is closed.
+    ws_idle_timeout_s: float = 75.0
+    # Group commit: the longest a send waits for others to share its transaction.
+    commit_window_ms: float = 1.0
+    commit_max_batch: int = 512
+    # Rate limits (count per window).
+    code_requests_per_phone_hour: int = 5
+    code_requests_per_ip_hour: int = 30
+    sign_ins_per_ip_hour: int = 60
+    # Serve the built web client from this folder when it exists.
+    web_dir: Path = Path("web/dist")
+    trust_proxy_headers: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'darbuka.db'}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read `DARBUKA_<NAME>` for each field; `overrides` (flags) win over the environment."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"DARBUKA_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _convert(f.type, raw, f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _convert(kind: Any, raw: str, name: str) -> Any:
+    kind = str(kind)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise ValueError(f"DARBUKA_{name.upper()}: {exc}") from exc
+    return raw

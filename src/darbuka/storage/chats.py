@@ -1,0 +1,157 @@
+"""Chats, their members, and membership spans."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darbuka.storage.schema import chats, members, membership_spans, messages
+
+__all__ = ["ChatStore"]
+
+Row = dict[str, Any]
+
+
+class ChatStore:
+    async def create(self, conn: AsyncConnection, *, kind: str, title: str, owner_id: int | None,
+                     now: int, direct_key: str | None = None, is_public: bool = False,
+                     description: str = "") -> int:
+        result = await conn.execute(insert(chats).values(
+            kind=kind, title=title, owner_id=owner_id, created_at=now, direct_key=direct_key,
+            is_public=is_public, description=description).returning(chats.c.id))
+        return int(result.scalar_one())
+
+    async def get(self, conn: AsyncConnection, chat_id: int) -> Row | None:
+        row = (await conn.execute(select(chats).where(chats.c.id == chat_id))).mappings().first()
+        return dict(row) if row else None
+
+    async def by_direct_key(self, conn: AsyncConnection, key: str) -> Row | None:
+        query = select(chats).where(chats.c.direct_key == key)
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def update(self, conn: AsyncConnection, chat_id: int, values: Row) -> None:
+        await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
+
+    async def lock_seqs(self, conn: AsyncConnection, chat_ids: Iterable[int]) -> dict[int, int]:
+        """Current last_seq of each chat, locked until commit (PostgreSQL; SQLite is serial)."""
+        query = (select(chats.c.id, chats.c.last_seq).where(chats.c.id.in_(list(chat_ids)))
+                 .with_for_update())
+        return {int(i): int(s) for i, s in (await conn.execute(query)).all()}
+
+    async def set_last(self, conn: AsyncConnection, rows: list[Row]) -> None:
+        """rows: {"cid", "seq", "mid"} — bump each chat's last message."""
+        stmt = (update(chats).where(chats.c.id == bindparam("cid"))
+                .values(last_seq=bindparam("seq"), last_message_id=bindparam("mid")))
+        await conn.execute(stmt, rows)
+
+    # -- members --------------------------------------------------------------------------
+
+    async def member(self, conn: AsyncConnection, chat_id: int, user_id: int) -> Row | None:
+        query = select(members).where(members.c.chat_id == chat_id, members.c.user_id == user_id)
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def roles(self, conn: AsyncConnection,
+                    pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, str]]:
+        """(chat_id, user_id) -> (role, chat kind) for the pairs that are memberships."""
+        pairs = list(set(pairs))
+        if not pairs:
+            return {}
+        chat_ids = {c for c, _ in pairs}
+        user_ids = {u for _, u in pairs}
+        query = (select(members.c.chat_id, members.c.user_id, members.c.role, chats.c.kind)
+                 .join(chats, chats.c.id == members.c.chat_id)
+                 .where(members.c.chat_id.in_(chat_ids), members.c.user_id.in_(user_ids)))
+        wanted = set(pairs)
+        found: dict[tuple[int, int], tuple[str, str]] = {}
+        for chat_id, user_id, role, kind in (await conn.execute(query)).all():
+            if (chat_id, user_id) in wanted:
+                found[(int(chat_id), int(user_id))] = (str(role), str(kind))
+        return found
+
+    async def add_members(self, conn: AsyncConnection, chat_id: int, user_roles: dict[int, str],
+                          *, now: int, pos: int, read_seq: int) -> None:
+        if not user_roles:
+            return
+        await conn.execute(insert(members), [
+            {"chat_id": chat_id, "user_id": u, "role": r, "joined_at": now,
+             "last_read_seq": read_seq} for u, r in user_roles.items()])
+        await conn.execute(insert(membership_spans), [
+            {"chat_id": chat_id, "user_id": u, "from_pos": pos} for u in user_roles])
+        await self._recount(conn, chat_id)
+
+    async def remove_member(self, conn: AsyncConnection, chat_id: int, user_id: int, *,
+                            pos: int) -> None:
+        await conn.execute(delete(members).where(members.c.chat_id == chat_id,
+                                                 members.c.user_id == user_id))
+        await conn.execute(update(membership_spans).where(
+            membership_spans.c.chat_id == chat_id, membership_spans.c.user_id == user_id,
+            membership_spans.c.to_pos.is_(None)).values(to_pos=pos))
+        await self._recount(conn, chat_id)
+
+    async def _recount(self, conn: AsyncConnection, chat_id: int) -> None:
+        count = select(func.count()).where(members.c.chat_id == chat_id).scalar_subquery()
+        await conn.execute(update(chats).where(chats.c.id == chat_id).values(member_count=count))
+
+    async def set_role(self, conn: AsyncConnection, chat_id: int, user_id: int, role: str) -> None:
+        await conn.execute(update(members).where(
+            members.c.chat_id == chat_id, members.c.user_id == user_id).values(role=role))
+
+    async def count_role(self, conn: AsyncConnection, chat_id: int, role: str) -> int:
+        query = select(func.count()).where(members.c.chat_id == chat_id, members.c.role == role)
+        return int((await conn.execute(query)).scalar_one())
+
+    async def mark_read(self, conn: AsyncConnection, rows: list[Row]) -> None:
+        """rows: {"cid", "uid", "seq"} — move read markers forward only."""
+        stmt = (update(members)
+                .where(members.c.chat_id == bindparam("cid"), members.c.user_id == bindparam("uid"),
+                       members.c.last_read_seq < bindparam("seq"))
+                .values(last_read_seq=bindparam("seq")))
+        await conn.execute(stmt, rows)
+
+    async def list_members(self, conn: AsyncConnection, chat_id: int, *, after_user: int,
+                           limit: int) -> list[Row]:
+        query = (select(members.c.user_id, members.c.role, members.c.joined_at,
+                        members.c.last_read_seq)
+                 .where(members.c.chat_id == chat_id, members.c.user_id > after_user)
+                 .order_by(members.c.user_id).limit(limit))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def chat_ids_of(self, conn: AsyncConnection, user_id: int) -> set[int]:
+        query = select(members.c.chat_id).where(members.c.user_id == user_id)
+        return {int(c) for c in (await conn.execute(query)).scalars()}
+
+    async def user_chats(self, conn: AsyncConnection, user_id: int) -> list[Row]:
+        """The user's chats with role, read marker and last message, newest activity first."""
+        query = (
+            select(chats, members.c.role, members.c.last_read_seq,
+                   messages.c.id.label("m_id"))
+            .join(members, and_(members.c.chat_id == chats.c.id, members.c.user_id == user_id))
+            .outerjoin(messages, messages.c.id == chats.c.last_message_id)
+            .order_by(chats.c.last_message_id.desc().nulls_last(), chats.c.id.desc())
+        )
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def roles_of_user(self, conn: AsyncConnection, user_id: int,
+                            chat_ids: Iterable[int]) -> dict[int, str]:
+        query = select(members.c.chat_id, members.c.role).where(
+            members.c.user_id == user_id, members.c.chat_id.in_(list(chat_ids)))
+        return {int(c): str(r) for c, r in (await conn.execute(query)).all()}
+
+    async def shares_chat(self, conn: AsyncConnection, user_a: int, user_b: int) -> bool:
+        other = members.alias("other")
+        query = (select(members.c.chat_id)
+                 .join(other, other.c.chat_id == members.c.chat_id)
+                 .where(members.c.user_id == user_a, other.c.user_id == user_b).limit(1))
+        return (await conn.execute(query)).first() is not None
+
+    async def search_public(self, conn: AsyncConnection, text: str, limit: int) -> list[Row]:
+        pattern = f"%{text.lower()}%"
+        query = (select(chats).where(chats.c.is_public.is_(True),
+                                     or_(func.lower(chats.c.title).like(pattern)))
+                 .order_by(chats.c.member_count.desc()).limit(limit))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]

@@ -1,0 +1,78 @@
+"""The event stream: position handout, append, and a user's view of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darbuka.storage.schema import events, membership_spans, streams
+
+__all__ = ["EventStore"]
+
+SHARD = 0
+
+
+class EventStore:
+    async def ensure_stream(self, conn: AsyncConnection) -> None:
+        found = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
+        if found.first() is None:
+            await conn.execute(insert(streams).values(id=SHARD, pos=0))
+
+    async def reserve(self, conn: AsyncConnection, count: int) -> int:
+        """Take `count` consecutive positions; return the first.
+
+        The UPDATE holds the row lock until commit, so transactions that take positions
+        commit in position order: a reader never sees N+1 before N (no gaps at read time).
+        """
+        result = await conn.execute(
+            update(streams).where(streams.c.id == SHARD)
+            .values(pos=streams.c.pos + count).returning(streams.c.pos))
+        return int(result.scalar_one()) - count + 1
+
+    async def append(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await conn.execute(insert(events), rows)
+
+    async def head(self, conn: AsyncConnection) -> int:
+        result = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
+        return int(result.scalar_one_or_none() or 0)
+
+    async def oldest(self, conn: AsyncConnection) -> int:
+        """The lowest position still stored (0 when nothing was ever pruned)."""
+        result = await conn.execute(select(func.min(events.c.pos)))
+        return int(result.scalar_one_or_none() or 0)
+
+    def _visible(self, user_id: int, after: int, upto: int | None) -> Any:
+        chat_part = (
+            select(events.c.pos, events.c.payload)
+            .join(membership_spans, membership_spans.c.chat_id == events.c.chat_id)
+            .where(
+                membership_spans.c.user_id == user_id,
+                events.c.pos > after,
+                events.c.pos >= membership_spans.c.from_pos,
+                or_(membership_spans.c.to_pos.is_(None),
+                    events.c.pos <= membership_spans.c.to_pos),
+            )
+        )
+        user_part = select(events.c.pos, events.c.payload).where(
+            and_(events.c.user_id == user_id, events.c.pos > after))
+        if upto is not None:
+            chat_part = chat_part.where(events.c.pos <= upto)
+            user_part = user_part.where(events.c.pos <= upto)
+        return union_all(chat_part, user_part).subquery()
+
+    async def visible_to(self, conn: AsyncConnection, user_id: int, *, after: int,
+                         limit: int, upto: int | None = None) -> list[tuple[int, bytes]]:
+        """Events the user may see with after < pos (<= upto), oldest first."""
+        sub = self._visible(user_id, after, upto)
+        query = select(sub.c.pos, sub.c.payload).order_by(sub.c.pos).limit(limit)
+        return [(int(p), bytes(b)) for p, b in (await conn.execute(query)).all()]
+
+    async def backlog_exceeds(self, conn: AsyncConnection, user_id: int, *, after: int,
+                              cap: int) -> bool:
+        sub = self._visible(user_id, after, None)
+        inner = select(literal(1)).select_from(sub).limit(cap + 1).subquery()
+        count = (await conn.execute(select(func.count()).select_from(inner))).scalar_one()
+        return int(count) > cap

@@ -1,0 +1,71 @@
+"""Messages: batched insert for group commit, lookups, history pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darbuka.storage.schema import messages
+
+__all__ = ["MessageStore"]
+
+Row = dict[str, Any]
+
+
+class MessageStore:
+    async def by_client_ids(self, conn: AsyncConnection,
+                            keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Row]:
+        """Messages already stored under (sender_id, client_id): repeats of earlier sends."""
+        keys = set(keys)
+        if not keys:
+            return {}
+        query = select(messages).where(messages.c.sender_id.in_({s for s, _ in keys}),
+                                       messages.c.client_id.in_({c for _, c in keys}))
+        found: dict[tuple[int, str], Row] = {}
+        for row in (await conn.execute(query)).mappings():
+            key = (int(row["sender_id"]), str(row["client_id"]))
+            if key in keys:
+                found[key] = dict(row)
+        return found
+
+    async def insert_many(self, conn: AsyncConnection, rows: list[Row]) -> list[int]:
+        """Insert rows in order and return their new ids in the same order."""
+        stmt = insert(messages).returning(messages.c.id, sort_by_parameter_order=True)
+        result = await conn.execute(stmt, rows)
+        return [int(i) for i in result.scalars()]
+
+    async def get(self, conn: AsyncConnection, message_id: int) -> Row | None:
+        query = select(messages).where(messages.c.id == message_id)
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def by_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Row]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = (await conn.execute(select(messages).where(messages.c.id.in_(wanted)))).mappings()
+        return {int(r["id"]): dict(r) for r in rows}
+
+    async def update(self, conn: AsyncConnection, message_id: int, values: Row) -> None:
+        await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+
+    async def page(self, conn: AsyncConnection, chat_id: int, *, before: int | None,
+                   after: int | None, limit: int) -> list[Row]:
+        """Up to `limit` messages by seq, returned oldest first.
+
+        `before` pages back from a seq (default: the newest); `after` pages forward.
+        """
+        query = select(messages).where(messages.c.chat_id == chat_id)
+        if after is not None:
+            query = query.where(messages.c.seq > after).order_by(messages.c.seq.asc())
+        else:
+            if before is not None:
+                query = query.where(messages.c.seq < before)
+            query = query.order_by(messages.c.seq.desc())
+        rows = [dict(r) for r in (await conn.execute(query.limit(limit))).mappings()]
+        if after is None:
+            rows.reverse()
+        return rows

@@ -1,0 +1,113 @@
+"""Fixtures: a real server per test, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from darbuka.app import build_app
+from darbuka.settings import Settings
+from darbuka.testing import FakeClock, RecordingCodeSender, ServerThread
+from tests.helpers import Api
+
+PG_URL = os.environ.get("DARBUKA_TEST_DATABASE_URL", "")
+_phones = itertools.count(1000)
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database: drop and recreate its public schema."""
+    import asyncpg
+
+    async def reset() -> None:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+
+    asyncio.run(reset())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/darbuka.db"
+    if not PG_URL:
+        pytest.skip("DARBUKA_TEST_DATABASE_URL is not set (make test sets it)")
+    reset_postgres(PG_URL)
+    return PG_URL
+
+
+@dataclass
+class LiveServer:
+    thread: ServerThread
+    clock: FakeClock
+    codes: RecordingCodeSender
+    settings: Settings
+    app: Any
+
+    @property
+    def url(self) -> str:
+        return self.thread.url
+
+    @property
+    def ws_url(self) -> str:
+        return self.thread.ws_url
+
+    def sign_up(self, name: str = "", phone: str | None = None) -> Api:
+        phone = phone or f"+4477009{next(_phones):05d}"
+        anon = Api(self.url)
+        anon.ok("POST", "/auth/request-code", json={"phone": phone})
+        result = anon.ok("POST", "/auth/sign-in", json={
+            "phone": phone, "code": self.codes.codes[phone], "device_name": "test"})
+        anon.close()
+        api = Api(self.url, result["token"])
+        api.user = result["user"]
+        if name:
+            api.user = api.ok("PATCH", "/me", json={"display_name": name})
+        return api
+
+    def run_async(self, coro: Any) -> Any:
+        """Run a coroutine on the server's loop (for reading its state)."""
+        assert self.thread.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.thread.loop).result(30)
+
+
+def make_server(database_url: str, data_dir: Path, **overrides: Any) -> LiveServer:
+    clock = FakeClock()
+    codes = RecordingCodeSender()
+    settings = Settings(data_dir=data_dir, database_url=database_url,
+                        sign_ins_per_ip_hour=10_000, code_requests_per_ip_hour=10_000,
+                        **overrides)
+    app = build_app(settings, clock=clock, code_sender=codes)
+    thread = ServerThread(app).start()
+    return LiveServer(thread, clock, codes, settings, app)
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    srv = make_server(database_url, tmp_path)
+    yield srv
+    srv.thread.stop()
+
+
+@pytest.fixture
+def alice(server: LiveServer) -> Api:
+    return server.sign_up("Alice")
+
+
+@pytest.fixture
+def bob(server: LiveServer) -> Api:
+    return server.sign_up("Bob")
+
+
+@pytest.fixture
+def carol(server: LiveServer) -> Api:
+    return server.sign_up("Carol")

@@ -12,7 +12,32 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Event", "encode_cursor", "parse_cursor", "render_stored"]
+__all__ = ["EVENT_TYPES", "SOCKET_FRAMES", "Event", "encode_cursor", "parse_cursor",
+           "render_stored"]
+
+# Every stored event type, with what it carries. docs/api.md lists each (a test checks).
+EVENT_TYPES: dict[str, str] = {
+    "message.new": "a message was sent (also system messages): `message`",
+    "message.edited": "a message's text changed: the whole `message`",
+    "message.deleted": "a message was deleted for everyone: `message` with `deleted: true`",
+    "chat.created": "a chat you are in was created: `chat`",
+    "chat.updated": "title or description changed: `chat`",
+    "chat.read": "someone read up to `seq` in `chat_id` (`user_id`)",
+    "member.joined": "`user_id` joined `chat_id` with `role` (`by` who); carries `chat`",
+    "member.left": "`user_id` left or was removed from `chat_id` (`by` who)",
+    "member.updated": "`user_id`'s `role` in `chat_id` changed",
+    "user.updated": "your own profile changed (on another device): `user`",
+}
+
+# Socket frames that are not stored events.
+SOCKET_FRAMES: dict[str, str] = {
+    "ready": "replay finished; live events follow (`cursor`)",
+    "reset": "too far behind: fresh `chats` and a new `cursor`",
+    "ack": "your `send` (`id`) is stored: `message`, `cursor` (or `repeat: true`)",
+    "error": "a frame failed: `error` {code, message}, `id` of the frame",
+    "typing": "`user_id` is typing in `chat_id` (never stored)",
+    "pong": "answer to `ping`",
+}
 
 
 def encode_cursor(pos: int) -> str:

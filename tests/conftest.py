@@ -21,28 +21,40 @@ PG_URL = os.environ.get("DARBUKA_TEST_DATABASE_URL", "")
 _phones = itertools.count(1000)
 
 
-def reset_postgres(url: str) -> None:
-    """Empty the test database: drop and recreate its public schema."""
+def _pg(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _pg_admin(url: str, sql: str) -> None:
     import asyncpg
 
-    async def reset() -> None:
-        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        finally:
-            await conn.close()
+    conn = await asyncpg.connect(_pg(url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
-    asyncio.run(reset())
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A database of this test process's own, so parallel test runs never collide."""
+    if not PG_URL:
+        pytest.skip("DARBUKA_TEST_DATABASE_URL is not set (make test sets it)")
+    name = f"darbuka_test_{os.getpid()}"
+    asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}"'))
+    asyncio.run(_pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
+    yield _pg(PG_URL).rsplit("/", 1)[0] + "/" + name
+    asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/darbuka.db"
-    if not PG_URL:
-        pytest.skip("DARBUKA_TEST_DATABASE_URL is not set (make test sets it)")
-    reset_postgres(PG_URL)
-    return PG_URL
+    url: str = request.getfixturevalue("pg_url")
+    # Empty it: each test starts from a new schema.
+    asyncio.run(_pg_admin(url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+    return url
 
 
 @dataclass
@@ -83,9 +95,9 @@ class LiveServer:
 def make_server(database_url: str, data_dir: Path, **overrides: Any) -> LiveServer:
     clock = FakeClock()
     codes = RecordingCodeSender()
-    settings = Settings(data_dir=data_dir, database_url=database_url,
-                        sign_ins_per_ip_hour=10_000, code_requests_per_ip_hour=10_000,
-                        **overrides)
+    # Every test user signs in from 127.0.0.1: lift the per-IP limits unless a test sets them.
+    limits = {"sign_ins_per_ip_hour": 10_000, "code_requests_per_ip_hour": 10_000}
+    settings = Settings(data_dir=data_dir, database_url=database_url, **(limits | overrides))
     app = build_app(settings, clock=clock, code_sender=codes)
     thread = ServerThread(app).start()
     return LiveServer(thread, clock, codes, settings, app)

@@ -33,6 +33,7 @@ class Api:
     def __init__(self, base_url: str, token: str | None = None) -> None:
         headers = {"authorization": f"Bearer {token}"} if token else {}
         self.token = token
+        self.base_url = base_url
         self.http = httpx.Client(base_url=base_url + "/api/v1", headers=headers, timeout=30)
         self.user: dict[str, Any] = {}
 

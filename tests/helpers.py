@@ -95,7 +95,7 @@ class Socket:
     """A WebSocket client that reads frames into a list as the test asks for them."""
 
     def __init__(self, ws_url: str, token: str, cursor: str | None = None) -> None:
-        self._cm = connect(ws_url, max_size=2**22)
+        self._cm = connect(ws_url, max_size=2**22, max_queue=None)
         self.ws: ClientConnection = self._cm.__enter__()
         auth: dict[str, Any] = {"type": "auth", "token": token}
         if cursor is not None:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PONG = b'{"type":"pong"}'
 AUTH_TIMEOUT_S = 10.0
+CLOSE_GRACE_S = 5.0
 # Close codes (4000-4999 are ours): the client should resume from its cursor on 4008.
 CLOSE_UNAUTHORIZED, CLOSE_BAD_REQUEST, CLOSE_OVERFLOW, CLOSE_IDLE = 4401, 4400, 4008, 4000
 
@@ -113,8 +114,19 @@ class Gateway:
 
 
 async def _close_quietly(ws: WebSocket, code: int) -> None:
+    """Close politely; a peer that will not read the close frame gets its link cut."""
     with contextlib.suppress(Exception):
-        await ws.close(code)
+        async with asyncio.timeout(CLOSE_GRACE_S):
+            await ws.close(code)
+            return
+    _abort(ws)
+
+
+def _abort(ws: WebSocket) -> None:
+    """Drop the TCP connection at once, unsent bytes and all (see gateway/protocol.py)."""
+    extension = (ws.scope.get("extensions") or {}).get("darbuka.abort")
+    if extension is not None:
+        extension["abort"]()
 
 
 class SocketConnection:
@@ -168,8 +180,9 @@ class SocketConnection:
         if self._closing:
             return
         if len(self._out) >= self._gw.queue_limit:
+            # The client stopped reading. Cut it off; it resumes from its cursor later.
             self._gw.overflows += 1
-            self.close_soon(CLOSE_OVERFLOW)
+            self.close_soon(CLOSE_OVERFLOW, abort=True)
             return
         self._out.append(frame)
         if self._sender is None:
@@ -184,14 +197,17 @@ class SocketConnection:
         finally:
             self._sender = None
 
-    def close_soon(self, code: int) -> None:
+    def close_soon(self, code: int, *, abort: bool = False) -> None:
         if self._closing:
             return
         self._closing = True
         self._out.clear()
         if self._sender is not None:
             self._sender.cancel()
-        self._spawn(_close_quietly(self._ws, code))
+        if abort:
+            _abort(self._ws)
+        else:
+            self._spawn(_close_quietly(self._ws, code))
 
     def _spawn(self, coro: Any) -> None:
         if self._tasks is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.storage.schema import messages
@@ -32,10 +32,21 @@ class MessageStore:
         return found
 
     async def insert_many(self, conn: AsyncConnection, rows: list[Row]) -> list[int]:
-        """Insert rows in order and return their new ids in the same order."""
-        stmt = insert(messages).returning(messages.c.id, sort_by_parameter_order=True)
-        result = await conn.execute(stmt, rows)
-        return [int(i) for i in result.scalars()]
+        """Insert rows in order and return their new ids in the same order.
+
+        One executemany plus one range read, not INSERT ... RETURNING: SQLite's driver can
+        only return ids row by row, which would cost a statement per message in a batch.
+        """
+        await conn.execute(insert(messages), rows)
+        ranges: dict[int, list[int]] = {}
+        for row in rows:
+            low_high = ranges.setdefault(row["chat_id"], [row["seq"], row["seq"]])
+            low_high[0], low_high[1] = min(low_high[0], row["seq"]), max(low_high[1], row["seq"])
+        query = select(messages.c.id, messages.c.chat_id, messages.c.seq).where(or_(*(
+            and_(messages.c.chat_id == chat_id, messages.c.seq.between(low, high))
+            for chat_id, (low, high) in ranges.items())))
+        ids = {(int(c), int(q)): int(i) for i, c, q in (await conn.execute(query)).all()}
+        return [ids[(row["chat_id"], row["seq"])] for row in rows]
 
     async def get(self, conn: AsyncConnection, message_id: int) -> Row | None:
         query = select(messages).where(messages.c.id == message_id)

@@ -1,0 +1,53 @@
+"""The send path's cost does not grow with the batch: a constant number of statements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.conftest import LiveServer
+from tests.helpers import Api, Socket, wait_until
+
+# BEGIN, membership, repeats, seq lock, insert, new ids, last message, read marker, positions,
+# events.
+STATEMENTS_PER_BATCH = 10
+
+
+def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer, alice: Api,
+                                                             bob: Api) -> None:
+    chat = alice.direct(bob)
+    services = server.app.state.services
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = services.db.write_engine.sync_engine
+    sock = Socket(server.ws_url, alice.token or "", cursor=alice.sync()["cursor"])
+    sock.ready()  # sign-in and catch-up are done: from here on only sends touch the database
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        batches_before = services.writer.batches
+        total = 300
+        for i in range(total):
+            sock.send_json({"type": "send", "id": i, "chat_id": chat["id"],
+                            "client_id": f"hot-{i}", "text": "x"})
+        wait_until(lambda: sum(f["type"] == "ack" for f in _frames(sock)) == total,
+                   message="acks")
+        sock.close()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    batches = services.writer.batches - batches_before
+    assert batches < total  # sends did share transactions
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]
+    assert len(inserts) <= batches
+    assert len(statements) <= STATEMENTS_PER_BATCH * batches
+
+
+def _frames(sock: Socket) -> list[dict[str, Any]]:
+    while True:
+        try:
+            sock.recv(timeout=0.05)
+        except TimeoutError:
+            return sock.frames

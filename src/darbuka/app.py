@@ -17,7 +17,8 @@ from darbuka import __version__
 from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
-from darbuka.bus import Handlers, MemoryBus
+from darbuka.bus import Bus, Handlers, MemoryBus
+from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
 from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.hub import Hub
@@ -42,8 +43,8 @@ log = logging.getLogger("darbuka")
 
 def load_secret(settings: Settings) -> bytes:
     """The server secret (HMAC of codes): from the environment, else a file made once."""
-    if settings.extra.get("secret_key"):
-        return settings.extra["secret_key"].encode()
+    if settings.secret_key:
+        return settings.secret_key.encode()
     path = Path(settings.data_dir) / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,9 +56,11 @@ def load_secret(settings: Settings) -> bytes:
 def build_services(settings: Settings, *, clock: Clock | None = None,
                    code_sender: CodeSender | None = None) -> Services:
     clock = clock or SystemClock()
-    db = Database(settings.effective_database_url)
+    db = Database(settings.effective_database_url,
+                  sqlite_synchronous=settings.sqlite_synchronous)
     stores = Stores()
-    bus = MemoryBus()
+    bus: Bus = (RedisBus(settings.redis_url, prefix=settings.redis_prefix)
+                if settings.redis_url else MemoryBus())
     writer = Writer(db, stores, clock, bus.publish, max_batch=settings.commit_max_batch,
                     window_ms=settings.commit_window_ms)
 

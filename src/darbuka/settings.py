@@ -24,6 +24,14 @@ class Settings:
     database_url: str = ""
     # Empty means the in-process bus (one server process).
     redis_url: str = ""
+    # Channel names start with this: several installations can share one Redis.
+    redis_prefix: str = "darbuka"
+    # Keys codes (HMAC). Empty: made once into <data_dir>/secret.key. Processes that share a
+    # database must share this.
+    secret_key: str = ""
+    # SQLite durability: FULL syncs every commit (group commit keeps that cheap); NORMAL
+    # survives a crashed process but may lose the last commits on power loss.
+    sqlite_synchronous: str = "FULL"
     log_level: str = "info"
     # Where sign-in codes go: "console" (the server log) or "webhook".
     code_sender: str = "console"

@@ -32,6 +32,9 @@ class Database:
     """
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+        sqlite_synchronous = sqlite_synchronous.upper()
+        if sqlite_synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("DARBUKA_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"

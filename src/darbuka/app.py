@@ -7,6 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -22,6 +23,7 @@ from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
 from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.hub import Hub
+from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
@@ -93,7 +95,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                       idle_timeout_s=settings.ws_idle_timeout_s)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await migrate(services.db)
         async with services.db.write() as conn:
             await services.stores.events.ensure_stream(conn)
@@ -103,7 +105,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
                  services.auth.code_sender_name)
         try:
-            yield
+            # The WebSocket transport finds the gateway in the lifespan state.
+            yield {GATEWAY_STATE_KEY: gateway}
         finally:
             await gateway.stop()
             await services.writer.stop()

@@ -37,12 +37,12 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
     import uvicorn
 
     from darbuka.app import build_app
-    from darbuka.gateway.protocol import AbortableWebSocketProtocol
+    from darbuka.gateway.protocol import GatewayProtocol
 
     settings = _settings(host=host, port=port, data_dir=data_dir)
     uvicorn.run(build_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level, access_log=False, loop="uvloop",
-                http="httptools", ws=AbortableWebSocketProtocol, ws_max_size=65_536,
+                http="httptools", ws=GatewayProtocol, ws_max_size=65_536,
                 ws_ping_interval=None, ws_ping_timeout=None, backlog=4096,
                 proxy_headers=settings.trust_proxy_headers, timeout_graceful_shutdown=5)
 

@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response, WebSocket
+from fastapi import APIRouter, Query, Request, Response
 
 from darbuka import __version__
 from darbuka.api.deps import Caller, ChatId, MessageId, Svc, UserId, client_ip, dump
@@ -240,9 +240,3 @@ async def _wait_for_events(svc: Any, user_id: int, after: int, wait_s: float) ->
         return result
     finally:
         svc.hub.detach(sink)
-
-
-@api_router.websocket("/ws")
-async def websocket(ws: WebSocket) -> None:
-    """Live events; the token goes in the first frame, never in the URL (docs/protocol.md)."""
-    await ws.app.state.gateway.serve(ws)

@@ -2,20 +2,19 @@
 
 Frames are JSON text. Client → server: auth, send, read, typing, ping. Server → client:
 events (each with its cursor), ack, error, reset, ready, pong. See docs/protocol.md.
+The bytes on the wire are handled by `gateway/protocol.py`; this module is the meaning.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import os
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from darbuka.bus.base import Bus, Ephemeral
 from darbuka.clock import Clock
@@ -26,13 +25,17 @@ from darbuka.services.events import Event, encode_cursor
 from darbuka.services.messages import MessageService, SendResult, check_send
 from darbuka.services.sync import SyncService
 
+if TYPE_CHECKING:
+    from darbuka.gateway.protocol import GatewayProtocol
+
 __all__ = ["Gateway", "SocketConnection"]
 
 log = logging.getLogger(__name__)
 
 PONG = b'{"type":"pong"}'
 AUTH_TIMEOUT_S = 10.0
-CLOSE_GRACE_S = 5.0
+# Frames a client may send before `ready` (they are handled after it).
+EARLY_FRAMES_MAX = 100
 # Close codes (4000-4999 are ours): the client should resume from its cursor on 4008.
 CLOSE_UNAUTHORIZED, CLOSE_BAD_REQUEST, CLOSE_OVERFLOW, CLOSE_IDLE = 4401, 4400, 4008, 4000
 
@@ -58,6 +61,7 @@ class Gateway:
         self.clock = clock
         self.queue_limit = queue_limit
         self.idle_timeout_s = idle_timeout_s
+        # Signed-in connections.
         self.connections: set[SocketConnection] = set()
         self.overflows = 0
         self._ids = itertools.count(1)
@@ -85,74 +89,77 @@ class Gateway:
                 if conn.last_heard < deadline:
                     conn.close_soon(CLOSE_IDLE)
 
-    async def serve(self, ws: WebSocket) -> None:
-        await ws.accept()
-        try:
-            async with asyncio.timeout(AUTH_TIMEOUT_S):
-                first = await ws.receive_text()
-            frame = orjson.loads(first)
-            if not isinstance(frame, dict) or frame.get("type") != "auth":
-                raise ApiError("the first frame must be {\"type\": \"auth\", \"token\": ...}",
-                               code="auth_required")
-            principal = await self.auth.authenticate(frame.get("token"))
-            after = self.sync.check_cursor(frame.get("cursor"))
-        except (TimeoutError, WebSocketDisconnect, orjson.JSONDecodeError, KeyError):
-            await _close_quietly(ws, CLOSE_BAD_REQUEST)
-            return
-        except ApiError as err:
-            with contextlib.suppress(Exception):
-                await ws.send_text(_error_frame(err).decode())
-            await _close_quietly(ws, CLOSE_UNAUTHORIZED if err.status == 401
-                                 else CLOSE_BAD_REQUEST)
-            return
-        conn = SocketConnection(self, ws, principal.user_id)
-        self.connections.add(conn)
-        try:
-            await conn.run(after)
-        finally:
-            self.connections.discard(conn)
-
-
-async def _close_quietly(ws: WebSocket, code: int) -> None:
-    """Close politely; a peer that will not read the close frame gets its link cut."""
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_GRACE_S):
-            await ws.close(code)
-            return
-    _abort(ws)
-
-
-def _abort(ws: WebSocket) -> None:
-    """Drop the TCP connection at once, unsent bytes and all (see gateway/protocol.py)."""
-    extension = (ws.scope.get("extensions") or {}).get("darbuka.abort")
-    if extension is not None:
-        extension["abort"]()
+    def open(self, link: GatewayProtocol) -> SocketConnection:
+        """A socket finished its handshake; it has AUTH_TIMEOUT_S to sign in."""
+        return SocketConnection(self, link)
 
 
 class SocketConnection:
-    """A hub sink that writes to one socket through a bounded queue.
+    """A hub sink for one socket, driven by its link's callbacks.
 
-    Delivery never waits on the socket: frames go to `_out`, and one short-lived task drains
-    it. A client that stops reading fills the queue and is disconnected (close code 4008:
-    resume from your cursor), so it never slows anyone else.
+    Delivery never waits on the socket: frames go straight to the transport, and while the
+    transport is full (the client reads slower than we write) into `_out`. A client that
+    stops reading fills `_out` and is disconnected (resume from your cursor), so it never
+    slows anyone else.
     """
 
-    __slots__ = ("_closing", "_gw", "_held", "_out", "_sender", "_tasks", "_ws", "key",
-                 "last_heard", "last_pos", "user_id")
+    __slots__ = ("_attached", "_early", "_gw", "_held", "_link", "_opener", "_out", "_state",
+                 "_tasks", "_timer", "key", "last_heard", "last_pos", "user_id")
 
-    def __init__(self, gateway: Gateway, ws: WebSocket, user_id: int) -> None:
+    def __init__(self, gateway: Gateway, link: GatewayProtocol) -> None:
         self._gw = gateway
-        self._ws = ws
-        self.user_id = user_id
+        self._link = link
+        self.user_id = 0
         self.key = gateway.next_key()
         self.last_pos = 0
         self.last_heard = gateway.clock.monotonic()
-        self._out: deque[bytes] = deque()
-        self._sender: asyncio.Task[None] | None = None
+        # "auth" → "opening" (signing in, replaying) → "live" → "closed"
+        self._state = "auth"
+        self._attached = False
+        self._out: deque[bytes] | None = None
         # Events that arrive while we replay from storage; None once live.
         self._held: list[Event] | None = []
-        self._closing = False
+        self._early: list[bytes] | None = None
+        self._opener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] | None = None
+        loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = loop.call_later(
+            AUTH_TIMEOUT_S, self.close_soon, CLOSE_BAD_REQUEST)
+
+    # -- the link's callbacks -------------------------------------------------------------
+
+    def heard(self) -> None:
+        self.last_heard = self._gw.clock.monotonic()
+
+    def on_message(self, raw: bytes) -> None:
+        if self._state == "live":
+            self._handle_raw(raw)
+        elif self._state == "auth":
+            self._state = "opening"
+            self._link.pause_reading()  # later frames wait in the kernel until `ready`
+            self._opener = asyncio.get_running_loop().create_task(self._open(raw))
+        elif self._state == "opening":
+            early = self._early = self._early or []
+            if len(early) >= EARLY_FRAMES_MAX:
+                self.close_soon(CLOSE_BAD_REQUEST)
+            else:
+                early.append(raw)
+
+    def on_writable(self) -> None:
+        out, link = self._out, self._link
+        while out and not link.paused:
+            link.send(out.popleft())
+
+    def on_closed(self) -> None:
+        self._state = "closed"
+        self._out = None
+        if self._timer is not None:
+            self._timer.cancel()
+        # A running `_open` sees the state and stops at its next step.
+        if self._attached:
+            self._gw.hub.detach(self)
+            self._attached = False
+        self._gw.connections.discard(self)
 
     # -- the sink side --------------------------------------------------------------------
 
@@ -177,37 +184,30 @@ class SocketConnection:
             self._enqueue(event.frame_for(self.user_id))
 
     def _enqueue(self, frame: bytes) -> None:
-        if self._closing:
+        if self._state == "closed":
             return
-        if len(self._out) >= self._gw.queue_limit:
+        out = self._out
+        if not out and not self._link.paused:
+            self._link.send(frame)
+            return
+        if out is None:
+            out = self._out = deque()
+        if len(out) >= self._gw.queue_limit:
             # The client stopped reading. Cut it off; it resumes from its cursor later.
             self._gw.overflows += 1
             self.close_soon(CLOSE_OVERFLOW, abort=True)
             return
-        self._out.append(frame)
-        if self._sender is None:
-            self._sender = asyncio.get_running_loop().create_task(self._drain())
-
-    async def _drain(self) -> None:
-        try:
-            while self._out:
-                await self._ws.send_text(self._out.popleft().decode())
-        except Exception:  # the peer is gone; the receive side ends the connection
-            self.close_soon(1011)
-        finally:
-            self._sender = None
+        out.append(frame)
 
     def close_soon(self, code: int, *, abort: bool = False) -> None:
-        if self._closing:
+        if self._state == "closed":
             return
-        self._closing = True
-        self._out.clear()
-        if self._sender is not None:
-            self._sender.cancel()
+        self._out = None
         if abort:
-            _abort(self._ws)
+            self._link.abort()
         else:
-            self._spawn(_close_quietly(self._ws, code))
+            self._link.close(code)
+        self.on_closed()
 
     def _spawn(self, coro: Any) -> None:
         if self._tasks is None:
@@ -216,62 +216,93 @@ class SocketConnection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # -- the connection's life ------------------------------------------------------------
+    # -- signing in and catching up -------------------------------------------------------
 
-    async def run(self, after: int | None) -> None:
-        gw = self._gw
-        await gw.hub.attach(self)
+    async def _open(self, first: bytes) -> None:
         try:
-            await self._catch_up(after)
-            held, self._held = self._held or [], None
-            for event in held:
-                self._deliver(event)
-            self._enqueue(orjson.dumps({"type": "ready", "cursor": encode_cursor(self.last_pos)}))
-            await self._receive_loop()
-        except WebSocketDisconnect:
-            pass
-        finally:
-            gw.hub.detach(self)
-            self._closing = True
-            if self._sender is not None:
-                self._sender.cancel()
+            await self._sign_in_and_catch_up(first)
+        except Exception:
+            log.exception("opening a socket failed")
+            self.close_soon(1011)
+
+    async def _sign_in_and_catch_up(self, first: bytes) -> None:
+        gw, link = self._gw, self._link
+        try:
+            frame = orjson.loads(first)
+            if not isinstance(frame, dict) or frame.get("type") != "auth":
+                raise ApiError("the first frame must be {\"type\": \"auth\", \"token\": ...}",
+                               code="auth_required")
+            principal = await gw.auth.authenticate(frame.get("token"))
+            after = gw.sync.check_cursor(frame.get("cursor"))
+        except orjson.JSONDecodeError:
+            self.close_soon(CLOSE_BAD_REQUEST)
+            return
+        except ApiError as err:
+            link.send(_error_frame(err))
+            self.close_soon(CLOSE_UNAUTHORIZED if err.status == 401 else CLOSE_BAD_REQUEST)
+            return
+        if self._state == "closed":
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.user_id = principal.user_id
+        await gw.hub.attach(self)
+        self._attached = True
+        if self._state == "closed":
+            self.on_closed()  # closed while attaching: undo it
+            return
+        gw.connections.add(self)
+        await self._catch_up(after)
+        if self._state == "closed":
+            return
+        held, self._held = self._held or [], None
+        for event in held:
+            self._deliver(event)
+        self._enqueue(orjson.dumps({"type": "ready", "cursor": encode_cursor(self.last_pos)}))
+        self._state = "live"
+        self._opener = None
+        early, self._early = self._early or [], None
+        for raw in early:
+            self._handle_raw(raw)
+        link.resume_reading()
 
     async def _catch_up(self, after: int | None) -> None:
-        """Replay from storage (or reset), writing straight to the socket with backpressure."""
+        """Replay from storage (or reset), waiting for the client to read as we go."""
         sync = self._gw.sync
         if await sync.needs_reset(self.user_id, after):
             state = await sync.reset_state(self.user_id)
             self.last_pos = int(state["cursor"])
-            await self._ws.send_text(orjson.dumps({"type": "reset", "cursor": state["cursor"],
-                                                   "chats": state["chats"]}).decode())
+            await self._write(orjson.dumps({"type": "reset", "cursor": state["cursor"],
+                                            "chats": state["chats"]}))
             return
         assert after is not None  # noqa: S101 - needs_reset is true for None
         self.last_pos = after
-        while True:
+        while self._state != "closed":
             page = await sync.page(self.user_id, self.last_pos)
             for event in page.events:
-                await self._ws.send_text(orjson.dumps(event).decode())
+                await self._write(orjson.dumps(event))
             self.last_pos = page.last_pos
             if not page.more:
                 return
 
-    async def _receive_loop(self) -> None:
-        ws, clock = self._ws, self._gw.clock
-        while not self._closing:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            self.last_heard = clock.monotonic()
-            raw = message.get("text") or message.get("bytes") or b""
-            try:
-                frame = orjson.loads(raw)
-                if not isinstance(frame, dict):
-                    raise ApiError("frames are JSON objects", code="malformed_frame")
-                self._handle(frame)
-            except orjson.JSONDecodeError:
-                self._enqueue(_error_frame(ApiError("not JSON", code="malformed_json")))
-            except ApiError as err:
-                self._enqueue(_error_frame(err, _request_id(frame)))
+    async def _write(self, frame: bytes) -> None:
+        self._link.send(frame)
+        await self._link.drained()
+
+    # -- frames from the client -----------------------------------------------------------
+
+    def _handle_raw(self, raw: bytes) -> None:
+        frame: Any = None
+        try:
+            frame = orjson.loads(raw)
+            if not isinstance(frame, dict):
+                raise ApiError("frames are JSON objects", code="malformed_frame")
+            self._handle(frame)
+        except orjson.JSONDecodeError:
+            self._enqueue(_error_frame(ApiError("not JSON", code="malformed_json")))
+        except ApiError as err:
+            self._enqueue(_error_frame(err, _request_id(frame)))
 
     def _handle(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from darbuka.gateway.protocol import AbortableWebSocketProtocol
+from darbuka.gateway.protocol import GatewayProtocol
 
 __all__ = ["ServerThread", "free_port"]
 
@@ -26,7 +26,7 @@ class ServerThread:
         self.port = port or free_port()
         self.app = app
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                loop="asyncio", ws=AbortableWebSocketProtocol, ws_max_size=65_536,
+                                loop="asyncio", ws=GatewayProtocol, ws_max_size=65_536,
                                 ws_ping_interval=None, ws_ping_timeout=None, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)

@@ -179,14 +179,16 @@ async def idle_phase(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         warm_clients = await _connect_all(server, warm, tally, listen=False)
         await asyncio.gather(*(c.close() for c in warm_clients))
         await asyncio.sleep(1)
-        before = server.rss_bytes()
+        before, cpu0 = server.rss_bytes(), server.cpu_seconds()
         t0 = time.perf_counter()
         clients = await _connect_all(server, pop, tally, listen=False)
         connect_s = time.perf_counter() - t0
+        cpu_ms = (server.cpu_seconds() - cpu0) * 1000 / len(clients)
         await asyncio.sleep(2)
         after = server.rss_bytes()
         await asyncio.gather(*(c.close() for c in clients))
         return {"connections": len(clients), "connect_seconds": round(connect_s, 1),
+                "server_cpu_ms_per_connect": round(cpu_ms, 2),
                 "rss_before_mb": round(before / 2**20, 1), "rss_after_mb": round(after / 2**20, 1),
                 "bytes_per_connection": (after - before) // len(clients)}
     finally:

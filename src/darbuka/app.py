@@ -18,6 +18,7 @@ from darbuka import __version__
 from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
+from darbuka.api.web import WebClient
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
@@ -119,6 +120,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.state.services = services
     app.state.gateway = gateway
     app.include_router(api_router)
+    app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,10 @@ __all__ = [
     "ReadBody", "RequestCodeBody", "RoleBody", "SendBody", "SignInBody",
 ]
 
+
+
+# Ids are positive 64-bit integers (what every database here stores).
+Id = Annotated[int, Field(gt=0, lt=2**63)]
 
 
 class Body(BaseModel):
@@ -36,10 +40,10 @@ class ProfileBody(Body):
 
 class ChatCreateBody(Body):
     kind: Literal["direct", "group", "channel"]
-    user_id: int | None = Field(None, gt=0, lt=2**63)
+    user_id: Id | None = None
     title: str | None = Field(None, max_length=128)
     description: str | None = Field(None, max_length=1024)
-    member_ids: list[int] = Field(default_factory=list, max_length=20_000)
+    member_ids: list[Id] = Field(default_factory=list, max_length=20_000)
     public: bool = False
 
 
@@ -49,7 +53,7 @@ class ChatUpdateBody(Body):
 
 
 class AddMembersBody(Body):
-    user_ids: list[int] = Field(min_length=1, max_length=1000)
+    user_ids: list[Id] = Field(min_length=1, max_length=1000)
 
 
 class RoleBody(Body):
@@ -59,8 +63,8 @@ class RoleBody(Body):
 class SendBody(Body):
     client_id: str = Field(min_length=1, max_length=64)
     text: str = Field("", max_length=4096)
-    reply_to: int | None = Field(None, gt=0, lt=2**63)
-    forward_of: int | None = Field(None, gt=0, lt=2**63)
+    reply_to: Id | None = None
+    forward_of: Id | None = None
 
 
 class EditBody(Body):

@@ -18,6 +18,7 @@ from darbuka import __version__
 from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
+from darbuka.api.safety_routes import safety_router, transparency_page_router
 from darbuka.api.web import WebClient
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
@@ -26,6 +27,12 @@ from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.hub import Hub
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
+from darbuka.safety.appeals import AppealService
+from darbuka.safety.moderation import ModerationService
+from darbuka.safety.orders import OrderService
+from darbuka.safety.preservation import PreservationService
+from darbuka.safety.sweeper import SafetySweeper
+from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
@@ -84,6 +91,13 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         users=UserService(db, stores, writer), chats=chats,
         messages=MessageService(db, stores, writer),
         sync=SyncService(db, stores, settings, chats.list_for),
+        moderation=ModerationService(db, stores, writer, clock),
+        orders=OrderService(db, stores, writer, clock,
+                            disable_on_receipt=settings.order_disable_on_receipt,
+                            alert_before_ms=settings.order_alert_before_s * 1000),
+        appeals=AppealService(db, stores, writer, clock),
+        preservation=PreservationService(writer),
+        transparency=TransparencyService(db, stores),
     )
 
 
@@ -94,6 +108,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                       messages=services.messages, sync=services.sync,
                       clock=clock or SystemClock(), queue_limit=settings.ws_queue_limit,
                       idle_timeout_s=settings.ws_idle_timeout_s)
+    sweeper = SafetySweeper(services.orders, services.preservation,
+                            interval_s=settings.safety_sweep_interval_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -103,12 +119,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
         await services.bus.start()
         services.writer.start()
         gateway.start()
+        sweeper.start()
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
                  services.auth.code_sender_name)
         try:
             # The WebSocket transport finds the gateway in the lifespan state.
             yield {GATEWAY_STATE_KEY: gateway}
         finally:
+            await sweeper.stop()
             await gateway.stop()
             await services.writer.stop()
             await services.bus.stop()
@@ -120,6 +138,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.state.services = services
     app.state.gateway = gateway
     app.include_router(api_router)
+    app.include_router(safety_router)
+    app.include_router(transparency_page_router)
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -59,6 +59,16 @@ def issue_token(phone: Annotated[str, typer.Option(help="Phone number, +E.164.")
 
 
 async def _issue_token(settings: Settings, phone: str, name: str | None) -> tuple[str, Any]:
+    async def issue(services: Any) -> tuple[str, Any]:
+        result: tuple[str, Any] = await services.auth.do_issue_token(phone, name=name)
+        return result
+
+    result: tuple[str, Any] = await _with_services(settings, issue)
+    return result
+
+
+async def _with_services(settings: Settings, work: Any) -> Any:
+    """Run `work(services)` against the configured database, as `serve` would see it."""
     from darbuka.app import build_services
     from darbuka.errors import ApiError
     from darbuka.storage.migrate import migrate
@@ -69,13 +79,64 @@ async def _issue_token(settings: Settings, phone: str, name: str | None) -> tupl
         await services.stores.events.ensure_stream(conn)
     services.writer.start()
     try:
-        return await services.auth.do_issue_token(phone, name=name)
+        return await work(services)
     except ApiError as err:
         typer.echo(f"error: {err.message}", err=True)
         raise typer.Exit(2) from err
     finally:
         await services.writer.stop()
         await services.db.dispose()
+
+
+@admin.command("set-role")
+def set_role(phone: Annotated[str, typer.Option(help="The user's phone number, +E.164.")],
+             role: Annotated[str, typer.Option(help="user, moderator or operator.")],
+             data_dir: DataDir = None) -> None:
+    """Make a user a moderator or an operator (or a plain user again)."""
+    from darbuka.safety.accounts import do_set_staff_role
+
+    settings = _settings(data_dir=data_dir)
+    user = asyncio.run(_with_services(
+        settings, lambda svc: do_set_staff_role(svc, phone, role=role)))
+    typer.echo(f"user {user['id']} {user['phone']} is now {role}")
+
+
+@admin.command("set-kind")
+def set_kind(phone: Annotated[str, typer.Option(help="The account's phone number, +E.164.")],
+             kind: Annotated[str, typer.Option(help="person, blogger, brand or authority.")],
+             trusted_flagger: Annotated[bool | None, typer.Option(
+                 help="Reports from this account go ahead (DSA Art. 22).")] = None,
+             data_dir: DataDir = None) -> None:
+    """Set an account's kind; `authority` accounts may submit removal orders."""
+    from darbuka.safety.accounts import do_set_kind
+
+    settings = _settings(data_dir=data_dir)
+    user = asyncio.run(_with_services(
+        settings, lambda svc: do_set_kind(svc, phone, kind=kind, trusted=trusted_flagger)))
+    typer.echo(f"user {user['id']} {user['phone']} is now a {kind}")
+
+
+audit = typer.Typer(help="The audit log of safety actions.", no_args_is_help=True)
+admin.add_typer(audit, name="audit")
+
+
+@audit.command("verify")
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Check the hash chain; name the first record that was changed, removed or inserted."""
+    from darbuka.safety.audit import verify_chain
+
+    async def verify(services: Any) -> Any:
+        async with services.db.read() as conn:
+            return await verify_chain(conn, services.stores)
+
+    settings = _settings(data_dir=data_dir)
+    check = asyncio.run(_with_services(settings, verify))
+    if check.ok:
+        typer.echo(f"audit chain intact: {check.records} records")
+        return
+    typer.echo(f"audit chain BROKEN at record {check.first_broken}: {check.why} "
+               f"({check.records} records before it verified)")
+    raise typer.Exit(1)
 
 
 def main() -> None:

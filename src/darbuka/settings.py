@@ -56,6 +56,12 @@ class Settings:
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
     trust_proxy_headers: bool = False
+    # Removal orders: disable the content the moment an order arrives (a moderator then
+    # confirms or refuses), and alert staff this long before the one-hour clock runs out.
+    order_disable_on_receipt: bool = True
+    order_alert_before_s: int = 900
+    # How often the clocks of open orders are checked and expired preserved copies purged.
+    safety_sweep_interval_s: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -36,8 +36,10 @@ PONG = b'{"type":"pong"}'
 AUTH_TIMEOUT_S = 10.0
 # Frames a client may send before `ready` (they are handled after it).
 EARLY_FRAMES_MAX = 100
-# Close codes (4000-4999 are ours): the client should resume from its cursor on 4008.
+# Close codes (4000-4999 are ours): the client should resume from its cursor on 4008;
+# 4403 follows `account.restricted` (the account was suspended or banned).
 CLOSE_UNAUTHORIZED, CLOSE_BAD_REQUEST, CLOSE_OVERFLOW, CLOSE_IDLE = 4401, 4400, 4008, 4000
+CLOSE_RESTRICTED = 4403
 
 
 def _error_frame(err: ApiError, request_id: Any = None) -> bytes:
@@ -182,6 +184,8 @@ class SocketConnection:
             self._enqueue(event.ack_frame(orjson.loads(origin[len(self.key) + 1:])))
         else:
             self._enqueue(event.frame_for(self.user_id))
+        if event.type == "account.restricted":
+            self.close_soon(CLOSE_RESTRICTED)
 
     def _enqueue(self, frame: bytes) -> None:
         if self._state == "closed":

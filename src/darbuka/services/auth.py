@@ -11,7 +11,7 @@ from typing import Any
 import phonenumbers
 
 from darbuka.clock import Clock
-from darbuka.errors import BadRequest, NotFound, RateLimited, Unauthorized
+from darbuka.errors import BadRequest, Forbidden, NotFound, RateLimited, Unauthorized
 from darbuka.services.codes import CodeSender
 from darbuka.services.ratelimit import RateLimiter
 from darbuka.services.views import user_view
@@ -19,7 +19,7 @@ from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 
-__all__ = ["AuthService", "Principal", "hash_token", "normalise_phone"]
+__all__ = ["AuthService", "Principal", "check_not_restricted", "hash_token", "normalise_phone"]
 
 CODE_TTL_MS = 10 * 60 * 1000
 CODE_ATTEMPTS = 5
@@ -37,6 +37,18 @@ class Principal:
     @property
     def user_id(self) -> int:
         return int(self.user["id"])
+
+
+def check_not_restricted(user: dict[str, Any], now: int) -> None:
+    """A banned account, or one suspended until later, may use only the appeal routes.
+
+    A suspension lapses by itself at `restricted_until`; nothing has to run to lift it.
+    """
+    status, until = user.get("status", "active"), user.get("restricted_until")
+    if status == "banned" or (status == "suspended" and (until is None or until > now)):
+        ending = f" until {until} (ms)" if status == "suspended" and until else ""
+        raise Forbidden(f"this account is {status}{ending}; GET /api/v1/statements says why, "
+                        "and POST /api/v1/appeals contests it", code=f"account_{status}")
 
 
 def normalise_phone(raw: object) -> str:
@@ -158,7 +170,10 @@ class AuthService:
         user = await self._writer.run(issue)
         return token, user
 
-    async def authenticate(self, token: str | None) -> Principal:
+    async def authenticate(self, token: str | None, *,
+                           allow_restricted: bool = False) -> Principal:
+        """The caller behind a token. A suspended or banned account gets only the routes
+        that let it read its statements of reasons and appeal (`allow_restricted`)."""
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise Unauthorized("sign in first: send Authorization: Bearer <token>")
         async with self._db.read() as conn:
@@ -167,6 +182,8 @@ class AuthService:
         if device is None or user is None:
             raise Unauthorized("this token is not valid (signed out or revoked)",
                                code="invalid_token")
+        if not allow_restricted:
+            check_not_restricted(user, self._clock.now_ms())
         if self._clock.now_ms() - device["last_seen_at"] > TOUCH_EVERY_MS:
             self._touch_later(device["id"])
         return Principal(user=user, device_id=int(device["id"]))

@@ -277,7 +277,8 @@ class ChatService:
     async def do_join(self, user_id: int, chat_id: int) -> dict[str, Any]:
         async def join(tx: Tx) -> dict[str, Any]:
             chat = await tx.stores.chats.get(tx.conn, chat_id)
-            if chat is None or not chat["is_public"] or chat["kind"] == "direct":
+            if (chat is None or not chat["is_public"] or chat["kind"] == "direct"
+                    or chat["closed"]):
                 raise NotFound("no such chat", code="chat_not_found")
             if await tx.stores.chats.member(tx.conn, chat_id, user_id) is None:
                 if chat["member_count"] >= MAX_GROUP_MEMBERS and chat["kind"] == "group":

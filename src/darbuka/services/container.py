@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from darbuka.bus.base import Bus
 from darbuka.gateway.hub import Hub
+from darbuka.safety.appeals import AppealService
+from darbuka.safety.moderation import ModerationService
+from darbuka.safety.orders import OrderService
+from darbuka.safety.preservation import PreservationService
+from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
 from darbuka.services.messages import MessageService
@@ -31,3 +36,8 @@ class Services:
     chats: ChatService
     messages: MessageService
     sync: SyncService
+    moderation: ModerationService
+    orders: OrderService
+    appeals: AppealService
+    preservation: PreservationService
+    transparency: TransparencyService

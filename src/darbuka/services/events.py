@@ -19,7 +19,8 @@ __all__ = ["EVENT_TYPES", "SOCKET_FRAMES", "Event", "encode_cursor", "parse_curs
 EVENT_TYPES: dict[str, str] = {
     "message.new": "a message was sent (also system messages): `message`",
     "message.edited": "a message's text changed: the whole `message`",
-    "message.deleted": "a message was deleted for everyone: `message` with `deleted: true`",
+    "message.deleted": "a message was deleted for everyone: `message` with `deleted: true` "
+                       "(and `removed: true` when moderators removed it)",
     "chat.created": "a chat you are in was created: `chat`",
     "chat.updated": "title or description changed: `chat`",
     "chat.read": "someone read up to `seq` in `chat_id` (`user_id`)",
@@ -27,6 +28,15 @@ EVENT_TYPES: dict[str, str] = {
     "member.left": "`user_id` left or was removed from `chat_id` (`by` who)",
     "member.updated": "`user_id`'s `role` in `chat_id` changed",
     "user.updated": "your own profile changed (on another device): `user`",
+    "message.restored": "a removed message was reinstated (after an appeal or a withdrawn "
+                        "order): the whole `message`; apply it like `message.edited`",
+    "account.restricted": "your account was suspended (`until`) or banned: `status`, "
+                          "`statement_id`; the socket then closes with 4403",
+    "moderation.statement": "a statement of reasons for a decision about your content or "
+                            "account: `statement` (DSA Transparency Database fields)",
+    "report.resolved": "a report you made was decided: `report` with its `outcome`",
+    "appeal.decided": "your appeal was decided: `appeal` (`upheld` or `reversed`)",
+    "moderation.alert": "staff only: a removal order's one-hour clock is running low: `alert`",
 }
 
 # Socket frames that are not stored events.

@@ -114,6 +114,8 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], tuple[str, str]],
     if membership is None:
         return NotFound("no such chat", code="chat_not_found")
     role, kind = membership
+    if kind == "closed":
+        return Forbidden("this chat was closed by moderation", code="chat_closed")
     if kind == "channel" and role not in ADMIN_ROLES:
         return Forbidden("only the channel's admins post in it", code="cannot_post")
     extra: dict[str, Any] = {"text": req.text}

@@ -20,6 +20,8 @@ def message_view(row: Row) -> dict[str, Any]:
         view["client_id"] = row["client_id"]
     if row.get("deleted"):
         view["deleted"] = True
+        if row.get("removed"):
+            view["removed"] = True  # by moderation, not by its author
         view["created_at"] = row["created_at"]
         return view
     if row.get("kind", "text") != "text":
@@ -44,6 +46,8 @@ def chat_view(row: Row) -> dict[str, Any]:
         "public": bool(row["is_public"]), "member_count": row["member_count"],
         "last_seq": row["last_seq"], "created_at": row["created_at"],
     }
+    if row.get("closed"):
+        view["closed"] = True
     return view
 
 

@@ -8,6 +8,7 @@ from darbuka.storage.chats import ChatStore
 from darbuka.storage.db import Database
 from darbuka.storage.events import EventStore
 from darbuka.storage.messages import MessageStore
+from darbuka.storage.safety import SafetyStore
 from darbuka.storage.users import DeviceStore, DuplicateKey, LoginCodeStore, UserStore
 
 __all__ = ["Database", "DuplicateKey", "Stores"]
@@ -21,3 +22,4 @@ class Stores:
     chats: ChatStore = field(default_factory=ChatStore)
     messages: MessageStore = field(default_factory=MessageStore)
     events: EventStore = field(default_factory=EventStore)
+    safety: SafetyStore = field(default_factory=SafetyStore)

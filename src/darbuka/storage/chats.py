@@ -57,20 +57,23 @@ class ChatStore:
 
     async def roles(self, conn: AsyncConnection,
                     pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, str]]:
-        """(chat_id, user_id) -> (role, chat kind) for the pairs that are memberships."""
+        """(chat_id, user_id) -> (role, chat kind) for the pairs that are memberships.
+
+        A chat closed by moderation has the kind "closed": nobody may post in it."""
         pairs = list(set(pairs))
         if not pairs:
             return {}
         chat_ids = {c for c, _ in pairs}
         user_ids = {u for _, u in pairs}
-        query = (select(members.c.chat_id, members.c.user_id, members.c.role, chats.c.kind)
+        query = (select(members.c.chat_id, members.c.user_id, members.c.role, chats.c.kind,
+                        chats.c.closed)
                  .join(chats, chats.c.id == members.c.chat_id)
                  .where(members.c.chat_id.in_(chat_ids), members.c.user_id.in_(user_ids)))
         wanted = set(pairs)
         found: dict[tuple[int, int], tuple[str, str]] = {}
-        for chat_id, user_id, role, kind in (await conn.execute(query)).all():
+        for chat_id, user_id, role, kind, closed in (await conn.execute(query)).all():
             if (chat_id, user_id) in wanted:
-                found[(int(chat_id), int(user_id))] = (str(role), str(kind))
+                found[(int(chat_id), int(user_id))] = (str(role), "closed" if closed else str(kind))
         return found
 
     async def add_members(self, conn: AsyncConnection, chat_id: int, user_roles: dict[int, str],
@@ -151,7 +154,7 @@ class ChatStore:
 
     async def search_public(self, conn: AsyncConnection, text: str, limit: int) -> list[Row]:
         pattern = f"%{text.lower()}%"
-        query = (select(chats).where(chats.c.is_public.is_(True),
+        query = (select(chats).where(chats.c.is_public.is_(True), chats.c.closed.is_(False),
                                      or_(func.lower(chats.c.title).like(pattern)))
                  .order_by(chats.c.member_count.desc()).limit(limit))
         return [dict(r) for r in (await conn.execute(query)).mappings()]

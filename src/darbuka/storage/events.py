@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -76,3 +77,24 @@ class EventStore:
         inner = select(literal(1)).select_from(sub).limit(cap + 1).subquery()
         count = (await conn.execute(select(func.count()).select_from(inner))).scalar_one()
         return int(count) > cap
+
+    async def scrub_message(self, conn: AsyncConnection, chat_id: int, message_id: int, *,
+                            since: int, view: dict[str, Any]) -> int:
+        """Replace a message's content in the stored events that carried it (new, edited).
+
+        A deleted or removed message must also vanish from catch-up: a client syncing from
+        an old cursor would otherwise still read the text in the original `message.new`.
+        Only the chat's events since the message was written are looked at.
+        """
+        query = select(events.c.pos, events.c.type, events.c.payload).where(
+            events.c.chat_id == chat_id, events.c.created_at >= since,
+            events.c.type.in_(("message.new", "message.edited")))
+        changed = 0
+        for pos, type_, payload in (await conn.execute(query)).all():
+            body = orjson.loads(payload)
+            message = body.get("message")
+            if isinstance(message, dict) and message.get("id") == message_id:
+                new = orjson.dumps({"type": type_, "message": view})
+                await conn.execute(update(events).where(events.c.pos == pos).values(payload=new))
+                changed += 1
+        return changed

@@ -50,6 +50,13 @@ users = Table(
     Column("about", String(512), nullable=False, server_default=""),
     Column("kind", String(16), nullable=False, server_default="person"),
     Column("created_at", BigInteger, nullable=False),
+    # Staff role: user | moderator | operator. Set only by operators (`darbuka admin set-role`).
+    Column("role", String(16), nullable=False, server_default="user"),
+    # active | suspended | banned; a suspension ends at `restricted_until` (null: no end).
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("restricted_until", BigInteger, nullable=True),
+    # Reports from trusted flaggers (DSA Art. 22) go ahead of other users' reports.
+    Column("trusted_flagger", Boolean, nullable=False, server_default="0"),
 )
 
 devices = Table(
@@ -88,6 +95,8 @@ chats = Table(
     Column("last_message_id", BigInteger, nullable=True),
     Column("member_count", Integer, nullable=False, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
+    # Closed by moderation: nobody posts, nobody joins, it is not found in search.
+    Column("closed", Boolean, nullable=False, server_default="0"),
 )
 
 members = Table(
@@ -133,6 +142,9 @@ messages = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("edited_at", BigInteger, nullable=True),
     Column("deleted", Boolean, nullable=False, server_default="0"),
+    # Hidden by moderation (a removal or an authority's order): shown as removed, and its
+    # content kept only in the preserved copy until reinstated or purged.
+    Column("removed", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
     UniqueConstraint("sender_id", "client_id", name="uq_messages_sender_client"),
 )

@@ -56,6 +56,11 @@ class UserStore:
         except IntegrityError as exc:
             raise DuplicateKey(str(exc.orig)) from exc
 
+    async def staff_ids(self, conn: AsyncConnection) -> list[int]:
+        """Moderators and operators: they get the queue's alerts."""
+        query = select(users.c.id).where(users.c.role.in_(("moderator", "operator")))
+        return [int(i) for i in (await conn.execute(query)).scalars()]
+
     async def username_taken(self, conn: AsyncConnection, key: str, *, by_other_than: int) -> bool:
         query = select(users.c.id).where(users.c.username_key == key, users.c.id != by_other_than)
         return (await conn.execute(query)).first() is not None

@@ -1,0 +1,120 @@
+"""What a safety decision does, inside the deciding transaction: hide or restore a message,
+restrict or restore an account, close or reopen a chat, and keep a preserved copy.
+
+Each effect reaches clients as an ordinary event after commit, so every client — web, SDK,
+bots, live sockets and catch-up — sees a removal and a reinstatement the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from darbuka.errors import NotFound
+from darbuka.services.views import chat_view, message_view
+from darbuka.services.writer import Tx
+
+__all__ = [
+    "PRESERVE_MS",
+    "close_chat",
+    "preserve_message",
+    "reinstate_message",
+    "remove_message",
+    "reopen_chat",
+    "restore_account",
+    "restrict_account",
+]
+
+# Regulation 2021/784 Art. 6: six months, longer on request.
+PRESERVE_MS = 183 * 24 * 3600 * 1000
+
+
+async def preserve_message(tx: Tx, message: dict[str, Any], *, reason: str,
+                           item_id: int | None, keep_ms: int = PRESERVE_MS) -> int:
+    """Keep the message and its related data (chat, sender) for the preservation period."""
+    chat = await tx.stores.chats.get(tx.conn, message["chat_id"])
+    content = {"message": _plain(message), "chat": _plain(chat or {}),
+               "sender_id": message["sender_id"]}
+    return await tx.stores.safety.preserve(
+        tx.conn, target_type="message", target_id=message["id"],
+        content=orjson.dumps(content).decode(), reason=reason, item_id=item_id,
+        preserved_at=tx.now, keep_until=tx.now + keep_ms)
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    # Column names may be str subclasses, which orjson refuses as keys.
+    return {str(k): (v.decode("latin-1") if isinstance(v, bytes) else v) for k, v in row.items()}
+
+
+async def load_message(tx: Tx, message_id: int) -> dict[str, Any]:
+    message = await tx.stores.messages.get(tx.conn, message_id)
+    if message is None:
+        raise NotFound("no such message", code="message_not_found")
+    return message
+
+
+async def remove_message(tx: Tx, message: dict[str, Any], *, reason: str,
+                         item_id: int | None) -> bool:
+    """Hide a message from everyone, everywhere; False if it was hidden already."""
+    if message["removed"]:
+        return False
+    await preserve_message(tx, message, reason=reason, item_id=item_id)
+    await tx.stores.messages.update(tx.conn, message["id"], {
+        "removed": True, "deleted": True, "text": "", "forward_of": None})
+    view = message_view({**message, "removed": True, "deleted": True})
+    await tx.stores.events.scrub_message(tx.conn, message["chat_id"], message["id"],
+                                         since=message["created_at"], view=view)
+    await tx.emit("message.deleted", {"message": view}, chat_id=message["chat_id"])
+    return True
+
+
+async def reinstate_message(tx: Tx, message_id: int) -> bool:
+    """Put a removed message back from its preserved copy; every client gets it again."""
+    message = await load_message(tx, message_id)
+    copy = await tx.stores.safety.preserved_for(tx.conn, "message", message_id)
+    if not message["removed"] or copy is None:
+        return False
+    original = orjson.loads(copy["content"])["message"]
+    restored = {"removed": False, "deleted": bool(original.get("deleted")),
+                "text": original.get("text", ""), "forward_of": original.get("forward_of")}
+    await tx.stores.messages.update(tx.conn, message_id, restored)
+    view = message_view({**message, **restored})
+    await tx.emit("message.restored", {"message": view}, chat_id=message["chat_id"])
+    return True
+
+
+async def restrict_account(tx: Tx, user_id: int, *, status: str, until: int | None,
+                           statement_id: int) -> None:
+    """Suspend (until a time) or ban. Live sockets get the event and are closed; tokens
+    stop working; a ban also signs every device out for good."""
+    await tx.stores.users.update(tx.conn, user_id, {"status": status,
+                                                     "restricted_until": until})
+    if status == "banned":
+        for device in await tx.stores.devices.for_user(tx.conn, user_id):
+            await tx.stores.devices.delete(tx.conn, user_id=user_id, device_id=device["id"])
+    await tx.emit("account.restricted", {"status": status, "until": until,
+                                         "statement_id": statement_id}, user_id=user_id)
+
+
+async def restore_account(tx: Tx, user_id: int) -> None:
+    await tx.stores.users.update(tx.conn, user_id, {"status": "active",
+                                                     "restricted_until": None})
+
+
+async def close_chat(tx: Tx, chat_id: int) -> dict[str, Any]:
+    return await _set_closed(tx, chat_id, closed=True)
+
+
+async def reopen_chat(tx: Tx, chat_id: int) -> dict[str, Any]:
+    return await _set_closed(tx, chat_id, closed=False)
+
+
+async def _set_closed(tx: Tx, chat_id: int, *, closed: bool) -> dict[str, Any]:
+    chat = await tx.stores.chats.get(tx.conn, chat_id)
+    if chat is None:
+        raise NotFound("no such chat", code="chat_not_found")
+    await tx.stores.chats.update(tx.conn, chat_id, {"closed": closed})
+    view = chat_view({**chat, "closed": closed})
+    await tx.emit("chat.updated", {"chat": view}, chat_id=chat_id)
+    return view

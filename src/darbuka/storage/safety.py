@@ -1,0 +1,218 @@
+"""Trust and safety rows: queue items, reports, statements, orders, appeals, preserved copies
+and the audit chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darbuka.storage.schema_safety import (
+    appeals,
+    audit_log,
+    moderation_items,
+    preserved,
+    removal_orders,
+    reports,
+    statements,
+)
+
+__all__ = ["SafetyStore"]
+
+Row = dict[str, Any]
+
+
+class SafetyStore:
+    # -- generic ----------------------------------------------------------------------------
+
+    async def _insert(self, conn: AsyncConnection, table: Table, values: Row) -> int:
+        result = await conn.execute(insert(table).values(**values).returning(table.c.id))
+        return int(result.scalar_one())
+
+    async def _get(self, conn: AsyncConnection, table: Table, row_id: int) -> Row | None:
+        row = (await conn.execute(select(table).where(table.c.id == row_id))).mappings().first()
+        return dict(row) if row else None
+
+    async def _update(self, conn: AsyncConnection, table: Table, row_id: int,
+                      values: Row) -> None:
+        await conn.execute(update(table).where(table.c.id == row_id).values(**values))
+
+    # -- queue items ------------------------------------------------------------------------
+
+    async def open_item_for(self, conn: AsyncConnection, target_type: str,
+                            target_id: int) -> Row | None:
+        query = (select(moderation_items)
+                 .where(moderation_items.c.target_type == target_type,
+                        moderation_items.c.target_id == target_id,
+                        moderation_items.c.status == "open")
+                 .order_by(moderation_items.c.priority).limit(1))
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def add_item(self, conn: AsyncConnection, **values: Any) -> int:
+        return await self._insert(conn, moderation_items, values)
+
+    async def item(self, conn: AsyncConnection, item_id: int) -> Row | None:
+        return await self._get(conn, moderation_items, item_id)
+
+    async def update_item(self, conn: AsyncConnection, item_id: int, **values: Any) -> None:
+        await self._update(conn, moderation_items, item_id, values)
+
+    async def queue(self, conn: AsyncConnection, *, status: str, limit: int) -> list[Row]:
+        query = (select(moderation_items).where(moderation_items.c.status == status)
+                 .order_by(moderation_items.c.priority, moderation_items.c.created_at,
+                           moderation_items.c.id).limit(limit))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    # -- reports ----------------------------------------------------------------------------
+
+    async def add_report(self, conn: AsyncConnection, **values: Any) -> int:
+        return await self._insert(conn, reports, values)
+
+    async def reports_of_item(self, conn: AsyncConnection, item_id: int) -> list[Row]:
+        query = select(reports).where(reports.c.item_id == item_id).order_by(reports.c.id)
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def reports_by(self, conn: AsyncConnection, reporter_id: int) -> list[Row]:
+        query = (select(reports).where(reports.c.reporter_id == reporter_id)
+                 .order_by(reports.c.id.desc()).limit(100))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def set_report_outcome(self, conn: AsyncConnection, item_id: int,
+                                 outcome: str) -> list[Row]:
+        """Close the reports of an item; return them (their reporters learn the outcome)."""
+        await conn.execute(update(reports).where(reports.c.item_id == item_id,
+                                                 reports.c.outcome.is_(None))
+                           .values(outcome=outcome))
+        return await self.reports_of_item(conn, item_id)
+
+    # -- statements of reasons --------------------------------------------------------------
+
+    async def add_statement(self, conn: AsyncConnection, **values: Any) -> int:
+        return await self._insert(conn, statements, values)
+
+    async def statement(self, conn: AsyncConnection, statement_id: int) -> Row | None:
+        return await self._get(conn, statements, statement_id)
+
+    async def statements_of(self, conn: AsyncConnection, user_id: int) -> list[Row]:
+        query = (select(statements).where(statements.c.user_id == user_id)
+                 .order_by(statements.c.id.desc()).limit(100))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def statements_for_target(self, conn: AsyncConnection, target_type: str,
+                                    target_id: int) -> list[Row]:
+        query = select(statements).where(statements.c.target_type == target_type,
+                                         statements.c.target_id == target_id,
+                                         statements.c.reversed_at.is_(None))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def reverse_statement(self, conn: AsyncConnection, statement_id: int,
+                                now: int) -> None:
+        await self._update(conn, statements, statement_id, {"reversed_at": now})
+
+    # -- removal orders ---------------------------------------------------------------------
+
+    async def add_order(self, conn: AsyncConnection, **values: Any) -> int:
+        return await self._insert(conn, removal_orders, values)
+
+    async def order(self, conn: AsyncConnection, order_id: int) -> Row | None:
+        return await self._get(conn, removal_orders, order_id)
+
+    async def update_order(self, conn: AsyncConnection, order_id: int, **values: Any) -> None:
+        await self._update(conn, removal_orders, order_id, values)
+
+    async def orders(self, conn: AsyncConnection, *, states: tuple[str, ...] | None = None,
+                     submitted_by: int | None = None, limit: int = 200) -> list[Row]:
+        query = select(removal_orders).order_by(removal_orders.c.received_at.desc())
+        if states:
+            query = query.where(removal_orders.c.state.in_(states))
+        if submitted_by is not None:
+            query = query.where(removal_orders.c.submitted_by == submitted_by)
+        return [dict(r) for r in (await conn.execute(query.limit(limit))).mappings()]
+
+    # -- appeals ----------------------------------------------------------------------------
+
+    async def add_appeal(self, conn: AsyncConnection, **values: Any) -> int:
+        return await self._insert(conn, appeals, values)
+
+    async def appeal(self, conn: AsyncConnection, appeal_id: int) -> Row | None:
+        return await self._get(conn, appeals, appeal_id)
+
+    async def update_appeal(self, conn: AsyncConnection, appeal_id: int, **values: Any) -> None:
+        await self._update(conn, appeals, appeal_id, values)
+
+    async def appeals(self, conn: AsyncConnection, *, status: str | None = None,
+                      user_id: int | None = None, statement_id: int | None = None) -> list[Row]:
+        query = select(appeals).order_by(appeals.c.id)
+        if status is not None:
+            query = query.where(appeals.c.status == status)
+        if user_id is not None:
+            query = query.where(appeals.c.user_id == user_id)
+        if statement_id is not None:
+            query = query.where(appeals.c.statement_id == statement_id)
+        return [dict(r) for r in (await conn.execute(query.limit(500))).mappings()]
+
+    # -- preserved copies -------------------------------------------------------------------
+
+    async def preserve(self, conn: AsyncConnection, **values: Any) -> int:
+        return await self._insert(conn, preserved, values)
+
+    async def preserved_copy(self, conn: AsyncConnection, copy_id: int) -> Row | None:
+        return await self._get(conn, preserved, copy_id)
+
+    async def preserved_for(self, conn: AsyncConnection, target_type: str,
+                            target_id: int) -> Row | None:
+        query = (select(preserved).where(preserved.c.target_type == target_type,
+                                         preserved.c.target_id == target_id)
+                 .order_by(preserved.c.id.desc()).limit(1))
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def extend_preservation(self, conn: AsyncConnection, copy_id: int,
+                                  keep_until: int) -> None:
+        await self._update(conn, preserved, copy_id, {"keep_until": keep_until})
+
+    async def purge_preserved(self, conn: AsyncConnection, now: int) -> list[int]:
+        query = select(preserved.c.id).where(preserved.c.keep_until <= now)
+        ids = [int(i) for i in (await conn.execute(query)).scalars()]
+        if ids:
+            await conn.execute(preserved.delete().where(preserved.c.id.in_(ids)))
+        return ids
+
+    # -- counts for the transparency report -------------------------------------------------
+
+    async def count(self, conn: AsyncConnection, table: Table, column: str, since: int,
+                    until: int, group_by: str | None = None,
+                    where: Any = None) -> dict[str, int]:
+        time_col = table.c[column]
+        key = table.c[group_by] if group_by else None
+        cols = [key, func.count()] if key is not None else [func.count()]
+        query = select(*cols).where(time_col >= since, time_col < until)
+        if where is not None:
+            query = query.where(where)
+        if key is not None:
+            query = query.group_by(key)
+            return {str(k): int(n) for k, n in (await conn.execute(query)).all()}
+        return {"all": int((await conn.execute(query)).scalar_one())}
+
+    # -- the audit chain --------------------------------------------------------------------
+
+    async def lock_audit(self, conn: AsyncConnection) -> None:
+        """Serialise appends across server processes (SQLite has one writer anyway)."""
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+
+    async def last_audit(self, conn: AsyncConnection) -> Row | None:
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(1)
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def append_audit(self, conn: AsyncConnection, record: Row) -> None:
+        await conn.execute(insert(audit_log).values(**record))
+
+    async def audit_records(self, conn: AsyncConnection, *, after: int = 0,
+                            limit: int = 1000) -> list[Row]:
+        query = (select(audit_log).where(audit_log.c.id > after).order_by(audit_log.c.id)
+                 .limit(limit))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]

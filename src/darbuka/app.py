@@ -18,6 +18,8 @@ from darbuka import __version__
 from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
+from darbuka.api.public_page import page_router
+from darbuka.api.social import social_router
 from darbuka.api.web import WebClient
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
@@ -29,9 +31,13 @@ from darbuka.gateway.socket import Gateway
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
+from darbuka.services.contacts import ContactService
 from darbuka.services.container import Services
 from darbuka.services.messages import MessageService
+from darbuka.services.privacy import PhoneHasher, PrivacyService
+from darbuka.services.public import PublicService
 from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.reactions import ReactionService
 from darbuka.services.sync import SyncService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
@@ -76,14 +82,20 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     hub = Hub(load_chats)
     bus.subscribe(Handlers(events=hub.dispatch, ephemeral=hub.dispatch_ephemeral))
     sender = code_sender or make_code_sender(settings.code_sender, settings.code_webhook_url)
+    secret = load_secret(settings)
+    hasher = PhoneHasher(secret)
+    contacts = ContactService(db, stores, writer, settings, hasher)
     auth = AuthService(db, stores, writer, clock, RateLimiter(clock), sender, settings,
-                       load_secret(settings))
-    chats = ChatService(db, stores, writer)
+                       secret, on_sign_up=contacts.on_sign_up)
+    chats = ChatService(db, stores, writer, hasher)
     return Services(
         settings=settings, db=db, stores=stores, writer=writer, bus=bus, hub=hub, auth=auth,
         users=UserService(db, stores, writer), chats=chats,
         messages=MessageService(db, stores, writer),
         sync=SyncService(db, stores, settings, chats.list_for),
+        contacts=contacts, privacy=PrivacyService(db, stores, writer, hasher, hub.is_online),
+        public=PublicService(db, stores, writer, chats, RateLimiter(clock), settings, clock),
+        reactions=ReactionService(db, stores, writer),
     )
 
 
@@ -120,6 +132,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.state.services = services
     app.state.gateway = gateway
     app.include_router(api_router)
+    app.include_router(social_router)
+    app.include_router(page_router)
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -8,7 +8,11 @@ from darbuka.bus.base import Bus
 from darbuka.gateway.hub import Hub
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
+from darbuka.services.contacts import ContactService
 from darbuka.services.messages import MessageService
+from darbuka.services.privacy import PrivacyService
+from darbuka.services.public import PublicService
+from darbuka.services.reactions import ReactionService
 from darbuka.services.sync import SyncService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
@@ -31,3 +35,8 @@ class Services:
     chats: ChatService
     messages: MessageService
     sync: SyncService
+    # social
+    contacts: ContactService
+    privacy: PrivacyService
+    public: PublicService
+    reactions: ReactionService

@@ -89,10 +89,10 @@ class ChatService:
             return chat_view(existing), False
         if other != user_id and not await tx.stores.users.existing_ids(tx.conn, [other]):
             raise NotFound("no such user", code="user_not_found")
-        await check_direct_allowed(tx, user_id, other)
+        roles = await check_direct_allowed(tx, user_id, other)
         chat_id = await tx.stores.chats.create(tx.conn, kind="direct", title="", owner_id=None,
                                                now=tx.now, direct_key=key)
-        return await self._open(tx, chat_id, dict.fromkeys((user_id, other), "member")), True
+        return await self._open(tx, chat_id, roles), True
 
     async def _create_shared(self, tx: Tx, user_id: int, kind: str, title: str,
                              description: str, member_ids: list[int],

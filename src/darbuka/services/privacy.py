@@ -71,9 +71,25 @@ async def check_can_add(tx: Tx, hasher: Callable[[str], bytes], adder_id: int,
                         "send them an invite link instead", code="privacy_restricted")
 
 
-async def check_direct_allowed(tx: Tx, sender_id: int, other_id: int) -> None:
-    if await tx.stores.privacy.blocked_pairs(tx.conn, [(other_id, sender_id)]):
+async def check_direct_allowed(tx: Tx, sender_id: int, other_id: int) -> dict[int, str]:
+    """Refuse a direct chat with someone who blocked you; else the two members' roles.
+
+    In a direct chat a blocked user has the role "blocked": still a member (history stays),
+    but the send path refuses their messages without a query of its own.
+    """
+    pairs = await tx.stores.privacy.blocked_pairs(tx.conn, [(other_id, sender_id),
+                                                            (sender_id, other_id)])
+    if (other_id, sender_id) in pairs:
         raise Forbidden("this user does not take messages from you", code="cannot_message")
+    return {sender_id: "member", other_id: "blocked" if pairs else "member"}
+
+
+async def _mark_direct(tx: Tx, blocker: int, blocked: int, *, block: bool) -> None:
+    low, high = sorted((blocker, blocked))
+    chat = await tx.stores.chats.by_direct_key(tx.conn, f"{low}:{high}")
+    if chat is not None:
+        await tx.stores.chats.set_role(tx.conn, chat["id"], blocked,
+                                       "blocked" if block else "member")
 
 
 class PrivacyService:
@@ -121,6 +137,7 @@ class PrivacyService:
             else:
                 changed = await tx.stores.privacy.unblock(tx.conn, user_id, target)
             if changed:
+                await _mark_direct(tx, user_id, target, block=block)
                 # Only the blocker's devices hear of it; the blocked user is not told.
                 await tx.emit("user.blocked" if block else "user.unblocked",
                               {"user_id": target}, user_id=user_id)

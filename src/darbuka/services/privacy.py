@@ -45,15 +45,11 @@ async def allowed(conn: AsyncConnection, stores: Stores, hasher: Callable[[str],
         return set()
     blocked = await stores.privacy.blocked_pairs(conn, [(t, viewer["id"]) for t in targets])
     stored = await stores.privacy.settings(conn, targets)
-    ok: set[int] = set()
-    for target in targets:
-        audience = stored.get(target, DEFAULTS)[setting]
-        if (target, viewer["id"]) in blocked or audience == "nobody":
-            continue
-        if audience == "contacts" and not (viewer["phone"] and await stores.contacts.has(
-                conn, target, hasher(viewer["phone"]))):
-            continue
-        ok.add(target)
+    audience = {t: stored.get(t, DEFAULTS)[setting] for t in targets
+                if (t, viewer["id"]) not in blocked}
+    ok = {t for t, a in audience.items() if a == "everyone"}
+    if viewer["phone"] and (need := [t for t, a in audience.items() if a == "contacts"]):
+        ok |= await stores.contacts.owners_having(conn, need, hasher(viewer["phone"]))
     return ok
 
 

@@ -48,10 +48,15 @@ class ContactStore:
         query = select(contacts.c.owner_id).where(contacts.c.phone_hash == phone_hash)
         return [int(o) for o in (await conn.execute(query)).scalars()]
 
-    async def has(self, conn: AsyncConnection, owner_id: int, phone_hash: bytes) -> bool:
-        query = select(contacts.c.owner_id).where(contacts.c.owner_id == owner_id,
-                                                  contacts.c.phone_hash == phone_hash)
-        return (await conn.execute(query)).first() is not None
+    async def owners_having(self, conn: AsyncConnection, owner_ids: list[int],
+                            phone_hash: bytes) -> set[int]:
+        """Which of `owner_ids` uploaded this number."""
+        found: set[int] = set()
+        for part in _chunks(owner_ids):
+            query = select(contacts.c.owner_id).where(contacts.c.owner_id.in_(part),
+                                                      contacts.c.phone_hash == phone_hash)
+            found |= {int(o) for o in (await conn.execute(query)).scalars()}
+        return found
 
     async def users_by_phone(self, conn: AsyncConnection, phones: list[str]) -> list[Row]:
         found: list[Row] = []

@@ -40,6 +40,9 @@ def test_a_blocked_user_cannot_reach_the_blocker_any_way(server: LiveServer) -> 
     assert error["error"]["code"] == "cannot_message"
     sock.close()
     mallory.call("POST", f"/chats/{direct['id']}/typing", expect=403)
+    old = mallory.history(direct["id"])[-1]
+    mallory.call("PUT", f"/chats/{direct['id']}/messages/{old['id']}/reactions",
+                 json={"emoji": "👍"}, expect=403)
     # Adding to groups and channels, new or existing.
     for response in (
             mallory.call("POST", f"/chats/{mallory_own['id']}/members",

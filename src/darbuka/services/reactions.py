@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from darbuka.errors import BadRequest, Conflict
+from darbuka.errors import BadRequest, Conflict, Forbidden
 from darbuka.services.access import access_chat, access_message
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -40,7 +40,11 @@ class ReactionService:
     async def do_react(self, user_id: int, chat_id: int, message_id: int, emoji: Any, *,
                        add: bool) -> dict[str, Any]:
         async def react(tx: Tx) -> dict[str, Any]:
-            _, message = await access_message(tx.conn, tx.stores, user_id, chat_id, message_id)
+            access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
+                                                   message_id)
+            if access.role == "blocked":  # the other side of this direct chat blocked them
+                raise Forbidden("this user does not take messages from you",
+                                code="cannot_message")
             emoji_ = check_emoji(emoji)
             if message["deleted"] or message["kind"] == "system":
                 raise BadRequest("this message takes no reactions", code="cannot_react")

@@ -29,6 +29,15 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/api/v1/chats/{chat_id}/messages/{message_id}"): None,
     ("POST", "/api/v1/chats/{chat_id}/read"): {"seq": 1},
     ("POST", "/api/v1/chats/{chat_id}/typing"): None,
+    # social
+    ("POST", "/api/v1/chats/{chat_id}/invites"): {"max_uses": 5},
+    ("GET", "/api/v1/chats/{chat_id}/invites"): None,
+    ("DELETE", "/api/v1/chats/{chat_id}/invites/{invite_id}"): None,
+    ("PUT", "/api/v1/chats/{chat_id}/members/{user_id}/rights"): {"rights": ["write"]},
+    ("PUT", "/api/v1/chats/{chat_id}/messages/{message_id}/reactions"): {"emoji": "👍"},
+    ("DELETE", "/api/v1/chats/{chat_id}/messages/{message_id}/reactions"): None,
+    ("GET", "/api/v1/chats/{chat_id}/reactions"): None,
+    ("POST", "/api/v1/chats/{chat_id}/views"): {"message_ids": [1]},
 }
 
 
@@ -50,7 +59,8 @@ def snapshot(insider: Api, chat_id: int) -> Any:
 
 def fill(template: str, chat_id: int, message_id: int, victim: int) -> str:
     return (template.removeprefix("/api/v1").replace("{chat_id}", str(chat_id))
-            .replace("{message_id}", str(message_id)).replace("{user_id}", str(victim)))
+            .replace("{message_id}", str(message_id)).replace("{user_id}", str(victim))
+            .replace("{invite_id}", "1"))
 
 
 def body_for(template: dict[str, Any] | None, outsider: Api) -> dict[str, Any] | None:

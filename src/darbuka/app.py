@@ -18,7 +18,9 @@ from darbuka import __version__
 from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
+from darbuka.api.public_page import page_router
 from darbuka.api.safety_routes import safety_router, transparency_page_router
+from darbuka.api.social import social_router
 from darbuka.api.web import WebClient
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
@@ -36,9 +38,13 @@ from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
+from darbuka.services.contacts import ContactService
 from darbuka.services.container import Services
 from darbuka.services.messages import MessageService
+from darbuka.services.privacy import PhoneHasher, PrivacyService
+from darbuka.services.public import PublicService
 from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.reactions import ReactionService
 from darbuka.services.sync import SyncService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
@@ -83,9 +89,12 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     hub = Hub(load_chats)
     bus.subscribe(Handlers(events=hub.dispatch, ephemeral=hub.dispatch_ephemeral))
     sender = code_sender or make_code_sender(settings.code_sender, settings.code_webhook_url)
+    secret = load_secret(settings)
+    hasher = PhoneHasher(secret)
+    contacts = ContactService(db, stores, writer, settings, hasher)
     auth = AuthService(db, stores, writer, clock, RateLimiter(clock), sender, settings,
-                       load_secret(settings))
-    chats = ChatService(db, stores, writer)
+                       secret, on_sign_up=contacts.on_sign_up)
+    chats = ChatService(db, stores, writer, hasher)
     return Services(
         settings=settings, db=db, stores=stores, writer=writer, bus=bus, hub=hub, auth=auth,
         users=UserService(db, stores, writer), chats=chats,
@@ -98,6 +107,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         appeals=AppealService(db, stores, writer, clock),
         preservation=PreservationService(writer),
         transparency=TransparencyService(db, stores),
+        contacts=contacts, privacy=PrivacyService(db, stores, writer, hasher, hub.is_online),
+        public=PublicService(db, stores, writer, chats, RateLimiter(clock), settings, clock),
+        reactions=ReactionService(db, stores, writer),
     )
 
 
@@ -140,6 +152,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.include_router(api_router)
     app.include_router(safety_router)
     app.include_router(transparency_page_router)
+    app.include_router(social_router)
+    app.include_router(page_router)
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

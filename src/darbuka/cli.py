@@ -137,6 +137,30 @@ def audit_verify(data_dir: DataDir = None) -> None:
     typer.echo(f"audit chain BROKEN at record {check.first_broken}: {check.why} "
                f"({check.records} records before it verified)")
     raise typer.Exit(1)
+@admin.command("verify")
+def verify(username: Annotated[str | None, typer.Option(help="@username of the account.")] = None,
+           phone: Annotated[str | None, typer.Option(help="Phone number, +E.164.")] = None,
+           kind: Annotated[str | None, typer.Option(help="Also set: person, blogger, brand.")]
+           = None,
+           revoke: Annotated[bool, typer.Option(help="Take the mark away.")] = False,
+           data_dir: DataDir = None) -> None:
+    """Mark an account verified (a real blogger or brand). Handles that look like a
+    verified account's can then be taken only by verified accounts."""
+    if (username is None) == (phone is None):
+        typer.echo("error: give exactly one of --username and --phone", err=True)
+        raise typer.Exit(2)
+    settings = _settings(data_dir=data_dir)
+    user = asyncio.run(_verify(settings, username, phone, kind, not revoke))
+    typer.echo(f"user {user['id']} @{user['username'] or '-'} kind={user['kind']} "
+               f"verified={str(bool(user['verified'])).lower()}")
+
+
+async def _verify(settings: Settings, username: str | None, phone: str | None,
+                  kind: str | None, verified: bool) -> Any:
+    from darbuka.services.verify import do_verify
+
+    return await _with_services(settings, lambda services: do_verify(
+        services.writer, username=username, phone=phone, kind=kind, verified=verified))
 
 
 def main() -> None:

@@ -53,6 +53,12 @@ class Settings:
     code_requests_per_phone_hour: int = 5
     code_requests_per_ip_hour: int = 30
     sign_ins_per_ip_hour: int = 60
+    # Contact discovery: numbers an account never uploaded before that it may look up in any
+    # 24 hours, and how many it may hold in all (stops enumerating the user base).
+    contacts_new_per_day: int = 1_000
+    contacts_max_total: int = 5_000
+    # Invite-link lookups and joins one account may try in an hour (stops guessing links).
+    invite_probes_per_hour: int = 60
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
     trust_proxy_headers: bool = False

@@ -50,6 +50,10 @@ class ChatCreateBody(Body):
 class ChatUpdateBody(Body):
     title: str | None = Field(None, max_length=128)
     description: str | None = Field(None, max_length=1024)
+    # Makes a group or channel public under @handle; null makes it private again.
+    handle: str | None = Field(None, max_length=64)
+    # Channels: sign posts with the admin's name (else posts are the channel's).
+    sign_posts: bool | None = None
 
 
 class AddMembersBody(Body):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,15 @@ from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 
-__all__ = ["AuthService", "Principal", "check_not_restricted", "hash_token", "normalise_phone"]
+__all__ = ["AuthService", "Principal", "SignUpHook", "check_not_restricted", "hash_token",
+           "normalise_phone"]
 
 CODE_TTL_MS = 10 * 60 * 1000
 CODE_ATTEMPTS = 5
 TOKEN_PREFIX = "dk_"  # noqa: S105 - a prefix, not a secret
 TOUCH_EVERY_MS = 10 * 60 * 1000
+# Runs inside the transaction that creates a user (e.g. "X joined" for their contacts).
+SignUpHook = Callable[[Tx, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +77,9 @@ def hash_token(token: str) -> bytes:
 class AuthService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
                  limits: RateLimiter, sender: CodeSender, settings: Settings,
-                 secret: bytes) -> None:
+                 secret: bytes, on_sign_up: SignUpHook | None = None) -> None:
         self._db = db
+        self._on_sign_up = on_sign_up
         self._stores = stores
         self._writer = writer
         self._clock = clock
@@ -123,6 +128,7 @@ class AuthService:
                 user_id = await tx.stores.users.create(tx.conn, phone=phone, now=tx.now)
                 user = await tx.stores.users.get(tx.conn, user_id)
                 assert user is not None  # noqa: S101 - just inserted in this transaction
+                await self._signed_up(tx, user)
             await tx.stores.devices.create(tx.conn, user_id=user["id"], name=device_name,
                                            token_hash=hash_token(token), now=tx.now)
             return user
@@ -165,10 +171,16 @@ class AuthService:
                                            token_hash=hash_token(token), now=tx.now)
             found = await tx.stores.users.get(tx.conn, user_id)
             assert found is not None  # noqa: S101 - exists in this transaction
+            if user is None:
+                await self._signed_up(tx, found)
             return found
 
         user = await self._writer.run(issue)
         return token, user
+
+    async def _signed_up(self, tx: Tx, user: dict[str, Any]) -> None:
+        if self._on_sign_up is not None:
+            await self._on_sign_up(tx, user)
 
     async def authenticate(self, token: str | None, *,
                            allow_restricted: bool = False) -> Principal:

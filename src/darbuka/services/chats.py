@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, Forbidden, NotFound
-from darbuka.services.access import ChatAccess, access_chat, check_admin
+from darbuka.services.access import ChatAccess, access_chat
 from darbuka.services.events import Event
+from darbuka.services.handles import check_chat_handle, do_set_chat_handle
 from darbuka.services.messages import post_system
+from darbuka.services.privacy import PhoneHasher, check_can_add, check_direct_allowed
+from darbuka.services.rights import check_right
 from darbuka.services.views import chat_view, message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -36,10 +41,13 @@ def _check_ids(value: Any, name: str) -> list[int]:
 
 
 class ChatService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer,
+                 hasher: Callable[[str], bytes] | None = None) -> None:
         self._db = db
         self._stores = stores
         self._writer = writer
+        # Keyed phone hashes, for "only my contacts may add me" (privacy).
+        self._hasher = hasher or PhoneHasher(secrets.token_bytes(32))
 
     # -- creating -------------------------------------------------------------------------
 
@@ -81,9 +89,10 @@ class ChatService:
             return chat_view(existing), False
         if other != user_id and not await tx.stores.users.existing_ids(tx.conn, [other]):
             raise NotFound("no such user", code="user_not_found")
+        roles = await check_direct_allowed(tx, user_id, other)
         chat_id = await tx.stores.chats.create(tx.conn, kind="direct", title="", owner_id=None,
                                                now=tx.now, direct_key=key)
-        return await self._open(tx, chat_id, dict.fromkeys((user_id, other), "member")), True
+        return await self._open(tx, chat_id, roles), True
 
     async def _create_shared(self, tx: Tx, user_id: int, kind: str, title: str,
                              description: str, member_ids: list[int],
@@ -92,6 +101,7 @@ class ChatService:
         found = await tx.stores.users.existing_ids(tx.conn, others)
         if missing := [m for m in others if m not in found]:
             raise NotFound(f"no such users: {missing[:10]}", code="user_not_found")
+        await check_can_add(tx, self._hasher, user_id, others)
         chat_id = await tx.stores.chats.create(tx.conn, kind=kind, title=title, owner_id=user_id,
                                                now=tx.now, is_public=public,
                                                description=description)
@@ -168,15 +178,22 @@ class ChatService:
                 raise BadRequest("description must be text of at most 1024 characters",
                                  code="invalid_description")
             changes["description"] = description
-        if not changes:
-            raise BadRequest("nothing to change: send title and/or description",
-                             code="nothing_to_change")
+        if "sign_posts" in body:
+            if not isinstance(body["sign_posts"], bool):
+                raise BadRequest("sign_posts must be true or false", code="invalid_sign_posts")
+            changes["sign_posts"] = body["sign_posts"]
+        handle = check_chat_handle(body["handle"]) if "handle" in body else None
+        if not changes and "handle" not in body:
+            raise BadRequest("nothing to change: send title, description, handle or "
+                             "sign_posts", code="nothing_to_change")
 
         async def update(tx: Tx) -> dict[str, Any]:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             if access.chat["kind"] == "direct":
                 raise Forbidden("direct chats have no title", code="direct_chat")
-            check_admin(access)
+            await check_right(tx.conn, tx.stores, access, "change_info", user_id)
+            if "handle" in body:
+                changes.update(await do_set_chat_handle(tx, access.chat, handle))
             await tx.stores.chats.update(tx.conn, chat_id, changes)
             if changes.get("title", access.chat["title"]) != access.chat["title"]:
                 await post_system(tx, chat_id, {"action": "chat.title_changed", "by": user_id,
@@ -197,12 +214,13 @@ class ChatService:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             if access.chat["kind"] == "direct":
                 raise Forbidden("direct chats have two members", code="direct_chat")
-            check_admin(access)
+            await check_right(tx.conn, tx.stores, access, "add_members", user_id)
             found = await tx.stores.users.existing_ids(tx.conn, user_ids)
             if missing := [u for u in user_ids if u not in found]:
                 raise NotFound(f"no such users: {missing[:10]}", code="user_not_found")
             present = await tx.stores.chats.roles(tx.conn, [(chat_id, u) for u in user_ids])
             new = [u for u in user_ids if (chat_id, u) not in present]
+            await check_can_add(tx, self._hasher, user_id, new)
             if access.chat["member_count"] + len(new) > MAX_GROUP_MEMBERS:
                 raise Conflict("the chat would pass 20,000 members", code="too_many_members")
             for member in new:
@@ -246,7 +264,7 @@ class ChatService:
                 return await self._check_and_leave(tx, access, user_id)
             if access.chat["kind"] == "direct":
                 raise Forbidden("direct chats have two members", code="direct_chat")
-            check_admin(access)
+            await check_right(tx.conn, tx.stores, access, "remove_members", user_id)
             target = await tx.stores.chats.member(tx.conn, chat_id, member)
             if target is None:
                 raise NotFound("not a member of this chat", code="member_not_found")
@@ -280,13 +298,17 @@ class ChatService:
             if (chat is None or not chat["is_public"] or chat["kind"] == "direct"
                     or chat["closed"]):
                 raise NotFound("no such chat", code="chat_not_found")
-            if await tx.stores.chats.member(tx.conn, chat_id, user_id) is None:
-                if chat["member_count"] >= MAX_GROUP_MEMBERS and chat["kind"] == "group":
-                    raise Conflict("this group is full", code="too_many_members")
-                await self._join(tx, chat, user_id, by=user_id)
-            return self._with_role(await access_chat(tx.conn, tx.stores, user_id, chat_id))
+            return await self.admit(tx, chat, user_id)
 
         return await self._writer.run(join)
+
+    async def admit(self, tx: Tx, chat: dict[str, Any], user_id: int) -> dict[str, Any]:
+        """Let `user_id` into a group or channel (a public join or an invite link)."""
+        if await tx.stores.chats.member(tx.conn, chat["id"], user_id) is None:
+            if chat["member_count"] >= MAX_GROUP_MEMBERS and chat["kind"] == "group":
+                raise Conflict("this group is full", code="too_many_members")
+            await self._join(tx, chat, user_id, by=user_id)
+        return self._with_role(await access_chat(tx.conn, tx.stores, user_id, chat["id"]))
 
     async def do_set_role(self, user_id: int, chat_id: int, member: int, role: Any) -> None:
         async def set_role(tx: Tx) -> None:
@@ -294,8 +316,10 @@ class ChatService:
             kind = access.chat["kind"]
             if role not in ("admin", PLAIN_ROLE[kind]) or kind == "direct":
                 raise BadRequest(f"role must be admin or {PLAIN_ROLE[kind]}", code="invalid_role")
-            if access.role != "owner":
+            # Admins with the add_admins right promote; only the owner demotes an admin.
+            if access.role != "owner" and role != "admin":
                 raise Forbidden("only the owner changes roles", code="not_owner")
+            await check_right(tx.conn, tx.stores, access, "add_admins", user_id)
             target = await tx.stores.chats.member(tx.conn, chat_id, member)
             if target is None:
                 raise NotFound("not a member of this chat", code="member_not_found")
@@ -307,6 +331,7 @@ class ChatService:
                     tx.conn, chat_id, "admin") >= MAX_ADMINS:
                 raise Conflict(f"a chat has at most {MAX_ADMINS} admins", code="too_many_admins")
             await tx.stores.chats.set_role(tx.conn, chat_id, member, role)
+            await tx.stores.rights.drop(tx.conn, chat_id, member)
             await tx.emit("member.updated", {"chat_id": chat_id, "user_id": member,
                                              "role": role, "by": user_id}, chat_id=chat_id)
 

@@ -13,7 +13,11 @@ from darbuka.safety.preservation import PreservationService
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
+from darbuka.services.contacts import ContactService
 from darbuka.services.messages import MessageService
+from darbuka.services.privacy import PrivacyService
+from darbuka.services.public import PublicService
+from darbuka.services.reactions import ReactionService
 from darbuka.services.sync import SyncService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
@@ -41,3 +45,8 @@ class Services:
     appeals: AppealService
     preservation: PreservationService
     transparency: TransparencyService
+    # social
+    contacts: ContactService
+    privacy: PrivacyService
+    public: PublicService
+    reactions: ReactionService

@@ -26,7 +26,7 @@ EVENT_TYPES: dict[str, str] = {
     "chat.read": "someone read up to `seq` in `chat_id` (`user_id`)",
     "member.joined": "`user_id` joined `chat_id` with `role` (`by` who); carries `chat`",
     "member.left": "`user_id` left or was removed from `chat_id` (`by` who)",
-    "member.updated": "`user_id`'s `role` in `chat_id` changed",
+    "member.updated": "`user_id`'s `role` in `chat_id` changed (and for admins `rights`)",
     "user.updated": "your own profile changed (on another device): `user`",
     "message.restored": "a removed message was reinstated (after an appeal or a withdrawn "
                         "order): the whole `message`; apply it like `message.edited`",
@@ -37,6 +37,14 @@ EVENT_TYPES: dict[str, str] = {
     "report.resolved": "a report you made was decided: `report` with its `outcome`",
     "appeal.decided": "your appeal was decided: `appeal` (`upheld` or `reversed`)",
     "moderation.alert": "staff only: a removal order's one-hour clock is running low: `alert`",
+    # social
+    "contact.joined": "someone whose number you uploaded joined: `user`, `phone`",
+    "privacy.updated": "your privacy settings changed: the changed keys in `privacy`",
+    "user.blocked": "you blocked `user_id` (only your devices hear it)",
+    "user.unblocked": "you unblocked `user_id`",
+    "mention": "you were @mentioned: `chat_id`, `message_id`, `seq`, `by`",
+    "reaction.added": "`user_id` reacted with `emoji` to `message_id` in `chat_id`",
+    "reaction.removed": "`user_id` took back `emoji` on `message_id` in `chat_id`",
 }
 
 # Socket frames that are not stored events.

@@ -11,6 +11,8 @@ import orjson
 from darbuka.errors import ApiError, BadRequest, Forbidden, NotFound
 from darbuka.services.access import ADMIN_ROLES, access_chat, access_message
 from darbuka.services.events import Event
+from darbuka.services.mentions import notify_mentions
+from darbuka.services.rights import lacking_write
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -79,6 +81,9 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
     pairs |= {(refs[r.forward_of]["chat_id"], r.sender_id) for r in items
               if r.forward_of in refs}
     roles = await stores.chats.roles(conn, pairs)
+    # Channel admins whose rights leave out `write` (no query when no channel admin sends).
+    no_write = await lacking_write(conn, stores, [p for p, (role, kind) in roles.items()
+                                                  if kind == "channel" and role == "admin"])
     earlier = await stores.messages.by_client_ids(conn, [(r.sender_id, r.client_id)
                                                          for r in items])
     results: list[SendResult | ApiError | None] = [None] * len(items)
@@ -92,7 +97,7 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
         elif key in first_in_batch:
             repeats.append((index, first_in_batch[key]))
         else:
-            checked = _check_one(req, roles, refs)
+            checked = _check_one(req, roles, refs, no_write)
             if isinstance(checked, ApiError):
                 results[index] = checked
             else:
@@ -108,7 +113,8 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
 
 
 def _check_one(req: SendRequest, roles: dict[tuple[int, int], tuple[str, str]],
-               refs: dict[int, dict[str, Any]]) -> dict[str, Any] | ApiError:
+               refs: dict[int, dict[str, Any]],
+               no_write: set[tuple[int, int]]) -> dict[str, Any] | ApiError:
     """The row fields this send adds, or the error it earned."""
     membership = roles.get((req.chat_id, req.sender_id))
     if membership is None:
@@ -116,8 +122,11 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], tuple[str, str]],
     role, kind = membership
     if kind == "closed":
         return Forbidden("this chat was closed by moderation", code="chat_closed")
-    if kind == "channel" and role not in ADMIN_ROLES:
+    if kind == "channel" and (role not in ADMIN_ROLES
+                              or (req.chat_id, req.sender_id) in no_write):
         return Forbidden("only the channel's admins post in it", code="cannot_post")
+    if role == "blocked":  # the other side of this direct chat blocked the sender
+        return Forbidden("this user does not take messages from you", code="cannot_message")
     extra: dict[str, Any] = {"text": req.text}
     if req.reply_to is not None:
         target = refs.get(req.reply_to)
@@ -160,6 +169,7 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[s
         tx.add(Event(pos=first_pos + offset, type="message.new", body={"message": view},
                      chat_id=req.chat_id, origin=req.origin))
         results[index] = SendResult(view, first_pos + offset)
+    await notify_mentions(tx, rows)
 
 
 async def post_system(tx: Tx, chat_id: int, body: dict[str, Any]) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, NotFound
+from darbuka.services.handles import check_handle, do_claim, do_release
 from darbuka.services.views import public_user_view, user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, DuplicateKey, Stores
@@ -13,7 +13,6 @@ from darbuka.storage import Database, DuplicateKey, Stores
 __all__ = ["USER_KINDS", "UserService"]
 
 USER_KINDS = ("person", "blogger", "brand")
-USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
 def _check_profile(body: dict[str, Any]) -> dict[str, Any]:
@@ -37,12 +36,14 @@ def _check_profile(body: dict[str, Any]) -> dict[str, Any]:
         username = body["username"]
         if username is None or username == "":
             values["username"] = values["username_key"] = None
-        elif isinstance(username, str) and USERNAME.fullmatch(username.removeprefix("@")):
-            username = username.removeprefix("@")
-            values["username"], values["username_key"] = username, username.lower()
         else:
-            raise BadRequest("username: 4 to 32 letters, digits or _, starting with a letter",
-                             code="invalid_username")
+            try:
+                # Shared with group and channel handles: same normalisation, one namespace.
+                values["username"], values["username_key"] = check_handle(username,
+                                                                          min_length=4)
+            except BadRequest as exc:
+                raise BadRequest("username: 4 to 32 letters, digits or _, starting with a "
+                                 "letter", code="invalid_username") from exc
     if not values:
         raise BadRequest("nothing to change", code="nothing_to_change")
     return values
@@ -68,6 +69,10 @@ class UserService:
             key = values.get("username_key")
             if key and await tx.stores.users.username_taken(tx.conn, key, by_other_than=user_id):
                 raise Conflict("that username is taken", code="username_taken")
+            if key:
+                await do_claim(tx, key, owner_id=user_id, user_id=user_id)
+            elif "username_key" in values:
+                await do_release(tx, user_id=user_id)
             try:
                 await tx.stores.users.update(tx.conn, user_id, values)
             except DuplicateKey as exc:

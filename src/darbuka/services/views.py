@@ -48,12 +48,19 @@ def chat_view(row: Row) -> dict[str, Any]:
     }
     if row.get("closed"):
         view["closed"] = True
+    if row.get("handle"):
+        view["handle"] = row["handle"]
+    if row.get("sign_posts"):
+        view["sign_posts"] = True
     return view
 
 
 def public_user_view(row: Row) -> dict[str, Any]:
-    return {"id": row["id"], "display_name": row["display_name"], "username": row["username"],
+    view = {"id": row["id"], "display_name": row["display_name"], "username": row["username"],
             "about": row["about"], "kind": row["kind"]}
+    if row.get("verified"):
+        view["verified"] = True
+    return view
 
 
 def user_view(row: Row) -> dict[str, Any]:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from darbuka.storage.chats import ChatStore
+from darbuka.storage.contacts import ContactStore, PrivacyStore
 from darbuka.storage.db import Database
 from darbuka.storage.events import EventStore
+from darbuka.storage.handles import HandleStore
 from darbuka.storage.messages import MessageStore
+from darbuka.storage.public import InviteStore, PublicStore
 from darbuka.storage.safety import SafetyStore
+from darbuka.storage.social import ReactionStore, RightsStore, ViewStore
 from darbuka.storage.users import DeviceStore, DuplicateKey, LoginCodeStore, UserStore
 
 __all__ = ["Database", "DuplicateKey", "Stores"]
@@ -23,3 +27,12 @@ class Stores:
     messages: MessageStore = field(default_factory=MessageStore)
     events: EventStore = field(default_factory=EventStore)
     safety: SafetyStore = field(default_factory=SafetyStore)
+    # social: contacts, privacy, handles, public chats, invite links, rights, reactions, views
+    contacts: ContactStore = field(default_factory=ContactStore)
+    privacy: PrivacyStore = field(default_factory=PrivacyStore)
+    handles: HandleStore = field(default_factory=HandleStore)
+    public: PublicStore = field(default_factory=PublicStore)
+    invites: InviteStore = field(default_factory=InviteStore)
+    rights: RightsStore = field(default_factory=RightsStore)
+    reactions: ReactionStore = field(default_factory=ReactionStore)
+    views: ViewStore = field(default_factory=ViewStore)

@@ -21,14 +21,23 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "admin_rights",
+    "blocks",
     "chats",
+    "contacts",
     "devices",
     "events",
+    "handles",
+    "invites",
     "login_codes",
     "members",
     "membership_spans",
     "messages",
     "metadata",
+    "post_stats",
+    "post_views",
+    "privacy",
+    "reactions",
     "streams",
     "users",
 ]
@@ -172,3 +181,109 @@ streams = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("pos", BigInteger, nullable=False),
 )
+
+# -- social: contacts, privacy, public handles, invite links, reactions, views ------------
+
+# Numbers a user uploaded from their address book, only as HMAC-SHA-256 keyed with the server
+# secret: a stolen database does not list anyone's address book.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("owner_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("phone_hash", LargeBinary(32), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    # "Who had this number?" when its owner signs up.
+    Index("ix_contacts_hash", "phone_hash"),
+)
+
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("blocked_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_blocks_blocked", "blocked_id", "user_id"),
+)
+
+# A user without a row has the defaults (everyone, everyone, everyone).
+privacy = Table(
+    "privacy",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("find_by_phone", String(16), nullable=False, server_default="everyone"),
+    Column("last_seen", String(16), nullable=False, server_default="everyone"),
+    Column("group_add", String(16), nullable=False, server_default="everyone"),
+)
+
+# One namespace for user @usernames and group/channel @handles. `key` is the normalised
+# form (NFKC, casefold); `skeleton` folds look-alike letters (0/o, 1/l/i, …) so a handle that
+# looks like a verified account's can be refused.
+handles = Table(
+    "handles",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("skeleton", String(32), nullable=False, index=True),
+    Column("user_id", BigInteger, nullable=True, unique=True),
+    Column("chat_id", BigInteger, nullable=True, unique=True),
+    # Whose it is: the user, or the chat's owner.
+    Column("owner_id", BigInteger, nullable=False),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), nullable=False, index=True),
+    # SHA-256 of the link's token; the token is shown once, to the admin who made it.
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=True),
+    Column("max_uses", Integer, nullable=True),
+    Column("uses", Integer, nullable=False, server_default="0"),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+)
+
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    Column("emoji", String(32), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# One row per (post, viewer) who actually viewed it: nothing is written for subscribers who
+# never open the post. `post_stats` holds the count so reading it is one row.
+post_views = Table(
+    "post_views",
+    metadata,
+    Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+)
+
+post_stats = Table(
+    "post_stats",
+    metadata,
+    Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("views", BigInteger, nullable=False, server_default="0"),
+)
+
+# Admin rights beyond the role (TamTam's channel admin permissions); no row = all rights.
+admin_rights = Table(
+    "admin_rights",
+    metadata,
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    # Comma-separated: read_all, add_members, remove_members, add_admins, change_info, pin,
+    # write.
+    Column("rights", String(128), nullable=False),
+)
+
+# Columns added to older tables by the social migration.
+users.append_column(Column("verified", Boolean, nullable=False, server_default="0"))
+chats.append_column(Column("handle", String(32), nullable=True))
+# Channels: show the posting admin's name under posts (false: posts are the channel's).
+chats.append_column(Column("sign_posts", Boolean, nullable=False, server_default="0"))

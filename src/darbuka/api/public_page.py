@@ -1,0 +1,96 @@
+"""`/c/{handle}`: a public channel's shop window, readable without signing in.
+
+Server-rendered, tiny and safe: every piece of user content goes through `html.escape`
+(nothing a user wrote is ever HTML), the page runs no script, and the Content-Security-Policy
+allows only its own inline style (by hash). Pages are cacheable: an ETag of the body and a
+short max-age, so a proxy or browser asks again cheaply.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from html import escape
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+
+from darbuka.api.deps import Svc
+from darbuka.errors import NotFound
+
+__all__ = ["PAGE_BUDGET_BYTES", "page_router"]
+
+page_router = APIRouter()
+
+# The page stays under this many bytes however long the posts are (slow links first).
+PAGE_BUDGET_BYTES = 30_000
+POST_CHARS = 500
+STYLE = ("body{font:16px/1.45 system-ui,sans-serif;max-width:40em;margin:0 auto;padding:1em;"
+         "color:#222}header{border-bottom:1px solid #ddd;margin-bottom:1em}"
+         "article{border-bottom:1px solid #eee;padding:.6em 0;white-space:pre-wrap;"
+         "overflow-wrap:anywhere}time,.meta{color:#777;font-size:.8em}")
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+CSP = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src 'self' data:; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+           "Referrer-Policy": "no-referrer", "Cache-Control": "public, max-age=60"}
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _post(post: dict[str, Any]) -> str:
+    text = post.get("text", "")
+    if len(text) > POST_CHARS:
+        text = text[:POST_CHARS] + "…"
+    kind = post.get("kind", "text")
+    label = f'<p class="meta">[{escape(kind)}]</p>' if kind != "text" else ""
+    return (f'<article>{label}{escape(text)}<br><time>{_when(post["created_at"])} UTC'
+            f'</time></article>')
+
+
+def render_page(chat: dict[str, Any], posts: list[dict[str, Any]]) -> str:
+    title = escape(chat["title"])
+    handle = escape(chat.get("handle", ""))
+    noun = "subscribers" if chat["kind"] == "channel" else "members"
+    verified = " ✓" if chat.get("verified") else ""
+    head = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{title}</title><style>{STYLE}</style></head><body><header>"
+            f"<h1>{title}{verified}</h1><p class=\"meta\">@{handle} · "
+            f"{chat['member_count']} {noun}</p><p>{escape(chat['description'])}</p></header>")
+    tail = f"<footer><p class=\"meta\">Open @{handle} in Darbuka to join.</p></footer>" \
+           "</body></html>"
+    budget = PAGE_BUDGET_BYTES - len(head.encode()) - len(tail.encode())
+    shown: list[str] = []
+    for post in reversed(posts):  # newest first, until the byte budget is spent
+        html = _post(post)
+        budget -= len(html.encode())
+        if budget < 0:
+            break
+        shown.append(html)
+    return head + "".join(shown) + tail
+
+
+def _not_found() -> Response:
+    body = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found"
+            "</title></head><body><p>No public channel or group has this name.</p></body></html>")
+    return Response(body, status_code=404, media_type="text/html; charset=utf-8",
+                    headers={**HEADERS, "Cache-Control": "public, max-age=30"})
+
+
+@page_router.get("/c/{handle}", include_in_schema=False)
+async def public_page(handle: Annotated[str, Path(max_length=64)], request: Request,
+                      svc: Svc) -> Response:
+    try:
+        chat, posts = await svc.public.preview(handle)
+    except NotFound:
+        return _not_found()
+    body = render_page(chat, posts).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {**HEADERS, "ETag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)

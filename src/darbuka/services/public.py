@@ -1,0 +1,164 @@
+"""Public groups and channels: @handles, the preview anyone can read, search, invite links.
+
+Invite links are 128-bit random tokens stored only as SHA-256. Every failure to use one —
+unknown, revoked, expired, used up — is the same 404, and lookups are rate-limited per
+account, so probing links tells an outsider nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from darbuka.clock import Clock
+from darbuka.errors import BadRequest, Forbidden, NotFound
+from darbuka.services.access import access_chat, check_admin
+from darbuka.services.chats import ChatService
+from darbuka.services.handles import normalise
+from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.rights import check_right
+from darbuka.services.views import message_view
+from darbuka.services.writer import Tx, Writer
+from darbuka.settings import Settings
+from darbuka.storage import Database, Stores
+
+__all__ = ["PUBLIC_POSTS", "PublicService", "public_chat_view"]
+
+PUBLIC_POSTS = 50
+INVITE_PREFIX = "inv_"
+
+
+def public_chat_view(row: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may know of a public chat: no owner id, no member list."""
+    view: dict[str, Any] = {"id": row["id"], "kind": row["kind"], "title": row["title"],
+                            "description": row["description"],
+                            "member_count": row["member_count"]}
+    if row.get("handle"):
+        view["handle"] = row["handle"]
+    if row.get("owner_verified"):
+        view["verified"] = True
+    return view
+
+
+def _hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class PublicService:
+    def __init__(self, db: Database, stores: Stores, writer: Writer, chats: ChatService,
+                 limits: RateLimiter, settings: Settings, clock: Clock) -> None:
+        self._clock = clock
+        self._db = db
+        self._stores = stores
+        self._writer = writer
+        self._chats = chats
+        self._limits = limits
+        self._settings = settings
+
+    async def preview(self, raw_handle: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """A public chat by handle, and for a channel its last 50 posts (no sign-in)."""
+        key = normalise(raw_handle)[:64]
+        async with self._db.read() as conn:
+            chat = await self._stores.public.chat_by_handle(conn, key)
+            if chat is None or chat["kind"] == "direct":
+                raise NotFound("no public chat has that handle", code="chat_not_found")
+            posts = (await self._stores.public.recent_posts(conn, chat["id"], PUBLIC_POSTS)
+                     if chat["kind"] == "channel" else [])
+        views = [message_view(p) for p in posts]
+        for view in views:
+            view.pop("client_id", None)
+            if not chat["sign_posts"]:
+                view["sender_id"] = None  # posted on behalf of the channel
+        return public_chat_view(chat), views
+
+    async def search(self, text: str, limit: int) -> list[dict[str, Any]]:
+        text = text.strip().removeprefix("@")
+        if not text:
+            raise BadRequest("q is empty", code="invalid_query")
+        key = normalise(text)
+        async with self._db.read() as conn:
+            rows = await self._stores.public.search(conn, text, key if key.isascii() else None,
+                                                    limit)
+        return [public_chat_view(r) for r in rows]
+
+    # -- invite links ---------------------------------------------------------------------
+
+    async def do_create_invite(self, user_id: int, chat_id: int,
+                               body: dict[str, Any]) -> dict[str, Any]:
+        expires_in = body.get("expires_in_s")
+        max_uses = body.get("max_uses")
+        token = INVITE_PREFIX + secrets.token_urlsafe(16)
+
+        async def create(tx: Tx) -> dict[str, Any]:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            if access.chat["kind"] == "direct":
+                raise Forbidden("direct chats have no invite links", code="direct_chat")
+            check_admin(access)
+            await check_right(tx.conn, tx.stores, access, "add_members", user_id)
+            expires_at = tx.now + expires_in * 1000 if expires_in else None
+            invite_id = await tx.stores.invites.create(
+                tx.conn, chat_id=chat_id, token_hash=_hash(token), created_by=user_id,
+                now=tx.now, expires_at=expires_at, max_uses=max_uses)
+            return {"id": invite_id, "chat_id": chat_id, "token": token,
+                    "expires_at": expires_at, "max_uses": max_uses, "uses": 0,
+                    "revoked": False, "created_by": user_id, "created_at": tx.now}
+
+        return await self._writer.run(create)
+
+    async def invites(self, user_id: int, chat_id: int) -> list[dict[str, Any]]:
+        async with self._db.read() as conn:
+            access = await access_chat(conn, self._stores, user_id, chat_id)
+            check_admin(access)
+            rows = await self._stores.invites.for_chat(conn, chat_id)
+        keep = ("id", "chat_id", "created_by", "created_at", "expires_at", "max_uses", "uses",
+                "revoked")
+        return [{k: r[k] for k in keep} for r in rows]
+
+    async def do_revoke_invite(self, user_id: int, chat_id: int, invite_id: int) -> None:
+        async def revoke(tx: Tx) -> None:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            check_admin(access)
+            if not await tx.stores.invites.revoke(tx.conn, chat_id, invite_id):
+                raise NotFound("no such invite link", code="invite_not_found")
+
+        await self._writer.run(revoke)
+
+    def _check_probe(self, user_id: int, token: str) -> bytes:
+        self._limits.check_hit(f"invite:{user_id}", limit=self._settings.invite_probes_per_hour,
+                               window_s=3600)
+        if not token.startswith(INVITE_PREFIX) or len(token) > 64:
+            raise NotFound("no such invite link", code="invite_not_found")
+        return _hash(token)
+
+    @staticmethod
+    def _usable(invite: dict[str, Any] | None, now: int) -> dict[str, Any]:
+        if (invite is None or invite["revoked"]
+                or (invite["expires_at"] is not None and invite["expires_at"] <= now)
+                or (invite["max_uses"] is not None and invite["uses"] >= invite["max_uses"])):
+            raise NotFound("no such invite link", code="invite_not_found")
+        return invite
+
+    async def invite_preview(self, user_id: int, token: str) -> dict[str, Any]:
+        token_hash = self._check_probe(user_id, token)
+        async with self._db.read() as conn:
+            invite = self._usable(await self._stores.invites.by_hash(conn, token_hash),
+                                  self._clock.now_ms())
+            chat = await self._stores.chats.get(conn, invite["chat_id"])
+        if chat is None:
+            raise NotFound("no such invite link", code="invite_not_found")
+        return {"chat": public_chat_view(chat)}
+
+    async def do_join_by_invite(self, user_id: int, token: str) -> dict[str, Any]:
+        token_hash = self._check_probe(user_id, token)
+
+        async def join(tx: Tx) -> dict[str, Any]:
+            invite = self._usable(await tx.stores.invites.by_hash(tx.conn, token_hash), tx.now)
+            chat = await tx.stores.chats.get(tx.conn, invite["chat_id"])
+            if chat is None:
+                raise NotFound("no such invite link", code="invite_not_found")
+            if await tx.stores.chats.member(tx.conn, chat["id"], user_id) is None:
+                await tx.stores.invites.count_use(tx.conn, invite["id"])
+            return await self._chats.admit(tx, chat, user_id)
+
+        return await self._writer.run(join)

@@ -18,6 +18,7 @@ from darbuka import __version__
 from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
+from darbuka.api.safety_banks import banks_router
 from darbuka.api.web import WebClient
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
@@ -26,6 +27,7 @@ from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.hub import Hub
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
+from darbuka.safety.banks import BankService
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
@@ -84,6 +86,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         users=UserService(db, stores, writer), chats=chats,
         messages=MessageService(db, stores, writer),
         sync=SyncService(db, stores, settings, chats.list_for),
+        banks=BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s),
     )
 
 
@@ -102,6 +105,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
             await services.stores.events.ensure_stream(conn)
         await services.bus.start()
         services.writer.start()
+        await services.banks.start()
         gateway.start()
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
                  services.auth.code_sender_name)
@@ -110,6 +114,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
             yield {GATEWAY_STATE_KEY: gateway}
         finally:
             await gateway.stop()
+            await services.banks.stop()
             await services.writer.stop()
             await services.bus.stop()
             await services.db.dispose()
@@ -120,6 +125,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.state.services = services
     app.state.gateway = gateway
     app.include_router(api_router)
+    app.include_router(banks_router)
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

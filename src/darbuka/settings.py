@@ -56,6 +56,9 @@ class Settings:
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
     trust_proxy_headers: bool = False
+    # How often each server process loads hash-bank changes made by other processes (the
+    # process that makes a change applies it at once). 0 turns polling off.
+    safety_bank_poll_s: float = 2.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

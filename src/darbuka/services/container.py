@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from darbuka.bus.base import Bus
 from darbuka.gateway.hub import Hub
+from darbuka.safety.banks import BankService
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
 from darbuka.services.messages import MessageService
@@ -31,3 +32,4 @@ class Services:
     chats: ChatService
     messages: MessageService
     sync: SyncService
+    banks: BankService

@@ -1,0 +1,1 @@
+"""Trust and safety: hash banks and the matcher, reports, moderation, orders, audit."""

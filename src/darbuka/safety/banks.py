@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import faiss
 import numpy as np
 from PIL import Image
 
@@ -122,6 +123,9 @@ class BankService:
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
+        # One lookup is one query: OpenMP threads would only add hand-off cost and compete
+        # with the event loop. Throughput comes from running lookups side by side.
+        faiss.omp_set_num_threads(1)
         await self.refresh()
         if self._poll_s > 0:
             self._task = asyncio.get_running_loop().create_task(self._poll(), name="bank-poll")

@@ -105,7 +105,10 @@ class Matcher:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._banks: dict[int, BankRules] = {}
-        self._exact: dict[str, dict[bytes, dict[int, int]]] = {"md5": {}, "sha256": {}}
+        # MD5 and SHA-256: one flat dict per signal keyed by bank id (8 bytes) + digest, valued
+        # by the row id: ~100 bytes a hash, a third of a dict-of-dicts. A lookup tries each
+        # enabled bank, and there are few banks.
+        self._exact: dict[str, dict[bytes, int]] = {"md5": {}, "sha256": {}}
         self._index = faiss.IndexBinaryFlat(PDQ_BITS)
         self._row_ids = _Ids()  # position in the index → bank_hashes.id
         self._bank_ids = _Ids()  # position in the index → bank id
@@ -122,7 +125,7 @@ class Matcher:
         return int(self._index.ntotal) - len(self._dead)
 
     def exact_size(self) -> int:
-        return sum(len(v) for table in self._exact.values() for v in table.values())
+        return sum(len(table) for table in self._exact.values())
 
     def set_banks(self, banks: Iterable[BankRules]) -> None:
         """Replace the bank rules; hashes of banks no longer listed are dropped."""
@@ -142,15 +145,11 @@ class Matcher:
                 if entry.signal == "pdq":
                     (pdq_remove if entry.removed else pdq_add).append(entry)
                     continue
-                table = self._exact[entry.signal]
+                key = _exact_key(entry.bank_id, entry.hash)
                 if entry.removed:
-                    banks = table.get(entry.hash)
-                    if banks is not None:
-                        banks.pop(entry.bank_id, None)
-                        if not banks:
-                            del table[entry.hash]
+                    self._exact[entry.signal].pop(key, None)
                 else:
-                    table.setdefault(entry.hash, {})[entry.bank_id] = entry.row_id
+                    self._exact[entry.signal][key] = entry.row_id
             self._apply_pdq(pdq_add, pdq_remove)
             self._maybe_compact()
 
@@ -177,13 +176,10 @@ class Matcher:
         self._bank_ids.extend([e.bank_id for e in fresh])
 
     def _drop_banks(self, bank_ids: set[int]) -> None:
+        prefixes = tuple(_exact_key(bank_id, b"") for bank_id in bank_ids)
         for table in self._exact.values():
-            for digest in [h for h, banks in table.items() if bank_ids & banks.keys()]:
-                banks = table[digest]
-                for bank_id in bank_ids:
-                    banks.pop(bank_id, None)
-                if not banks:
-                    del table[digest]
+            for key in [k for k in table if k.startswith(prefixes)]:
+                del table[key]
         hit = np.flatnonzero(np.isin(self._bank_ids.view, list(bank_ids)))
         self._dead.update(int(p) for p in hit)
         self._maybe_compact()
@@ -229,9 +225,10 @@ class Matcher:
 
     def _exact_matches(self, signal: str, digest: bytes) -> list[tuple[BankRules, Match]]:
         out = []
-        for bank_id, row_id in self._exact[signal].get(digest, {}).items():
-            bank = self._banks.get(bank_id)
-            if bank and bank.enabled:
+        table = self._exact[signal]
+        for bank in self._banks.values():
+            row_id = table.get(_exact_key(bank.id, digest)) if bank.enabled else None
+            if row_id is not None:
                 out.append((bank, _match(bank, row_id, signal, digest, digest, 0)))
         return out
 
@@ -262,6 +259,10 @@ class Matcher:
             out.append((bank, _match(bank, int(self._row_ids.view[pos]), "pdq",
                                      queries[q][0], banked, dist)))
         return out
+
+
+def _exact_key(bank_id: int, digest: bytes) -> bytes:
+    return bank_id.to_bytes(8, "big") + digest
 
 
 def _match(bank: BankRules, row_id: int, signal: str, query: bytes, banked: bytes,

@@ -160,8 +160,8 @@ class BankService:
                     if bank["version"] > seen:
                         changed = await self._stores.banks.changes(
                             conn, bank["id"], seen, active_only=seen == 0)
-                        entries.extend(Entry(r["id"], bank["id"], r["signal"], bytes(r["hash"]),
-                                             bool(r["removed"])) for r in changed)
+                        entries.extend(Entry(row_id, bank["id"], signal, digest, removed)
+                                       for row_id, signal, digest, removed in changed)
             if reused:
                 self.matcher.set_banks(_rules(b) for b in rows if b["id"] not in reused)
             self.matcher.set_banks(_rules(b) for b in rows)

@@ -42,8 +42,8 @@ MAX_REPORTED = 50  # a file with a systematic problem gets a readable report, no
 # Names other tools use for our three signal types (compared lower-cased). pytx's
 # `video_md5` is the MD5 of the file's bytes, the same thing as ours.
 _ALIASES = {
-    "md5": "md5", "video_md5": "md5", "photo_md5": "md5",
-    "sha256": "sha256", "sha-256": "sha256", "video_sha256": "sha256",
+    "md5": "md5", "video_md5": "md5",
+    "sha256": "sha256", "sha-256": "sha256",
     "pdq": "pdq",
 }
 _HASH_COLUMNS = ("hash", "signal")

@@ -154,7 +154,8 @@ class BankService:
                 reused: set[int] = set()
                 for bank in rows:
                     created, seen = self._seen.get(bank["id"], (bank["created_at"], 0))
-                    if created != bank["created_at"]:
+                    # A deleted bank's id taken by a new bank (SQLite reuses the top id).
+                    if created != bank["created_at"] or bank["version"] < seen:
                         reused.add(bank["id"])
                         seen = 0
                     if bank["version"] > seen:
@@ -162,9 +163,11 @@ class BankService:
                             conn, bank["id"], seen, active_only=seen == 0)
                         entries.extend(Entry(row_id, bank["id"], signal, digest, removed)
                                        for row_id, signal, digest, removed in changed)
+            # In a worker thread: dropping a deleted bank can compact a large index.
             if reused:
-                self.matcher.set_banks(_rules(b) for b in rows if b["id"] not in reused)
-            self.matcher.set_banks(_rules(b) for b in rows)
+                kept = [_rules(b) for b in rows if b["id"] not in reused]
+                await asyncio.to_thread(self.matcher.set_banks, kept)
+            await asyncio.to_thread(self.matcher.set_banks, [_rules(b) for b in rows])
             if entries:
                 await asyncio.to_thread(self.matcher.apply, entries)
             self._seen = {b["id"]: (b["created_at"], b["version"]) for b in rows}

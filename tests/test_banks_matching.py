@@ -125,3 +125,26 @@ def test_without_the_eight_transforms_a_rotated_copy_slips_through() -> None:
     caught = [name for name, image in images
               if matcher.check(pdq=[pdq_of(rotate(image))]).action == "refuse"]
     assert len(caught) <= 1, caught
+
+
+def test_removals_revivals_and_reused_row_ids() -> None:
+    matcher = Matcher()
+    matcher.set_banks([BankRules(1, "a", action="refuse"), BankRules(2, "b", action="review")])
+    one, two = bytes(range(32)), bytes(range(100, 132))
+    # Enough other hashes that one tombstone does not compact the index away.
+    rng = random.Random(3)
+    matcher.apply(Entry(100 + i, 2, "pdq", rng.randbytes(32)) for i in range(20))
+    matcher.apply([Entry(10, 1, "pdq", one), Entry(11, 1, "md5", one[:16])])
+    matcher.apply([Entry(10, 1, "pdq", one)])  # seen again by a poll: not added twice
+    assert matcher.pdq_size() == 21
+    matcher.apply([Entry(10, 1, "pdq", one, removed=True),
+                   Entry(11, 1, "md5", one[:16], removed=True)])
+    assert matcher.check(md5=one[:16], pdq=[(one, 100)]).matches == []
+    matcher.apply([Entry(10, 1, "pdq", one)])
+    assert matcher.check(pdq=[(one, 100)]).action == "refuse"
+    # Bank "a" is deleted and its row id 10 handed to a different hash in bank "b".
+    matcher.set_banks([BankRules(2, "b", action="review")])
+    matcher.apply([Entry(10, 2, "pdq", two)])
+    assert matcher.check(pdq=[(one, 100)]).matches == []
+    verdict = matcher.check(pdq=[(two, 100)])
+    assert (verdict.action, verdict.matches[0].banked_hash) == ("review", two.hex())

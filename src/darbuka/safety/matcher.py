@@ -161,13 +161,19 @@ class Matcher:
         if not add:
             return
         # A row already in the index (say, applied locally and then seen again by the poll)
-        # is not added twice; a tombstoned one comes back to life.
-        add_ids = np.array([e.row_id for e in add], dtype=np.int64)
-        present = np.isin(add_ids, rows)
-        if present.any():
-            for pos in np.flatnonzero(np.isin(rows, add_ids[present])):
+        # is not added twice; a tombstoned one comes back to life. A position is only that
+        # row if bank and hash agree too: SQLite hands a deleted bank's row ids out again.
+        wanted = {e.row_id: e for e in add}
+        known: set[int] = set()
+        for pos in np.flatnonzero(np.isin(rows, list(wanted))):
+            entry = wanted[int(rows[pos])]
+            if (int(self._bank_ids.view[pos]) == entry.bank_id
+                    and self._index.reconstruct(int(pos)).tobytes() == entry.hash):
                 self._dead.discard(int(pos))
-        fresh = [e for e, known in zip(add, present, strict=True) if not known]
+                known.add(entry.row_id)
+            else:
+                self._dead.add(int(pos))
+        fresh = [e for e in wanted.values() if e.row_id not in known]
         if not fresh:
             return
         codes = np.frombuffer(b"".join(e.hash for e in fresh), dtype=np.uint8)

@@ -60,14 +60,17 @@ def lookups(size: int, queries: int) -> Matcher:
             row[bit // 8] ^= 1 << (bit % 8)
     far = rng.integers(0, 256, (queries - len(near), 32), dtype=np.uint8)
     found = 0
-    samples = []
+    samples, cpu = [], []
     for row in [*near, *far]:
         query = [(row.tobytes(), 90)]
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         verdict = matcher.check(pdq=query)
         samples.append(time.perf_counter() - started)
+        cpu.append(time.thread_time() - started_cpu)
         found += bool(verdict.matches)
     print(f"Matcher.check, one PDQ per call, {queries} calls: {percentiles(samples)}")
+    # CPU time of this thread alone: what the lookup costs when the core is not shared.
+    print(f"  CPU time per call: {percentiles(cpu)}")
     print(f"  matched {found} (expected {len(near)}: the near ones)")
     # The same lookups straight on a faiss index, to tell our overhead from faiss's (and
     # from other work on a shared machine: both runs see the same noise).

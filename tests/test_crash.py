@@ -13,9 +13,11 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from darbuka.testing import ServerProcess
-from tests.helpers import Api, Socket, wait_until
+from tests.helpers import Api, Socket
 
-TOTAL = 1500
+TOTAL = 2000
+# The server is killed by the thread that reads acks, the moment this many have arrived.
+KILL_AFTER = 200
 
 
 def _token(data_dir: Path, env: dict[str, str], phone: str) -> str:
@@ -25,17 +27,18 @@ def _token(data_dir: Path, env: dict[str, str], phone: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def _storm(sock: Socket, chat_id: int, acked: dict[str, int], started: threading.Event) -> None:
-    """Fire every send without waiting, then collect acks until the server dies."""
+def _storm(sock: Socket, chat_id: int, acked: dict[str, int], server: ServerProcess) -> None:
+    """Fire every send without waiting, then collect acks; kill the server mid-way."""
     for i in range(TOTAL):
         sock.send_json({"type": "send", "id": i, "chat_id": chat_id,
                         "client_id": f"storm-{i}", "text": f"message {i}"})
-    started.set()
     try:
         while True:
             frame = sock.recv(timeout=30)
             if frame["type"] == "ack":
                 acked[frame["message"]["client_id"]] = frame["message"]["id"]
+                if len(acked) == KILL_AFTER:
+                    server.kill()
     except (ConnectionClosed, TimeoutError, OSError):
         return
 
@@ -66,17 +69,14 @@ def test_sigkill_during_a_send_storm_loses_no_acked_message(database_url: str,
     bob_cursor = bob.sync()["cursor"]
 
     acked: dict[str, int] = {}
-    started = threading.Event()
     sock = Socket(server.ws_url, alice_token, cursor=alice.sync()["cursor"])
     sock.ready()
-    storm = threading.Thread(target=_storm, args=(sock, chat["id"], acked, started))
+    storm = threading.Thread(target=_storm, args=(sock, chat["id"], acked, server))
     storm.start()
-    # Kill once a good part is acked but (with TOTAL in flight) much is still unwritten.
-    wait_until(lambda: len(acked) >= 200, timeout=60, message="the first acks")
-    server.kill()
-    storm.join(timeout=30)
+    storm.join(timeout=120)
     sock.close()
-    assert 200 <= len(acked) < TOTAL, "the kill should land in the middle of the storm"
+    assert server.proc.returncode is not None, "the server should have been killed"
+    assert KILL_AFTER <= len(acked) < TOTAL, "the kill should land in the middle of the storm"
 
     server = ServerProcess(tmp_path, port=server.port, **settings)
     try:

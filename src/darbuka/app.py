@@ -19,6 +19,7 @@ from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
 from darbuka.api.public_page import page_router
+from darbuka.api.safety_banks import banks_router
 from darbuka.api.safety_routes import safety_router, transparency_page_router
 from darbuka.api.social import social_router
 from darbuka.api.web import WebClient
@@ -30,6 +31,7 @@ from darbuka.gateway.hub import Hub
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
 from darbuka.safety.appeals import AppealService
+from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
@@ -110,6 +112,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         contacts=contacts, privacy=PrivacyService(db, stores, writer, hasher, hub.is_online),
         public=PublicService(db, stores, writer, chats, RateLimiter(clock), settings, clock),
         reactions=ReactionService(db, stores, writer),
+        banks=BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s),
     )
 
 
@@ -130,6 +133,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
             await services.stores.events.ensure_stream(conn)
         await services.bus.start()
         services.writer.start()
+        await services.banks.start()
         gateway.start()
         sweeper.start()
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
@@ -140,6 +144,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
         finally:
             await sweeper.stop()
             await gateway.stop()
+            await services.banks.stop()
             await services.writer.stop()
             await services.bus.stop()
             await services.db.dispose()
@@ -154,6 +159,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.include_router(transparency_page_router)
     app.include_router(social_router)
     app.include_router(page_router)
+    app.include_router(banks_router)
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

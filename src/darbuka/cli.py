@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from darbuka.cli_common import DataDir, load_settings, services_for
+from darbuka.cli_safety import safety
 from darbuka.settings import Settings
 
 __all__ = ["main"]
@@ -18,15 +18,9 @@ app = typer.Typer(help="Darbuka: a self-hosted messenger.", no_args_is_help=True
 admin = typer.Typer(help="Operator commands; they take the same settings as `serve`.",
                     no_args_is_help=True)
 app.add_typer(admin, name="admin")
+admin.add_typer(safety, name="safety")
 
-DataDir = Annotated[Path | None, typer.Option(help="Where SQLite and files live [./data].")]
-
-
-def _settings(**flags: Any) -> Settings:
-    settings = Settings.from_env(**flags)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return settings
+_settings = load_settings
 
 
 @app.command()
@@ -69,23 +63,14 @@ async def _issue_token(settings: Settings, phone: str, name: str | None) -> tupl
 
 async def _with_services(settings: Settings, work: Any) -> Any:
     """Run `work(services)` against the configured database, as `serve` would see it."""
-    from darbuka.app import build_services
     from darbuka.errors import ApiError
-    from darbuka.storage.migrate import migrate
 
-    services = build_services(settings)
-    await migrate(services.db)
-    async with services.db.write() as conn:
-        await services.stores.events.ensure_stream(conn)
-    services.writer.start()
-    try:
-        return await work(services)
-    except ApiError as err:
-        typer.echo(f"error: {err.message}", err=True)
-        raise typer.Exit(2) from err
-    finally:
-        await services.writer.stop()
-        await services.db.dispose()
+    async with services_for(settings) as services:
+        try:
+            return await work(services)
+        except ApiError as err:
+            typer.echo(f"error: {err.message}", err=True)
+            raise typer.Exit(2) from err
 
 
 @admin.command("set-role")

@@ -68,6 +68,9 @@ class Settings:
     order_alert_before_s: int = 900
     # How often the clocks of open orders are checked and expired preserved copies purged.
     safety_sweep_interval_s: float = 30.0
+    # How often each server process loads hash-bank changes made by other processes (the
+    # process that makes a change applies it at once). 0 turns polling off.
+    safety_bank_poll_s: float = 2.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from darbuka.bus.base import Bus
 from darbuka.gateway.hub import Hub
 from darbuka.safety.appeals import AppealService
+from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
@@ -50,3 +51,4 @@ class Services:
     privacy: PrivacyService
     public: PublicService
     reactions: ReactionService
+    banks: BankService

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from darbuka.storage.banks import BankStore
 from darbuka.storage.chats import ChatStore
 from darbuka.storage.contacts import ContactStore, PrivacyStore
 from darbuka.storage.db import Database
@@ -36,3 +37,4 @@ class Stores:
     rights: RightsStore = field(default_factory=RightsStore)
     reactions: ReactionStore = field(default_factory=ReactionStore)
     views: ViewStore = field(default_factory=ViewStore)
+    banks: BankStore = field(default_factory=BankStore)

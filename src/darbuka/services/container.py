@@ -8,8 +8,10 @@ from darbuka.bus.base import Bus
 from darbuka.gateway.hub import Hub
 from darbuka.services.auth import AuthService
 from darbuka.services.chats import ChatService
+from darbuka.services.media import MediaService
 from darbuka.services.messages import MessageService
 from darbuka.services.sync import SyncService
+from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
 from darbuka.settings import Settings
@@ -31,3 +33,5 @@ class Services:
     chats: ChatService
     messages: MessageService
     sync: SyncService
+    uploads: UploadService
+    media: MediaService

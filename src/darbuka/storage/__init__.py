@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from darbuka.storage.chats import ChatStore
 from darbuka.storage.db import Database
 from darbuka.storage.events import EventStore
+from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
 from darbuka.storage.users import DeviceStore, DuplicateKey, LoginCodeStore, UserStore
 
@@ -21,3 +22,4 @@ class Stores:
     chats: ChatStore = field(default_factory=ChatStore)
     messages: MessageStore = field(default_factory=MessageStore)
     events: EventStore = field(default_factory=EventStore)
+    media: MediaStore = field(default_factory=MediaStore)

@@ -93,7 +93,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     return Services(
         settings=settings, db=db, stores=stores, writer=writer, bus=bus, hub=hub, auth=auth,
         users=UserService(db, stores, writer), chats=chats,
-        messages=MessageService(db, stores, writer),
+        messages=MessageService(db, stores, writer, media),
         sync=SyncService(db, stores, settings, chats.list_for),
         uploads=uploads, media=media,
     )

@@ -65,6 +65,9 @@ class SendBody(Body):
     text: str = Field("", max_length=4096)
     reply_to: Id | None = None
     forward_of: Id | None = None
+    # A finished upload (see Media); `text` is then its caption (at most 1,024 characters).
+    media_id: str | None = Field(None, min_length=1, max_length=32)
+    kind: Literal["text", "photo", "voice", "video", "sticker", "file"] | None = None
 
 
 class EditBody(Body):

@@ -32,6 +32,8 @@ def message_view(row: Row) -> dict[str, Any]:
         view["forward_of"] = orjson.loads(row["forward_of"])
     if row.get("system"):
         view["system"] = orjson.loads(row["system"])
+    if row.get("media"):
+        view["media"] = orjson.loads(row["media"])
     if row.get("edited_at") is not None:
         view["edited_at"] = row["edited_at"]
     return view

@@ -1,0 +1,197 @@
+"""Media through the API: photos into variants, messages that carry them, downloads."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import pytest
+from PIL import Image
+
+from tests.conftest import LiveServer
+from tests.helpers import Api, new_client_id, wait_until
+from tests.media_helpers import jpeg, make_video, make_wav, png, upload, upload_ready
+
+
+def _exif_jpeg() -> bytes:
+    """A JPEG with GPS and an orientation that turns the 64x48 picture upright (48x64)."""
+    image = Image.open(io.BytesIO(jpeg(64, 48)))
+    exif = image.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise to show
+    exif[0x010F] = "CameraMaker"
+    exif.get_ifd(0x8825)[2] = (51.0, 30.0, 0.0)  # GPSLatitude
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def _send(api: Api, chat_id: int, media_id: str, **extra: object) -> dict[str, object]:
+    body = {"client_id": new_client_id(), "media_id": media_id, **extra}
+    message: dict[str, object] = api.ok("POST", f"/chats/{chat_id}/messages", json=body)
+    return message
+
+
+def test_photo_becomes_variants_without_metadata(alice: Api) -> None:
+    data = _exif_jpeg()
+    assert b"CameraMaker" in data
+    view = upload_ready(alice, data, kind="photo", filename="IMG_0001.HEIC")
+    assert view["state"] == "ready", view
+    assert view["mime"] == "image/jpeg"
+    assert (view["width"], view["height"]) == (48, 64)  # orientation applied
+    assert 18 <= len(__import__("base64").b64decode(view["thumbhash"])) <= 30
+    assert set(view["variants"]) == {"thumb", "screen", "original"}
+    for variant in view["variants"]:
+        body = alice.call("GET", f"/media/{view['id']}/{variant}", expect=200).content
+        assert b"CameraMaker" not in body
+        assert b"Exif" not in body
+        shown = Image.open(io.BytesIO(body))
+        assert shown.size[0] < shown.size[1]  # upright
+        assert not shown.getexif()
+    thumb = alice.call("GET", f"/media/{view['id']}/thumb", expect=200)
+    assert thumb.headers["content-type"] == "image/webp"
+    assert len(thumb.content) <= 10_000
+
+
+def test_media_message_and_who_may_download(alice: Api, bob: Api, carol: Api) -> None:
+    chat = alice.group("g", [bob])
+    view = upload_ready(alice, png(80, 60), kind="photo")
+    message = _send(alice, chat["id"], view["id"], text="look", kind="photo")
+    assert message["kind"] == "photo"
+    assert message["text"] == "look"
+    media = message["media"]
+    assert isinstance(media, dict)
+    assert media["id"] == view["id"]
+    assert media["thumbhash"] == view["thumbhash"]
+    assert bob.history(chat["id"])[-1]["media"] == media
+    url = f"/media/{view['id']}/screen"
+    first = bob.call("GET", url, expect=200)
+    assert "immutable" in first.headers["cache-control"]
+    etag = first.headers["etag"]
+    bob.call("GET", url, expect=304, headers={"If-None-Match": etag})
+    part = bob.call("GET", url, expect=206, headers={"Range": "bytes=2-9"})
+    assert part.content == first.content[2:10]
+    assert part.headers["content-range"] == f"bytes 2-9/{len(first.content)}"
+    assert bob.call("GET", url, headers={"Range": "bytes=999999-"}).status_code == 416
+    # Not a member: the media does not exist for carol.
+    carol.call("GET", url, expect=404)
+    carol.call("GET", f"/media/{view['id']}", expect=404)
+    bob.call("GET", f"/media/{view['id']}/nope", expect=404)
+    # Deleting the message takes the media away from the chat (the uploader keeps it).
+    alice.ok("DELETE", f"/chats/{chat['id']}/messages/{message['id']}")
+    bob.call("GET", url, expect=404)
+    alice.call("GET", url, expect=200)
+
+
+def test_media_sends_are_checked(alice: Api, bob: Api) -> None:
+    chat = alice.direct(bob)
+    photo = upload_ready(alice, png(), kind="photo")
+    cases = [
+        ({"media_id": photo["id"], "kind": "voice"}, 400, "kind_mismatch"),
+        ({"media_id": photo["id"], "text": "x" * 1025}, 400, "caption_too_long"),
+        ({"media_id": "nope"}, 404, "media_not_found"),
+        ({"kind": "photo", "text": "hi"}, 400, "media_required"),
+    ]
+    for extra, status, code in cases:
+        response = alice.call("POST", f"/chats/{chat['id']}/messages",
+                              json={"client_id": new_client_id(), **extra})
+        assert response.status_code == status, (extra, response.text)
+        assert response.json()["error"]["code"] == code
+    # Someone else's upload cannot be attached.
+    response = bob.call("POST", f"/chats/{chat['id']}/messages",
+                        json={"client_id": new_client_id(), "media_id": photo["id"]})
+    assert response.status_code == 404
+    # A repeated send is still a repeat.
+    client_id = new_client_id()
+    body = {"client_id": client_id, "media_id": photo["id"]}
+    alice.call("POST", f"/chats/{chat['id']}/messages", json=body, expect=201)
+    alice.call("POST", f"/chats/{chat['id']}/messages", json=body, expect=200)
+
+
+def test_forward_carries_the_media(alice: Api, bob: Api, carol: Api) -> None:
+    first = alice.group("a", [bob])
+    second = bob.group("b", [carol])
+    view = upload_ready(alice, png(), kind="photo")
+    message = _send(alice, first["id"], view["id"])
+    carol.call("GET", f"/media/{view['id']}/thumb", expect=404)
+    forwarded = bob.send(second["id"], "", forward_of=message["id"])
+    assert forwarded["media"] == message["media"]
+    assert forwarded["kind"] == "photo"
+    carol.call("GET", f"/media/{view['id']}/thumb", expect=200)
+
+
+def test_send_waits_for_processing(alice: Api, bob: Api) -> None:
+    chat = alice.direct(bob)
+    media_id = upload(alice, jpeg(800, 600), kind="photo")
+    # Sent right after the last byte: the server waits for processing, then stores it.
+    message = _send(alice, chat["id"], media_id)
+    assert message["media"]["variants"] == ["original", "screen", "thumb"]  # type: ignore[index]
+
+
+def test_voice_note(alice: Api, bob: Api) -> None:
+    view = upload_ready(alice, make_wav(3.0), kind="voice", filename="note.wav")
+    assert view["state"] == "ready", view
+    assert view["variants"] == ["voice"]
+    assert view["duration"] == pytest.approx(3.0, abs=0.05)
+    assert len(view["waveform"]) == 64
+    body = alice.call("GET", f"/media/{view['id']}/voice", expect=200).content
+    with av.open(io.BytesIO(body)) as container:
+        assert container.streams.audio[0].codec_context.name == "opus"
+
+
+def test_video(alice: Api) -> None:
+    view = upload_ready(alice, make_video(2), kind="video", filename="clip.mp4")
+    assert view["state"] == "ready", view
+    assert (view["width"], view["height"]) == (160, 120)
+    assert view["duration"] == pytest.approx(2.0, abs=0.2)
+    assert set(view["variants"]) == {"original", "poster", "low"}
+    poster = alice.call("GET", f"/media/{view['id']}/poster", expect=200)
+    assert Image.open(io.BytesIO(poster.content)).format == "WEBP"
+
+
+def test_file_keeps_bytes_and_a_safe_name(alice: Api) -> None:
+    data = b"<html><script>alert(1)</script></html>"
+    view = upload_ready(alice, data, kind="file", filename="../../etc/\x00evil\n.html")
+    assert view["name"] == "evil.html"
+    assert view["mime"] == "application/octet-stream"
+    response = alice.call("GET", f"/media/{view['id']}/original", expect=200)
+    assert response.content == data
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_hashes_are_stored_for_moderation(server: LiveServer, alice: Api) -> None:
+    view = upload_ready(alice, png(128, 96), kind="photo")
+    services = server.app.state.services
+
+    async def hashes() -> list[dict[str, object]]:
+        async with services.db.read() as conn:
+            rows: list[dict[str, object]] = await services.stores.media.hashes(conn, view["id"])
+            return rows
+
+    rows = server.run_async(hashes())
+    algos = {r["algo"] for r in rows}
+    assert algos == {"md5", "sha256", "pdq"}
+    pdq = next(r for r in rows if r["algo"] == "pdq")
+    assert len(str(pdq["value"])) == 64
+    assert isinstance(pdq["quality"], int)
+
+
+def test_restart_resumes_processing(server: LiveServer, alice: Api) -> None:
+    services = server.app.state.services
+    media_id = upload(alice, png(), kind="photo")
+    wait_until(lambda: alice.ok("GET", f"/media/{media_id}")["state"] == "ready")
+    # Put it back as a stopped server would leave it, then start processing as at start-up.
+    partial = services.uploads.partial_path(media_id)
+    partial.write_bytes(png())
+
+    async def rewind() -> int:
+        async with services.db.write() as conn:
+            await services.stores.media.update(conn, media_id, {"state": "processing"})
+        count: int = await services.media.resume()
+        await services.media.idle()
+        return count
+
+    assert server.run_async(rewind()) == 1
+    assert alice.ok("GET", f"/media/{media_id}")["state"] == "ready"
+    assert not partial.exists()

@@ -195,3 +195,67 @@ def test_restart_resumes_processing(server: LiveServer, alice: Api) -> None:
     assert server.run_async(rewind()) == 1
     assert alice.ok("GET", f"/media/{media_id}")["state"] == "ready"
     assert not partial.exists()
+
+
+def test_sticker_packs(alice: Api, bob: Api) -> None:
+    packs = alice.ok("GET", "/sticker-packs")["packs"]
+    default = packs[0]
+    assert default["default"] is True
+    assert len(default["stickers"]) >= 6
+    first = default["stickers"][0]["media"]
+    assert first["kind"] == "sticker"
+    assert first["width"] <= 512
+    assert first["height"] <= 512
+    # Anyone may send a sticker of a pack, and the chat's members fetch it.
+    chat = alice.direct(bob)
+    message = _send(alice, chat["id"], first["id"], kind="sticker")
+    assert message["kind"] == "sticker"
+    body = bob.call("GET", f"/media/{first['id']}/sticker", expect=200).content
+    assert Image.open(io.BytesIO(body)).format == "WEBP"
+    # A pack of one's own: create, add, install by someone else.
+    pack = alice.call("POST", "/sticker-packs", json={"title": "Mine"}, expect=201).json()
+    sticker = upload_ready(alice, png(600, 600), kind="sticker")
+    assert sticker["state"] == "ready", sticker
+    pack = alice.ok("POST", f"/sticker-packs/{pack['id']}/stickers",
+                    json={"media_id": sticker["id"], "emoji": "🟩"})
+    assert [s["emoji"] for s in pack["stickers"]] == ["🟩"]
+    assert pack["stickers"][0]["media"]["width"] == 512
+    photo = upload_ready(alice, png(), kind="photo")
+    response = alice.call("POST", f"/sticker-packs/{pack['id']}/stickers",
+                          json={"media_id": photo["id"]})
+    assert response.json()["error"]["code"] == "not_a_sticker"
+    other = upload_ready(bob, png(), kind="sticker")
+    bob.call("POST", f"/sticker-packs/{pack['id']}/stickers", json={"media_id": other["id"]},
+             expect=403)
+    assert [p["id"] for p in bob.ok("GET", "/sticker-packs")["packs"]] == [default["id"]]
+    bob.call("POST", f"/sticker-packs/{pack['id']}/install", expect=204)
+    assert [p["id"] for p in bob.ok("GET", "/sticker-packs")["packs"]] == [default["id"],
+                                                                          pack["id"]]
+    bob.call("DELETE", f"/sticker-packs/{pack['id']}/install", expect=204)
+    bob.call("POST", "/sticker-packs/999999/install", expect=404)
+    # Bob's own sticker that is in no pack is not sendable by alice.
+    response = alice.call("POST", f"/chats/{chat['id']}/messages",
+                          json={"client_id": new_client_id(), "media_id": other["id"]})
+    assert response.status_code == 404
+
+
+def test_avatars(alice: Api, bob: Api, carol: Api) -> None:
+    avatar = upload_ready(alice, jpeg(300, 200), kind="avatar")
+    assert avatar["state"] == "ready", avatar
+    assert set(avatar["variants"]) == {"large", "small"}
+    assert avatar["width"] == avatar["height"] == 200
+    me = alice.ok("PUT", "/me/avatar", json={"media_id": avatar["id"]})
+    assert me["avatar"] == avatar["id"]
+    assert bob.ok("GET", f"/users/{alice.id}")["avatar"] == avatar["id"]
+    bob.call("GET", f"/media/{avatar['id']}/small", expect=200)
+    group = alice.group("g", [bob])
+    chat_photo = upload_ready(alice, png(), kind="avatar")
+    assert alice.ok("PUT", f"/chats/{group['id']}/avatar",
+                    json={"media_id": chat_photo["id"]})["avatar"] == chat_photo["id"]
+    bob_photo = upload_ready(bob, png(), kind="avatar")
+    bob.call("PUT", f"/chats/{group['id']}/avatar", json={"media_id": bob_photo["id"]},
+             expect=403)
+    photo = upload_ready(alice, png(), kind="photo")
+    response = alice.call("PUT", "/me/avatar", json={"media_id": photo["id"]})
+    assert response.json()["error"]["code"] == "not_an_avatar"
+    assert "avatar" not in alice.ok("DELETE", "/me/avatar")

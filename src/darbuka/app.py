@@ -31,12 +31,14 @@ from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
 from darbuka.media.blobs import FsBlobStore
 from darbuka.services.auth import AuthService
+from darbuka.services.avatars import AvatarService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.container import Services
 from darbuka.services.media import MediaService
 from darbuka.services.messages import MessageService
 from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
@@ -95,7 +97,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         users=UserService(db, stores, writer), chats=chats,
         messages=MessageService(db, stores, writer, media),
         sync=SyncService(db, stores, settings, chats.list_for),
-        uploads=uploads, media=media,
+        uploads=uploads, media=media, stickers=StickerService(db, stores, writer, media),
+        avatars=AvatarService(db, stores, writer, media),
     )
 
 

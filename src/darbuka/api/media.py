@@ -1,4 +1,4 @@
-"""Media: status of an upload's processing, and downloads of its variants."""
+"""Media: processing state, downloads of variants, sticker packs, profile photos."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import orjson
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
-from darbuka.api.deps import Caller, Svc
+from darbuka.api.deps import Caller, ChatId, Svc
 from darbuka.api.json import Json as JsonResponse
+from darbuka.api.schemas import AvatarBody, PackCreateBody, StickerAddBody
 from darbuka.errors import ApiError, NotFound
 
 __all__ = ["MediaId", "media_router"]
@@ -92,3 +93,69 @@ def _parse_range(header: str, size: int) -> tuple[int, int]:
     if start >= size or start >= end:
         raise RangeNotSatisfiable(f"the range is outside 0-{size - 1}")
     return start, end
+
+
+# -- sticker packs ------------------------------------------------------------------------
+
+PackId = Annotated[int, Path(gt=0, lt=2**63, description="sticker pack id")]
+
+
+@media_router.get("/sticker-packs", tags=["stickers"])
+async def list_packs(caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Your packs: the default pack first, then those you created or installed."""
+    return {"packs": await svc.stickers.installed(caller.user_id)}
+
+
+@media_router.post("/sticker-packs", tags=["stickers"], status_code=201)
+async def create_pack(body: PackCreateBody, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """A new, empty pack of yours (installed for you)."""
+    return await svc.stickers.do_create(caller.user_id, body.title)
+
+
+@media_router.get("/sticker-packs/{pack_id}", tags=["stickers"])
+async def get_pack(pack_id: PackId, caller: Caller, svc: Svc) -> dict[str, Any]:
+    return await svc.stickers.get(pack_id)
+
+
+@media_router.post("/sticker-packs/{pack_id}/stickers", tags=["stickers"])
+async def add_sticker(pack_id: PackId, body: StickerAddBody, caller: Caller,
+                      svc: Svc) -> dict[str, Any]:
+    """Add an upload of kind `sticker` to your pack."""
+    return await svc.stickers.do_add(caller.user_id, pack_id, body.media_id, body.emoji)
+
+
+@media_router.post("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
+async def install_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
+    await svc.stickers.do_install(caller.user_id, pack_id, install=True)
+    return Response(status_code=204)
+
+
+@media_router.delete("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
+async def uninstall_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
+    await svc.stickers.do_install(caller.user_id, pack_id, install=False)
+    return Response(status_code=204)
+
+
+# -- profile photos -----------------------------------------------------------------------
+
+@media_router.put("/me/avatar", tags=["profile"])
+async def set_my_avatar(body: AvatarBody, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Use an upload of kind `avatar` as your profile photo."""
+    return await svc.avatars.do_set_mine(caller.user_id, body.media_id)
+
+
+@media_router.delete("/me/avatar", tags=["profile"])
+async def remove_my_avatar(caller: Caller, svc: Svc) -> dict[str, Any]:
+    return await svc.avatars.do_set_mine(caller.user_id, None)
+
+
+@media_router.put("/chats/{chat_id}/avatar", tags=["chats"])
+async def set_chat_avatar(chat_id: ChatId, body: AvatarBody, caller: Caller,
+                          svc: Svc) -> dict[str, Any]:
+    """A group's or channel's photo (its admins)."""
+    return await svc.avatars.do_set_chat(caller.user_id, chat_id, body.media_id)
+
+
+@media_router.delete("/chats/{chat_id}/avatar", tags=["chats"])
+async def remove_chat_avatar(chat_id: ChatId, caller: Caller, svc: Svc) -> dict[str, Any]:
+    return await svc.avatars.do_set_chat(caller.user_id, chat_id, None)

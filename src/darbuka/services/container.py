@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from darbuka.bus.base import Bus
 from darbuka.gateway.hub import Hub
 from darbuka.services.auth import AuthService
+from darbuka.services.avatars import AvatarService
 from darbuka.services.chats import ChatService
 from darbuka.services.media import MediaService
 from darbuka.services.messages import MessageService
+from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
@@ -35,3 +37,5 @@ class Services:
     sync: SyncService
     uploads: UploadService
     media: MediaService
+    stickers: StickerService
+    avatars: AvatarService

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -158,10 +159,28 @@ class MediaService:
 
         await self._writer.run(save)
 
+    async def do_ingest(self, data: bytes, kind: str, owner_id: int | None = None) -> str:
+        """Process bytes the server made itself (the default stickers); return the media id."""
+        media_id = secrets.token_urlsafe(16)
+        (self._partial / media_id).write_bytes(data)
+
+        async def create(tx: Tx) -> None:
+            await tx.stores.media.insert(tx.conn, {
+                "id": media_id, "owner_id": owner_id, "kind": kind, "state": "processing",
+                "length": len(data), "received": len(data), "created_at": tx.now})
+
+        await self._writer.run(create)
+        self._done.setdefault(media_id, asyncio.Event())
+        await self._process(media_id)
+        return media_id
+
     # -- waiting and reading --------------------------------------------------------------
 
     async def wait_ready(self, user_id: int, media_id: str) -> dict[str, Any]:
-        """The caller's own media once processed; 409 to retry if it takes too long."""
+        """The caller's own media once processed; 409 to retry if it takes too long.
+
+        Someone else's ready sticker passes too: whether it is in a pack is checked when
+        the message is stored."""
         deadline = asyncio.get_running_loop().time() + self._settings.media_send_wait_s
         while True:
             row = await self._own(user_id, media_id)
@@ -185,7 +204,9 @@ class MediaService:
     async def _own(self, user_id: int, media_id: str) -> dict[str, Any]:
         async with self._db.read() as conn:
             row = await self._stores.media.get(conn, media_id)
-        if row is None or row["owner_id"] != user_id:
+        shared_sticker = (row is not None and row["kind"] == "sticker"
+                          and row["state"] == "ready")
+        if row is None or (row["owner_id"] != user_id and not shared_sticker):
             raise NotFound("no such media", code="media_not_found")
         return row
 

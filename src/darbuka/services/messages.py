@@ -105,6 +105,8 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
     roles = await stores.chats.roles(conn, pairs)
     # Text sends (the hot path) skip this query.
     media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
+    in_packs = await stores.stickers.in_packs(conn, [
+        m["id"] for m in media.values() if m["kind"] == "sticker"])
     earlier = await stores.messages.by_client_ids(conn, [(r.sender_id, r.client_id)
                                                          for r in items])
     results: list[SendResult | ApiError | None] = [None] * len(items)
@@ -118,7 +120,7 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
         elif key in first_in_batch:
             repeats.append((index, first_in_batch[key]))
         else:
-            checked = _check_one(req, roles, refs, media)
+            checked = _check_one(req, roles, refs, media, in_packs)
             if isinstance(checked, ApiError):
                 results[index] = checked
             else:
@@ -135,7 +137,8 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
 
 def _check_one(req: SendRequest, roles: dict[tuple[int, int], tuple[str, str]],
                refs: dict[int, dict[str, Any]],
-               media: dict[str, dict[str, Any]]) -> dict[str, Any] | ApiError:
+               media: dict[str, dict[str, Any]],
+               in_packs: set[str]) -> dict[str, Any] | ApiError:
     """The row fields this send adds, or the error it earned."""
     membership = roles.get((req.chat_id, req.sender_id))
     if membership is None:
@@ -160,15 +163,18 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], tuple[str, str]],
         if source.get("media"):
             extra["kind"], extra["media"] = source["kind"], source["media"]
     if req.media_id is not None:
-        attached = _attach(req, media.get(req.media_id))
+        attached = _attach(req, media.get(req.media_id), in_packs)
         if isinstance(attached, ApiError):
             return attached
         extra.update(attached)
     return extra
 
 
-def _attach(req: SendRequest, row: dict[str, Any] | None) -> dict[str, Any] | ApiError:
-    if row is None or row["owner_id"] != req.sender_id or row["kind"] not in MEDIA_KINDS:
+def _attach(req: SendRequest, row: dict[str, Any] | None,
+            in_packs: set[str]) -> dict[str, Any] | ApiError:
+    """Your own upload, or a sticker from any pack."""
+    if row is None or row["kind"] not in MEDIA_KINDS or (
+            row["owner_id"] != req.sender_id and row["id"] not in in_packs):
         return NotFound("no such media", code="media_not_found")
     if row["state"] != "ready":
         return MediaNotReady("the media is still being processed; send again shortly")

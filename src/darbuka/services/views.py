@@ -46,12 +46,17 @@ def chat_view(row: Row) -> dict[str, Any]:
         "public": bool(row["is_public"]), "member_count": row["member_count"],
         "last_seq": row["last_seq"], "created_at": row["created_at"],
     }
+    if row.get("avatar"):
+        view["avatar"] = row["avatar"]
     return view
 
 
 def public_user_view(row: Row) -> dict[str, Any]:
-    return {"id": row["id"], "display_name": row["display_name"], "username": row["username"],
+    view = {"id": row["id"], "display_name": row["display_name"], "username": row["username"],
             "about": row["about"], "kind": row["kind"]}
+    if row.get("avatar"):
+        view["avatar"] = row["avatar"]
+    return view
 
 
 def user_view(row: Row) -> dict[str, Any]:

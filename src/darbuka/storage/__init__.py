@@ -9,6 +9,7 @@ from darbuka.storage.db import Database
 from darbuka.storage.events import EventStore
 from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
+from darbuka.storage.stickers import StickerStore
 from darbuka.storage.users import DeviceStore, DuplicateKey, LoginCodeStore, UserStore
 
 __all__ = ["Database", "DuplicateKey", "Stores"]
@@ -23,3 +24,4 @@ class Stores:
     messages: MessageStore = field(default_factory=MessageStore)
     events: EventStore = field(default_factory=EventStore)
     media: MediaStore = field(default_factory=MediaStore)
+    stickers: StickerStore = field(default_factory=StickerStore)

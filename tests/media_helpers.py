@@ -97,7 +97,10 @@ def make_wav(seconds: float = 1.0, rate: int = 16_000) -> bytes:
 
 def make_video(seconds: int = 2, fps: int = 10, size: tuple[int, int] = (160, 120),
                fmt: str = "mp4", frames: bool = True) -> bytes:
+    """A clip with moving pictures; `frames=False`: an MP4 with sound and not one frame."""
     out = io.BytesIO()
+    if not frames:
+        return _sound_only_mp4()
     with av.open(out, "w", format=fmt) as container:
         stream = container.add_stream("libx264" if fmt != "webm" else "libvpx", rate=fps)
         stream.width, stream.height = size
@@ -108,6 +111,21 @@ def make_video(seconds: int = 2, fps: int = 10, size: tuple[int, int] = (160, 12
                 frame = av.VideoFrame.from_image(picture)
                 for packet in stream.encode(frame):
                     container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def _sound_only_mp4() -> bytes:
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=16_000)
+        stream.layout = "mono"
+        samples = np.zeros((1, 16_000), dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+        frame.sample_rate = 16_000
+        for packet in stream.encode(frame):
+            container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return out.getvalue()

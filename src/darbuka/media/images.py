@@ -42,8 +42,10 @@ def open_limited(source: Path | io.BytesIO, mime: str, max_pixels: int) -> Image
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own guard (its limit is above ours unless an operator raised ours).
+        raise MediaRejected("the image has too many pixels", code="image_too_large") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
         raise MediaRejected("the image cannot be read", code="media_corrupt") from exc
     width, height = image.size
     frames = int(getattr(image, "n_frames", 1))

@@ -10,7 +10,7 @@ answers = $(shell (exec 3<>/dev/tcp/127.0.0.1/$(1)) 2>/dev/null && echo yes)
 TEST_DATABASE_URL ?= $(if $(call answers,5432),postgresql://postgres@127.0.0.1:5432/test)
 TEST_REDIS_URL ?= $(if $(call answers,6379),redis://127.0.0.1:6379/0)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: $(STAMP) lint
 	DARBUKA_TEST_DATABASE_URL="$${DARBUKA_TEST_DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	DARBUKA_TEST_REDIS_URL="$${DARBUKA_TEST_REDIS_URL:-$(TEST_REDIS_URL)}" \
 	$(BIN)/python -m pytest
+
+docs: $(STAMP)
+	$(BIN)/python -m darbuka.api.reference docs/api.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

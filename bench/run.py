@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.clients import BenchClient, Tally
 from bench.population import Population, populate
-from bench.server import ServerProcess
+from darbuka.testing import ServerProcess
 
 
 def _raise_file_limit() -> int:

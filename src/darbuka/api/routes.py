@@ -38,6 +38,7 @@ Json = dict[str, Any]
 
 @api_router.get("/health", tags=["server"])
 async def health(svc: Svc) -> Json:
+    """Liveness, the version, and where sign-in codes go (`console` or `webhook`)."""
     return {"status": "ok", "version": __version__, "code_sender": svc.auth.code_sender_name}
 
 
@@ -59,21 +60,25 @@ async def sign_in(body: SignInBody, request: Request, svc: Svc) -> Json:
 
 @api_router.get("/me", tags=["profile"])
 async def get_me(caller: Caller) -> Json:
+    """Your own profile, with your phone number."""
     return user_view(caller.user)
 
 
 @api_router.patch("/me", tags=["profile"])
 async def patch_me(body: ProfileBody, caller: Caller, svc: Svc) -> Json:
+    """Change any of display name, @username (unique, case-insensitive), about, kind."""
     return await svc.users.do_update_me(caller.user_id, dump(body))
 
 
 @api_router.get("/users/{user_id}", tags=["profile"])
 async def get_user(user_id: UserId, caller: Caller, svc: Svc) -> Json:
+    """Another user's public profile (no phone number)."""
     return await svc.users.get(user_id)
 
 
 @api_router.get("/devices", tags=["profile"])
 async def list_devices(caller: Caller, svc: Svc) -> Json:
+    """Your signed-in devices; `current` marks the one asking."""
     return {"devices": await svc.auth.list_devices(caller)}
 
 
@@ -97,16 +102,19 @@ async def create_chat(body: ChatCreateBody, caller: Caller, svc: Svc,
 
 @api_router.get("/chats", tags=["chats"])
 async def list_chats(caller: Caller, svc: Svc) -> Json:
+    """Your chats, each with its last message, your role and your unread count."""
     return {"chats": await svc.chats.list_for(caller.user_id)}
 
 
 @api_router.get("/chats/{chat_id}", tags=["chats"])
 async def get_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
+    """One chat you are a member of (or a public one)."""
     return await svc.chats.get(caller.user_id, chat_id)
 
 
 @api_router.patch("/chats/{chat_id}", tags=["chats"])
 async def update_chat(chat_id: ChatId, body: ChatUpdateBody, caller: Caller, svc: Svc) -> Json:
+    """Rename or describe a group or channel (owner and admins). Posts a system message."""
     return await svc.chats.do_update(caller.user_id, chat_id, dump(body))
 
 
@@ -121,12 +129,14 @@ async def list_members(chat_id: ChatId, caller: Caller, svc: Svc,
 
 @api_router.post("/chats/{chat_id}/members", tags=["chats"])
 async def add_members(chat_id: ChatId, body: AddMembersBody, caller: Caller, svc: Svc) -> Json:
+    """Add users (owner and admins); `added` lists those who were not members yet."""
     return {"added": await svc.chats.do_add_members(caller.user_id, chat_id, body.user_ids)}
 
 
 @api_router.delete("/chats/{chat_id}/members/{user_id}", status_code=204, tags=["chats"])
 async def remove_member(chat_id: ChatId, user_id: UserId, caller: Caller,
                         svc: Svc) -> Response:
+    """Remove a member (owner and admins; admins only plain members)."""
     await svc.chats.do_remove_member(caller.user_id, chat_id, user_id)
     return Response(status_code=204)
 
@@ -134,6 +144,7 @@ async def remove_member(chat_id: ChatId, user_id: UserId, caller: Caller,
 @api_router.patch("/chats/{chat_id}/members/{user_id}", status_code=204, tags=["chats"])
 async def set_role(chat_id: ChatId, user_id: UserId, body: RoleBody, caller: Caller,
                    svc: Svc) -> Response:
+    """Make a member admin, or back (the owner only)."""
     await svc.chats.do_set_role(caller.user_id, chat_id, user_id, body.role)
     return Response(status_code=204)
 
@@ -146,6 +157,7 @@ async def join_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
 
 @api_router.post("/chats/{chat_id}/leave", status_code=204, tags=["chats"])
 async def leave_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Response:
+    """Leave a group or unsubscribe from a channel (the owner cannot leave)."""
     await svc.chats.do_leave(caller.user_id, chat_id)
     return Response(status_code=204)
 
@@ -177,6 +189,7 @@ async def history(chat_id: ChatId, caller: Caller, svc: Svc,
 @api_router.patch("/chats/{chat_id}/messages/{message_id}", tags=["messages"])
 async def edit_message(chat_id: ChatId, message_id: MessageId, body: EditBody, caller: Caller,
                        svc: Svc) -> Json:
+    """Change the text of your own message; everyone gets `message.edited`."""
     return await svc.messages.do_edit(caller.user_id, chat_id, message_id, body.text)
 
 
@@ -189,6 +202,7 @@ async def delete_message(chat_id: ChatId, message_id: MessageId, caller: Caller,
 
 @api_router.post("/chats/{chat_id}/read", tags=["messages"])
 async def mark_read(chat_id: ChatId, body: ReadBody, caller: Caller, svc: Svc) -> Json:
+    """Move your read marker forward to `seq` (never back); the chat sees `chat.read`."""
     return await svc.messages.do_mark_read(caller.user_id, chat_id, body.seq)
 
 

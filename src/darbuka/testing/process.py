@@ -1,9 +1,8 @@
-"""The server under test: `darbuka serve` as its own process, and its memory."""
+"""`darbuka serve` as a process of its own: for benchmarks and for tests that kill it."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,22 +10,20 @@ from pathlib import Path
 
 import httpx
 
+from darbuka.testing.server import free_port
+
 __all__ = ["ServerProcess"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class ServerProcess:
-    def __init__(self, data_dir: Path, **settings: str) -> None:
-        self.port = _free_port()
+    """Settings go in as `DARBUKA_*` variables, exactly as an operator would set them."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, **settings: str) -> None:
+        self.port = port or free_port()
         env = {**os.environ, "DARBUKA_LOG_LEVEL": "warning",
                **{f"DARBUKA_{k.upper()}": v for k, v in settings.items()}}
-        self.log = open(data_dir / "server.log", "wb")  # closed in stop()
-        self.proc = subprocess.Popen(
+        self.log = open(data_dir / "server.log", "ab")  # closed in stop() or kill()
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
             [sys.executable, "-m", "darbuka", "serve", "--data-dir", str(data_dir),
              "--port", str(self.port)], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
@@ -62,6 +59,13 @@ class ServerProcess:
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when the machine loses power or the OOM killer
+        strikes (only the operating system's buffers survive, not the process's)."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -114,6 +114,7 @@ async def create_pack(body: PackCreateBody, caller: Caller, svc: Svc) -> dict[st
 
 @media_router.get("/sticker-packs/{pack_id}", tags=["stickers"])
 async def get_pack(pack_id: PackId, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """A pack and its stickers (any pack: a pack id works like a link to it)."""
     return await svc.stickers.get(pack_id)
 
 
@@ -126,12 +127,14 @@ async def add_sticker(pack_id: PackId, body: StickerAddBody, caller: Caller,
 
 @media_router.post("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
 async def install_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
+    """Add the pack to your list."""
     await svc.stickers.do_install(caller.user_id, pack_id, install=True)
     return Response(status_code=204)
 
 
 @media_router.delete("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
 async def uninstall_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
+    """Take the pack off your list."""
     await svc.stickers.do_install(caller.user_id, pack_id, install=False)
     return Response(status_code=204)
 
@@ -146,6 +149,7 @@ async def set_my_avatar(body: AvatarBody, caller: Caller, svc: Svc) -> dict[str,
 
 @media_router.delete("/me/avatar", tags=["profile"])
 async def remove_my_avatar(caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Remove your profile photo."""
     return await svc.avatars.do_set_mine(caller.user_id, None)
 
 
@@ -158,4 +162,5 @@ async def set_chat_avatar(chat_id: ChatId, body: AvatarBody, caller: Caller,
 
 @media_router.delete("/chats/{chat_id}/avatar", tags=["chats"])
 async def remove_chat_avatar(chat_id: ChatId, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Remove a group's or channel's photo (its admins)."""
     return await svc.avatars.do_set_chat(caller.user_id, chat_id, None)

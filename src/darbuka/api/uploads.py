@@ -133,6 +133,7 @@ async def append_upload(upload_id: UploadId, request: Request, caller: Caller,
 @uploads_router.delete("/{upload_id}", status_code=204)
 async def terminate_upload(upload_id: UploadId, request: Request, caller: Caller,
                            svc: Svc) -> Response:
+    """Abandon an unfinished upload: its bytes are deleted."""
     _check_version(request)
     await svc.uploads.do_terminate(caller.user_id, upload_id)
     return Response(status_code=204, headers=_headers())

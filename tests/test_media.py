@@ -177,26 +177,6 @@ def test_hashes_are_stored_for_moderation(server: LiveServer, alice: Api) -> Non
     assert isinstance(pdq["quality"], int)
 
 
-def test_restart_resumes_processing(server: LiveServer, alice: Api) -> None:
-    services = server.app.state.services
-    media_id = upload(alice, png(), kind="photo")
-    wait_until(lambda: alice.ok("GET", f"/media/{media_id}")["state"] == "ready")
-    # Put it back as a stopped server would leave it, then start processing as at start-up.
-    partial = services.uploads.partial_path(media_id)
-    partial.write_bytes(png())
-
-    async def rewind() -> int:
-        async with services.db.write() as conn:
-            await services.stores.media.update(conn, media_id, {"state": "processing"})
-        count: int = await services.media.resume()
-        await services.media.idle()
-        return count
-
-    assert server.run_async(rewind()) == 1
-    assert alice.ok("GET", f"/media/{media_id}")["state"] == "ready"
-    assert not partial.exists()
-
-
 def test_sticker_packs(alice: Api, bob: Api) -> None:
     packs = alice.ok("GET", "/sticker-packs")["packs"]
     default = packs[0]
@@ -259,3 +239,59 @@ def test_avatars(alice: Api, bob: Api, carol: Api) -> None:
     response = alice.call("PUT", "/me/avatar", json={"media_id": photo["id"]})
     assert response.json()["error"]["code"] == "not_an_avatar"
     assert "avatar" not in alice.ok("DELETE", "/me/avatar")
+
+
+def test_media_send_over_the_socket(server: LiveServer, alice: Api, bob: Api) -> None:
+    from tests.helpers import Socket
+
+    chat = alice.direct(bob)
+    media_id = upload(alice, make_wav(1.0), kind="voice")
+    sock = Socket(server.ws_url, alice.token or "", cursor=alice.sync()["cursor"])
+    assert sock.ready()["type"] == "ready"
+    sock.send_json({"type": "send", "id": 3, "chat_id": chat["id"],
+                    "client_id": new_client_id(), "media_id": media_id, "kind": "voice"})
+    ack = sock.recv_until(lambda f: f["type"] == "ack", timeout=15)
+    assert ack["id"] == 3
+    assert ack["message"]["kind"] == "voice"
+    assert len(ack["message"]["media"]["waveform"]) == 64
+    sock.send_json({"type": "send", "id": 4, "chat_id": chat["id"],
+                    "client_id": new_client_id(), "media_id": "missing"})
+    error = sock.recv_until(lambda f: f["type"] == "error")
+    assert (error["id"], error["error"]["code"]) == (4, "media_not_found")
+    sock.close()
+
+
+def test_processing_resumes_after_a_real_restart(database_url: str, tmp_path: object) -> None:
+    """A server stopped while media was processing finishes it when it starts again."""
+    import asyncio
+    from pathlib import Path
+
+    from darbuka.storage import Database, Stores
+    from tests.conftest import make_server
+
+    data_dir = Path(str(tmp_path))
+    first = make_server(database_url, data_dir)
+    user = first.sign_up("Restart")
+    media_id = upload(user, png(), kind="photo")
+    wait_until(lambda: user.ok("GET", f"/media/{media_id}")["state"] == "ready")
+    first.thread.stop()
+
+    async def as_if_interrupted() -> None:
+        # What a stop mid-processing leaves: the row `processing`, the partial bytes present.
+        db = Database(database_url)
+        async with db.write() as conn:
+            await Stores().media.update(conn, media_id, {"state": "processing",
+                                                         "variants": None})
+        await db.dispose()
+
+    asyncio.run(as_if_interrupted())
+    (data_dir / "media" / "partial" / media_id).write_bytes(png())
+    second = make_server(database_url, data_dir)
+    try:
+        again = Api(second.url, user.token)
+        view = wait_until(lambda: (v := again.ok("GET", f"/media/{media_id}"))["state"]
+                          == "ready" and v)
+        assert set(view["variants"]) == {"thumb", "screen", "original"}
+        again.call("GET", f"/media/{media_id}/thumb", expect=200)
+    finally:
+        second.thread.stop()

@@ -171,6 +171,7 @@ class UploadService:
                            code="offset_mismatch")
         length = row["length"]
         written = offset
+        need = min(HEAD_BYTES, length)  # the type is judged once this many bytes are in
         path = self.partial_path(upload_id)
         try:
             with path.open("r+b") as file:
@@ -181,12 +182,19 @@ class UploadService:
                         raise BadRequest("the body goes past Upload-Length",
                                          code="upload_overflow")
                     file.write(chunk)
+                    if written < need <= written + len(chunk):
+                        file.flush()
+                        _check_type(row["kind"], os.pread(file.fileno(), HEAD_BYTES, 0))
                     written += len(chunk)
                     self.bytes_received += len(chunk)
                     if hasher is not None:
                         hasher.update(chunk)
                 file.flush()
                 await asyncio.to_thread(os.fsync, file.fileno())
+        except UnsupportedType:
+            # Refused at its first bytes: the rest is never taken in, the upload is gone.
+            await self.do_terminate(user_id, upload_id, lock_free=True)
+            raise
         except BaseException:
             # Keep what arrived (tus resumes from it) unless a checksum must vouch for it.
             kept = offset if hasher is not None else written
@@ -196,23 +204,10 @@ class UploadService:
         if hasher is not None and not _checksum_matches(hasher, checksum):
             _truncate(path, offset)
             raise ChecksumMismatch("Upload-Checksum does not match the body")
-        await self._check_head(row, offset, written)
         await self._record(upload_id, written, complete=written == length)
         if written == length:
             self._on_complete(upload_id)
         return written
-
-    async def _check_head(self, row: dict[str, Any], before: int, after: int) -> None:
-        """Refuse a wrong type as soon as its first bytes are in, not after 2 GB."""
-        need = min(HEAD_BYTES, row["length"])
-        if before >= need or after < need:
-            return
-        with self.partial_path(row["id"]).open("rb") as file:
-            head = file.read(HEAD_BYTES)
-        mime = sniff(head)
-        if not accepts(row["kind"], mime):
-            await self.do_terminate(row["owner_id"], row["id"], lock_free=True)
-            raise UnsupportedType(f"this is {mime}, which a {row['kind']} cannot be")
 
     async def _record(self, upload_id: str, received: int, *, complete: bool = False) -> None:
         values: dict[str, Any] = {"received": received}
@@ -255,6 +250,13 @@ class UploadService:
             await self._writer.run(remove)
             self.partial_path(row["id"]).unlink(missing_ok=True)
         return len(rows)
+
+
+def _check_type(kind: str, head: bytes) -> None:
+    """Refuse a wrong type as soon as its first bytes are in, not after 2 GB."""
+    mime = sniff(head)
+    if not accepts(kind, mime):
+        raise UnsupportedType(f"this is {mime}, which a {kind} cannot be")
 
 
 def _truncate(path: Path, size: int) -> None:

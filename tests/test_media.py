@@ -151,7 +151,7 @@ def test_video(alice: Api) -> None:
 def test_file_keeps_bytes_and_a_safe_name(alice: Api) -> None:
     data = b"<html><script>alert(1)</script></html>"
     view = upload_ready(alice, data, kind="file", filename="../../etc/\x00evil\n.html")
-    assert view["name"] == "evil.html"
+    assert view["name"] == "evil .html"
     assert view["mime"] == "application/octet-stream"
     response = alice.call("GET", f"/media/{view['id']}/original", expect=200)
     assert response.content == data

@@ -26,8 +26,8 @@ def thumbhash(image: Image.Image) -> bytes:
            if total_alpha else np.zeros(3))
     has_alpha = total_alpha < w * h
     l_limit = 5 if has_alpha else 7
-    lx = max(1, round(l_limit * w / max(w, h)))
-    ly = max(1, round(l_limit * h / max(w, h)))
+    lx = max(1, _round(l_limit * w / max(w, h)))
+    ly = max(1, _round(l_limit * h / max(w, h)))
     rgb = avg * (1 - alpha[..., None]) + alpha[..., None] * rgba[..., :3]
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     l_dc, l_ac, l_scale = _encode_channel((r + g + b) / 3, max(3, lx), max(3, ly))
@@ -35,22 +35,27 @@ def thumbhash(image: Image.Image) -> bytes:
     q_dc, q_ac, q_scale = _encode_channel(r - g, 3, 3)
     channels = [l_ac, p_ac, q_ac]
     landscape = w > h
-    header24 = (round(63 * l_dc) | (round(31.5 + 31.5 * p_dc) << 6)
-                | (round(31.5 + 31.5 * q_dc) << 12) | (round(31 * l_scale) << 18)
+    header24 = (_round(63 * l_dc) | (_round(31.5 + 31.5 * p_dc) << 6)
+                | (_round(31.5 + 31.5 * q_dc) << 12) | (_round(31 * l_scale) << 18)
                 | (int(has_alpha) << 23))
-    header16 = ((ly if landscape else lx) | (round(63 * p_scale) << 3)
-                | (round(63 * q_scale) << 9) | (int(landscape) << 15))
+    header16 = ((ly if landscape else lx) | (_round(63 * p_scale) << 3)
+                | (_round(63 * q_scale) << 9) | (int(landscape) << 15))
     out = [header24 & 255, (header24 >> 8) & 255, header24 >> 16,
            header16 & 255, header16 >> 8]
     if has_alpha:
         a_dc, a_ac, a_scale = _encode_channel(alpha, 5, 5)
-        out.append(round(15 * a_dc) | (round(15 * a_scale) << 4))
+        out.append(_round(15 * a_dc) | (_round(15 * a_scale) << 4))
         channels.append(a_ac)
     factors = [f for ac in channels for f in ac]
     packed = bytearray((len(factors) + 1) // 2)
     for index, f in enumerate(factors):
-        packed[index >> 1] |= round(15 * f) << ((index & 1) << 2)
+        packed[index >> 1] |= _round(15 * f) << ((index & 1) << 2)
     return bytes(out) + bytes(packed)
+
+
+def _round(value: float) -> int:
+    """JavaScript's Math.round (halves go up), as the reference encoder rounds."""
+    return math.floor(value + 0.5)
 
 
 def _encode_channel(channel: np.ndarray, nx: int, ny: int) -> tuple[float, list[float], float]:

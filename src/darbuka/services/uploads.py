@@ -56,8 +56,8 @@ class Locked(ApiError):
 def sanitise_filename(name: str) -> str:
     """A name safe to show and to offer as a download name: no paths, no control characters."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = re.sub(r"\s+", " ", name).strip(" .")
+    name = re.sub(r"\s+", " ", name)
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip(" .")
     if len(name.encode()) > 200:
         stem, dot, ext = name.rpartition(".")
         ext = ext[:16] if dot else ""

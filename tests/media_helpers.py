@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.helpers import Api, wait_until
 
-__all__ = ["TUS", "create_upload", "jpeg", "make_video", "make_wav", "patch", "png",
+__all__ = ["TUS", "create_upload", "jpeg", "make_audio", "make_video", "make_wav", "patch", "png",
            "upload", "upload_ready"]
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -124,6 +124,24 @@ def _sound_only_mp4() -> bytes:
         samples = np.zeros((1, 16_000), dtype=np.float32)
         frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
         frame.sample_rate = 16_000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def make_audio(fmt: str, codec: str, rate: int = 48_000, seconds: float = 1.0) -> bytes:
+    """A tone in any container/codec PyAV writes (ogg/libopus, webm, ipod/aac, mp3...)."""
+    out = io.BytesIO()
+    with av.open(out, "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        t = np.arange(int(seconds * rate)) / rate
+        data = (0.3 * np.sin(2 * math.pi * 300 * t)).astype(np.float32)[None, :]
+        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = 0
         for packet in stream.encode(frame):
             container.mux(packet)
         for packet in stream.encode():

@@ -17,7 +17,7 @@ from darbuka.media.sniff import accepts, sniff
 from darbuka.media.strip import strip_jpeg, strip_png
 from darbuka.media.thumbhash import thumbhash
 from darbuka.services.uploads import sanitise_filename
-from tests.media_helpers import jpeg, make_video, make_wav, png
+from tests.media_helpers import jpeg, make_audio, make_video, make_wav, png
 
 
 def _heif() -> bytes:
@@ -123,3 +123,17 @@ def test_blob_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
     assert store.size(key) is None
     with pytest.raises(ValueError, match="hex"):
         store.path("../../etc/passwd")
+
+
+@pytest.mark.parametrize(("fmt", "codec", "rate"), [
+    ("ogg", "libopus", 48_000), ("webm", "libopus", 48_000), ("ipod", "aac", 44_100),
+    ("mp3", "libmp3lame", 44_100), ("wav", "pcm_s16le", 16_000),
+])
+def test_voice_formats_become_opus(tmp_path: Path, fmt: str, codec: str, rate: int) -> None:
+    from darbuka.media.pipeline import Limits, process
+
+    path = tmp_path / "voice"
+    path.write_bytes(make_audio(fmt, codec, rate))
+    result = process("voice", path, Limits(max_pixels=1_000_000))
+    assert result.info["duration"] == pytest.approx(1.0, abs=0.05)
+    assert result.variants["voice"].data.startswith(b"OggS")

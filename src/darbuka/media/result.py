@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from darbuka.errors import ApiError
@@ -21,6 +22,9 @@ class MediaRejected(ApiError):
 class Variant:
     data: bytes
     mime: str
+    # Large variants (video) stay in a file beside the upload instead of memory; the
+    # service stores it and deletes the file.
+    path: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

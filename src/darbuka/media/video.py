@@ -58,21 +58,22 @@ class _Low:
         for chunk in self.resampler.resample(frame):
             self.container.mux(self.audio.encode(chunk))
 
-    def close(self) -> bytes:
+    def close(self) -> Path:
         self.container.mux(self.video.encode(None))
         if self.audio is not None:
             self.container.mux(self.audio.encode(None))
         self.container.close()
-        return self.path.read_bytes()
+        return self.path
 
 
 def process_video(path: Path, mime: str, max_pixels: int) -> Processed:
     try:
         return _process(path, mime, max_pixels)
-    except (av.FFmpegError, ValueError, OSError) as exc:
-        raise MediaRejected("the video cannot be decoded", code="media_corrupt") from exc
-    finally:
+    except BaseException as exc:
         path.with_name(path.name + ".low.mp4").unlink(missing_ok=True)
+        if isinstance(exc, av.FFmpegError | ValueError | OSError):
+            raise MediaRejected("the video cannot be decoded", code="media_corrupt") from exc
+        raise
 
 
 def _process(path: Path, mime: str, max_pixels: int) -> Processed:
@@ -110,12 +111,12 @@ def _process(path: Path, mime: str, max_pixels: int) -> Processed:
                 low.add_video(frame)
         if poster is None:
             raise MediaRejected("the video has no frames", code="no_frames")
-        low_bytes = low.close()
+        low_path = low.close()
         duration = max(last, float(source.duration or 0) / av.time_base)
     poster.thumbnail((POSTER_PX, POSTER_PX))
     info = {"width": width, "height": height, "duration": round(duration, 2),
             "thumbhash": placeholder(poster)}
     # The poster's own PDQ is the first frame's, already in `hashes` at second 0.
     variants = {"poster": Variant(webp(poster, 75), "image/webp"),
-                "low": Variant(low_bytes, "video/mp4")}
+                "low": Variant(b"", "video/mp4", path=low_path)}
     return Processed(mime=mime, info=info, variants=variants, hashes=hashes, keep_upload=True)

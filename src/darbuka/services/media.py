@@ -129,7 +129,11 @@ class MediaService:
             key, size = self.blobs.put_file(path)
             stored["original"] = {"key": key, "size": size, "mime": result.mime}
         for name, variant in result.variants.items():
-            key, size = self.blobs.put_bytes(variant.data)
+            if variant.path is not None:
+                key, size = self.blobs.put_file(variant.path)
+                variant.path.unlink(missing_ok=True)
+            else:
+                key, size = self.blobs.put_bytes(variant.data)
             stored[name] = {"key": key, "size": size, "mime": variant.mime}
         return stored
 

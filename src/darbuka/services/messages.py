@@ -103,10 +103,12 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
     pairs |= {(refs[r.forward_of]["chat_id"], r.sender_id) for r in items
               if r.forward_of in refs}
     roles = await stores.chats.roles(conn, pairs)
-    # Text sends (the hot path) skip this query.
-    media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
-    in_packs = await stores.stickers.in_packs(conn, [
-        m["id"] for m in media.values() if m["kind"] == "sticker"])
+    media: dict[str, dict[str, Any]] = {}
+    in_packs: set[str] = set()
+    if any(r.media_id for r in items):  # text sends (the hot path) skip these queries
+        media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
+        in_packs = await stores.stickers.in_packs(conn, [
+            m["id"] for m in media.values() if m["kind"] == "sticker"])
     earlier = await stores.messages.by_client_ids(conn, [(r.sender_id, r.client_id)
                                                          for r in items])
     results: list[SendResult | ApiError | None] = [None] * len(items)
@@ -200,9 +202,10 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[s
         row["id"] = message_id
         last[row["chat_id"]] = {"cid": row["chat_id"], "seq": row["seq"], "mid": message_id}
     await stores.chats.set_last(conn, list(last.values()))
-    await stores.media.add_refs(conn, [
-        {"media_id": orjson.loads(row["media"])["id"], "message_id": row["id"],
-         "chat_id": row["chat_id"]} for row in rows if row.get("media")])
+    refs = [{"media_id": orjson.loads(row["media"])["id"], "message_id": row["id"],
+             "chat_id": row["chat_id"]} for row in rows if "media" in row]
+    if refs:
+        await stores.media.add_refs(conn, refs)
     # Your own message is read by you: unread counts only count others' messages.
     await stores.chats.mark_read(conn, [{"cid": r["chat_id"], "uid": r["sender_id"],
                                          "seq": r["seq"]} for r in rows])

@@ -137,3 +137,31 @@ def test_voice_formats_become_opus(tmp_path: Path, fmt: str, codec: str, rate: i
     result = process("voice", path, Limits(max_pixels=1_000_000))
     assert result.info["duration"] == pytest.approx(1.0, abs=0.05)
     assert result.variants["voice"].data.startswith(b"OggS")
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
+@pytest.mark.parametrize("kind", ["photo", "sticker", "avatar"])
+def test_no_variant_keeps_metadata_and_all_are_upright(tmp_path: Path, fmt: str,
+                                                       kind: str) -> None:
+    from pillow_heif import register_heif_opener
+
+    from darbuka.media.pipeline import Limits, process
+
+    register_heif_opener()
+    image = Image.open(io.BytesIO(png(64, 48))).convert("RGB")
+    exif = image.getexif()
+    exif[0x010F] = "SecretCam"
+    exif[0x0112] = 6  # shown turned a quarter clockwise: 48 wide, 64 high
+    out = io.BytesIO()
+    image.save(out, fmt, exif=exif.tobytes())
+    assert b"SecretCam" in out.getvalue()
+    path = tmp_path / "upload"
+    path.write_bytes(out.getvalue())
+    result = process(kind, path, Limits(max_pixels=1_000_000))
+    for name, variant in result.variants.items():
+        assert b"SecretCam" not in variant.data, name
+        assert b"Exif" not in variant.data, name
+        shown = Image.open(io.BytesIO(variant.data))
+        assert not shown.getexif(), name
+        width, height = shown.size
+        assert width < height or kind == "avatar", (name, shown.size)

@@ -61,7 +61,11 @@ async def download(media_id: MediaId, variant: Variant, request: Request, caller
     status = 200
     wanted = request.headers.get("range")
     if wanted and _etag_fresh(request.headers.get("if-range"), key):
-        start, end = _parse_range(wanted, size)
+        try:
+            start, end = _parse_range(wanted, size)
+        except RangeNotSatisfiable as exc:
+            return JsonResponse(exc.as_dict(), status_code=exc.status,
+                                headers={"Content-Range": f"bytes */{size}"})
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     headers["Content-Length"] = str(end - start)

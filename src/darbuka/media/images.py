@@ -129,12 +129,15 @@ def process_image(kind: str, path: Path, mime: str, max_pixels: int) -> Processe
 
 
 def _original(path: Path, mime: str, orientation: int, max_pixels: int) -> Variant:
-    """The original as sent, minus its metadata: losslessly when the format allows."""
+    """The original as sent, minus its metadata: losslessly when the format allows.
+
+    An orientation tag cannot survive without EXIF, so a rotated image is turned upright
+    and re-encoded instead (PNG stays lossless; JPEG and HEIC become JPEG at quality 92)."""
     data = path.read_bytes()
     try:
         if mime == "image/jpeg" and orientation == 1:
             return Variant(strip_jpeg(data), mime)
-        if mime == "image/png":
+        if mime == "image/png" and orientation == 1:
             return Variant(strip_png(data), mime)
     except StripError as exc:
         raise MediaRejected("the image is corrupt", code="media_corrupt") from exc
@@ -145,6 +148,10 @@ def _original(path: Path, mime: str, orientation: int, max_pixels: int) -> Varia
         image.save(out, "GIF", save_all=True)
         return Variant(out.getvalue(), "image/gif")
     full = _decoded(image)
+    if mime == "image/png":  # turned upright, still lossless
+        out = io.BytesIO()
+        full.save(out, "PNG", icc_profile=image.info.get("icc_profile"))
+        return Variant(out.getvalue(), mime)
     if mime == "image/webp" or full.mode == "RGBA":
         return Variant(webp(full, 90), "image/webp")
     out = io.BytesIO()

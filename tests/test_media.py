@@ -63,6 +63,12 @@ def test_media_message_and_who_may_download(alice: Api, bob: Api, carol: Api) ->
     assert media["id"] == view["id"]
     assert media["thumbhash"] == view["thumbhash"]
     assert bob.history(chat["id"])[-1]["media"] == media
+    # The caption can be edited; the media stays.
+    url = f"/chats/{chat['id']}/messages/{message['id']}"
+    edited = alice.ok("PATCH", url, json={"text": "look again"})
+    assert (edited["text"], edited["media"]) == ("look again", media)
+    too_long = alice.call("PATCH", url, json={"text": "x" * 1025}, expect=400)
+    assert too_long.json()["error"]["code"] == "caption_too_long"
     url = f"/media/{view['id']}/screen"
     first = bob.call("GET", url, expect=200)
     assert "immutable" in first.headers["cache-control"]

@@ -264,10 +264,13 @@ class MessageService:
 
         async def edit(tx: Tx) -> dict[str, Any]:
             _, message = await access_message(tx.conn, tx.stores, user_id, chat_id, message_id)
-            if message["sender_id"] != user_id or message["kind"] != "text":
+            if message["sender_id"] != user_id or message["kind"] not in ("text", *MEDIA_KINDS):
                 raise Forbidden("you can only edit your own messages", code="not_author")
             if message["deleted"]:
                 raise NotFound("that message was deleted", code="message_not_found")
+            if message["kind"] != "text" and len(text) > MAX_CAPTION:  # a caption
+                raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
+                                 code="caption_too_long")
             await tx.stores.messages.update(tx.conn, message_id,
                                             {"text": text, "edited_at": tx.now})
             view = message_view({**message, "text": text, "edited_at": tx.now})

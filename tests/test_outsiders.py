@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.helpers import Api, Socket, new_client_id
+from tests.media_helpers import png, upload_ready
 
 # (method, route) → the body an insider would send. Every chat route must be here.
 CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
@@ -38,6 +39,8 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/api/v1/chats/{chat_id}/messages/{message_id}/reactions"): None,
     ("GET", "/api/v1/chats/{chat_id}/reactions"): None,
     ("POST", "/api/v1/chats/{chat_id}/views"): {"message_ids": [1]},
+    ("PUT", "/api/v1/chats/{chat_id}/avatar"): {"media_id": "OWN_AVATAR"},
+    ("DELETE", "/api/v1/chats/{chat_id}/avatar"): None,
 }
 
 
@@ -63,10 +66,13 @@ def fill(template: str, chat_id: int, message_id: int, victim: int) -> str:
             .replace("{invite_id}", "1"))
 
 
-def body_for(template: dict[str, Any] | None, outsider: Api) -> dict[str, Any] | None:
+def body_for(template: dict[str, Any] | None, outsider: Api,
+             avatar_id: str = "") -> dict[str, Any] | None:
     if template is None:
         return None
     body = dict(template)
+    if body.get("media_id") == "OWN_AVATAR":  # a real, ready upload of the outsider's own
+        body["media_id"] = avatar_id
     if body.get("user_ids") == ["OUTSIDER"]:
         body["user_ids"] = [outsider.id]
     if body.get("client_id") == "NEW":
@@ -84,12 +90,13 @@ def test_an_outsider_gets_404_from_every_chat_route_and_changes_nothing(
     direct = alice.direct(bob)
     channel = alice.ok("POST", "/chats", json={"kind": "channel", "title": "Closed channel"})
     alice.ok("POST", f"/chats/{channel['id']}/members", json={"user_ids": [bob.id]})
+    avatar_id = upload_ready(carol, png(), kind="avatar")["id"]
     for chat in (group, direct, channel):
         message = alice.send(chat["id"], "members only")
         before = snapshot(alice, chat["id"])
         for (method, template), body in CALLS.items():
             path = fill(template, chat["id"], message["id"], victim=bob.id)
-            response = carol.call(method, path, json=body_for(body, carol))
+            response = carol.call(method, path, json=body_for(body, carol, avatar_id))
             assert response.status_code in (403, 404), (method, path, response.text)
             assert set(response.json()["error"]) == {"code", "message"}
         assert snapshot(alice, chat["id"]) == before, chat["kind"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -18,10 +19,12 @@ from darbuka import __version__
 from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
+from darbuka.api.media import media_router
 from darbuka.api.public_page import page_router
 from darbuka.api.safety_banks import banks_router
 from darbuka.api.safety_routes import safety_router, transparency_page_router
 from darbuka.api.social import social_router
+from darbuka.api.uploads import TUS_VERSION, uploads_router
 from darbuka.api.web import WebClient
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
@@ -30,6 +33,7 @@ from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.hub import Hub
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
+from darbuka.media.blobs import FsBlobStore
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
@@ -38,16 +42,20 @@ from darbuka.safety.preservation import PreservationService
 from darbuka.safety.sweeper import SafetySweeper
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
+from darbuka.services.avatars import AvatarService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
 from darbuka.services.container import Services
+from darbuka.services.media import MediaService
 from darbuka.services.messages import MessageService
 from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.ratelimit import RateLimiter
 from darbuka.services.reactions import ReactionService
+from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
+from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
 from darbuka.settings import Settings
@@ -97,10 +105,15 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
     auth = AuthService(db, stores, writer, clock, RateLimiter(clock), sender, settings,
                        secret, on_sign_up=contacts.on_sign_up)
     chats = ChatService(db, stores, writer, hasher)
+    media_dir = Path(settings.data_dir) / "media"
+    media = MediaService(db, stores, writer, clock, settings, FsBlobStore(media_dir / "blobs"),
+                         media_dir / "partial")
+    uploads = UploadService(db, stores, writer, clock, settings, media_dir / "partial",
+                            on_complete=media.enqueue)
     return Services(
         settings=settings, db=db, stores=stores, writer=writer, bus=bus, hub=hub, auth=auth,
         users=UserService(db, stores, writer), chats=chats,
-        messages=MessageService(db, stores, writer),
+        messages=MessageService(db, stores, writer, media),
         sync=SyncService(db, stores, settings, chats.list_for),
         moderation=ModerationService(db, stores, writer, clock),
         orders=OrderService(db, stores, writer, clock,
@@ -113,6 +126,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         public=PublicService(db, stores, writer, chats, RateLimiter(clock), settings, clock),
         reactions=ReactionService(db, stores, writer),
         banks=BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s),
+        uploads=uploads, media=media, stickers=StickerService(db, stores, writer, media),
+        avatars=AvatarService(db, stores, writer, media),
     )
 
 
@@ -134,6 +149,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
         await services.bus.start()
         services.writer.start()
         await services.banks.start()
+        await services.media.resume()
+        upload_sweeper = asyncio.get_running_loop().create_task(_sweep_uploads(services))
         gateway.start()
         sweeper.start()
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
@@ -143,7 +160,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
             yield {GATEWAY_STATE_KEY: gateway}
         finally:
             await sweeper.stop()
+            upload_sweeper.cancel()
+            await asyncio.gather(upload_sweeper, return_exceptions=True)
             await gateway.stop()
+            await services.media.stop()
             await services.banks.stop()
             await services.writer.stop()
             await services.bus.stop()
@@ -160,10 +180,24 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.include_router(social_router)
     app.include_router(page_router)
     app.include_router(banks_router)
+    app.include_router(uploads_router)
+    app.include_router(media_router)
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Upload bodies are bounded by their own Upload-Length and per-kind limits instead.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       exempt_prefix="/api/v1/uploads/")
     return app
+
+
+async def _sweep_uploads(services: Services) -> None:
+    """Delete expired unfinished uploads now and then."""
+    while True:
+        try:
+            await services.uploads.do_expire()
+        except Exception:  # a failed sweep is retried at the next one
+            log.exception("sweeping expired uploads failed")
+        await asyncio.sleep(60)
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -172,8 +206,10 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError) -> JsonResponse:
+    async def api_error(request: Request, exc: ApiError) -> JsonResponse:
         response = JsonResponse(exc.as_dict(), status_code=exc.status)
+        if request.url.path.startswith("/api/v1/uploads"):
+            response.headers["Tus-Resumable"] = TUS_VERSION
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(max(exc.retry_after, 1))
         return response

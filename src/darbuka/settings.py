@@ -71,6 +71,21 @@ class Settings:
     # How often each server process loads hash-bank changes made by other processes (the
     # process that makes a change applies it at once). 0 turns polling off.
     safety_bank_poll_s: float = 2.0
+    # Media: the largest upload per kind. Photos also bound stickers and avatars.
+    upload_max_file_bytes: int = 2 * 1024**3
+    upload_max_video_bytes: int = 2 * 1024**3
+    upload_max_photo_bytes: int = 20 * 1024**2
+    upload_max_voice_bytes: int = 20 * 1024**2
+    # Bytes one user may hold in uploads (finished or not, refused ones excepted).
+    upload_quota_bytes: int = 20 * 1024**3
+    # An upload not finished this long after its creation is deleted.
+    upload_expiry_s: int = 86_400
+    # Images larger than this many pixels are refused before decoding (decompression bombs).
+    media_max_pixels: int = 50_000_000
+    # Threads that process media (Pillow, PyAV and PDQ release the GIL while they work).
+    media_workers: int = 2
+    # How long a send waits for its media to finish processing before asking for a retry.
+    media_send_wait_s: float = 10.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

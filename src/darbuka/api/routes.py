@@ -170,7 +170,7 @@ async def send_message(chat_id: ChatId, body: SendBody, caller: Caller, svc: Svc
                        response: Response) -> Json:
     """Send once: a repeat of a `client_id` returns the original (200, not 201)."""
     req = check_send(caller.user_id, chat_id, body.client_id, body.text, body.reply_to,
-                     body.forward_of)
+                     body.forward_of, media_id=body.media_id, kind=body.kind)
     result = await svc.messages.do_send(req)
     response.status_code = 200 if result.repeated else 201
     return result.message

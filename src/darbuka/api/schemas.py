@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AddMembersBody", "ChatCreateBody", "ChatUpdateBody", "EditBody", "ProfileBody",
-    "ReadBody", "RequestCodeBody", "RoleBody", "SendBody", "SignInBody",
+    "AddMembersBody", "AvatarBody", "ChatCreateBody", "ChatUpdateBody", "EditBody",
+    "PackCreateBody", "ProfileBody", "ReadBody", "RequestCodeBody", "RoleBody", "SendBody",
+    "SignInBody", "StickerAddBody",
 ]
 
 
@@ -69,6 +70,22 @@ class SendBody(Body):
     text: str = Field("", max_length=4096)
     reply_to: Id | None = None
     forward_of: Id | None = None
+    # A finished upload (see Media); `text` is then its caption (at most 1,024 characters).
+    media_id: str | None = Field(None, min_length=1, max_length=32)
+    kind: Literal["text", "photo", "voice", "video", "sticker", "file"] | None = None
+
+
+class PackCreateBody(Body):
+    title: str = Field(min_length=1, max_length=64)
+
+
+class StickerAddBody(Body):
+    media_id: str = Field(min_length=1, max_length=32)
+    emoji: str = Field("", max_length=16)
+
+
+class AvatarBody(Body):
+    media_id: str = Field(min_length=1, max_length=32)
 
 
 class EditBody(Body):

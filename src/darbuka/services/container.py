@@ -13,13 +13,17 @@ from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
+from darbuka.services.avatars import AvatarService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
+from darbuka.services.media import MediaService
 from darbuka.services.messages import MessageService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.reactions import ReactionService
+from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
+from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
 from darbuka.settings import Settings
@@ -52,3 +56,7 @@ class Services:
     public: PublicService
     reactions: ReactionService
     banks: BankService
+    uploads: UploadService
+    media: MediaService
+    stickers: StickerService
+    avatars: AvatarService

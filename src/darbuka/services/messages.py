@@ -11,16 +11,20 @@ import orjson
 from darbuka.errors import ApiError, BadRequest, Forbidden, NotFound
 from darbuka.services.access import ADMIN_ROLES, access_chat, access_message
 from darbuka.services.events import Event
+from darbuka.services.media import MediaNotReady, MediaService, media_descriptor
 from darbuka.services.mentions import notify_mentions
 from darbuka.services.rights import lacking_write
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 
-__all__ = ["MAX_TEXT", "MessageService", "SendRequest", "SendResult", "check_send", "post_system"]
+__all__ = ["MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "MessageService", "SendRequest",
+           "SendResult", "check_send", "post_system"]
 
 MAX_TEXT = 4096
+MAX_CAPTION = 1024
 MAX_CLIENT_ID = 64
+MEDIA_KINDS = ("photo", "voice", "video", "sticker", "file")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,10 @@ class SendRequest:
     forward_of: int | None = None
     # Set for sends over a socket: that socket gets the ack in place of the echo.
     origin: str | None = None
+    # A finished upload of the sender's (the text is then its caption), and the kind the
+    # client means it to be (checked against what the server found the bytes to be).
+    media_id: str | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +55,8 @@ class SendResult:
 
 
 def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to: Any = None,
-               forward_of: Any = None, origin: str | None = None) -> SendRequest:
+               forward_of: Any = None, origin: str | None = None, *, media_id: Any = None,
+               kind: Any = None) -> SendRequest:
     """Validate the shape of a send before it is queued; raise BadRequest."""
     if not _is_id(chat_id):
         raise BadRequest("chat_id must be a positive integer", code="invalid_chat_id")
@@ -63,9 +72,24 @@ def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to
     for name, value in (("reply_to", reply_to), ("forward_of", forward_of)):
         if value is not None and not _is_id(value):
             raise BadRequest(f"{name} must be a message id", code=f"invalid_{name}")
-    if not text.strip() and forward_of is None:
+    if media_id is not None:
+        _check_media(media_id, kind, text)
+    elif kind not in (None, "text"):
+        raise BadRequest(f"a {kind} message needs media_id", code="media_required")
+    elif not text.strip() and forward_of is None:
         raise BadRequest("a message needs text (or forward_of)", code="empty_message")
-    return SendRequest(sender_id, chat_id, client_id, text, reply_to, forward_of, origin)
+    return SendRequest(sender_id, chat_id, client_id, text, reply_to, forward_of, origin,
+                       media_id, kind)
+
+
+def _check_media(media_id: Any, kind: Any, text: str) -> None:
+    if not isinstance(media_id, str) or not 1 <= len(media_id) <= 32:
+        raise BadRequest("media_id must be an upload id", code="invalid_media_id")
+    if kind is not None and kind not in MEDIA_KINDS:
+        raise BadRequest(f"kind must be one of {', '.join(MEDIA_KINDS)}", code="invalid_kind")
+    if len(text) > MAX_CAPTION:
+        raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
+                         code="caption_too_long")
 
 
 def _is_id(value: Any) -> bool:
@@ -84,6 +108,12 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
     # Channel admins whose rights leave out `write` (no query when no channel admin sends).
     no_write = await lacking_write(conn, stores, [p for p, (role, kind) in roles.items()
                                                   if kind == "channel" and role == "admin"])
+    media: dict[str, dict[str, Any]] = {}
+    in_packs: set[str] = set()
+    if any(r.media_id for r in items):  # text sends (the hot path) skip these queries
+        media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
+        in_packs = await stores.stickers.in_packs(conn, [
+            m["id"] for m in media.values() if m["kind"] == "sticker"])
     earlier = await stores.messages.by_client_ids(conn, [(r.sender_id, r.client_id)
                                                          for r in items])
     results: list[SendResult | ApiError | None] = [None] * len(items)
@@ -97,7 +127,7 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
         elif key in first_in_batch:
             repeats.append((index, first_in_batch[key]))
         else:
-            checked = _check_one(req, roles, refs, no_write)
+            checked = _check_one(req, roles, refs, no_write, media, in_packs)
             if isinstance(checked, ApiError):
                 results[index] = checked
             else:
@@ -114,7 +144,8 @@ async def _store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Ap
 
 def _check_one(req: SendRequest, roles: dict[tuple[int, int], tuple[str, str]],
                refs: dict[int, dict[str, Any]],
-               no_write: set[tuple[int, int]]) -> dict[str, Any] | ApiError:
+               no_write: set[tuple[int, int]], media: dict[str, dict[str, Any]],
+               in_packs: set[str]) -> dict[str, Any] | ApiError:
     """The row fields this send adds, or the error it earned."""
     membership = roles.get((req.chat_id, req.sender_id))
     if membership is None:
@@ -141,7 +172,28 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], tuple[str, str]],
                                             "message_id": source["id"],
                                             "sender_id": source["sender_id"]}).decode()
         extra["text"] = req.text or source["text"]
+        if source.get("media"):
+            extra["kind"], extra["media"] = source["kind"], source["media"]
+    if req.media_id is not None:
+        attached = _attach(req, media.get(req.media_id), in_packs)
+        if isinstance(attached, ApiError):
+            return attached
+        extra.update(attached)
     return extra
+
+
+def _attach(req: SendRequest, row: dict[str, Any] | None,
+            in_packs: set[str]) -> dict[str, Any] | ApiError:
+    """Your own upload, or a sticker from any pack."""
+    if row is None or row["kind"] not in MEDIA_KINDS or (
+            row["owner_id"] != req.sender_id and row["id"] not in in_packs):
+        return NotFound("no such media", code="media_not_found")
+    if row["state"] != "ready":
+        return MediaNotReady("the media is still being processed; send again shortly")
+    if req.kind is not None and req.kind != row["kind"]:
+        return BadRequest(f"this upload is a {row['kind']}, not a {req.kind}",
+                          code="kind_mismatch")
+    return {"kind": row["kind"], "media": orjson.dumps(media_descriptor(row)).decode()}
 
 
 async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[str, Any]]],
@@ -160,6 +212,10 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[s
         row["id"] = message_id
         last[row["chat_id"]] = {"cid": row["chat_id"], "seq": row["seq"], "mid": message_id}
     await stores.chats.set_last(conn, list(last.values()))
+    refs = [{"media_id": orjson.loads(row["media"])["id"], "message_id": row["id"],
+             "chat_id": row["chat_id"]} for row in rows if "media" in row]
+    if refs:
+        await stores.media.add_refs(conn, refs)
     # Your own message is read by you: unread counts only count others' messages.
     await stores.chats.mark_read(conn, [{"cid": r["chat_id"], "uid": r["sender_id"],
                                          "seq": r["seq"]} for r in rows])
@@ -185,14 +241,28 @@ async def post_system(tx: Tx, chat_id: int, body: dict[str, Any]) -> None:
 
 
 class MessageService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer,
+                 media: MediaService | None = None) -> None:
         self._db = db
         self._stores = stores
         self._writer = writer
+        self._media = media
 
     def submit_send(self, req: SendRequest) -> asyncio.Future[SendResult]:
-        """Queue a validated send; the future resolves after its transaction commits."""
+        """Queue a validated send; the future resolves after its transaction commits.
+
+        A send with media first waits (bounded) for the media to finish processing, so a
+        message never shows up with media that cannot be fetched yet.
+        """
+        if req.media_id is not None and self._media is not None:
+            return asyncio.ensure_future(self._send_with_media(req, self._media))
         return self._writer.submit(_store_sends, req)
+
+    async def _send_with_media(self, req: SendRequest, media: MediaService) -> SendResult:
+        assert req.media_id is not None  # noqa: S101 - only called with media
+        await media.wait_ready(req.sender_id, req.media_id)
+        result: SendResult = await self._writer.submit(_store_sends, req)
+        return result
 
     async def do_send(self, req: SendRequest) -> SendResult:
         result: SendResult = await self.submit_send(req)
@@ -205,10 +275,13 @@ class MessageService:
 
         async def edit(tx: Tx) -> dict[str, Any]:
             _, message = await access_message(tx.conn, tx.stores, user_id, chat_id, message_id)
-            if message["sender_id"] != user_id or message["kind"] != "text":
+            if message["sender_id"] != user_id or message["kind"] not in ("text", *MEDIA_KINDS):
                 raise Forbidden("you can only edit your own messages", code="not_author")
             if message["deleted"]:
                 raise NotFound("that message was deleted", code="message_not_found")
+            if message["kind"] != "text" and len(text) > MAX_CAPTION:  # a caption
+                raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
+                                 code="caption_too_long")
             await tx.stores.messages.update(tx.conn, message_id,
                                             {"text": text, "edited_at": tx.now})
             view = message_view({**message, "text": text, "edited_at": tx.now})
@@ -228,8 +301,9 @@ class MessageService:
             if message["deleted"]:
                 return message_view(message)
             # Keep the row (and its client_id) so a late retry of the send stays a repeat.
-            await tx.stores.messages.update(tx.conn, message_id,
-                                            {"deleted": True, "text": "", "forward_of": None})
+            await tx.stores.messages.update(tx.conn, message_id, {
+                "deleted": True, "text": "", "forward_of": None, "media": None})
+            await tx.stores.media.drop_refs(tx.conn, message_id)
             view = message_view({**message, "deleted": True})
             await tx.emit("message.deleted", {"message": view}, chat_id=chat_id)
             return view

@@ -34,6 +34,8 @@ def message_view(row: Row) -> dict[str, Any]:
         view["forward_of"] = orjson.loads(row["forward_of"])
     if row.get("system"):
         view["system"] = orjson.loads(row["system"])
+    if row.get("media"):
+        view["media"] = orjson.loads(row["media"])
     if row.get("edited_at") is not None:
         view["edited_at"] = row["edited_at"]
     return view
@@ -52,6 +54,8 @@ def chat_view(row: Row) -> dict[str, Any]:
         view["handle"] = row["handle"]
     if row.get("sign_posts"):
         view["sign_posts"] = True
+    if row.get("avatar"):
+        view["avatar"] = row["avatar"]
     return view
 
 
@@ -60,6 +64,8 @@ def public_user_view(row: Row) -> dict[str, Any]:
             "about": row["about"], "kind": row["kind"]}
     if row.get("verified"):
         view["verified"] = True
+    if row.get("avatar"):
+        view["avatar"] = row["avatar"]
     return view
 
 

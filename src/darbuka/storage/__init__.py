@@ -10,10 +10,12 @@ from darbuka.storage.contacts import ContactStore, PrivacyStore
 from darbuka.storage.db import Database
 from darbuka.storage.events import EventStore
 from darbuka.storage.handles import HandleStore
+from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
 from darbuka.storage.public import InviteStore, PublicStore
 from darbuka.storage.safety import SafetyStore
 from darbuka.storage.social import ReactionStore, RightsStore, ViewStore
+from darbuka.storage.stickers import StickerStore
 from darbuka.storage.users import DeviceStore, DuplicateKey, LoginCodeStore, UserStore
 
 __all__ = ["Database", "DuplicateKey", "Stores"]
@@ -38,3 +40,5 @@ class Stores:
     reactions: ReactionStore = field(default_factory=ReactionStore)
     views: ViewStore = field(default_factory=ViewStore)
     banks: BankStore = field(default_factory=BankStore)
+    media: MediaStore = field(default_factory=MediaStore)
+    stickers: StickerStore = field(default_factory=StickerStore)

@@ -33,6 +33,9 @@ __all__ = [
     "invites",
     "login_codes",
     "matches",
+    "media",
+    "media_hashes",
+    "media_refs",
     "members",
     "membership_spans",
     "messages",
@@ -41,7 +44,10 @@ __all__ = [
     "post_views",
     "privacy",
     "reactions",
+    "sticker_packs",
+    "stickers",
     "streams",
+    "user_sticker_packs",
     "users",
 ]
 
@@ -69,6 +75,8 @@ users = Table(
     Column("restricted_until", BigInteger, nullable=True),
     # Reports from trusted flaggers (DSA Art. 22) go ahead of other users' reports.
     Column("trusted_flagger", Boolean, nullable=False, server_default="0"),
+    # Media id of the profile photo (kind "avatar"), when one is set.
+    Column("avatar", String(32), nullable=True),
 )
 
 devices = Table(
@@ -109,6 +117,7 @@ chats = Table(
     Column("created_at", BigInteger, nullable=False),
     # Closed by moderation: nobody posts, nobody joins, it is not found in search.
     Column("closed", Boolean, nullable=False, server_default="0"),
+    Column("avatar", String(32), nullable=True),
 )
 
 members = Table(
@@ -157,6 +166,8 @@ messages = Table(
     # Hidden by moderation (a removal or an authority's order): shown as removed, and its
     # content kept only in the preserved copy until reinstated or purged.
     Column("removed", Boolean, nullable=False, server_default="0"),
+    # JSON descriptor of the attached media (id, sizes, ThumbHash, waveform...), kinds != text.
+    Column("media", Text, nullable=True),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
     UniqueConstraint("sender_id", "client_id", name="uq_messages_sender_client"),
 )
@@ -352,4 +363,85 @@ matches = Table(
     Column("outcome", String(16), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_matches_created", "created_at"),
+)
+
+# One row per upload, from its first byte to its processed variants. The id is a random
+# token (it is also the tus upload URL and the download id), so ids cannot be guessed.
+media = Table(
+    "media",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # None for media the server made itself (the default sticker pack).
+    Column("owner_id", BigInteger, nullable=True),
+    Column("kind", String(16), nullable=False),
+    # uploading -> processing -> ready | failed. Processing rows are resumed at start-up.
+    Column("state", String(16), nullable=False),
+    Column("length", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False, server_default="0"),
+    Column("filename", String(255), nullable=False, server_default=""),
+    # The type sniffed from the bytes, never the client's claim.
+    Column("mime", String(64), nullable=True),
+    # JSON: what messages carry (sizes, duration, ThumbHash, waveform, variant names).
+    Column("info", Text, nullable=True),
+    # JSON: {variant: {"key": blob key, "size", "mime"}}.
+    Column("variants", Text, nullable=True),
+    # JSON {"code", "message"} when processing refused the file.
+    Column("error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    # Unfinished uploads are deleted after this; None once the upload is complete.
+    Column("expires_at", BigInteger, nullable=True),
+    Index("ix_media_owner", "owner_id", "state"),
+    Index("ix_media_state", "state", "expires_at"),
+)
+
+# Where media appears: a download is allowed to members of these chats (and the uploader).
+media_refs = Table(
+    "media_refs",
+    metadata,
+    Column("media_id", String(32), primary_key=True),
+    Column("message_id", BigInteger, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+)
+
+# Hashes for the safety work: MD5/SHA-256 of originals; PDQ (with quality) of images,
+# video posters and one video frame per second (`frame` = second).
+media_hashes = Table(
+    "media_hashes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("media_id", String(32), nullable=False, index=True),
+    Column("algo", String(16), nullable=False),
+    Column("value", String(64), nullable=False),
+    Column("quality", Integer, nullable=True),
+    Column("frame", Integer, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_media_hashes_value", "algo", "value"),
+)
+
+sticker_packs = Table(
+    "sticker_packs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("owner_id", BigInteger, nullable=True),
+    Column("title", String(64), nullable=False),
+    # The pack drawn by the server itself; every user has it.
+    Column("is_default", Boolean, nullable=False, server_default="0"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+stickers = Table(
+    "stickers",
+    metadata,
+    Column("pack_id", ForeignKey("sticker_packs.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_id", String(32), primary_key=True),
+    Column("emoji", String(16), nullable=False, server_default=""),
+    Column("position", Integer, nullable=False),
+)
+
+user_sticker_packs = Table(
+    "user_sticker_packs",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True),
+    Column("pack_id", ForeignKey("sticker_packs.id", ondelete="CASCADE"), primary_key=True),
+    Column("installed_at", BigInteger, nullable=False),
 )

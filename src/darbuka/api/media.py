@@ -1,0 +1,170 @@
+"""Media: processing state, downloads of variants, sticker packs, profile photos."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import StreamingResponse
+
+from darbuka.api.deps import Caller, ChatId, Svc
+from darbuka.api.json import Json as JsonResponse
+from darbuka.api.schemas import AvatarBody, PackCreateBody, StickerAddBody
+from darbuka.errors import ApiError, NotFound
+
+__all__ = ["MediaId", "media_router"]
+
+media_router = APIRouter(prefix="/api/v1", default_response_class=JsonResponse)
+MediaId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Variant = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+class RangeNotSatisfiable(ApiError):
+    status = 416
+    code = "range_not_satisfiable"
+
+
+@media_router.get("/media/{media_id}", tags=["media"])
+async def get_media(media_id: MediaId, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Processing state (`uploading`, `processing`, `ready`, `failed` with `error`) and what
+    messages carry about the media."""
+    return await svc.media.get(caller.user_id, media_id)
+
+
+@media_router.get("/media/{media_id}/{variant}", tags=["media"], response_class=Response)
+async def download(media_id: MediaId, variant: Variant, request: Request, caller: Caller,
+                   svc: Svc) -> Response:
+    """A variant's bytes (`thumb`, `screen`, `original`, `poster`, `low`, ...): uploader or
+    members of a chat where it appears; Range, ETag, immutable caching."""
+    row = await svc.media.access(caller.user_id, media_id)
+    stored = orjson.loads(row["variants"] or "{}").get(variant)
+    if stored is None:
+        raise NotFound("no such variant", code="variant_not_found")
+    size, key = int(stored["size"]), str(stored["key"])
+    headers = {
+        "ETag": f'"{key}"', "Accept-Ranges": "bytes",
+        # Private: access is checked per user. Immutable: a key names its bytes forever.
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    if row["kind"] == "file" and variant == "original":
+        name = quote(row["filename"] or "file")
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    if _etag_matches(request.headers.get("if-none-match"), key):
+        return Response(status_code=304, headers=headers)
+    start, end = 0, size
+    status = 200
+    wanted = request.headers.get("range")
+    if wanted and _etag_fresh(request.headers.get("if-range"), key):
+        try:
+            start, end = _parse_range(wanted, size)
+        except RangeNotSatisfiable as exc:
+            return JsonResponse(exc.as_dict(), status_code=exc.status,
+                                headers={"Content-Range": f"bytes */{size}"})
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    return StreamingResponse(svc.media.blobs.read(key, start, end), status_code=status,
+                             media_type=stored["mime"], headers=headers)
+
+
+def _etag_matches(header: str | None, key: str) -> bool:
+    if not header:
+        return False
+    return header.strip() == "*" or any(tag.strip().removeprefix("W/") == f'"{key}"'
+                                        for tag in header.split(","))
+
+
+def _etag_fresh(if_range: str | None, key: str) -> bool:
+    return if_range is None or if_range.strip() == f'"{key}"'
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int]:
+    """One byte range as [start, end); several ranges or junk: 416."""
+    match = _RANGE.fullmatch(header.strip())
+    if not match or not (match[1] or match[2]):
+        raise RangeNotSatisfiable("send one range: bytes=start-end")
+    if not match[1]:  # the last N bytes
+        start, end = max(0, size - int(match[2])), size
+    else:
+        start = int(match[1])
+        end = min(size, int(match[2]) + 1) if match[2] else size
+    if start >= size or start >= end:
+        raise RangeNotSatisfiable(f"the range is outside 0-{size - 1}")
+    return start, end
+
+
+# -- sticker packs ------------------------------------------------------------------------
+
+PackId = Annotated[int, Path(gt=0, lt=2**63, description="sticker pack id")]
+
+
+@media_router.get("/sticker-packs", tags=["stickers"])
+async def list_packs(caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Your packs: the default pack first, then those you created or installed."""
+    return {"packs": await svc.stickers.installed(caller.user_id)}
+
+
+@media_router.post("/sticker-packs", tags=["stickers"], status_code=201)
+async def create_pack(body: PackCreateBody, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """A new, empty pack of yours (installed for you)."""
+    return await svc.stickers.do_create(caller.user_id, body.title)
+
+
+@media_router.get("/sticker-packs/{pack_id}", tags=["stickers"])
+async def get_pack(pack_id: PackId, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """A pack and its stickers (any pack: a pack id works like a link to it)."""
+    return await svc.stickers.get(pack_id)
+
+
+@media_router.post("/sticker-packs/{pack_id}/stickers", tags=["stickers"])
+async def add_sticker(pack_id: PackId, body: StickerAddBody, caller: Caller,
+                      svc: Svc) -> dict[str, Any]:
+    """Add an upload of kind `sticker` to your pack."""
+    return await svc.stickers.do_add(caller.user_id, pack_id, body.media_id, body.emoji)
+
+
+@media_router.post("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
+async def install_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
+    """Add the pack to your list."""
+    await svc.stickers.do_install(caller.user_id, pack_id, install=True)
+    return Response(status_code=204)
+
+
+@media_router.delete("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
+async def uninstall_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
+    """Take the pack off your list."""
+    await svc.stickers.do_install(caller.user_id, pack_id, install=False)
+    return Response(status_code=204)
+
+
+# -- profile photos -----------------------------------------------------------------------
+
+@media_router.put("/me/avatar", tags=["profile"])
+async def set_my_avatar(body: AvatarBody, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Use an upload of kind `avatar` as your profile photo."""
+    return await svc.avatars.do_set_mine(caller.user_id, body.media_id)
+
+
+@media_router.delete("/me/avatar", tags=["profile"])
+async def remove_my_avatar(caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Remove your profile photo."""
+    return await svc.avatars.do_set_mine(caller.user_id, None)
+
+
+@media_router.put("/chats/{chat_id}/avatar", tags=["chats"])
+async def set_chat_avatar(chat_id: ChatId, body: AvatarBody, caller: Caller,
+                          svc: Svc) -> dict[str, Any]:
+    """A group's or channel's photo (its admins)."""
+    return await svc.avatars.do_set_chat(caller.user_id, chat_id, body.media_id)
+
+
+@media_router.delete("/chats/{chat_id}/avatar", tags=["chats"])
+async def remove_chat_avatar(chat_id: ChatId, caller: Caller, svc: Svc) -> dict[str, Any]:
+    """Remove a group's or channel's photo (its admins)."""
+    return await svc.avatars.do_set_chat(caller.user_id, chat_id, None)

@@ -1,0 +1,1 @@
+"""Media: blob stores, type sniffing, image/audio/video processing, hashes for safety."""

@@ -1,0 +1,254 @@
+"""Media after upload: processing off the event loop, waiting for it, and the download door.
+
+Processing runs in a thread pool (Pillow, PyAV and pdqhash do their heavy work without the
+GIL). A row is `processing` from the last uploaded byte until its variants are stored; rows
+left `processing` by a stopped server are picked up again at start-up (`resume`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from darbuka.clock import Clock
+from darbuka.errors import ApiError, Conflict, NotFound
+from darbuka.media.blobs import BlobStore
+from darbuka.media.pipeline import Limits, process
+from darbuka.media.result import MediaRejected, Processed
+from darbuka.services.writer import Tx, Writer
+from darbuka.settings import Settings
+from darbuka.storage import Database, Stores
+
+__all__ = ["MediaNotReady", "MediaService", "media_descriptor"]
+
+log = logging.getLogger(__name__)
+
+
+class MediaNotReady(ApiError):
+    status = 409
+    code = "media_not_ready"
+
+
+def media_descriptor(row: dict[str, Any]) -> dict[str, Any]:
+    """What a message carries about its media (and what GET /media/{id} shows)."""
+    view: dict[str, Any] = {"id": row["id"], "kind": row["kind"]}
+    if row.get("mime"):
+        view["mime"] = row["mime"]
+    view["size"] = row["length"]
+    if row.get("filename") and row["kind"] == "file":
+        view["name"] = row["filename"]
+    if row.get("info"):
+        view.update(orjson.loads(row["info"]))
+    if row.get("variants"):
+        view["variants"] = sorted(orjson.loads(row["variants"]))
+    return view
+
+
+class MediaService:
+    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
+                 settings: Settings, blobs: BlobStore, partial_dir: Path) -> None:
+        self._db = db
+        self._stores = stores
+        self._writer = writer
+        self._clock = clock
+        self._settings = settings
+        self.blobs = blobs
+        self._partial = partial_dir
+        self._limits = Limits(max_pixels=settings.media_max_pixels)
+        self._pool = ThreadPoolExecutor(max(1, settings.media_workers),
+                                        thread_name_prefix="media")
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._done: dict[str, asyncio.Event] = {}
+
+    # -- processing -----------------------------------------------------------------------
+
+    def enqueue(self, media_id: str) -> None:
+        if media_id in self._tasks:
+            return
+        self._done.setdefault(media_id, asyncio.Event())
+        task = asyncio.get_running_loop().create_task(self._process(media_id),
+                                                      name=f"media-{media_id}")
+        self._tasks[media_id] = task
+
+    async def resume(self) -> int:
+        """Start again what a stopped server left half-processed."""
+        async with self._db.read() as conn:
+            ids = await self._stores.media.in_state(conn, "processing")
+        for media_id in ids:
+            self.enqueue(media_id)
+        return len(ids)
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    async def idle(self) -> None:
+        """Wait until nothing is processing (tests and the benchmark)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+    async def _process(self, media_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            async with self._db.read() as conn:
+                row = await self._stores.media.get(conn, media_id)
+            if row is None or row["state"] != "processing":
+                return
+            path = self._partial / media_id
+            try:
+                result = await loop.run_in_executor(self._pool, process, row["kind"], path,
+                                                    self._limits)
+                variants = await loop.run_in_executor(self._pool, self._store_variants,
+                                                      result, path)
+            except MediaRejected as exc:
+                await self._fail(media_id, exc.code, exc.message)
+            except Exception as exc:
+                log.warning("processing %s failed", media_id, exc_info=exc)
+                await self._fail(media_id, "media_invalid", "the file could not be processed")
+            else:
+                await self._finish(media_id, result, variants)
+            path.unlink(missing_ok=True)
+        finally:
+            self._tasks.pop(media_id, None)
+            done = self._done.pop(media_id, None)
+            if done is not None:
+                done.set()
+
+    def _store_variants(self, result: Processed, path: Path) -> dict[str, Any]:
+        stored: dict[str, Any] = {}
+        if result.keep_upload:
+            key, size = self.blobs.put_file(path)
+            stored["original"] = {"key": key, "size": size, "mime": result.mime}
+        for name, variant in result.variants.items():
+            if variant.path is not None:
+                key, size = self.blobs.put_file(variant.path)
+                variant.path.unlink(missing_ok=True)
+            else:
+                key, size = self.blobs.put_bytes(variant.data)
+            stored[name] = {"key": key, "size": size, "mime": variant.mime}
+        return stored
+
+    async def _finish(self, media_id: str, result: Processed, variants: dict[str, Any]) -> None:
+        values = {"state": "ready", "mime": result.mime,
+                  "info": orjson.dumps(result.info).decode() if result.info else None,
+                  "variants": orjson.dumps(variants).decode()}
+
+        async def save(tx: Tx) -> None:
+            if await tx.stores.media.update(tx.conn, media_id, values, state="processing"):
+                await tx.stores.media.add_hashes(tx.conn, [
+                    {"media_id": media_id, "algo": h.algo, "value": h.value,
+                     "quality": h.quality, "frame": h.frame, "created_at": tx.now}
+                    for h in result.hashes])
+
+        await self._writer.run(save)
+
+    async def _fail(self, media_id: str, code: str, message: str) -> None:
+        error = orjson.dumps({"code": code, "message": message}).decode()
+        # Refused uploads stay visible to their owner for a while (to learn why), then go.
+        expires = self._clock.now_ms() + self._settings.upload_expiry_s * 1000
+
+        async def save(tx: Tx) -> None:
+            await tx.stores.media.update(tx.conn, media_id, {
+                "state": "failed", "error": error, "expires_at": expires},
+                state="processing")
+
+        await self._writer.run(save)
+
+    async def do_ingest(self, data: bytes, kind: str, owner_id: int | None = None) -> str:
+        """Process bytes the server made itself (the default stickers); return the media id."""
+        media_id = secrets.token_urlsafe(16)
+        (self._partial / media_id).write_bytes(data)
+
+        async def create(tx: Tx) -> None:
+            await tx.stores.media.insert(tx.conn, {
+                "id": media_id, "owner_id": owner_id, "kind": kind, "state": "processing",
+                "length": len(data), "received": len(data), "created_at": tx.now})
+
+        await self._writer.run(create)
+        self._done.setdefault(media_id, asyncio.Event())
+        await self._process(media_id)
+        return media_id
+
+    # -- waiting and reading --------------------------------------------------------------
+
+    async def wait_ready(self, user_id: int, media_id: str) -> dict[str, Any]:
+        """The caller's own media once processed; 409 to retry if it takes too long.
+
+        Someone else's ready sticker passes too: whether it is in a pack is checked when
+        the message is stored."""
+        deadline = asyncio.get_running_loop().time() + self._settings.media_send_wait_s
+        while True:
+            row = await self._own(user_id, media_id)
+            if row["state"] == "ready":
+                return row
+            check_usable(row)
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise MediaNotReady("the media is still being processed; send again shortly")
+            done = self._done.get(media_id)
+            # Processing may run in another server process: look again now and then.
+            try:
+                async with asyncio.timeout(min(left, 0.5)):
+                    if done is not None:
+                        await done.wait()
+                    else:
+                        await asyncio.sleep(min(left, 0.5))
+            except TimeoutError:
+                pass
+
+    async def _own(self, user_id: int, media_id: str) -> dict[str, Any]:
+        async with self._db.read() as conn:
+            row = await self._stores.media.get(conn, media_id)
+        shared_sticker = (row is not None and row["kind"] == "sticker"
+                          and row["state"] == "ready")
+        if row is None or (row["owner_id"] != user_id and not shared_sticker):
+            raise NotFound("no such media", code="media_not_found")
+        return row
+
+    async def get(self, user_id: int, media_id: str) -> dict[str, Any]:
+        row = await self.access(user_id, media_id, any_state=True)
+        view = media_descriptor(row)
+        view["state"] = row["state"]
+        if row["state"] == "uploading":
+            view["received"] = row["received"]
+        if row.get("error"):
+            view["error"] = orjson.loads(row["error"])
+        return view
+
+    async def access(self, user_id: int, media_id: str, *,
+                     any_state: bool = False) -> dict[str, Any]:
+        """The one door for media: its uploader, or a member of a chat where it appears."""
+        async with self._db.read() as conn:
+            row = await self._stores.media.get(conn, media_id)
+            if row is None:
+                raise NotFound("no such media", code="media_not_found")
+            allowed = (row["owner_id"] == user_id or row["owner_id"] is None
+                       or await self._stores.media.seen_by(conn, media_id, user_id)
+                       or await self._public_elsewhere(conn, row))
+        if not allowed or (not any_state and row["state"] != "ready"):
+            raise NotFound("no such media", code="media_not_found")
+        return row
+
+    async def _public_elsewhere(self, conn: Any, row: dict[str, Any]) -> bool:
+        """Stickers in a pack and profile photos are seen by every signed-in user."""
+        return bool(row["kind"] in ("sticker", "avatar") and row["state"] == "ready"
+                    and await self._stores.media.is_shared(conn, row["id"], row["kind"]))
+
+
+def check_usable(row: dict[str, Any]) -> None:
+    """Raise for media that will never be ready."""
+    if row["state"] == "failed":
+        error = orjson.loads(row["error"]) if row.get("error") else {}
+        raise MediaRejected(error.get("message", "the media was refused"),
+                            code=error.get("code", "media_invalid"))
+    if row["state"] == "uploading":
+        raise Conflict("the upload is not finished", code="upload_unfinished")

@@ -1,0 +1,101 @@
+"""Media rows (uploads and their variants), where media appears, and their safety hashes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darbuka.storage.schema import (
+    chats,
+    media,
+    media_hashes,
+    media_refs,
+    members,
+    stickers,
+    users,
+)
+
+__all__ = ["MediaStore"]
+
+Row = dict[str, Any]
+
+
+class MediaStore:
+    async def insert(self, conn: AsyncConnection, row: Row) -> None:
+        await conn.execute(insert(media).values(**row))
+
+    async def get(self, conn: AsyncConnection, media_id: str) -> Row | None:
+        found = (await conn.execute(select(media).where(media.c.id == media_id))).mappings()
+        row = found.first()
+        return dict(row) if row else None
+
+    async def by_ids(self, conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Row]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        rows = (await conn.execute(select(media).where(media.c.id.in_(wanted)))).mappings()
+        return {str(r["id"]): dict(r) for r in rows}
+
+    async def update(self, conn: AsyncConnection, media_id: str, values: Row,
+                     *, state: str | None = None) -> bool:
+        """Change a row; with `state`, only while it is still in that state."""
+        query = update(media).where(media.c.id == media_id)
+        if state is not None:
+            query = query.where(media.c.state == state)
+        result = await conn.execute(query.values(**values))
+        return bool(result.rowcount)
+
+    async def delete(self, conn: AsyncConnection, media_id: str) -> None:
+        await conn.execute(delete(media).where(media.c.id == media_id))
+
+    async def bytes_held(self, conn: AsyncConnection, owner_id: int) -> int:
+        """What counts against a user's quota: every upload not refused."""
+        query = select(func.coalesce(func.sum(media.c.length), 0)).where(
+            media.c.owner_id == owner_id, media.c.state != "failed")
+        return int((await conn.execute(query)).scalar_one())
+
+    async def expired(self, conn: AsyncConnection, now: int, limit: int = 100) -> list[Row]:
+        query = select(media).where(media.c.state.in_(("uploading", "failed")),
+                                    media.c.expires_at.is_not(None),
+                                    media.c.expires_at < now).limit(limit)
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def in_state(self, conn: AsyncConnection, state: str) -> list[str]:
+        query = select(media.c.id).where(media.c.state == state)
+        return [str(i) for i in (await conn.execute(query)).scalars()]
+
+    async def add_refs(self, conn: AsyncConnection, rows: list[Row]) -> None:
+        if rows:
+            await conn.execute(insert(media_refs), rows)
+
+    async def drop_refs(self, conn: AsyncConnection, message_id: int) -> None:
+        await conn.execute(delete(media_refs).where(media_refs.c.message_id == message_id))
+
+    async def seen_by(self, conn: AsyncConnection, media_id: str, user_id: int) -> bool:
+        """Whether the media appears in a chat the user is a member of."""
+        query = select(exists().where(
+            media_refs.c.media_id == media_id,
+            exists().where(and_(members.c.chat_id == media_refs.c.chat_id,
+                                members.c.user_id == user_id))))
+        return bool((await conn.execute(query)).scalar())
+
+    async def is_shared(self, conn: AsyncConnection, media_id: str, kind: str) -> bool:
+        """A sticker in some pack, or a profile photo in use: any signed-in user sees it."""
+        if kind == "sticker":
+            query = select(exists().where(stickers.c.media_id == media_id))
+        else:
+            query = select(exists().where(users.c.avatar == media_id)
+                           | exists().where(chats.c.avatar == media_id))
+        return bool((await conn.execute(query)).scalar())
+
+    async def add_hashes(self, conn: AsyncConnection, rows: list[Row]) -> None:
+        if rows:
+            await conn.execute(insert(media_hashes), rows)
+
+    async def hashes(self, conn: AsyncConnection, media_id: str) -> list[Row]:
+        query = select(media_hashes).where(media_hashes.c.media_id == media_id)
+        return [dict(r) for r in (await conn.execute(query.order_by(media_hashes.c.id)))
+                .mappings()]

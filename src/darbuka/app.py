@@ -19,6 +19,7 @@ from darbuka.api import api_router
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
 from darbuka.api.web import WebClient
+from darbuka.botapi import WebhookSender, build_botapi
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
@@ -27,6 +28,7 @@ from darbuka.gateway.hub import Hub
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
 from darbuka.services.auth import AuthService
+from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.container import Services
@@ -84,6 +86,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         users=UserService(db, stores, writer), chats=chats,
         messages=MessageService(db, stores, writer),
         sync=SyncService(db, stores, settings, chats.list_for),
+        bots=BotService(db, stores, writer),
     )
 
 
@@ -95,6 +98,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                       clock=clock or SystemClock(), queue_limit=settings.ws_queue_limit,
                       idle_timeout_s=settings.ws_idle_timeout_s)
 
+    webhooks = WebhookSender(services)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await migrate(services.db)
@@ -103,12 +108,15 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
         await services.bus.start()
         services.writer.start()
         gateway.start()
+        if settings.bot_webhooks:
+            await webhooks.start()
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
                  services.auth.code_sender_name)
         try:
             # The WebSocket transport finds the gateway in the lifespan state.
             yield {GATEWAY_STATE_KEY: gateway}
         finally:
+            await webhooks.stop()
             await gateway.stop()
             await services.writer.stop()
             await services.bus.stop()
@@ -119,7 +127,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                   default_response_class=JsonResponse)
     app.state.services = services
     app.state.gateway = gateway
+    app.state.webhooks = webhooks
     app.include_router(api_router)
+    app.mount("/botapi", build_botapi(services))
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -78,5 +78,37 @@ async def _issue_token(settings: Settings, phone: str, name: str | None) -> tupl
         await services.db.dispose()
 
 
+@admin.command("create-bot")
+def create_bot(name: Annotated[str, typer.Argument(help="The bot's display name.")],
+               username: Annotated[str | None, typer.Option(help="@username.")] = None,
+               data_dir: DataDir = None) -> None:
+    """Create a bot account and print its Bot API token (the last line)."""
+    settings = _settings(data_dir=data_dir)
+    token, user = asyncio.run(_with_services(
+        settings, lambda s: s.bots.do_create_bot(name, username=username)))
+    typer.echo(f"bot {user['id']} {user['display_name']}")
+    typer.echo(token)
+
+
+async def _with_services(settings: Settings, job: Any) -> Any:
+    from darbuka.app import build_services
+    from darbuka.errors import ApiError
+    from darbuka.storage.migrate import migrate
+
+    services = build_services(settings)
+    await migrate(services.db)
+    async with services.db.write() as conn:
+        await services.stores.events.ensure_stream(conn)
+    services.writer.start()
+    try:
+        return await job(services)
+    except ApiError as err:
+        typer.echo(f"error: {err.message}", err=True)
+        raise typer.Exit(2) from err
+    finally:
+        await services.writer.stop()
+        await services.db.dispose()
+
+
 def main() -> None:
     app()

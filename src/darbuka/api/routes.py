@@ -13,6 +13,7 @@ from darbuka.api.deps import Caller, ChatId, MessageId, Svc, UserId, client_ip, 
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.schemas import (
     AddMembersBody,
+    CallbackBody,
     ChatCreateBody,
     ChatUpdateBody,
     EditBody,
@@ -185,6 +186,14 @@ async def delete_message(chat_id: ChatId, message_id: MessageId, caller: Caller,
                          svc: Svc) -> Json:
     """Delete for everyone: your own messages, or any as a group or channel admin."""
     return await svc.messages.do_delete(caller.user_id, chat_id, message_id)
+
+
+@api_router.post("/chats/{chat_id}/messages/{message_id}/callback", tags=["messages"])
+async def press_button(chat_id: ChatId, message_id: MessageId, body: CallbackBody,
+                       caller: Caller, svc: Svc) -> Json:
+    """Press a bot message's callback button; the bot's answer comes as `bot.answer`."""
+    callback_id = await svc.bots.do_press(caller.user_id, chat_id, message_id, body.payload)
+    return {"callback_id": callback_id}
 
 
 @api_router.post("/chats/{chat_id}/read", tags=["messages"])

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AddMembersBody", "ChatCreateBody", "ChatUpdateBody", "EditBody", "ProfileBody",
+    "AddMembersBody", "CallbackBody", "ChatCreateBody", "ChatUpdateBody", "EditBody", "ProfileBody",
     "ReadBody", "RequestCodeBody", "RoleBody", "SendBody", "SignInBody",
 ]
 
@@ -69,6 +69,10 @@ class SendBody(Body):
 
 class EditBody(Body):
     text: str = Field(min_length=1, max_length=4096)
+
+
+class CallbackBody(Body):
+    payload: str = Field(max_length=1024)
 
 
 class ReadBody(Body):

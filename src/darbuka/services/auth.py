@@ -158,13 +158,15 @@ class AuthService:
         user = await self._writer.run(issue)
         return token, user
 
-    async def authenticate(self, token: str | None) -> Principal:
+    async def authenticate(self, token: str | None, *, bot: bool = False) -> Principal:
+        """The caller of a token. A bot's token works only on the Bot API (`bot=True`) and a
+        person's only on the user API: neither can act as the other."""
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise Unauthorized("sign in first: send Authorization: Bearer <token>")
         async with self._db.read() as conn:
             device = await self._stores.devices.by_token_hash(conn, hash_token(token))
             user = await self._stores.users.get(conn, device["user_id"]) if device else None
-        if device is None or user is None:
+        if device is None or user is None or (user["kind"] == "bot") != bot:
             raise Unauthorized("this token is not valid (signed out or revoked)",
                                code="invalid_token")
         if self._clock.now_ms() - device["last_seen_at"] > TOUCH_EVERY_MS:

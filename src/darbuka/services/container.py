@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from darbuka.bus.base import Bus
 from darbuka.gateway.hub import Hub
 from darbuka.services.auth import AuthService
+from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.messages import MessageService
 from darbuka.services.sync import SyncService
@@ -31,3 +32,4 @@ class Services:
     chats: ChatService
     messages: MessageService
     sync: SyncService
+    bots: BotService

@@ -27,6 +27,10 @@ EVENT_TYPES: dict[str, str] = {
     "member.left": "`user_id` left or was removed from `chat_id` (`by` who)",
     "member.updated": "`user_id`'s `role` in `chat_id` changed",
     "user.updated": "your own profile changed (on another device): `user`",
+    "bot.callback": "(bots) a user pressed a callback button: `callback_id`, `payload`, "
+                    "`user_id`, `chat_id`, `message`",
+    "bot.answer": "a bot answered your button press: `callback_id`, `chat_id`, "
+                  "`message_id`, `notification`",
 }
 
 # Socket frames that are not stored events.

@@ -34,6 +34,8 @@ def message_view(row: Row) -> dict[str, Any]:
         view["system"] = orjson.loads(row["system"])
     if row.get("edited_at") is not None:
         view["edited_at"] = row["edited_at"]
+    if row.get("keyboard"):
+        view["keyboard"] = orjson.loads(row["keyboard"])
     return view
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from darbuka.storage.bots import BotStore
 from darbuka.storage.chats import ChatStore
 from darbuka.storage.db import Database
 from darbuka.storage.events import EventStore
@@ -21,3 +22,4 @@ class Stores:
     chats: ChatStore = field(default_factory=ChatStore)
     messages: MessageStore = field(default_factory=MessageStore)
     events: EventStore = field(default_factory=EventStore)
+    bots: BotStore = field(default_factory=BotStore)

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from tests.botapi_helpers import BotApi, Receiver, make_bot
-from tests.conftest import LiveServer, make_server
+from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 
 
@@ -93,14 +88,6 @@ def test_webhook_target_is_checked(server: LiveServer) -> None:
                 "http://[::1]/x"):
         error = bot.call("POST", "/subscriptions", json={"url": url}, expect=400)
         assert error["code"] == "invalid.url"
-
-
-@pytest.fixture
-def hook_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    srv = make_server(database_url, tmp_path, bot_webhook_allow_private=True,
-                      bot_webhook_retry_base_s=0.05, bot_webhook_retry_max_s=0.2)
-    yield srv
-    srv.thread.stop()
 
 
 def test_webhooks_retry_and_never_block_each_other(hook_server: LiveServer) -> None:

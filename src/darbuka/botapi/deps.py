@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 
 from darbuka.errors import BadRequest
 from darbuka.services.auth import Principal
 from darbuka.services.container import Services
 
-__all__ = ["Bot", "Svc", "parse_id"]
+__all__ = ["Bot", "JsonBody", "Svc", "parse_id"]
 
 
 def get_services(request: Request) -> Services:
@@ -27,6 +28,17 @@ async def get_bot(request: Request) -> Principal:
     return await get_services(request).auth.authenticate(token, bot=True)
 
 
+async def read_json(request: Request) -> Any:
+    """The body as JSON whatever its content type: TamTam clients often send none."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("the body is not valid JSON", code="proto.payload") from exc
+
+
 def parse_id(value: Any, name: str) -> int:
     """An id from a query or a string `mid`; BadRequest for anything else."""
     text = str(value).strip() if value is not None else ""
@@ -37,3 +49,4 @@ def parse_id(value: Any, name: str) -> int:
 
 Svc = Annotated[Services, Depends(get_services)]
 Bot = Annotated[Principal, Depends(get_bot)]
+JsonBody = Annotated[Any, Depends(read_json)]

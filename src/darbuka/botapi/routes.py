@@ -7,9 +7,9 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query, Request
 
-from darbuka.botapi.deps import Bot, Svc, parse_id
+from darbuka.botapi.deps import Bot, JsonBody, Svc, parse_id
 from darbuka.botapi.messages import check_new_message
 from darbuka.botapi.targets import check_webhook_url
 from darbuka.botapi.updates import UpdateFeed
@@ -25,7 +25,6 @@ __all__ = ["router"]
 
 router = APIRouter()
 Json = dict[str, Any]
-AnyBody = Annotated[Any, Body()]
 SUCCESS: Json = {"success": True}
 
 
@@ -38,7 +37,7 @@ async def get_me(bot: Bot, svc: Svc) -> Json:
 
 
 @router.patch("/me")
-async def edit_me(bot: Bot, svc: Svc, body: AnyBody) -> Json:
+async def edit_me(bot: Bot, svc: Svc, body: JsonBody) -> Json:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a BotPatch object", code="proto.payload")
     name, description, commands = body.get("name"), body.get("description"), body.get("commands")
@@ -84,14 +83,14 @@ async def get_chat(chat_id: str, bot: Bot, svc: Svc) -> Json:
 
 
 @router.patch("/chats/{chat_id}")
-async def edit_chat(chat_id: int, bot: Bot, svc: Svc, body: AnyBody) -> Json:
+async def edit_chat(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
     if not isinstance(body, dict) or "title" not in body:
         raise BadRequest("only title can be changed", code="proto.payload")
     return tam_chat(await svc.chats.do_update(bot.user_id, chat_id, {"title": body["title"]}))
 
 
 @router.post("/chats/{chat_id}/actions")
-async def send_action(chat_id: int, bot: Bot, svc: Svc, body: AnyBody) -> Json:
+async def send_action(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
     action = body.get("action") if isinstance(body, dict) else None
     chat = await svc.chats.get(bot.user_id, chat_id)
     if action == "typing_on":
@@ -148,7 +147,7 @@ async def get_members(chat_id: int, bot: Bot, svc: Svc,
 
 
 @router.post("/chats/{chat_id}/members")
-async def add_members(chat_id: int, bot: Bot, svc: Svc, body: AnyBody) -> Json:
+async def add_members(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
     ids = body.get("user_ids") if isinstance(body, dict) else None
     await svc.chats.do_add_members(bot.user_id, chat_id, ids)
     return SUCCESS
@@ -180,7 +179,7 @@ def _member(user: Json, row: Json, chat: Json) -> Json:
 # -- messages -----------------------------------------------------------------------------
 
 @router.post("/messages")
-async def send_message(bot: Bot, svc: Svc, body: AnyBody,
+async def send_message(bot: Bot, svc: Svc, body: JsonBody,
                        chat_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None,
                        user_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None) -> Json:
     new = check_new_message(body)
@@ -197,7 +196,7 @@ async def send_message(bot: Bot, svc: Svc, body: AnyBody,
 
 
 @router.put("/messages")
-async def edit_message(bot: Bot, svc: Svc, body: AnyBody,
+async def edit_message(bot: Bot, svc: Svc, body: JsonBody,
                        message_id: Annotated[str, Query(max_length=40)]) -> Json:
     new = check_new_message(body)
     current = await svc.bots.message(bot.user_id, parse_id(message_id, "message_id"))
@@ -253,7 +252,7 @@ async def _tam_messages(svc: Services, bot: Principal, views: list[Json]) -> lis
 # -- callbacks, updates, webhooks, uploads ------------------------------------------------
 
 @router.post("/answers")
-async def answer(bot: Bot, svc: Svc, body: AnyBody,
+async def answer(bot: Bot, svc: Svc, body: JsonBody,
                  callback_id: Annotated[str, Query(max_length=64)]) -> Json:
     if not isinstance(body, dict):
         raise BadRequest("the body must be a CallbackAnswer object", code="proto.payload")
@@ -272,7 +271,7 @@ async def answer(bot: Bot, svc: Svc, body: AnyBody,
 
 
 @router.get("/updates")
-async def get_updates(bot: Bot, svc: Svc,
+async def get_updates(request: Request, bot: Bot, svc: Svc,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                       timeout: Annotated[int, Query(ge=0, le=90)] = 30,  # noqa: ASYNC109 - the API's name
                       marker: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
@@ -284,7 +283,8 @@ async def get_updates(bot: Bot, svc: Svc,
         await svc.bots.do_commit_marker(bot.user_id, marker)
     wanted = frozenset(types.split(",")) if types else None
     updates, next_marker = await UpdateFeed(svc).wait(bot.user_id, marker, limit=limit,
-                                                      wait_s=timeout, types=wanted)
+                                                      wait_s=timeout, types=wanted,
+                                                      gone=request.is_disconnected)
     return {"updates": updates, "marker": next_marker}
 
 
@@ -297,7 +297,7 @@ async def get_subscriptions(bot: Bot, svc: Svc) -> Json:
 
 
 @router.post("/subscriptions")
-async def subscribe(bot: Bot, svc: Svc, body: AnyBody) -> Json:
+async def subscribe(bot: Bot, svc: Svc, body: JsonBody) -> Json:
     if not isinstance(body, dict) or not isinstance(body.get("url"), str):
         raise BadRequest("give the webhook url", code="proto.payload")
     types = body.get("update_types") or []

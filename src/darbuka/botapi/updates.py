@@ -8,7 +8,9 @@ stream position: passing it back commits everything up to it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from darbuka.botapi.views import tam_message, tam_user
@@ -44,8 +46,14 @@ class UpdateFeed:
                 return updates, pos
 
     async def wait(self, bot_id: int, marker: int, *, limit: int, wait_s: float,
-                   types: frozenset[str] | None = None) -> tuple[list[Json], int]:
-        """Long poll: attach to the hub first, then look, then wait — nothing slips by."""
+                   types: frozenset[str] | None = None,
+                   gone: Callable[[], Awaitable[bool]] | None = None,
+                   ) -> tuple[list[Json], int]:
+        """Long poll: attach to the hub first, then look, then wait — nothing slips by.
+
+        `gone` tells whether the caller hung up; it is asked every second, so a closed
+        poll does not hold the server (and its shutdown) for the rest of its timeout.
+        """
         sink = PollSink(bot_id)
         await self._svc.hub.attach(sink)
         try:
@@ -56,10 +64,10 @@ class UpdateFeed:
                 remaining = deadline - time.monotonic()
                 if updates or remaining <= 0:
                     return updates, marker
-                try:
-                    async with asyncio.timeout(remaining):
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(remaining, 1.0)):
                         await sink.woken.wait()
-                except TimeoutError:
+                if gone is not None and await gone():
                     return [], marker
         finally:
             self._svc.hub.detach(sink)

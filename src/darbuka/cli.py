@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from darbuka.client import cli as _client_cli
 from darbuka.settings import Settings
 
 __all__ = ["main"]
@@ -18,6 +19,7 @@ app = typer.Typer(help="Darbuka: a self-hosted messenger.", no_args_is_help=True
 admin = typer.Typer(help="Operator commands; they take the same settings as `serve`.",
                     no_args_is_help=True)
 app.add_typer(admin, name="admin")
+_client_cli.register(app)
 
 DataDir = Annotated[Path | None, typer.Option(help="Where SQLite and files live [./data].")]
 

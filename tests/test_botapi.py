@@ -117,3 +117,28 @@ def test_webhooks_retry_and_never_block_each_other(hook_server: LiveServer) -> N
     finally:
         broken.close()
         working.close()
+
+
+def test_pinning(server: LiveServer, alice: Api, bob: Api) -> None:
+    bot = make_bot(server)
+    chat = alice.group("pins", [bob])
+    cid = chat["id"]
+    alice.ok("POST", f"/chats/{cid}/members", json={"user_ids": [bot.id]})
+    message = alice.send(cid, "read the rules")
+    # Only admins pin in a group: bob and the bot are plain members.
+    bob.call("PUT", f"/chats/{cid}/pin", json={"message_id": message["id"]}, expect=403)
+    bot.call("PUT", f"/chats/{cid}/pin", json={"message_id": message["id"]}, expect=403)
+    alice.ok("PATCH", f"/chats/{cid}/members/{bot.id}", json={"role": "admin"})
+    bot.call("PUT", f"/chats/{cid}/pin", json={"message_id": str(message["id"])})
+    pinned = bot.call("GET", f"/chats/{cid}/pin")["message"]
+    assert pinned["body"]["text"] == "read the rules"
+    assert bob.ok("GET", f"/chats/{cid}")["pinned_message_id"] == message["id"]
+    cursor = bob.sync()["cursor"]
+    alice.ok("DELETE", f"/chats/{cid}/pin")
+    assert bot.call("GET", f"/chats/{cid}/pin") == {"message": None}
+    (event,) = bob.sync_all(cursor)[0]
+    assert event["type"] == "chat.updated"
+    assert "pinned_message_id" not in event["chat"]
+    other = alice.group("other", [])
+    foreign = alice.send(other["id"], "elsewhere")
+    alice.call("PUT", f"/chats/{cid}/pin", json={"message_id": foreign["id"]}, expect=404)

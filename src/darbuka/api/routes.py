@@ -17,6 +17,7 @@ from darbuka.api.schemas import (
     ChatCreateBody,
     ChatUpdateBody,
     EditBody,
+    PinBody,
     ProfileBody,
     ReadBody,
     RequestCodeBody,
@@ -109,6 +110,18 @@ async def get_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
 @api_router.patch("/chats/{chat_id}", tags=["chats"])
 async def update_chat(chat_id: ChatId, body: ChatUpdateBody, caller: Caller, svc: Svc) -> Json:
     return await svc.chats.do_update(caller.user_id, chat_id, dump(body))
+
+
+@api_router.put("/chats/{chat_id}/pin", tags=["chats"])
+async def pin_message(chat_id: ChatId, body: PinBody, caller: Caller, svc: Svc) -> Json:
+    """Pin a message at the top of the chat (`pinned_message_id`); admins, or either side
+    of a direct chat."""
+    return await svc.chats.do_pin(caller.user_id, chat_id, body.message_id)
+
+
+@api_router.delete("/chats/{chat_id}/pin", tags=["chats"])
+async def unpin_message(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
+    return await svc.chats.do_pin(caller.user_id, chat_id, None)
 
 
 @api_router.get("/chats/{chat_id}/members", tags=["chats"])

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AddMembersBody", "CallbackBody", "ChatCreateBody", "ChatUpdateBody", "EditBody", "ProfileBody",
-    "ReadBody", "RequestCodeBody", "RoleBody", "SendBody", "SignInBody",
+    "AddMembersBody", "CallbackBody", "ChatCreateBody", "ChatUpdateBody", "EditBody", "PinBody",
+    "ProfileBody", "ReadBody", "RequestCodeBody", "RoleBody", "SendBody", "SignInBody",
 ]
 
 
@@ -69,6 +69,10 @@ class SendBody(Body):
 
 class EditBody(Body):
     text: str = Field(min_length=1, max_length=4096)
+
+
+class PinBody(Body):
+    message_id: Id
 
 
 class CallbackBody(Body):

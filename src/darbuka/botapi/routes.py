@@ -106,8 +106,25 @@ async def send_action(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
 
 @router.get("/chats/{chat_id}/pin")
 async def get_pinned(chat_id: int, bot: Bot, svc: Svc) -> Json:
-    await svc.chats.get(bot.user_id, chat_id)
-    return {"message": None}  # Darbuka has no pinned messages yet
+    chat = await svc.chats.get(bot.user_id, chat_id)
+    pinned = chat.get("pinned_message_id")
+    if pinned is None:
+        return {"message": None}
+    (message,) = await _tam_messages(svc, bot, [await svc.bots.message(bot.user_id, pinned)])
+    return {"message": message}
+
+
+@router.put("/chats/{chat_id}/pin")
+async def pin_message(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
+    message_id = body.get("message_id") if isinstance(body, dict) else None
+    await svc.chats.do_pin(bot.user_id, chat_id, parse_id(message_id, "message_id"))
+    return SUCCESS
+
+
+@router.delete("/chats/{chat_id}/pin")
+async def unpin_message(chat_id: int, bot: Bot, svc: Svc) -> Json:
+    await svc.chats.do_pin(bot.user_id, chat_id, None)
+    return SUCCESS
 
 
 @router.get("/chats/{chat_id}/members/me")

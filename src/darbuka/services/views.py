@@ -46,6 +46,8 @@ def chat_view(row: Row) -> dict[str, Any]:
         "public": bool(row["is_public"]), "member_count": row["member_count"],
         "last_seq": row["last_seq"], "created_at": row["created_at"],
     }
+    if row.get("pinned_message_id"):
+        view["pinned_message_id"] = row["pinned_message_id"]
     return view
 
 

@@ -91,6 +91,8 @@ chats = Table(
     Column("last_message_id", BigInteger, nullable=True),
     Column("member_count", Integer, nullable=False, server_default="0"),
     Column("created_at", BigInteger, nullable=False),
+    # The message pinned at the top of the chat, if any.
+    Column("pinned_message_id", BigInteger, nullable=True),
 )
 
 members = Table(

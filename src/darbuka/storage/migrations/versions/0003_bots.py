@@ -1,4 +1,4 @@
-"""bots: bot accounts, webhook subscriptions, callback presses, keyboards on messages
+"""bots: bot accounts, webhooks, callback presses, keyboards, pinned messages
 
 Revision ID: 0003
 Revises: 0001
@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('chats', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('pinned_message_id', sa.BigInteger(), nullable=True))
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('keyboard', sa.Text(), nullable=True))
     op.create_table('bots',
@@ -58,3 +60,5 @@ def downgrade() -> None:
     op.drop_table('bots')
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_column('keyboard')
+    with op.batch_alter_table('chats', schema=None) as batch_op:
+        batch_op.drop_column('pinned_message_id')

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from darbuka.client import ApiError, Client, Event, EventStream
+from darbuka.client import ApiError, Backoff, Client, Event, EventStream
 from tests.conftest import LiveServer
 from tests.helpers import Api
 
@@ -53,3 +53,32 @@ async def test_refused_send_is_marked_not_retried(server: LiveServer, alice: Api
         with pytest.raises(ApiError) as err:
             await client.chat(999_999)
         assert err.value.status == 404
+
+
+async def test_events_resume_from_the_saved_cursor(server: LiveServer, alice: Api, bob: Api,
+                                                   tmp_path: Path) -> None:
+    chat = await asyncio.to_thread(alice.group, "resume", [bob])
+    store = tmp_path / "bob.db"
+    async with Client(server.url, bob.token, store=store) as client:
+        events = client.events()
+        assert (await next_event(events, "reset")).chats[0].id == chat["id"]
+        await asyncio.to_thread(alice.send, chat["id"], "seen")
+        assert (await next_event(events, "message.new")).data["message"]["text"] == "seen"
+    # Closed: what happens now is fetched on the next start, after the last event handled.
+    for text in ("missed 1", "missed 2"):
+        await asyncio.to_thread(alice.send, chat["id"], text)
+    async with Client(server.url, bob.token, store=store) as client:
+        events = client.events()
+        first = await next_event(events, "message.new")
+        second = await next_event(events, "message.new")
+        assert [first.data["message"]["text"], second.data["message"]["text"]] == [
+            "missed 1", "missed 2"]
+
+
+def test_backoff_is_full_jitter() -> None:
+    backoff = Backoff(base=0.5, cap=4.0)
+    delays = [backoff.next_delay() for _ in range(200)]
+    assert all(0 <= d <= 4.0 for d in delays)
+    assert max(delays[:1]) <= 0.5
+    assert max(delays[10:]) > 2.0  # past the cap's doubling, waits spread up to the cap
+    assert min(delays[10:]) < 1.0

@@ -40,6 +40,8 @@ class WebhookSender:
         self._tasks: dict[int, tuple[str, asyncio.Task[None]]] = {}
         self._http: httpx.AsyncClient | None = None
         self._syncing: asyncio.Task[None] | None = None
+        # Two overlapping syncs could both start a sender for one bot (double delivery).
+        self._sync_lock = asyncio.Lock()
         self.delivered = 0
 
     async def start(self) -> None:
@@ -66,6 +68,10 @@ class WebhookSender:
         self._syncing = asyncio.get_running_loop().create_task(self._sync())
 
     async def _sync(self) -> None:
+        async with self._sync_lock:
+            await self._sync_locked()
+
+    async def _sync_locked(self) -> None:
         wanted = {s["bot_id"]: s for s in await self._svc.bots.subscriptions()}
         for bot_id, (url, task) in tuple(self._tasks.items()):
             if bot_id not in wanted or wanted[bot_id]["url"] != url:

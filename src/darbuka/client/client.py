@@ -65,6 +65,7 @@ class Client(HttpApi):
         self._saved_at = 0.0
         self._handled: str | None = None
         self._queue: asyncio.Queue[Event] | None = None
+        self._stream: EventStream | None = None
         self._wake = asyncio.Event()
         self._progress = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -110,6 +111,10 @@ class Client(HttpApi):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # A clean close means the program is done with the last event it took.
+        last = self._stream.last if self._stream is not None else None
+        if last is not None and last.cursor is not None:
+            self._handled = last.cursor
         await self._save_cursor(force=True)
         await self.aclose()
         self.store.close()
@@ -148,9 +153,10 @@ class Client(HttpApi):
 
     def events(self) -> EventStream:
         """Events in stream order, from the moment of this call. The cursor is saved once
-        you move past an event, so a restarted program resumes after the last event it
-        handled (at least once: a crash may replay up to half a second of events)."""
-        stream = EventStream(self)
+        you move past an event (or close the client), so a restarted program resumes after
+        the last event it handled (at least once: a crash may replay up to half a second
+        of events)."""
+        stream = self._stream = EventStream(self)
         self._queue = stream.queue
         return stream
 
@@ -295,15 +301,15 @@ class EventStream:
     def __init__(self, client: Client) -> None:
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self._client = client
-        self._last: Event | None = None
+        self.last: Event | None = None
 
     def __aiter__(self) -> EventStream:
         return self
 
     async def __anext__(self) -> Event:
-        last, self._last = self._last, None
+        last, self.last = self.last, None
         if last is not None and last.cursor is not None:
             self._client._handled = last.cursor
             await self._client._save_cursor(cursor=last.cursor)
-        self._last = await self.queue.get()
-        return self._last
+        self.last = await self.queue.get()
+        return self.last

@@ -101,6 +101,7 @@ def test_webhooks_retry_and_never_block_each_other(hook_server: LiveServer) -> N
                                                       "update_types": ["message_created"]})
         subs = healthy.call("GET", "/subscriptions")["subscriptions"]
         assert [s["url"] for s in subs] == [working.url]
+        assert healthy.call("GET", "/updates", expect=409)["code"] == "webhook.subscribed"
         chat = alice.group("hooks", [])
         alice.ok("POST", f"/chats/{chat['id']}/members",
                  json={"user_ids": [failing.id, healthy.id]})

@@ -15,7 +15,7 @@ from darbuka.botapi.targets import check_webhook_url
 from darbuka.botapi.updates import UpdateFeed
 from darbuka.botapi.views import bot_info, tam_chat, tam_message, tam_user
 from darbuka.bus.base import Ephemeral
-from darbuka.errors import ApiError, BadRequest, NotFound
+from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
 from darbuka.services.access import ADMIN_ROLES
 from darbuka.services.auth import Principal
 from darbuka.services.container import Services
@@ -294,6 +294,10 @@ async def get_updates(request: Request, bot: Bot, svc: Svc,
                       marker: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
                       types: Annotated[str | None, Query(max_length=1000)] = None) -> Json:
     """Long polling. Passing `marker` commits every update before it."""
+    if await svc.bots.subscriptions(bot.user_id):
+        # Both would move the one marker: updates would go out twice or be skipped.
+        raise Conflict("this bot has a webhook; delete the subscription to poll",
+                       code="webhook.subscribed")
     if marker is None:
         marker = int((await svc.bots.get(bot.user_id))["marker"])
     else:

@@ -119,9 +119,10 @@ class WebhookSender:
         assert self._http is not None  # noqa: S101 - started before any task runs
         try:
             await check_webhook_url(url, allow_private=self._settings.bot_webhook_allow_private)
-            response = await self._http.post(url, content=orjson.dumps(update),
-                                             headers={"content-type": "application/json"})
+            # Only the status matters; the body is never read (it could be any size).
+            async with self._http.stream("POST", url, content=orjson.dumps(update),
+                                         headers={"content-type": "application/json"}) as r:
+                return r.status_code == 200
         except (httpx.HTTPError, ApiError) as exc:
             log.info("webhook %s failed: %r", url, exc)
             return False
-        return response.status_code == 200

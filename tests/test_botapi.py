@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.botapi_helpers import BotApi, Receiver, make_bot
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
@@ -143,3 +145,20 @@ def test_pinning(server: LiveServer, alice: Api, bob: Api) -> None:
     other = alice.group("other", [])
     foreign = alice.send(other["id"], "elsewhere")
     alice.call("PUT", f"/chats/{cid}/pin", json={"message_id": foreign["id"]}, expect=404)
+
+
+def test_webhook_gives_up_on_an_update_after_max_age(hook_server: LiveServer) -> None:
+    sender = hook_server.app.state.webhooks
+    broken = Receiver(status=500)
+    try:
+        stale = {"update_type": "message_created", "message": {},
+                 "timestamp": int((time.time() - 9 * 3600) * 1000)}
+        hook_server.run_async(sender._deliver(1, broken.url, stale))
+        assert sender.delivered == 0
+        broken.status = 200
+        fresh = {**stale, "timestamp": int(time.time() * 1000)}
+        hook_server.run_async(sender._deliver(1, broken.url, fresh))
+        assert sender.delivered == 1
+        assert len(broken.received) == 1
+    finally:
+        broken.close()

@@ -12,7 +12,7 @@ from darbuka.client import Client
 
 
 async def main(server: str, token: str, store: str) -> None:
-    async with Client(server, token, store=store, window=16) as client:
+    async with Client(server, token, store=store, window=8) as client:
         await client.flush(timeout=120)
 
 

@@ -130,7 +130,7 @@ async def unpin_message(chat_id: int, bot: Bot, svc: Svc) -> Json:
 @router.get("/chats/{chat_id}/members/me")
 async def my_membership(chat_id: int, bot: Bot, svc: Svc) -> Json:
     chat = await svc.chats.get(bot.user_id, chat_id)
-    return _member(bot.user, {"role": chat["role"], "joined_at": 0}, chat)
+    return _member(bot.user, {"role": chat["role"], "joined_at": 0})
 
 
 @router.delete("/chats/{chat_id}/members/me")
@@ -141,10 +141,9 @@ async def leave_chat(chat_id: int, bot: Bot, svc: Svc) -> Json:
 
 @router.get("/chats/{chat_id}/members/admins")
 async def get_admins(chat_id: int, bot: Bot, svc: Svc) -> Json:
-    chat = await svc.chats.get(bot.user_id, chat_id)
     rows = await svc.chats.members(bot.user_id, chat_id, after=0, limit=20_000)
     admins = [r for r in rows if r["role"] in ADMIN_ROLES]
-    return {"members": await _members(svc, admins, chat), "marker": None}
+    return {"members": await _members(svc, admins), "marker": None}
 
 
 @router.get("/chats/{chat_id}/members")
@@ -152,15 +151,14 @@ async def get_members(chat_id: int, bot: Bot, svc: Svc,
                       user_ids: Annotated[str | None, Query(max_length=10_000)] = None,
                       marker: Annotated[int, Query(ge=0, lt=2**63)] = 0,
                       count: Annotated[int, Query(ge=1, le=100)] = 20) -> Json:
-    chat = await svc.chats.get(bot.user_id, chat_id)
     if user_ids:
         wanted = {parse_id(u, "user_ids") for u in user_ids.split(",")}
         rows = await svc.chats.members(bot.user_id, chat_id, after=0, limit=20_000)
-        return {"members": await _members(svc, [r for r in rows if r["user_id"] in wanted],
-                                          chat), "marker": None}
+        chosen = [r for r in rows if r["user_id"] in wanted]
+        return {"members": await _members(svc, chosen), "marker": None}
     rows = await svc.chats.members(bot.user_id, chat_id, after=marker, limit=count)
     next_marker = rows[-1]["user_id"] if len(rows) == count else None
-    return {"members": await _members(svc, rows, chat), "marker": next_marker}
+    return {"members": await _members(svc, rows), "marker": next_marker}
 
 
 @router.post("/chats/{chat_id}/members")
@@ -177,12 +175,12 @@ async def remove_member(chat_id: int, bot: Bot, svc: Svc,
     return SUCCESS
 
 
-async def _members(svc: Services, rows: list[Json], chat: Json) -> list[Json]:
+async def _members(svc: Services, rows: list[Json]) -> list[Json]:
     users, _ = await svc.bots.lookup({r["user_id"] for r in rows}, set())
-    return [_member(users.get(r["user_id"]) or {"id": r["user_id"]}, r, chat) for r in rows]
+    return [_member(users.get(r["user_id"]) or {"id": r["user_id"]}, r) for r in rows]
 
 
-def _member(user: Json, row: Json, chat: Json) -> Json:
+def _member(user: Json, row: Json) -> Json:
     base = tam_user(user) if "display_name" in user else tam_user(None, user["id"])
     return {**base,
             "description": None, "avatar_url": None, "full_avatar_url": None,

@@ -111,6 +111,15 @@ def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def hook_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """A server whose bots may have webhooks on loopback, retried quickly."""
+    srv = make_server(database_url, tmp_path, bot_webhook_allow_private=True,
+                      bot_webhook_retry_base_s=0.05, bot_webhook_retry_max_s=0.2)
+    yield srv
+    srv.thread.stop()
+
+
+@pytest.fixture
 def alice(server: LiveServer) -> Api:
     return server.sign_up("Alice")
 

@@ -28,7 +28,10 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/api/v1/chats/{chat_id}/messages"): None,
     ("PATCH", "/api/v1/chats/{chat_id}/messages/{message_id}"): {"text": "rewritten"},
     ("DELETE", "/api/v1/chats/{chat_id}/messages/{message_id}"): None,
+    ("POST", "/api/v1/chats/{chat_id}/messages/{message_id}/callback"): {"payload": "b1"},
     ("POST", "/api/v1/chats/{chat_id}/read"): {"seq": 1},
+    ("PUT", "/api/v1/chats/{chat_id}/pin"): {"message_id": 1},
+    ("DELETE", "/api/v1/chats/{chat_id}/pin"): None,
     ("POST", "/api/v1/chats/{chat_id}/typing"): None,
     # social
     ("POST", "/api/v1/chats/{chat_id}/invites"): {"max_uses": 5},

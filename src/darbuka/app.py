@@ -26,6 +26,7 @@ from darbuka.api.safety_routes import safety_router, transparency_page_router
 from darbuka.api.social import social_router
 from darbuka.api.uploads import TUS_VERSION, uploads_router
 from darbuka.api.web import WebClient
+from darbuka.botapi import WebhookSender, build_botapi
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
@@ -43,6 +44,7 @@ from darbuka.safety.sweeper import SafetySweeper
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
 from darbuka.services.avatars import AvatarService
+from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
@@ -128,6 +130,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         banks=BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s),
         uploads=uploads, media=media, stickers=StickerService(db, stores, writer, media),
         avatars=AvatarService(db, stores, writer, media),
+        bots=BotService(db, stores, writer),
     )
 
 
@@ -141,6 +144,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     sweeper = SafetySweeper(services.orders, services.preservation,
                             interval_s=settings.safety_sweep_interval_s)
 
+    webhooks = WebhookSender(services)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await migrate(services.db)
@@ -153,6 +158,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
         upload_sweeper = asyncio.get_running_loop().create_task(_sweep_uploads(services))
         gateway.start()
         sweeper.start()
+        if settings.bot_webhooks:
+            await webhooks.start()
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
                  services.auth.code_sender_name)
         try:
@@ -162,6 +169,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
             await sweeper.stop()
             upload_sweeper.cancel()
             await asyncio.gather(upload_sweeper, return_exceptions=True)
+            await webhooks.stop()
             await gateway.stop()
             await services.media.stop()
             await services.banks.stop()
@@ -174,6 +182,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                   default_response_class=JsonResponse)
     app.state.services = services
     app.state.gateway = gateway
+    app.state.webhooks = webhooks
     app.include_router(api_router)
     app.include_router(safety_router)
     app.include_router(transparency_page_router)
@@ -182,6 +191,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.include_router(banks_router)
     app.include_router(uploads_router)
     app.include_router(media_router)
+    app.mount("/botapi", build_botapi(services))
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
     # Upload bodies are bounded by their own Upload-Length and per-kind limits instead.

@@ -9,6 +9,7 @@ import typer
 
 from darbuka.cli_common import DataDir, load_settings, services_for
 from darbuka.cli_safety import safety
+from darbuka.client import cli as _client_cli
 from darbuka.settings import Settings
 
 __all__ = ["main"]
@@ -19,6 +20,7 @@ admin = typer.Typer(help="Operator commands; they take the same settings as `ser
                     no_args_is_help=True)
 app.add_typer(admin, name="admin")
 admin.add_typer(safety, name="safety")
+_client_cli.register(app)
 
 _settings = load_settings
 
@@ -146,6 +148,18 @@ async def _verify(settings: Settings, username: str | None, phone: str | None,
 
     return await _with_services(settings, lambda services: do_verify(
         services.writer, username=username, phone=phone, kind=kind, verified=verified))
+
+
+@admin.command("create-bot")
+def create_bot(name: Annotated[str, typer.Argument(help="The bot's display name.")],
+               username: Annotated[str | None, typer.Option(help="@username.")] = None,
+               data_dir: DataDir = None) -> None:
+    """Create a bot account and print its Bot API token (the last line)."""
+    settings = _settings(data_dir=data_dir)
+    token, user = asyncio.run(_with_services(
+        settings, lambda s: s.bots.do_create_bot(name, username=username)))
+    typer.echo(f"bot {user['id']} {user['display_name']}")
+    typer.echo(token)
 
 
 def main() -> None:

@@ -61,6 +61,17 @@ class Settings:
     invite_probes_per_hour: int = 60
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
+    # Bot API webhooks: deliver them from this process. With several server processes,
+    # leave it on in exactly one (each process that runs it sends every update).
+    bot_webhooks: bool = True
+    # Let webhooks point at loopback and private networks (tests, an all-internal setup).
+    bot_webhook_allow_private: bool = False
+    # Retries of a failed webhook: full-jitter backoff from base up to max seconds apart,
+    # for at most max_age seconds after the update (then it is dropped).
+    bot_webhook_retry_base_s: float = 30.0
+    bot_webhook_retry_max_s: float = 900.0
+    bot_webhook_max_age_s: float = 8 * 3600.0
+    bot_webhook_timeout_s: float = 10.0
     trust_proxy_headers: bool = False
     # Removal orders: disable the content the moment an order arrives (a moderator then
     # confirms or refuses), and alert staff this long before the one-hour clock runs out.

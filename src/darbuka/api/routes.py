@@ -13,9 +13,11 @@ from darbuka.api.deps import Caller, ChatId, MessageId, Svc, UserId, client_ip, 
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.schemas import (
     AddMembersBody,
+    CallbackBody,
     ChatCreateBody,
     ChatUpdateBody,
     EditBody,
+    PinBody,
     ProfileBody,
     ReadBody,
     RequestCodeBody,
@@ -119,6 +121,19 @@ async def update_chat(chat_id: ChatId, body: ChatUpdateBody, caller: Caller, svc
     return await svc.chats.do_update(caller.user_id, chat_id, dump(body))
 
 
+@api_router.put("/chats/{chat_id}/pin", tags=["chats"])
+async def pin_message(chat_id: ChatId, body: PinBody, caller: Caller, svc: Svc) -> Json:
+    """Pin a message at the top of the chat (`pinned_message_id`); admins, or either side
+    of a direct chat."""
+    return await svc.chats.do_pin(caller.user_id, chat_id, body.message_id)
+
+
+@api_router.delete("/chats/{chat_id}/pin", tags=["chats"])
+async def unpin_message(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
+    """Unpin the chat's pinned message (the same people who may pin)."""
+    return await svc.chats.do_pin(caller.user_id, chat_id, None)
+
+
 @api_router.get("/chats/{chat_id}/members", tags=["chats"])
 async def list_members(chat_id: ChatId, caller: Caller, svc: Svc,
                        after: Annotated[int, Query(ge=0, lt=2**63)] = 0,
@@ -199,6 +214,14 @@ async def delete_message(chat_id: ChatId, message_id: MessageId, caller: Caller,
                          svc: Svc) -> Json:
     """Delete for everyone: your own messages, or any as a group or channel admin."""
     return await svc.messages.do_delete(caller.user_id, chat_id, message_id)
+
+
+@api_router.post("/chats/{chat_id}/messages/{message_id}/callback", tags=["messages"])
+async def press_button(chat_id: ChatId, message_id: MessageId, body: CallbackBody,
+                       caller: Caller, svc: Svc) -> Json:
+    """Press a bot message's callback button; the bot's answer comes as `bot.answer`."""
+    callback_id = await svc.bots.do_press(caller.user_id, chat_id, message_id, body.payload)
+    return {"callback_id": callback_id}
 
 
 @api_router.post("/chats/{chat_id}/read", tags=["messages"])

@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "AddMembersBody", "AvatarBody", "ChatCreateBody", "ChatUpdateBody", "EditBody",
-    "PackCreateBody", "ProfileBody", "ReadBody", "RequestCodeBody", "RoleBody", "SendBody",
-    "SignInBody", "StickerAddBody",
+    "AddMembersBody", "AvatarBody", "CallbackBody", "ChatCreateBody", "ChatUpdateBody",
+    "EditBody", "PackCreateBody", "PinBody", "ProfileBody", "ReadBody", "RequestCodeBody",
+    "RoleBody", "SendBody", "SignInBody", "StickerAddBody",
 ]
 
 
@@ -90,6 +90,14 @@ class AvatarBody(Body):
 
 class EditBody(Body):
     text: str = Field(min_length=1, max_length=4096)
+
+
+class PinBody(Body):
+    message_id: Id
+
+
+class CallbackBody(Body):
+    payload: str = Field(max_length=1024)
 
 
 class ReadBody(Body):

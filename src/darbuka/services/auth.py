@@ -182,16 +182,18 @@ class AuthService:
         if self._on_sign_up is not None:
             await self._on_sign_up(tx, user)
 
-    async def authenticate(self, token: str | None, *,
+    async def authenticate(self, token: str | None, *, bot: bool = False,
                            allow_restricted: bool = False) -> Principal:
-        """The caller behind a token. A suspended or banned account gets only the routes
-        that let it read its statements of reasons and appeal (`allow_restricted`)."""
+        """The caller of a token. A bot's token works only on the Bot API (`bot=True`) and a
+        person's only on the user API: neither can act as the other. A suspended or banned
+        account gets only the routes that let it read its statements of reasons and appeal
+        (`allow_restricted`)."""
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise Unauthorized("sign in first: send Authorization: Bearer <token>")
         async with self._db.read() as conn:
             device = await self._stores.devices.by_token_hash(conn, hash_token(token))
             user = await self._stores.users.get(conn, device["user_id"]) if device else None
-        if device is None or user is None:
+        if device is None or user is None or (user["kind"] == "bot") != bot:
             raise Unauthorized("this token is not valid (signed out or revoked)",
                                code="invalid_token")
         if not allow_restricted:

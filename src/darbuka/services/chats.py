@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, Forbidden, NotFound
-from darbuka.services.access import ChatAccess, access_chat
+from darbuka.services.access import ChatAccess, access_chat, access_message, check_admin
 from darbuka.services.events import Event
 from darbuka.services.handles import check_chat_handle, do_set_chat_handle
 from darbuka.services.messages import post_system
@@ -204,6 +204,30 @@ class ChatService:
             return self._with_role(ChatAccess(chat, access.role, access.last_read_seq))
 
         return await self._writer.run(update)
+
+    async def do_pin(self, user_id: int, chat_id: int,
+                     message_id: int | None) -> dict[str, Any]:
+        """Pin a message at the top of the chat (None unpins). Admins do it in groups and
+        channels, either side in a direct chat."""
+        async def pin(tx: Tx) -> dict[str, Any]:
+            if message_id is None:
+                access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            else:
+                access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
+                                                       message_id)
+                if message["deleted"] or message["kind"] != "text":
+                    raise NotFound("no such message", code="message_not_found")
+            if access.chat["kind"] != "direct":
+                check_admin(access)
+            if access.chat.get("pinned_message_id") == message_id:
+                return self._with_role(access)
+            await tx.stores.chats.update(tx.conn, chat_id, {"pinned_message_id": message_id})
+            chat = await tx.stores.chats.get(tx.conn, chat_id)
+            assert chat is not None  # noqa: S101 - checked by access_chat
+            await tx.emit("chat.updated", {"chat": chat_view(chat)}, chat_id=chat_id)
+            return self._with_role(ChatAccess(chat, access.role, access.last_read_seq))
+
+        return await self._writer.run(pin)
 
     async def do_add_members(self, user_id: int, chat_id: int, ids: Any) -> list[int]:
         user_ids = _check_ids(ids, "user_ids")

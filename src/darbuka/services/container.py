@@ -14,6 +14,7 @@ from darbuka.safety.preservation import PreservationService
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
 from darbuka.services.avatars import AvatarService
+from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
 from darbuka.services.media import MediaService
@@ -60,3 +61,4 @@ class Services:
     media: MediaService
     stickers: StickerService
     avatars: AvatarService
+    bots: BotService

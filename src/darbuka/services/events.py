@@ -45,6 +45,10 @@ EVENT_TYPES: dict[str, str] = {
     "mention": "you were @mentioned: `chat_id`, `message_id`, `seq`, `by`",
     "reaction.added": "`user_id` reacted with `emoji` to `message_id` in `chat_id`",
     "reaction.removed": "`user_id` took back `emoji` on `message_id` in `chat_id`",
+    "bot.callback": "(bots) a user pressed a callback button: `callback_id`, `payload`, "
+                    "`user_id`, `chat_id`, `message`",
+    "bot.answer": "a bot answered your button press: `callback_id`, `chat_id`, "
+                  "`message_id`, `notification`",
 }
 
 # Socket frames that are not stored events.

@@ -41,6 +41,8 @@ class SendRequest:
     # client means it to be (checked against what the server found the bytes to be).
     media_id: str | None = None
     kind: str | None = None
+    # JSON rows of buttons (bots only; checked by the Bot API).
+    keyboard: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,7 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[s
         seqs[req.chat_id] += 1
         rows.append({"chat_id": req.chat_id, "seq": seqs[req.chat_id], "sender_id": req.sender_id,
                      "client_id": req.client_id, "kind": "text", "created_at": tx.now,
-                     "reply_to": None, "forward_of": None, **extra})
+                     "reply_to": None, "forward_of": None, "keyboard": req.keyboard, **extra})
     ids = await stores.messages.insert_many(conn, rows)
     last: dict[int, dict[str, Any]] = {}
     for row, message_id in zip(rows, ids, strict=True):
@@ -269,7 +271,8 @@ class MessageService:
         return result
 
     async def do_edit(self, user_id: int, chat_id: int, message_id: int,
-                      text: Any) -> dict[str, Any]:
+                      text: Any, *, keyboard: str | None = None) -> dict[str, Any]:
+        """Change a message's text (and, for bots, its keyboard: None keeps it)."""
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             raise BadRequest(f"text must be 1 to {MAX_TEXT} characters", code="invalid_text")
 
@@ -282,9 +285,11 @@ class MessageService:
             if message["kind"] != "text" and len(text) > MAX_CAPTION:  # a caption
                 raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
                                  code="caption_too_long")
-            await tx.stores.messages.update(tx.conn, message_id,
-                                            {"text": text, "edited_at": tx.now})
-            view = message_view({**message, "text": text, "edited_at": tx.now})
+            changes: dict[str, Any] = {"text": text, "edited_at": tx.now}
+            if keyboard is not None:
+                changes["keyboard"] = keyboard or None
+            await tx.stores.messages.update(tx.conn, message_id, changes)
+            view = message_view({**message, **changes})
             await tx.emit("message.edited", {"message": view}, chat_id=chat_id)
             return view
 

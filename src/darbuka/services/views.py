@@ -38,6 +38,8 @@ def message_view(row: Row) -> dict[str, Any]:
         view["media"] = orjson.loads(row["media"])
     if row.get("edited_at") is not None:
         view["edited_at"] = row["edited_at"]
+    if row.get("keyboard"):
+        view["keyboard"] = orjson.loads(row["keyboard"])
     return view
 
 
@@ -56,6 +58,8 @@ def chat_view(row: Row) -> dict[str, Any]:
         view["sign_posts"] = True
     if row.get("avatar"):
         view["avatar"] = row["avatar"]
+    if row.get("pinned_message_id"):
+        view["pinned_message_id"] = row["pinned_message_id"]
     return view
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from darbuka.storage.banks import BankStore
+from darbuka.storage.bots import BotStore
 from darbuka.storage.chats import ChatStore
 from darbuka.storage.contacts import ContactStore, PrivacyStore
 from darbuka.storage.db import Database
@@ -42,3 +43,4 @@ class Stores:
     banks: BankStore = field(default_factory=BankStore)
     media: MediaStore = field(default_factory=MediaStore)
     stickers: StickerStore = field(default_factory=StickerStore)
+    bots: BotStore = field(default_factory=BotStore)

@@ -25,6 +25,9 @@ __all__ = [
     "bank_hashes",
     "banks",
     "blocks",
+    "bot_callbacks",
+    "bot_subscriptions",
+    "bots",
     "chats",
     "contacts",
     "devices",
@@ -118,6 +121,8 @@ chats = Table(
     # Closed by moderation: nobody posts, nobody joins, it is not found in search.
     Column("closed", Boolean, nullable=False, server_default="0"),
     Column("avatar", String(32), nullable=True),
+    # The message pinned at the top of the chat, if any.
+    Column("pinned_message_id", BigInteger, nullable=True),
 )
 
 members = Table(
@@ -168,6 +173,8 @@ messages = Table(
     Column("removed", Boolean, nullable=False, server_default="0"),
     # JSON descriptor of the attached media (id, sizes, ThumbHash, waveform...), kinds != text.
     Column("media", Text, nullable=True),
+    # JSON rows of buttons a bot attached: [[{"type", "text", "payload"|"url"}]].
+    Column("keyboard", Text, nullable=True),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
     UniqueConstraint("sender_id", "client_id", name="uq_messages_sender_client"),
 )
@@ -444,4 +451,43 @@ user_sticker_packs = Table(
     Column("user_id", BigInteger, primary_key=True),
     Column("pack_id", ForeignKey("sticker_packs.id", ondelete="CASCADE"), primary_key=True),
     Column("installed_at", BigInteger, nullable=False),
+)
+# A bot is a user of kind "bot"; this row holds what only bots have.
+bots = Table(
+    "bots",
+    metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("description", String(16000), nullable=False, server_default=""),
+    # JSON list of {"name", "description"}.
+    Column("commands", Text, nullable=False, server_default="[]"),
+    # The stream position the bot has taken updates up to (long polling or webhook).
+    Column("marker", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+bot_subscriptions = Table(
+    "bot_subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("bot_id", ForeignKey("bots.user_id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("url", String(2048), nullable=False),
+    # JSON list of update types; empty means all.
+    Column("update_types", Text, nullable=False, server_default="[]"),
+    Column("version", String(16), nullable=False, server_default=""),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("bot_id", "url", name="uq_bot_subscriptions_url"),
+)
+
+# A press of a callback button, waiting for the bot's answer.
+bot_callbacks = Table(
+    "bot_callbacks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("bot_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("payload", String(1024), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )

@@ -1,0 +1,88 @@
+"""Reading a TamTam `NewMessageBody` into what MessageService takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from darbuka.botapi.deps import parse_id
+from darbuka.errors import BadRequest
+
+__all__ = ["NewMessage", "check_new_message"]
+
+MAX_TEXT = 4000
+BUTTON_TYPES = frozenset({"callback", "link", "request_contact", "request_geo_location",
+                          "chat", "message", "open_app"})
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    text: str | None
+    # JSON of the keyboard rows; "" removes a keyboard on edit; None leaves it as it is.
+    keyboard: str | None
+    reply_to: int | None = None
+    forward_of: int | None = None
+
+
+def check_new_message(body: Any) -> NewMessage:
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a NewMessageBody object", code="proto.payload")
+    text = body.get("text")
+    if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
+        raise BadRequest(f"text must be at most {MAX_TEXT} characters", code="proto.payload")
+    keyboard = _check_attachments(body.get("attachments"))
+    reply_to = forward_of = None
+    link = body.get("link")
+    if isinstance(link, dict):
+        mid = parse_id(link.get("mid"), "link.mid")
+        if link.get("type") == "forward":
+            forward_of = mid
+        elif link.get("type") == "reply":
+            reply_to = mid
+        else:
+            raise BadRequest("link.type is reply or forward", code="proto.payload")
+    return NewMessage(text, keyboard, reply_to, forward_of)
+
+
+def _check_attachments(attachments: Any) -> str | None:
+    if attachments is None:
+        return None
+    if not isinstance(attachments, list):
+        raise BadRequest("attachments must be a list", code="proto.payload")
+    keyboard: list[list[dict[str, Any]]] = []
+    for attachment in attachments:
+        kind = attachment.get("type") if isinstance(attachment, dict) else None
+        if kind != "inline_keyboard":
+            # Photos, files and the rest arrive with the media API.
+            raise BadRequest(f"attachments of type {kind!r} are not supported yet",
+                             code="attachment.not.supported")
+        keyboard += _check_buttons((attachment.get("payload") or {}).get("buttons"))
+    return orjson.dumps(keyboard).decode() if keyboard else ""
+
+
+def _check_buttons(rows: Any) -> list[list[dict[str, Any]]]:
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise BadRequest("buttons must be a list of rows", code="proto.payload")
+    checked = []
+    for row in rows:
+        out = []
+        for button in row:
+            if not isinstance(button, dict) or button.get("type") not in BUTTON_TYPES:
+                raise BadRequest("unknown button type", code="proto.payload")
+            text = button.get("text")
+            if not isinstance(text, str) or not 0 < len(text) <= 128:
+                raise BadRequest("a button's text is 1 to 128 characters", code="proto.payload")
+            payload = button.get("payload")
+            if payload is not None and (not isinstance(payload, str) or len(payload) > 1024):
+                raise BadRequest("a button's payload is at most 1024 characters",
+                                 code="proto.payload")
+            url = button.get("url")
+            if url is not None and (not isinstance(url, str) or len(url) > 2048):
+                raise BadRequest("a button's url is at most 2048 characters",
+                                 code="proto.payload")
+            out.append({k: v for k, v in button.items()
+                        if k in ("type", "text", "payload", "url", "intent") and v is not None})
+        checked.append(out)
+    return checked

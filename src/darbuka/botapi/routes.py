@@ -1,0 +1,340 @@
+"""Bot API routes (TamTam 0.5.6 paths). Thin: parse, call a service, render TamTam shapes."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+
+from darbuka.botapi.deps import Bot, JsonBody, Svc, parse_id
+from darbuka.botapi.messages import check_new_message
+from darbuka.botapi.targets import check_webhook_url
+from darbuka.botapi.updates import UpdateFeed
+from darbuka.botapi.views import bot_info, tam_chat, tam_message, tam_user
+from darbuka.bus.base import Ephemeral
+from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
+from darbuka.services.access import ADMIN_ROLES
+from darbuka.services.auth import Principal
+from darbuka.services.container import Services
+from darbuka.services.messages import check_send
+
+__all__ = ["router"]
+
+router = APIRouter()
+Json = dict[str, Any]
+SUCCESS: Json = {"success": True}
+
+
+# -- the bot ------------------------------------------------------------------------------
+
+@router.get("/me")
+async def get_me(bot: Bot, svc: Svc) -> Json:
+    row = await svc.bots.get(bot.user_id)
+    return bot_info(bot.user, row, orjson.loads(row["commands"]))
+
+
+@router.patch("/me")
+async def edit_me(bot: Bot, svc: Svc, body: JsonBody) -> Json:
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a BotPatch object", code="proto.payload")
+    name, description, commands = body.get("name"), body.get("description"), body.get("commands")
+    values: Json = {}
+    if name is not None:
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= 64:
+            raise BadRequest("name is 1 to 64 characters", code="proto.payload")
+        values["name"] = name.strip()
+    if description is not None:
+        if not isinstance(description, str) or len(description) > 16000:
+            raise BadRequest("description is at most 16000 characters", code="proto.payload")
+        values["description"] = description
+    if commands is not None:
+        if not isinstance(commands, list) or not all(
+                isinstance(c, dict) and isinstance(c.get("name"), str) for c in commands):
+            raise BadRequest("commands are [{name, description}]", code="proto.payload")
+        values["commands"] = [{"name": c["name"][:64], "description": c.get("description")}
+                              for c in commands[:32]]
+    await svc.bots.do_edit(bot.user_id, values)
+    users, _ = await svc.bots.lookup({bot.user_id}, set())
+    row = await svc.bots.get(bot.user_id)
+    return bot_info(users[bot.user_id], row, orjson.loads(row["commands"]))
+
+
+# -- chats --------------------------------------------------------------------------------
+
+@router.get("/chats")
+async def list_chats(bot: Bot, svc: Svc, count: Annotated[int, Query(ge=1, le=100)] = 50,
+                     marker: Annotated[int | None, Query(ge=0, lt=2**63)] = None) -> Json:
+    chats = sorted(await svc.chats.list_for(bot.user_id), key=lambda c: int(c["id"]))
+    chats = [c for c in chats if marker is None or c["id"] > marker]
+    page = chats[:count]
+    next_marker = page[-1]["id"] if len(chats) > count else None
+    return {"chats": [tam_chat(c) for c in page], "marker": next_marker}
+
+
+@router.get("/chats/{chat_id}")
+async def get_chat(chat_id: str, bot: Bot, svc: Svc) -> Json:
+    # A chat link (@name) is not something Darbuka has: only numeric ids are found.
+    if not chat_id.isdigit():
+        raise NotFound("no such chat", code="chat.not.found")
+    return tam_chat(await svc.chats.get(bot.user_id, parse_id(chat_id, "chatId")))
+
+
+@router.patch("/chats/{chat_id}")
+async def edit_chat(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
+    if not isinstance(body, dict) or "title" not in body:
+        raise BadRequest("only title can be changed", code="proto.payload")
+    return tam_chat(await svc.chats.do_update(bot.user_id, chat_id, {"title": body["title"]}))
+
+
+@router.post("/chats/{chat_id}/actions")
+async def send_action(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
+    action = body.get("action") if isinstance(body, dict) else None
+    chat = await svc.chats.get(bot.user_id, chat_id)
+    if action == "typing_on":
+        frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": bot.user_id})
+        svc.bus.publish_ephemeral(Ephemeral(chat_id, bot.user_id, frame))
+    elif action == "mark_seen":
+        await svc.messages.do_mark_read(bot.user_id, chat_id, chat["last_seq"])
+    elif action not in ("sending_photo", "sending_video", "sending_audio", "sending_file",
+                        "typing_off"):
+        raise BadRequest("unknown action", code="proto.payload")
+    return SUCCESS
+
+
+@router.get("/chats/{chat_id}/pin")
+async def get_pinned(chat_id: int, bot: Bot, svc: Svc) -> Json:
+    chat = await svc.chats.get(bot.user_id, chat_id)
+    pinned = chat.get("pinned_message_id")
+    if pinned is None:
+        return {"message": None}
+    (message,) = await _tam_messages(svc, bot, [await svc.bots.message(bot.user_id, pinned)])
+    return {"message": message}
+
+
+@router.put("/chats/{chat_id}/pin")
+async def pin_message(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
+    message_id = body.get("message_id") if isinstance(body, dict) else None
+    await svc.chats.do_pin(bot.user_id, chat_id, parse_id(message_id, "message_id"))
+    return SUCCESS
+
+
+@router.delete("/chats/{chat_id}/pin")
+async def unpin_message(chat_id: int, bot: Bot, svc: Svc) -> Json:
+    await svc.chats.do_pin(bot.user_id, chat_id, None)
+    return SUCCESS
+
+
+@router.get("/chats/{chat_id}/members/me")
+async def my_membership(chat_id: int, bot: Bot, svc: Svc) -> Json:
+    chat = await svc.chats.get(bot.user_id, chat_id)
+    return _member(bot.user, {"role": chat["role"], "joined_at": 0})
+
+
+@router.delete("/chats/{chat_id}/members/me")
+async def leave_chat(chat_id: int, bot: Bot, svc: Svc) -> Json:
+    await svc.chats.do_leave(bot.user_id, chat_id)
+    return SUCCESS
+
+
+@router.get("/chats/{chat_id}/members/admins")
+async def get_admins(chat_id: int, bot: Bot, svc: Svc) -> Json:
+    rows = await svc.chats.members(bot.user_id, chat_id, after=0, limit=20_000)
+    admins = [r for r in rows if r["role"] in ADMIN_ROLES]
+    return {"members": await _members(svc, admins), "marker": None}
+
+
+@router.get("/chats/{chat_id}/members")
+async def get_members(chat_id: int, bot: Bot, svc: Svc,
+                      user_ids: Annotated[str | None, Query(max_length=10_000)] = None,
+                      marker: Annotated[int, Query(ge=0, lt=2**63)] = 0,
+                      count: Annotated[int, Query(ge=1, le=100)] = 20) -> Json:
+    if user_ids:
+        wanted = {parse_id(u, "user_ids") for u in user_ids.split(",")}
+        rows = await svc.chats.members(bot.user_id, chat_id, after=0, limit=20_000)
+        chosen = [r for r in rows if r["user_id"] in wanted]
+        return {"members": await _members(svc, chosen), "marker": None}
+    rows = await svc.chats.members(bot.user_id, chat_id, after=marker, limit=count)
+    next_marker = rows[-1]["user_id"] if len(rows) == count else None
+    return {"members": await _members(svc, rows), "marker": next_marker}
+
+
+@router.post("/chats/{chat_id}/members")
+async def add_members(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
+    ids = body.get("user_ids") if isinstance(body, dict) else None
+    await svc.chats.do_add_members(bot.user_id, chat_id, ids)
+    return SUCCESS
+
+
+@router.delete("/chats/{chat_id}/members")
+async def remove_member(chat_id: int, bot: Bot, svc: Svc,
+                        user_id: Annotated[int, Query(gt=0, lt=2**63)]) -> Json:
+    await svc.chats.do_remove_member(bot.user_id, chat_id, user_id)
+    return SUCCESS
+
+
+async def _members(svc: Services, rows: list[Json]) -> list[Json]:
+    users, _ = await svc.bots.lookup({r["user_id"] for r in rows}, set())
+    return [_member(users.get(r["user_id"]) or {"id": r["user_id"]}, r) for r in rows]
+
+
+def _member(user: Json, row: Json) -> Json:
+    base = tam_user(user) if "display_name" in user else tam_user(None, user["id"])
+    return {**base,
+            "description": None, "avatar_url": None, "full_avatar_url": None,
+            "last_access_time": 0, "is_owner": row["role"] == "owner",
+            "is_admin": row["role"] in ADMIN_ROLES, "join_time": row.get("joined_at", 0),
+            "permissions": ["read_all_messages", "add_remove_members", "add_admins",
+                            "change_chat_info", "pin_message", "write"]
+            if row["role"] in ADMIN_ROLES else None}
+
+
+# -- messages -----------------------------------------------------------------------------
+
+@router.post("/messages")
+async def send_message(bot: Bot, svc: Svc, body: JsonBody,
+                       chat_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None,
+                       user_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None) -> Json:
+    new = check_new_message(body)
+    if chat_id is None:
+        if user_id is None:
+            raise BadRequest("give chat_id or user_id", code="proto.payload")
+        chat, _ = await svc.chats.do_create(bot.user_id, {"kind": "direct", "user_id": user_id})
+    else:
+        chat = await svc.chats.get(bot.user_id, chat_id)
+    req = check_send(bot.user_id, chat["id"], str(uuid.uuid4()), new.text or "",
+                     new.reply_to, new.forward_of)
+    result = await svc.messages.do_send(dataclasses.replace(req, keyboard=new.keyboard or None))
+    return {"message": tam_message(result.message, bot.user, chat)}
+
+
+@router.put("/messages")
+async def edit_message(bot: Bot, svc: Svc, body: JsonBody,
+                       message_id: Annotated[str, Query(max_length=40)]) -> Json:
+    new = check_new_message(body)
+    current = await svc.bots.message(bot.user_id, parse_id(message_id, "message_id"))
+    text = new.text if new.text is not None else current.get("text", "")
+    await svc.messages.do_edit(bot.user_id, current["chat_id"], current["id"], text,
+                               keyboard=new.keyboard)
+    return SUCCESS
+
+
+@router.delete("/messages")
+async def delete_message(bot: Bot, svc: Svc,
+                         message_id: Annotated[str, Query(max_length=40)]) -> Json:
+    current = await svc.bots.message(bot.user_id, parse_id(message_id, "message_id"))
+    await svc.messages.do_delete(bot.user_id, current["chat_id"], current["id"])
+    return SUCCESS
+
+
+@router.get("/messages")
+async def get_messages(bot: Bot, svc: Svc,
+                       chat_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None,
+                       message_ids: Annotated[str | None, Query(max_length=4000)] = None,
+                       from_: Annotated[int | None, Query(alias="from", ge=0)] = None,
+                       to: Annotated[int | None, Query(ge=0)] = None,
+                       count: Annotated[int, Query(ge=1, le=100)] = 50) -> Json:
+    if message_ids:
+        views = [await svc.bots.message(bot.user_id, parse_id(m, "message_ids"))
+                 for m in message_ids.split(",")[:100]]
+    elif chat_id is not None:
+        views = await svc.messages.history(bot.user_id, chat_id, before=None, after=None,
+                                           limit=200)
+        views = [v for v in reversed(views) if not v.get("deleted") and "system" not in v
+                 and (from_ is None or v["created_at"] <= from_)
+                 and (to is None or v["created_at"] >= to)][:count]
+    else:
+        raise BadRequest("give chat_id or message_ids", code="proto.payload")
+    return {"messages": await _tam_messages(svc, bot, views)}
+
+
+@router.get("/messages/{message_id}")
+async def get_message(message_id: str, bot: Bot, svc: Svc) -> Json:
+    view = await svc.bots.message(bot.user_id, parse_id(message_id, "messageId"))
+    (message,) = await _tam_messages(svc, bot, [view])
+    return message
+
+
+async def _tam_messages(svc: Services, bot: Principal, views: list[Json]) -> list[Json]:
+    users, chats = await svc.bots.lookup({v["sender_id"] for v in views if v.get("sender_id")},
+                                         {v["chat_id"] for v in views})
+    return [tam_message(v, users.get(v.get("sender_id") or 0), chats.get(v["chat_id"]))
+            for v in views]
+
+
+# -- callbacks, updates, webhooks, uploads ------------------------------------------------
+
+@router.post("/answers")
+async def answer(bot: Bot, svc: Svc, body: JsonBody,
+                 callback_id: Annotated[str, Query(max_length=64)]) -> Json:
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a CallbackAnswer object", code="proto.payload")
+    notification = body.get("notification")
+    if notification is not None and (not isinstance(notification, str)
+                                     or len(notification) > 4000):
+        raise BadRequest("notification must be text", code="proto.payload")
+    press = await svc.bots.do_answer(bot.user_id, callback_id, notification)
+    if body.get("message") is not None:
+        new = check_new_message(body["message"])
+        current = await svc.bots.message(bot.user_id, press["message_id"])
+        text = new.text if new.text is not None else current.get("text", "")
+        await svc.messages.do_edit(bot.user_id, press["chat_id"], press["message_id"], text,
+                                   keyboard=new.keyboard)
+    return SUCCESS
+
+
+@router.get("/updates")
+async def get_updates(request: Request, bot: Bot, svc: Svc,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                      timeout: Annotated[int, Query(ge=0, le=90)] = 30,  # noqa: ASYNC109 - the API's name
+                      marker: Annotated[int | None, Query(ge=0, lt=2**63)] = None,
+                      types: Annotated[str | None, Query(max_length=1000)] = None) -> Json:
+    """Long polling. Passing `marker` commits every update before it."""
+    if await svc.bots.subscriptions(bot.user_id):
+        # Both would move the one marker: updates would go out twice or be skipped.
+        raise Conflict("this bot has a webhook; delete the subscription to poll",
+                       code="webhook.subscribed")
+    if marker is None:
+        marker = int((await svc.bots.get(bot.user_id))["marker"])
+    else:
+        await svc.bots.do_commit_marker(bot.user_id, marker)
+    wanted = frozenset(types.split(",")) if types else None
+    updates, next_marker = await UpdateFeed(svc).wait(bot.user_id, marker, limit=limit,
+                                                      wait_s=timeout, types=wanted,
+                                                      gone=request.is_disconnected)
+    return {"updates": updates, "marker": next_marker}
+
+
+@router.get("/subscriptions")
+async def get_subscriptions(bot: Bot, svc: Svc) -> Json:
+    rows = await svc.bots.subscriptions(bot.user_id)
+    return {"subscriptions": [{"url": r["url"], "time": r["created_at"],
+                               "update_types": orjson.loads(r["update_types"]) or None,
+                               "version": r["version"] or None} for r in rows]}
+
+
+@router.post("/subscriptions")
+async def subscribe(bot: Bot, svc: Svc, body: JsonBody) -> Json:
+    if not isinstance(body, dict) or not isinstance(body.get("url"), str):
+        raise BadRequest("give the webhook url", code="proto.payload")
+    types = body.get("update_types") or []
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise BadRequest("update_types must be a list of names", code="proto.payload")
+    url = await check_webhook_url(body["url"],
+                                  allow_private=svc.settings.bot_webhook_allow_private)
+    await svc.bots.do_subscribe(bot.user_id, url, types, str(body.get("version") or "")[:16])
+    return SUCCESS
+
+
+@router.delete("/subscriptions")
+async def unsubscribe(bot: Bot, svc: Svc, url: Annotated[str, Query(max_length=2048)]) -> Json:
+    if not await svc.bots.do_unsubscribe(bot.user_id, url):
+        raise NotFound("no subscription with this url", code="not.found")
+    return SUCCESS
+
+
+@router.post("/uploads")
+async def get_upload_url(bot: Bot) -> Json:
+    raise ApiError("uploads come with the media API", code="not.implemented")

@@ -1,0 +1,128 @@
+"""Webhook delivery: one task per subscribed bot, so a bot whose server fails or hangs
+never holds up another's.
+
+Updates go out in order. A failed POST (anything but 200, or no answer) is retried with
+exponential backoff and full jitter until it succeeds or the update is older than
+`bot_webhook_max_age_s` (8 hours by default, as TamTam does); then it is dropped and the
+next one goes. The bot's marker moves only after delivery, so a restart re-sends the
+updates of an unfinished batch (at least once, like TamTam).
+
+Run delivery in one server process only (`bot_webhooks`): every process that runs it
+sends every update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+from darbuka.botapi.targets import check_webhook_url
+from darbuka.botapi.updates import UpdateFeed
+from darbuka.client.backoff import Backoff
+from darbuka.errors import ApiError
+from darbuka.services.container import Services
+
+__all__ = ["WebhookSender"]
+
+log = logging.getLogger("darbuka.botapi.webhooks")
+
+
+class WebhookSender:
+    def __init__(self, svc: Services) -> None:
+        self._svc = svc
+        self._settings = svc.settings
+        self._tasks: dict[int, tuple[str, asyncio.Task[None]]] = {}
+        self._http: httpx.AsyncClient | None = None
+        self._syncing: asyncio.Task[None] | None = None
+        # Two overlapping syncs could both start a sender for one bot (double delivery).
+        self._sync_lock = asyncio.Lock()
+        self.delivered = 0
+
+    async def start(self) -> None:
+        self._http = httpx.AsyncClient(timeout=self._settings.bot_webhook_timeout_s,
+                                       follow_redirects=False)
+        self._svc.bots.on_subscriptions.append(self.refresh)
+        await self._sync()
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self._svc.bots.on_subscriptions.remove(self.refresh)
+        tasks = [t for _, t in self._tasks.values()]
+        if self._syncing is not None:
+            tasks.append(self._syncing)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._http is not None:
+            await self._http.aclose()
+
+    def refresh(self) -> None:
+        """Subscriptions changed: start, stop or restart bots' senders to match."""
+        self._syncing = asyncio.get_running_loop().create_task(self._sync())
+
+    async def _sync(self) -> None:
+        async with self._sync_lock:
+            await self._sync_locked()
+
+    async def _sync_locked(self) -> None:
+        wanted = {s["bot_id"]: s for s in await self._svc.bots.subscriptions()}
+        for bot_id, (url, task) in tuple(self._tasks.items()):
+            if bot_id not in wanted or wanted[bot_id]["url"] != url:
+                task.cancel()
+                del self._tasks[bot_id]
+        for bot_id, sub in wanted.items():
+            if bot_id not in self._tasks:
+                types = frozenset(orjson.loads(sub["update_types"])) or None
+                task = asyncio.get_running_loop().create_task(
+                    self._run(bot_id, sub["url"], types), name=f"webhook-{bot_id}")
+                self._tasks[bot_id] = (sub["url"], task)
+
+    async def _run(self, bot_id: int, url: str, types: frozenset[str] | None) -> None:
+        feed = UpdateFeed(self._svc)
+        marker = int((await self._svc.bots.get(bot_id))["marker"])
+        while True:
+            try:
+                updates, next_marker = await feed.wait(bot_id, marker, limit=100, wait_s=30,
+                                                       types=types)
+                for update in updates:
+                    await self._deliver(bot_id, url, update)
+                if next_marker != marker:
+                    await self._svc.bots.do_commit_marker(bot_id, next_marker)
+                    marker = next_marker
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook sender of bot %s failed; starting again", bot_id)
+                await asyncio.sleep(5)
+
+    async def _deliver(self, bot_id: int, url: str, update: dict[str, Any]) -> None:
+        settings = self._settings
+        backoff = Backoff(base=settings.bot_webhook_retry_base_s,
+                          cap=settings.bot_webhook_retry_max_s)
+        while not await self._post(url, update):
+            age_s = time.time() - update["timestamp"] / 1000
+            if age_s > settings.bot_webhook_max_age_s:
+                log.warning("bot %s: dropping an update its webhook did not take for %.0f s",
+                            bot_id, age_s)
+                return
+            await asyncio.sleep(backoff.next_delay())
+        self.delivered += 1
+
+    async def _post(self, url: str, update: dict[str, Any]) -> bool:
+        assert self._http is not None  # noqa: S101 - started before any task runs
+        try:
+            await check_webhook_url(url, allow_private=self._settings.bot_webhook_allow_private)
+            # Only the status matters; the body is never read (it could be any size).
+            async with self._http.stream("POST", url, content=orjson.dumps(update),
+                                         headers={"content-type": "application/json"}) as r:
+                return r.status_code == 200
+        except (httpx.HTTPError, ApiError) as exc:
+            log.info("webhook %s failed: %r", url, exc)
+            return False

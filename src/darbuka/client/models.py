@@ -1,0 +1,103 @@
+"""Typed views of what the server sends. Unknown fields are kept in `raw`, never an error:
+a newer server may add fields, and an older SDK must keep working."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Chat", "Event", "Message", "OutboxItem", "User"]
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    display_name: str = ""
+    username: str | None = None
+    kind: str = "person"
+    raw: Json = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> User:
+        return cls(id=int(data["id"]), display_name=data.get("display_name") or "",
+                   username=data.get("username"), kind=data.get("kind", "person"), raw=data)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: int
+    chat_id: int
+    seq: int
+    sender_id: int | None
+    text: str = ""
+    created_at: int = 0
+    client_id: str | None = None
+    edited_at: int | None = None
+    deleted: bool = False
+    reply_to: int | None = None
+    raw: Json = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Message:
+        return cls(id=int(data["id"]), chat_id=int(data["chat_id"]), seq=int(data["seq"]),
+                   sender_id=data.get("sender_id"), text=data.get("text", ""),
+                   created_at=int(data.get("created_at", 0)), client_id=data.get("client_id"),
+                   edited_at=data.get("edited_at"), deleted=bool(data.get("deleted")),
+                   reply_to=data.get("reply_to"), raw=data)
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: int
+    kind: str
+    title: str = ""
+    member_count: int = 0
+    last_seq: int = 0
+    unread_count: int = 0
+    role: str | None = None
+    last_message: Message | None = None
+    raw: Json = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Chat:
+        last = data.get("last_message")
+        return cls(id=int(data["id"]), kind=data["kind"], title=data.get("title", ""),
+                   member_count=int(data.get("member_count", 0)),
+                   last_seq=int(data.get("last_seq", 0)),
+                   unread_count=int(data.get("unread_count", 0)), role=data.get("role"),
+                   last_message=Message.from_json(last) if last else None, raw=data)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One change from the stream: `type` as in docs/api.md (`message.new`, ...).
+
+    `reset` is not a stored event: the client was too far behind, `chats` is fresh state.
+    """
+
+    type: str
+    cursor: str | None
+    data: Json
+
+    @property
+    def message(self) -> Message | None:
+        body = self.data.get("message")
+        return Message.from_json(body) if isinstance(body, dict) else None
+
+    @property
+    def chats(self) -> list[Chat]:
+        return [Chat.from_json(c) for c in self.data.get("chats", [])]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A send that is queued on this device and not yet acknowledged by the server."""
+
+    client_id: str
+    chat_id: int
+    text: str
+    queued_at: float
+    attempts: int = 0
+    error: str | None = None

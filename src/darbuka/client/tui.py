@@ -1,0 +1,219 @@
+"""`darbuka chat`: a terminal client on the SDK (Textual).
+
+Sends go through the outbox, so a message typed while offline shows a pending mark (⏳)
+and is delivered once the link is back; ✗ marks a send the server refused. Text is shown
+as plain text, never interpreted as markup.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, ListItem, ListView, Static
+
+from darbuka.client.client import Client
+from darbuka.client.http import ApiError
+from darbuka.client.models import Chat, Event, Message
+
+__all__ = ["ChatApp", "SignIn"]
+
+STATE_MARKS = {"online": "● online", "connecting": "◌ connecting…", "offline": "○ offline",
+               "signed_out": "✗ signed out"}
+
+
+class SignIn(ModalScreen[bool]):
+    """Phone number, then the code the server sent."""
+
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self.client = client
+        self.phone = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="signin"):
+            yield Label("Sign in to " + self.client.server)
+            yield Input(placeholder="Phone number, +44…", id="phone")
+            yield Input(placeholder="The 6-digit code", id="code", disabled=True)
+            yield Label("", id="signin-error")
+
+    @on(Input.Submitted, "#phone")
+    async def ask_code(self, event: Input.Submitted) -> None:
+        try:
+            await self.client.request_code(event.value.strip())
+        except ApiError as err:
+            self.query_one("#signin-error", Label).update(err.message)
+            return
+        self.phone = event.value.strip()
+        code = self.query_one("#code", Input)
+        code.disabled = False
+        code.focus()
+
+    @on(Input.Submitted, "#code")
+    async def check_code(self, event: Input.Submitted) -> None:
+        try:
+            await self.client.sign_in(self.phone, event.value.strip(), device_name="terminal")
+        except ApiError as err:
+            self.query_one("#signin-error", Label).update(err.message)
+            return
+        self.dismiss(True)
+
+
+class ChatItem(ListItem):
+    def __init__(self, chat: Chat) -> None:
+        super().__init__(Static(Text(_chat_title(chat))))
+        self.chat_id = chat.id
+
+
+class MessageLine(ListItem):
+    def __init__(self, message: Message | None, text: str, mark: str = "") -> None:
+        self.label = Static()
+        super().__init__(self.label)
+        self.message = message
+        self.text = text
+        self.set_mark(mark)
+
+    def set_mark(self, mark: str) -> None:
+        line = Text(f"{mark} " if mark else "", style="dim")
+        line.append(self.text)  # plain text: user content is never markup
+        self.label.update(line)
+
+
+class ChatApp(App[None]):
+    TITLE = "Darbuka"
+    CSS = """
+    #status { height: 1; background: $boost; padding: 0 1; }
+    #chats { width: 32; border-right: solid $accent; }
+    #log { height: 1fr; }
+    #signin { width: 60; height: auto; border: round $accent; padding: 1 2; }
+    SignIn { align: center middle; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [("ctrl+q", "quit", "Quit")]
+
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self.client = client
+        self.chat_id: int | None = None
+        self.me_id = 0
+        self.names: dict[int, str] = {}
+        self.pending: dict[str, MessageLine] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(STATE_MARKS["offline"], id="status")
+        with Horizontal():
+            yield ListView(id="chats")
+            with Vertical():
+                yield ListView(id="log")
+                yield Input(placeholder="Write a message; Enter sends", id="compose")
+
+    async def on_mount(self) -> None:
+        self.client.on_state.append(lambda state: self._show_state())
+        await self.client.start()
+        if self.client.token is None:
+            await self.push_screen(SignIn(self.client), callback=self._signed_in)
+        else:
+            await self._signed_in(True)
+
+    async def _signed_in(self, signed_in: bool | None) -> None:
+        if not signed_in:
+            return
+        self.me_id = (await self.client.me()).id
+        await self._load_chats()
+        self._follow()
+
+    def _show_state(self) -> None:
+        count = len(self.pending)
+        text = STATE_MARKS.get(self.client.state, self.client.state)
+        self.query_one("#status", Static).update(text + (f" · {count} pending" if count else ""))
+
+    async def _load_chats(self) -> None:
+        chats = self.query_one("#chats", ListView)
+        await chats.clear()
+        for chat in await self.client.chats():
+            await chats.append(ChatItem(chat))
+        if chats.children:
+            chats.index = 0
+
+    @on(ListView.Selected, "#chats")
+    async def open_chat(self, event: ListView.Selected) -> None:
+        if not isinstance(event.item, ChatItem):
+            return
+        self.chat_id = event.item.chat_id
+        log = self.query_one("#log", ListView)
+        await log.clear()
+        self.pending.clear()
+        for message in await self.client.history(self.chat_id):
+            await log.append(MessageLine(message, await self._line(message)))
+        for item in await self.client.pending():
+            if item.chat_id == self.chat_id:
+                await self._append_pending(item.client_id, item.text,
+                                           "✗" if item.error else "⏳")
+        log.scroll_end(animate=False)
+        self.query_one("#compose", Input).focus()
+
+    @on(Input.Submitted, "#compose")
+    async def send(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text or self.chat_id is None:
+            return
+        event.input.value = ""
+        client_id = await self.client.send(self.chat_id, text)
+        await self._append_pending(client_id, text, "⏳")
+
+    async def _append_pending(self, client_id: str, text: str, mark: str) -> None:
+        line = MessageLine(None, f"you: {text}", mark)
+        self.pending[client_id] = line
+        log = self.query_one("#log", ListView)
+        await log.append(line)
+        log.scroll_end(animate=False)
+        self._show_state()
+
+    @work(exclusive=True, group="events")
+    async def _follow(self) -> None:
+        async for event in self.client.events():
+            await self._apply(event)
+
+    async def _apply(self, event: Event) -> None:
+        if event.type == "reset" or event.type.startswith(("chat.", "member.")):
+            await self._load_chats()
+            return
+        message = event.message
+        if event.type != "message.new" or message is None or message.chat_id != self.chat_id:
+            return
+        line = self.pending.pop(message.client_id or "", None)
+        if line is not None:
+            line.message = message
+            line.set_mark("")
+            self._show_state()
+            return
+        log = self.query_one("#log", ListView)
+        await log.append(MessageLine(message, await self._line(message)))
+        log.scroll_end(animate=False)
+
+    async def _line(self, message: Message) -> str:
+        if message.raw.get("system"):
+            return f"· {message.raw['system'].get('action', 'system')}"
+        if message.deleted:
+            return "· (deleted)"
+        sender = message.sender_id or 0
+        if sender == self.me_id:
+            return f"you: {message.text}"
+        if sender not in self.names:
+            try:
+                self.names[sender] = (await self.client.user(sender)).display_name
+            except ApiError:
+                self.names[sender] = f"user {sender}"
+        return f"{self.names[sender] or f'user {sender}'}: {message.text}"
+
+    async def on_unmount(self) -> None:
+        await self.client.close()
+
+
+def _chat_title(chat: Chat) -> str:
+    title = chat.title or ("direct chat" if chat.kind == "direct" else f"chat {chat.id}")
+    return f"{title} ({chat.unread_count})" if chat.unread_count else title

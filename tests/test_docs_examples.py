@@ -1,0 +1,75 @@
+"""The examples in docs/sdk.md and docs/bots.md, run as written against a live server."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import LiveServer
+from tests.helpers import Api, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = re.compile(r"<!-- example: ([\w-]+) -->\n```(\w+)\n(.*?)```", re.DOTALL)
+
+
+def examples(doc: str) -> dict[str, str]:
+    text = (ROOT / "docs" / doc).read_text()
+    return {name: code for name, _lang, code in EXAMPLE.findall(text)}
+
+
+def run(code: str, cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", code], cwd=cwd, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=os.environ | {"PYTHONPATH": str(ROOT / "src")} | env)
+
+
+def texts(api: Api, chat_id: int) -> list[str]:
+    return [m.get("text", "") for m in api.history(chat_id)]
+
+
+def test_sdk_guide_examples(server: LiveServer, alice: Api, bob: Api, tmp_path: Path) -> None:
+    code = examples("sdk.md")
+    assert set(code) == {"sdk-send", "sdk-listen"}
+    chat_id = alice.group("docs", [bob])["id"]
+    env = {"DARBUKA_SERVER": server.url, "DARBUKA_TOKEN": alice.token or "",
+           "DARBUKA_CHAT": str(chat_id)}
+    out, err = run(code["sdk-send"], tmp_path, env).communicate(timeout=60)
+    assert "signed in as Alice" in out, err
+    assert f"{chat_id} group docs" in out
+    assert texts(bob, chat_id)[-1] == "hello from the SDK"
+    listener = run(code["sdk-listen"], tmp_path, env)
+    assert listener.stdout is not None
+    assert listener.stdout.readline().strip() == "listening"
+    bob.send(chat_id, "heard you")
+    out, err = listener.communicate(timeout=30)
+    assert out.strip() == f"{bob.id}: heard you", err
+
+
+def test_bot_guide_examples(server: LiveServer, alice: Api, tmp_path: Path) -> None:
+    code = examples("bots.md")
+    assert set(code) == {"create-bot", "bot-http", "bot-maxapi"}
+    command = code["create-bot"].split()
+    assert command[:3] == ["darbuka", "admin", "create-bot"]
+    made = subprocess.run(
+        [sys.executable, "-m", "darbuka", *command[1:3], "Echo"], cwd=tmp_path, text=True,
+        capture_output=True, check=True,
+        env=os.environ | {"PYTHONPATH": str(ROOT / "src"),
+                          "DARBUKA_DATABASE_URL": server.settings.database_url,
+                          "DARBUKA_DATA_DIR": str(server.settings.data_dir)})
+    bot_id, token = int(made.stdout.split()[1]), made.stdout.strip().splitlines()[-1]
+    for name in ("bot-http", "bot-maxapi"):
+        chat_id = alice.group(name, [])["id"]
+        alice.ok("POST", f"/chats/{chat_id}/members", json={"user_ids": [bot_id]})
+        bot = run(code[name], tmp_path, {"DARBUKA_SERVER": server.url, "BOT_TOKEN": token})
+        try:
+            alice.send(chat_id, f"hi {name}")
+            wait_until(lambda c=chat_id, n=name: f"echo: hi {n}" in texts(alice, c),
+                       timeout=30, message=f"the {name} example to answer")
+            if name == "bot-http":
+                assert bot.wait(20) == 0
+        finally:
+            bot.kill()
+            bot.communicate()

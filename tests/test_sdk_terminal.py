@@ -1,0 +1,94 @@
+"""The terminal client (headless, Textual's pilot) and the `send` / `listen` commands."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+from textual.pilot import Pilot
+from textual.widgets import ListView
+
+from darbuka.client import Client
+from darbuka.client.tui import ChatApp, MessageLine
+from tests.conftest import LiveServer
+from tests.helpers import Api, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def settle(pilot: Pilot[None], predicate: Callable[[], object], what: str,
+                 wait_s: float = 10.0) -> None:
+    deadline = time.monotonic() + wait_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def log_lines(app: ChatApp) -> list[str]:
+    return [(str(item.label.content)) for item in app.query_one("#log", ListView).children
+            if isinstance(item, MessageLine)]
+
+
+async def test_sign_in_open_chat_and_talk(server: LiveServer, alice: Api, bob: Api,
+                                          tmp_path: Path) -> None:
+    chat = await asyncio.to_thread(alice.group, "Terminal", [bob])
+    await asyncio.to_thread(bob.send, chat["id"], "hello [b]terminal[/b]")
+    app = ChatApp(Client(server.url, store=tmp_path / "device.db"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#phone")
+        await pilot.press(*alice.user["phone"], "enter")
+        phone = alice.user["phone"]
+        await settle(pilot, lambda: not app.screen.query_one("#code").disabled, "the code box")
+        await pilot.press(*server.codes.codes[phone], "enter")
+        chats = app.query_one("#chats", ListView)
+        await settle(pilot, lambda: len(chats.children) == 1, "the chat list")
+        await settle(pilot, lambda: app.client.state == "online", "the connection")
+        chats.focus()
+        await pilot.press("enter")
+        # Markup in a message is shown as typed, never interpreted.
+        await settle(pilot, lambda: "Bob: hello [b]terminal[/b]" in log_lines(app),
+                     "bob's message")
+        await pilot.press(*"hi bob", "enter")
+        await settle(pilot, lambda: "you: hi bob" in " ".join(log_lines(app)), "my line")
+        await settle(pilot, lambda: "you: hi bob" in log_lines(app) and not app.pending,
+                     "the pending mark to clear")
+        history = await asyncio.to_thread(bob.history, chat["id"])
+        assert history[-1]["text"] == "hi bob"
+        assert history[-1]["sender_id"] == alice.id
+        await asyncio.to_thread(bob.send, chat["id"], "live one")
+        await settle(pilot, lambda: "Bob: live one" in log_lines(app), "a live message")
+        assert "online" in str(app.query_one("#status").content)
+
+
+def _cli(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "darbuka", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=os.environ | {"PYTHONPATH": str(ROOT / "src")})
+
+
+def test_send_and_listen_commands(server: LiveServer, alice: Api, bob: Api,
+                                  tmp_path: Path) -> None:
+    chat_id = alice.group("cli", [bob])["id"]
+    assert bob.token is not None
+    listener = _cli("listen", "--server", server.url, "--token", bob.token, "--count", "2")
+    assert listener.stdout is not None
+    first = orjson.loads(listener.stdout.readline())  # a new listener starts with a reset
+    assert first["type"] == "reset"
+    assert alice.token is not None
+    sent = _cli("send", "--server", server.url, "--token", alice.token, str(chat_id),
+                "from the shell")
+    out, err = sent.communicate(timeout=30)
+    assert sent.returncode == 0, err
+    assert orjson.loads(out)["text"] == "from the shell"
+    event = orjson.loads(listener.stdout.readline())
+    assert event["type"] == "message.new"
+    assert event["message"]["text"] == "from the shell"
+    assert listener.wait(10) == 0
+    wait_until(lambda: bob.history(chat_id)[-1]["text"] == "from the shell")

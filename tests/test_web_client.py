@@ -159,3 +159,35 @@ def test_hostile_messages_render_as_plain_text(browser: Any, web_server: LiveSer
         assert set(found["dirs"]) == {"auto"}
     finally:
         ctx.close()
+
+
+def test_a_send_that_fails_for_good_says_why_and_offers_retry(browser: Any,
+                                                              web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    original = bob.send(chat["id"], "forward me")
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, alice)
+        page.get_by_test_id("chat-list").get_by_role("button").first.click()
+        page.get_by_test_id("messages").get_by_text("forward me").hover()
+        ctx.set_offline(True)
+        page.wait_for_selector("[data-testid=conn][data-state=offline]")
+        page.get_by_test_id("message").get_by_role("button", name="Forward").click()
+        page.get_by_role("dialog").get_by_role("button").first.click()
+        page.wait_for_selector("[data-status=pending]")
+        # While Alice is away, the message she forwards is deleted.
+        bob.ok("DELETE", f"/chats/{chat['id']}/messages/{original['id']}")
+        ctx.set_offline(False)
+        why = page.get_by_role("alert")
+        why.wait_for(timeout=15_000)
+        assert "not a message you can see" in why.inner_text()
+        assert page.locator("[data-status=failed]").count() == 1
+        page.get_by_role("button", name="Retry").click()  # fails again, for the same reason
+        page.get_by_role("alert").wait_for()
+        page.get_by_role("button", name="Discard").click()
+        wait_until(lambda: page.locator("[data-status=failed]").count() == 0,
+                   message="the failed message is gone")
+        assert [m.get("forward_of") for m in alice.history(chat["id"])] == [None]
+    finally:
+        ctx.close()

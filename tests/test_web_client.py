@@ -191,3 +191,35 @@ def test_a_send_that_fails_for_good_says_why_and_offers_retry(browser: Any,
         assert [m.get("forward_of") for m in alice.history(chat["id"])] == [None]
     finally:
         ctx.close()
+
+
+def test_channels_admins_post_subscribers_read(browser: Any, web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    channel = alice.ok("POST", "/chats", json={"kind": "channel", "title": "Band news",
+                                               "public": True})
+    a_ctx, b_ctx = browser.new_context(), browser.new_context()
+    try:
+        a = open_signed_in(a_ctx, web_server, alice)
+        b = open_signed_in(b_ctx, web_server, bob)
+        b.get_by_role("button", name="New chat").click()
+        b.get_by_role("radio", name="Join").check()
+        b.get_by_label("Chat id").fill(str(channel["id"]))
+        b.get_by_role("button", name="Join", exact=True).click()
+        b.get_by_text("Only admins post in this channel.").wait_for()
+
+        a.get_by_test_id("chat-list").get_by_text("Band news", exact=True).click()
+        a.get_by_label("Message").fill("Gig on Saturday")
+        a.get_by_role("button", name="Post").click()
+        b.get_by_test_id("messages").get_by_text("Gig on Saturday").wait_for()
+
+        # Made an admin, Bob may post too.
+        a.get_by_role("button", name="Chat info").click()
+        a.get_by_label("Role").select_option("admin")
+        b.get_by_role("button", name="Post").wait_for()
+        b.get_by_label("Message").fill("Thanks!")
+        b.keyboard.press("Enter")
+        wait_until(lambda: [m["text"] for m in alice.history(channel["id"])][-2:]
+                   == ["Gig on Saturday", "Thanks!"], message="both posts stored")
+    finally:
+        a_ctx.close()
+        b_ctx.close()

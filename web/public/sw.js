@@ -9,7 +9,12 @@ async function cacheShell() {
   if (!res.ok) return;
   const html = await res.clone().text();
   const assets = [...html.matchAll(/(?:src|href)="(\/(?:assets\/[^"]+|manifest\.webmanifest|icon\.svg))"/g)].map((m) => m[1]);
-  await cache.addAll(assets);
+  const missing = [];
+  for (const path of assets) {
+    // A hashed name never changes its content: fetch it once. Others are fetched again.
+    if (!path.startsWith("/assets/") || !(await cache.match(path))) missing.push(path);
+  }
+  await cache.addAll(missing);
   await cache.put("/", res);
   // Drop hashed files no release of ours names any more.
   for (const req of await cache.keys()) {

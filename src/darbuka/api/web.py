@@ -41,6 +41,9 @@ class MethodNotAllowed(ApiError):
     code = "method_not_allowed"
 
 
+# Not in every system's table; with nosniff the type must be right.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -89,7 +92,10 @@ def _file(path: Path, cache: str, accepted: frozenset[str]) -> Response:
         packed = path.with_name(path.name + suffix)
         if encoding in accepted and packed.is_file():
             # The type is the original file's, not that of a .gz/.br file.
-            media_type = mimetypes.guess_type(path.name)[0] or "text/plain"
-            return FileResponse(packed, media_type=media_type,
+            return FileResponse(packed, media_type=_media_type(path),
                                 headers={**headers, "content-encoding": encoding})
-    return FileResponse(path, headers=headers)
+    return FileResponse(path, media_type=_media_type(path), headers=headers)
+
+
+def _media_type(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -23,10 +23,15 @@ function joinTail(local: Message[], page: Message[]): Message[] {
   return out;
 }
 
-export async function openChat(chatId: number): Promise<void> {
+/** Shows a chat; its Conversation component then loads it with `openChat`. */
+export function selectChat(chatId: number): void {
   app.openChatId = chatId;
   app.panel = null;
+}
+
+export async function openChat(chatId: number): Promise<void> {
   view.chatId = chatId;
+  view.messages = [];
   view.messages = await lastMessages(chatId, PAGE);
   view.hasOlder = (view.messages[0]?.seq ?? 1) > 1;
   void refreshChat(chatId);
@@ -127,7 +132,9 @@ export function markRead(chatId: number, seq: number): void {
   const chat = chatById(chatId);
   if (!chat || seq <= (chat.last_read_seq ?? 0) || document.visibilityState !== "visible") return;
   if (lastRead.chat === chatId && lastRead.seq >= seq) return;
-  if (sendFrame({ type: "read", chat_id: chatId, seq })) lastRead = { chat: chatId, seq };
+  // Offline: nothing changes here, so the mark is sent when this runs again online.
+  if (!sendFrame({ type: "read", chat_id: chatId, seq })) return;
+  lastRead = { chat: chatId, seq };
   chat.last_read_seq = seq;
   chat.unread_count = Math.max(0, chat.last_seq - seq);
 }
@@ -140,7 +147,14 @@ export function typing(chatId: number): void {
 }
 
 export async function createChat(body: Record<string, unknown>): Promise<Chat | undefined> {
-  const chat = await online(() => call<Chat>("POST", "/chats", body));
+  return keep(await online(() => call<Chat>("POST", "/chats", body)));
+}
+
+export async function joinChat(chatId: number): Promise<Chat | undefined> {
+  return keep(await online(() => call<Chat>("POST", `/chats/${chatId}/join`)));
+}
+
+async function keep(chat: Chat | undefined): Promise<Chat | undefined> {
   if (!chat) return undefined;
   if (!chatById(chat.id)) app.chats.unshift({ ...chat, role: chat.role ?? "owner" });
   sortChats();

@@ -215,10 +215,13 @@ def test_channels_admins_post_subscribers_read(browser: Any, web_server: LiveSer
         # Made an admin, Bob may post too.
         a.get_by_role("button", name="Chat info").click()
         a.get_by_label("Role").select_option("admin")
+        a.get_by_label("Title").fill("Band news 2026")
+        a.get_by_role("button", name="Save").click()
+        b.get_by_role("heading", name="Band news 2026").wait_for()  # live, as chat.updated
         b.get_by_role("button", name="Post").wait_for()
         b.get_by_label("Message").fill("Thanks!")
         b.keyboard.press("Enter")
-        wait_until(lambda: [m["text"] for m in alice.history(channel["id"])][-2:]
+        wait_until(lambda: [m["text"] for m in alice.history(channel["id"]) if "system" not in m]
                    == ["Gig on Saturday", "Thanks!"], message="both posts stored")
     finally:
         a_ctx.close()

@@ -186,3 +186,14 @@ export async function ensurePeer(chatId: number): Promise<void> {
     peersAsked.delete(chatId);
   }
 }
+
+export async function updateChat(chatId: number, body: Record<string, string>): Promise<void> {
+  const chat = await online(() => call<Chat>("PATCH", `/chats/${chatId}`, body));
+  const have = chatById(chatId);
+  if (chat && have) {
+    have.title = chat.title;
+    have.description = chat.description;
+    await (await db()).put("chats", $state.snapshot(have) as Chat);
+    toast(t("saved"));
+  }
+}

@@ -16,13 +16,13 @@ export function systemText(m: Message): string {
   const who = (k: string) => (typeof s[k] === "number" ? userName(s[k] as number) : "");
   switch (s.action) {
     case "chat.created":
-      return `${who("by")} · ${t("create")} «${String(s.title ?? "")}»`;
+      return `${who("by")} ${t("sysCreated")} «${String(s.title ?? "")}»`;
     case "member.joined":
-      return `${who("user_id")} +`;
+      return `${who("user_id")} ${t("sysJoined")}`;
     case "member.left":
-      return `${who("user_id")} −`;
+      return `${who("user_id")} ${t("sysLeft")}`;
     case "chat.title_changed":
-      return `${who("by")} · ${t("title")}: ${String(s.title ?? "")}`;
+      return `${who("by")} ${t("sysRenamed")} «${String(s.title ?? "")}»`;
     default:
       return t("systemMsg");
   }

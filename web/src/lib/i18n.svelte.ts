@@ -84,6 +84,10 @@ const en = {
   emptyChat: "No messages yet.",
   you: "You",
   systemMsg: "Chat update",
+  sysCreated: "created",
+  sysJoined: "joined",
+  sysLeft: "left",
+  sysRenamed: "renamed the chat to",
   openChat: "Select a chat",
 };
 
@@ -172,6 +176,10 @@ const ar: Record<Key, string> = {
   emptyChat: "لا رسائل بعد.",
   you: "أنت",
   systemMsg: "تحديث المحادثة",
+  sysCreated: "أنشأ",
+  sysJoined: "انضم",
+  sysLeft: "غادر",
+  sysRenamed: "غيّر اسم المحادثة إلى",
   openChat: "اختر محادثة",
 };
 

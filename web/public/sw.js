@@ -3,23 +3,28 @@
 // new release shows on the next load. API calls and the socket never touch this cache.
 const CACHE = "darbuka-shell-v1";
 
+const named = (html) =>
+  [...html.matchAll(/(?:src|href)="(\/(?:assets\/[^"]+|manifest\.webmanifest|icon\.svg))"/g)].map((m) => m[1]);
+
 async function cacheShell() {
   const cache = await caches.open(CACHE);
   const res = await fetch("/", { cache: "no-cache" });
   if (!res.ok) return;
-  const html = await res.clone().text();
-  const assets = [...html.matchAll(/(?:src|href)="(\/(?:assets\/[^"]+|manifest\.webmanifest|icon\.svg))"/g)].map((m) => m[1]);
+  const assets = named(await res.clone().text());
   const missing = [];
   for (const path of assets) {
     // A hashed name never changes its content: fetch it once. Others are fetched again.
     if (!path.startsWith("/assets/") || !(await cache.match(path))) missing.push(path);
   }
   await cache.addAll(missing);
+  // Keep the files of the release being replaced too: a page served from the old
+  // index.html may still be loading them. Older ones go.
+  const previous = await cache.match("/");
+  const keep = new Set([...assets, ...(previous ? named(await previous.text()) : [])]);
   await cache.put("/", res);
-  // Drop hashed files no release of ours names any more.
   for (const req of await cache.keys()) {
     const path = new URL(req.url).pathname;
-    if (path.startsWith("/assets/") && !assets.includes(path)) await cache.delete(req);
+    if (path.startsWith("/assets/") && !keep.has(path)) await cache.delete(req);
   }
 }
 

@@ -226,3 +226,38 @@ def test_channels_admins_post_subscribers_read(browser: Any, web_server: LiveSer
     finally:
         a_ctx.close()
         b_ctx.close()
+
+
+def test_history_pages_in_from_the_server_as_you_scroll_up(browser: Any,
+                                                           web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = bob.direct(alice)
+    for i in range(1, 231):
+        bob.send(chat["id"], f"line {i}")
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, alice)
+        page.get_by_test_id("chat-list").get_by_role("button").first.click()
+        page.get_by_test_id("messages").get_by_text("line 230", exact=True).wait_for()
+        seqs = page.evaluate("""async () => {
+            const box = document.querySelector("[data-testid=messages]");
+            const seen = new Set();
+            const deadline = performance.now() + 20000;
+            while (!box.querySelector("[data-seq='1']") && performance.now() < deadline) {
+                box.scrollTop = 0;
+                await new Promise(ok => setTimeout(ok, 50));
+            }
+            // Then down through all of it, noting every message drawn (and any drawn twice).
+            let twice = 0;
+            for (let y = 0; y <= box.scrollHeight; y += box.clientHeight / 2) {
+                box.scrollTop = y;
+                await new Promise(ok => requestAnimationFrame(() => ok()));
+                const drawn = [...box.querySelectorAll("[data-seq]")].map(e => +e.dataset.seq);
+                twice += drawn.length - new Set(drawn).size;
+                drawn.forEach(n => seen.add(n));
+            }
+            return twice ? [] : [...seen].sort((a, b) => a - b);
+        }""")
+        assert seqs == list(range(1, 231)), "every message once, none missing"
+    finally:
+        ctx.close()

@@ -77,6 +77,9 @@ def test_screenshots_of_the_main_screens(browser: Any, web_server: LiveServer) -
         # Nothing sticks out sideways on a narrow screen (long previews once did).
         assert page.evaluate("""() => [...document.querySelectorAll(".list, .list button")]
             .every(e => e.getBoundingClientRect().right <= innerWidth)""")
+        page.get_by_label("Search chats").fill("BAND")
+        wait_until(lambda: page.get_by_test_id("chat-list").get_by_role("button").count() == 2,
+                   message="the search keeps the two chats named 'band'")
         page.get_by_text("Darbuka band").click()
         page.get_by_label("Message").fill("Typed on a phone")
         _shoot(page, "chat-phone")

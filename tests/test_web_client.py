@@ -261,3 +261,24 @@ def test_history_pages_in_from_the_server_as_you_scroll_up(browser: Any,
         assert seqs == list(range(1, 231)), "every message once, none missing"
     finally:
         ctx.close()
+
+
+def test_a_dropped_socket_comes_back_by_itself(browser: Any, web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = bob.direct(alice)
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, alice)
+        gateway = web_server.app.state.gateway
+
+        async def cut() -> None:
+            for conn in tuple(gateway.connections):
+                conn.close_soon(1001)
+
+        web_server.run_async(cut())
+        page.wait_for_selector("[data-testid=conn][data-state=connecting]")
+        page.wait_for_selector("[data-testid=conn][data-state=online]", timeout=10_000)
+        bob.send(chat["id"], "still there?")
+        page.get_by_test_id("chat-list").get_by_text("still there?").wait_for()
+    finally:
+        ctx.close()

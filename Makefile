@@ -10,7 +10,28 @@ answers = $(shell (exec 3<>/dev/tcp/127.0.0.1/$(1)) 2>/dev/null && echo yes)
 TEST_DATABASE_URL ?= $(if $(call answers,5432),postgresql://postgres@127.0.0.1:5432/test)
 TEST_REDIS_URL ?= $(if $(call answers,6379),redis://127.0.0.1:6379/0)
 
-.PHONY: run test lint bench docs clean
+.PHONY: run test lint bench docs clean web chromium
+
+# The web client: `npm ci` when package-lock.json changed, a build when its sources changed.
+WEB_DEPS := web/node_modules/.installed-$(shell cksum < web/package-lock.json | cut -d' ' -f1)
+WEB_SRC := $(shell find web/src web/public web/scripts -type f) \
+	web/index.html web/package.json web/vite.config.ts web/svelte.config.js web/tsconfig.json
+WEB_BUILT := web/dist/.built
+
+$(WEB_DEPS): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	rm -f web/node_modules/.installed-*
+	touch $@
+
+$(WEB_BUILT): $(WEB_DEPS) $(WEB_SRC)
+	cd web && npm run build
+	touch $@
+
+web: $(WEB_BUILT)
+
+# The browser tests drive Debian's Chromium; install it when it is missing.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -20,14 +41,15 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: $(STAMP)
+run: $(STAMP) $(WEB_BUILT)
 	$(BIN)/darbuka serve --data-dir data
 
-lint: $(STAMP)
+lint: $(STAMP) $(WEB_DEPS)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	cd web && npm run --silent check
 
-test: $(STAMP) lint
+test: $(STAMP) lint $(WEB_BUILT) chromium
 	DARBUKA_TEST_DATABASE_URL="$${DARBUKA_TEST_DATABASE_URL:-$(TEST_DATABASE_URL)}" \
 	DARBUKA_TEST_REDIS_URL="$${DARBUKA_TEST_REDIS_URL:-$(TEST_REDIS_URL)}" \
 	$(BIN)/python -m pytest
@@ -35,9 +57,13 @@ test: $(STAMP) lint
 docs: $(STAMP)
 	$(BIN)/python -m darbuka.api.reference docs/api.md
 
-bench: $(STAMP)
+bench: $(STAMP) $(WEB_BUILT)
+	cd web && node scripts/sizes.mjs
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/orders.py
+	$(BIN)/python bench/media.py
+	$(BIN)/python bench/pdq.py
+	$(BIN)/python bench/channel.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) web/node_modules web/dist build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -132,3 +132,7 @@ def bob(server: LiveServer) -> Api:
 @pytest.fixture
 def carol(server: LiveServer) -> Api:
     return server.sign_up("Carol")
+
+
+# The browser tests' fixtures (Chromium, a server that serves the web client).
+from tests.browser import browser, web_server  # noqa: E402, F401

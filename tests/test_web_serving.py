@@ -81,3 +81,19 @@ def test_without_a_build_the_root_says_so(database_url: str, tmp_path: Path) -> 
         assert response.json()["error"]["code"] == "web_client_missing"
     finally:
         server.thread.stop()
+
+
+def test_precompressed_files_go_to_clients_that_accept_them(site: LiveServer,
+                                                             tmp_path: Path) -> None:
+    import gzip
+
+    asset = tmp_path / "dist" / "assets" / "app-3f2a1c.js"
+    (asset.parent / (asset.name + ".gz")).write_bytes(gzip.compress(asset.read_bytes()))
+    packed = httpx.get(site.url + "/assets/app-3f2a1c.js", headers={"accept-encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["content-type"].startswith("text/javascript")
+    assert packed.text == "console.log('hi')"  # httpx unpacks it
+    assert packed.headers["cache-control"] == IMMUTABLE
+    plain = httpx.get(site.url + "/assets/app-3f2a1c.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == "console.log('hi')"

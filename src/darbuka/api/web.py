@@ -5,10 +5,15 @@ for a year and never revalidated; everything else (index.html, the service worke
 manifest) is revalidated on every load, so a new release shows up at once. Paths the
 client routes itself fall back to index.html. Every page gets a strict Content-Security-
 Policy: scripts and styles only from this origin, no inline code, no plugins, no framing.
+
+Compression: the build writes `name.br` and `name.gz` beside each text file; a client that
+accepts one of them gets it (on a 400 kbit/s link the client's JavaScript loads in a third of
+the time). Nothing is compressed per request.
 """
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from starlette.responses import FileResponse, Response
@@ -36,6 +41,9 @@ class MethodNotAllowed(ApiError):
     code = "method_not_allowed"
 
 
+# Not in every system's table; with nosniff the type must be right.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -55,18 +63,39 @@ class WebClient:
             raise NotFound("no such route", code="route_not_found")
         if scope["method"] not in ("GET", "HEAD"):
             raise MethodNotAllowed("the web client is read-only")
-        await self._response(path)(scope, receive, send)
+        await self._response(path, _accepted(scope))(scope, receive, send)
 
-    def _response(self, path: str) -> Response:
+    def _response(self, path: str, accepted: frozenset[str]) -> Response:
         index = self.root / "index.html"
         if not index.is_file():
             raise NotFound("the web client is not built here", code="web_client_missing")
         target = (self.root / path).resolve()
         if path and target.is_file() and target.is_relative_to(self.root):
             cache = IMMUTABLE if target.parent.name == "assets" else REVALIDATE
-            return _file(target, cache)
-        return _file(index, REVALIDATE)
+            return _file(target, cache, accepted)
+        return _file(index, REVALIDATE, accepted)
 
 
-def _file(path: Path, cache: str) -> Response:
-    return FileResponse(path, headers={"cache-control": cache, **_SECURITY_HEADERS})
+def _accepted(scope: Scope) -> frozenset[str]:
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            return frozenset(p.split(";")[0].strip() for p in value.decode("latin-1").split(","))
+    return frozenset()
+
+
+_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+
+
+def _file(path: Path, cache: str, accepted: frozenset[str]) -> Response:
+    headers = {"cache-control": cache, "vary": "accept-encoding", **_SECURITY_HEADERS}
+    for encoding, suffix in _ENCODINGS:
+        packed = path.with_name(path.name + suffix)
+        if encoding in accepted and packed.is_file():
+            # The type is the original file's, not that of a .gz/.br file.
+            return FileResponse(packed, media_type=_media_type(path),
+                                headers={**headers, "content-encoding": encoding})
+    return FileResponse(path, media_type=_media_type(path), headers=headers)
+
+
+def _media_type(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

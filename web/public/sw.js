@@ -1,0 +1,61 @@
+// Keeps the app shell (index.html and the hashed files it names) so the app opens with no
+// network. The shell is served from the cache at once and refreshed in the background: a
+// new release shows on the next load. API calls and the socket never touch this cache.
+const CACHE = "darbuka-shell-v1";
+
+const named = (html) =>
+  [...html.matchAll(/(?:src|href)="(\/(?:assets\/[^"]+|manifest\.webmanifest|icon\.svg))"/g)].map((m) => m[1]);
+
+async function cacheShell() {
+  const cache = await caches.open(CACHE);
+  const res = await fetch("/", { cache: "no-cache" });
+  if (!res.ok) return;
+  const assets = named(await res.clone().text());
+  const missing = [];
+  for (const path of assets) {
+    // A hashed name never changes its content: fetch it once. Others are fetched again.
+    if (!path.startsWith("/assets/") || !(await cache.match(path))) missing.push(path);
+  }
+  await cache.addAll(missing);
+  // Keep the files of the release being replaced too: a page served from the old
+  // index.html may still be loading them. Older ones go.
+  const previous = await cache.match("/");
+  const keep = new Set([...assets, ...(previous ? named(await previous.text()) : [])]);
+  await cache.put("/", res);
+  for (const req of await cache.keys()) {
+    const path = new URL(req.url).pathname;
+    if (path.startsWith("/assets/") && !keep.has(path)) await cache.delete(req);
+  }
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(cacheShell().then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  const url = new URL(req.url);
+  if (req.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
+  if (req.mode === "navigate") {
+    event.respondWith(
+      caches.match("/").then((hit) => {
+        const refresh = cacheShell().catch(() => undefined);
+        if (hit) {
+          event.waitUntil(refresh);
+          return hit;
+        }
+        return fetch(req);
+      }),
+    );
+    return;
+  }
+  event.respondWith(caches.match(req).then((hit) => hit || fetch(req)));
+});

@@ -1,0 +1,39 @@
+// Start-up: everything the first screen needs comes from IndexedDB, so it shows with no
+// network; the socket then catches up from the stored cursor.
+
+import { call } from "./api";
+import { db, getKv, setKv } from "./db";
+import { loadOutbox } from "./outbox.svelte";
+import { startSocket } from "./socket.svelte";
+import { app, setSession, sortChats, type Session } from "./state.svelte";
+import { loadStoredUsers } from "./users";
+
+export async function boot(): Promise<void> {
+  const session = await getKv<Session>("session");
+  if (session) {
+    setSession(session);
+    app.chats = await (await db()).getAll("chats");
+    sortChats();
+    await loadOutbox();
+    await loadStoredUsers();
+  }
+  app.loaded = true;
+  if (session) startSocket();
+  else void loadHealth();
+}
+
+export async function loadHealth(): Promise<void> {
+  try {
+    const health = await call<{ code_sender?: string }>("GET", "/health");
+    app.codeSender = health.code_sender ?? "";
+  } catch {
+    // offline: the sign-in screen just doesn't show the hint
+  }
+}
+
+export async function signedIn(session: Session): Promise<void> {
+  await setKv("session", session);
+  setSession(session);
+  app.users[session.user.id] = session.user;
+  startSocket();
+}

@@ -1,0 +1,199 @@
+// What the user does with chats and messages. History comes from IndexedDB first, then
+// the server; edits, deletes and chat management need the link (they say so when it's down).
+
+import { ApiError, call } from "./api";
+import { db, lastMessages, messagesBetween, putMessages } from "./db";
+import { applyMessage } from "./events.svelte";
+import { t } from "./i18n.svelte";
+import { enqueue } from "./outbox.svelte";
+import { app, chatById, me, sortChats, toast, view } from "./state.svelte";
+import { flushOutbox, sendFrame } from "./socket.svelte";
+import type { Chat, Member, Message } from "./types";
+
+const PAGE = 100;
+
+/** `page` plus the stored messages that join it without a gap, oldest first. */
+function joinTail(local: Message[], page: Message[]): Message[] {
+  if (!page.length) return local;
+  const out = [...page];
+  for (let i = local.length - 1; i >= 0; i--) {
+    if (local[i].seq === out[0].seq - 1) out.unshift(local[i]);
+    else if (local[i].seq < out[0].seq - 1) break;
+  }
+  return out;
+}
+
+/** Shows a chat; its Conversation component then loads it with `openChat`. */
+export function selectChat(chatId: number): void {
+  app.openChatId = chatId;
+  app.panel = null;
+}
+
+export async function openChat(chatId: number): Promise<void> {
+  view.chatId = chatId;
+  view.messages = [];
+  view.messages = await lastMessages(chatId, PAGE);
+  view.hasOlder = (view.messages[0]?.seq ?? 1) > 1;
+  void refreshChat(chatId);
+}
+
+async function refreshChat(chatId: number): Promise<void> {
+  try {
+    const { messages } = await call<{ messages: Message[] }>("GET", `/chats/${chatId}/messages?limit=${PAGE}`);
+    await putMessages(messages);
+    if (view.chatId !== chatId) return;
+    view.messages = joinTail(view.messages, messages);
+    view.hasOlder = (view.messages[0]?.seq ?? 1) > 1;
+    await loadPeople(chatId);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 0) console.warn(err);
+  }
+}
+
+/** Direct chats are named after the other person; read marks come from members' markers. */
+async function loadPeople(chatId: number): Promise<void> {
+  const chat = chatById(chatId);
+  if (!chat || (chat.kind === "channel" && !isAdmin(chat))) return;
+  const { members } = await call<{ members: Member[] }>("GET", `/chats/${chatId}/members?limit=200`);
+  const others = members.filter((m) => m.user_id !== me());
+  if (chat.kind === "direct") chat.peer_id = others[0]?.user_id;
+  chat.others_read_seq = Math.max(chat.others_read_seq ?? 0, ...others.map((m) => m.last_read_seq));
+  await (await db()).put("chats", $state.snapshot(chat) as Chat);
+}
+
+export async function loadOlder(): Promise<number> {
+  const chatId = view.chatId;
+  const first = view.messages[0]?.seq ?? 1;
+  if (view.loadingOlder || first <= 1) return 0;
+  view.loadingOlder = true;
+  try {
+    let older = contiguousBefore(await messagesBetween(chatId, Math.max(1, first - PAGE), first - 1), first);
+    if (!older.length) {
+      const res = await call<{ messages: Message[] }>("GET", `/chats/${chatId}/messages?before=${first}&limit=${PAGE}`);
+      older = res.messages;
+      await putMessages(older);
+    }
+    if (view.chatId !== chatId) return 0;
+    view.messages = [...older, ...view.messages];
+    view.hasOlder = (view.messages[0]?.seq ?? 1) > 1;
+    return older.length;
+  } catch {
+    return 0;
+  } finally {
+    view.loadingOlder = false;
+  }
+}
+
+function contiguousBefore(list: Message[], first: number): Message[] {
+  const out: Message[] = [];
+  for (let i = list.length - 1; i >= 0 && list[i].seq === first - out.length - 1; i--) out.unshift(list[i]);
+  return out;
+}
+
+export function isAdmin(chat: Chat): boolean {
+  return chat.role === "owner" || chat.role === "admin";
+}
+
+export function canPost(chat: Chat): boolean {
+  return chat.kind !== "channel" || isAdmin(chat);
+}
+
+export async function sendText(chatId: number, text: string, replyTo?: number): Promise<void> {
+  await enqueue({ chat_id: chatId, text, reply_to: replyTo });
+  flushOutbox();
+}
+
+export async function forwardTo(chatId: number, messageId: number): Promise<void> {
+  await enqueue({ chat_id: chatId, text: "", forward_of: messageId });
+  flushOutbox();
+}
+
+async function online<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    toast(err instanceof ApiError && err.status === 0 ? t("offline") : (err as Error).message);
+    return undefined;
+  }
+}
+
+export async function editMessage(m: Message, text: string): Promise<void> {
+  const updated = await online(() => call<Message>("PATCH", `/chats/${m.chat_id}/messages/${m.id}`, { text }));
+  if (updated) await applyMessage(updated, false);
+}
+
+export async function deleteMessage(m: Message): Promise<void> {
+  const updated = await online(() => call<Message>("DELETE", `/chats/${m.chat_id}/messages/${m.id}`));
+  if (updated) await applyMessage(updated, false);
+}
+
+let lastRead = { chat: 0, seq: 0 };
+export function markRead(chatId: number, seq: number): void {
+  const chat = chatById(chatId);
+  if (!chat || seq <= (chat.last_read_seq ?? 0) || document.visibilityState !== "visible") return;
+  if (lastRead.chat === chatId && lastRead.seq >= seq) return;
+  // Offline: nothing changes here, so the mark is sent when this runs again online.
+  if (!sendFrame({ type: "read", chat_id: chatId, seq })) return;
+  lastRead = { chat: chatId, seq };
+  chat.last_read_seq = seq;
+  chat.unread_count = Math.max(0, chat.last_seq - seq);
+}
+
+let lastTyping = 0;
+export function typing(chatId: number): void {
+  if (Date.now() - lastTyping < 4000) return;
+  lastTyping = Date.now();
+  sendFrame({ type: "typing", chat_id: chatId });
+}
+
+export async function createChat(body: Record<string, unknown>): Promise<Chat | undefined> {
+  return keep(await online(() => call<Chat>("POST", "/chats", body)));
+}
+
+export async function joinChat(chatId: number): Promise<Chat | undefined> {
+  return keep(await online(() => call<Chat>("POST", `/chats/${chatId}/join`)));
+}
+
+async function keep(chat: Chat | undefined): Promise<Chat | undefined> {
+  if (!chat) return undefined;
+  if (!chatById(chat.id)) app.chats.unshift({ ...chat, role: chat.role ?? "owner" });
+  sortChats();
+  await (await db()).put("chats", $state.snapshot(chatById(chat.id)!) as Chat);
+  return chat;
+}
+
+export async function listMembers(chatId: number): Promise<Member[]> {
+  const res = await online(() => call<{ members: Member[] }>("GET", `/chats/${chatId}/members?limit=200`));
+  return res?.members ?? [];
+}
+
+export const addMember = (chatId: number, userId: number) =>
+  online(() => call("POST", `/chats/${chatId}/members`, { user_ids: [userId] }));
+export const removeMember = (chatId: number, userId: number) =>
+  online(() => call("DELETE", `/chats/${chatId}/members/${userId}`));
+export const setRole = (chatId: number, userId: number, role: string) =>
+  online(() => call("PATCH", `/chats/${chatId}/members/${userId}`, { role }));
+export const leaveChat = (chatId: number) => online(() => call("POST", `/chats/${chatId}/leave`));
+
+const peersAsked = new Set<number>();
+/** Finds the other person of a direct chat once, so the list can show their name. */
+export async function ensurePeer(chatId: number): Promise<void> {
+  if (peersAsked.has(chatId) || app.conn === "offline") return;
+  peersAsked.add(chatId);
+  try {
+    await loadPeople(chatId);
+  } catch {
+    peersAsked.delete(chatId);
+  }
+}
+
+export async function updateChat(chatId: number, body: Record<string, string>): Promise<void> {
+  const chat = await online(() => call<Chat>("PATCH", `/chats/${chatId}`, body));
+  const have = chatById(chatId);
+  if (chat && have) {
+    have.title = chat.title;
+    have.description = chat.description;
+    await (await db()).put("chats", $state.snapshot(have) as Chat);
+    toast(t("saved"));
+  }
+}

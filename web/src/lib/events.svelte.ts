@@ -1,0 +1,131 @@
+// Applies server events (from the socket replay or live) to IndexedDB and the app state.
+
+import { db, putMessages, setKv } from "./db";
+import { removeFromOutbox } from "./outbox.svelte";
+import { app, chatById, me, sortChats, view } from "./state.svelte";
+import type { Chat, Message, User } from "./types";
+
+export type ServerEvent = { type: string; cursor?: string; [key: string]: unknown };
+
+async function saveChat(chat: Chat): Promise<void> {
+  await (await db()).put("chats", $state.snapshot(chat) as Chat);
+}
+
+export async function replaceChats(chats: Chat[]): Promise<void> {
+  const d = await db();
+  const old = new Map((await d.getAll("chats")).map((c) => [c.id, c]));
+  const tx = d.transaction("chats", "readwrite");
+  await tx.store.clear();
+  for (const c of chats) {
+    const prev = old.get(c.id);
+    if (prev) c.peer_id ??= prev.peer_id;
+    if (prev) c.others_read_seq ??= prev.others_read_seq;
+    void tx.store.put(c);
+  }
+  await tx.done;
+  app.chats = chats;
+  sortChats();
+  const last = chats.flatMap((c) => (c.last_message ? [c.last_message] : []));
+  await putMessages(last);
+}
+
+/** Shows a message in the open conversation if it belongs there. */
+function showInView(m: Message): void {
+  if (view.chatId !== m.chat_id) return;
+  const list = view.messages;
+  const at = list.findIndex((x) => x.id === m.id);
+  if (at >= 0) {
+    view.messages = list.with(at, m);
+  } else if (!list.length || list[list.length - 1].seq < m.seq) {
+    view.messages = [...list, m];
+  } else {
+    view.messages = [...list, m].sort((a, b) => a.seq - b.seq);
+  }
+}
+
+export async function applyMessage(m: Message, isNew: boolean): Promise<void> {
+  await putMessages([m]);
+  if (m.client_id && m.sender_id === me()) await removeFromOutbox(m.client_id);
+  showInView(m);
+  const chat = chatById(m.chat_id);
+  if (!chat) return;
+  if (!chat.last_message || chat.last_message.seq <= m.seq) chat.last_message = m;
+  if (isNew) {
+    chat.last_seq = Math.max(chat.last_seq, m.seq);
+    if (m.sender_id === me()) chat.last_read_seq = Math.max(chat.last_read_seq ?? 0, m.seq);
+    chat.unread_count = Math.max(0, chat.last_seq - (chat.last_read_seq ?? 0));
+    delete app.typing[m.chat_id]?.[m.sender_id];
+  }
+  sortChats();
+  await saveChat(chat);
+}
+
+async function applyRead(chatId: number, userId: number, seq: number): Promise<void> {
+  const chat = chatById(chatId);
+  if (!chat) return;
+  if (userId === me()) {
+    chat.last_read_seq = Math.max(chat.last_read_seq ?? 0, seq);
+    chat.unread_count = Math.max(0, chat.last_seq - chat.last_read_seq);
+  } else {
+    chat.others_read_seq = Math.max(chat.others_read_seq ?? 0, seq);
+  }
+  await saveChat(chat);
+}
+
+async function upsertChat(chat: Chat): Promise<void> {
+  const have = chatById(chat.id);
+  if (have) Object.assign(have, chat);
+  else app.chats.push(chat);
+  sortChats();
+  await saveChat(chatById(chat.id)!);
+}
+
+async function dropChat(chatId: number): Promise<void> {
+  app.chats = app.chats.filter((c) => c.id !== chatId);
+  await (await db()).delete("chats", chatId);
+  if (app.openChatId === chatId) app.openChatId = null;
+}
+
+export async function applyEvent(ev: ServerEvent): Promise<void> {
+  const n = (k: string) => ev[k] as number;
+  switch (ev.type) {
+    case "message.new":
+      await applyMessage(ev.message as Message, true);
+      break;
+    case "message.edited":
+    case "message.deleted":
+      await applyMessage(ev.message as Message, false);
+      break;
+    case "chat.created":
+    case "chat.updated":
+      await upsertChat(ev.chat as Chat);
+      break;
+    case "member.joined":
+      if (n("user_id") === me()) {
+        await upsertChat({ ...(ev.chat as Chat), role: ev.role as Chat["role"] });
+      } else if (chatById(n("chat_id"))) {
+        chatById(n("chat_id"))!.member_count += 1;
+      }
+      break;
+    case "member.left":
+      if (n("user_id") === me()) await dropChat(n("chat_id"));
+      else if (chatById(n("chat_id"))) chatById(n("chat_id"))!.member_count -= 1;
+      break;
+    case "member.updated":
+      if (n("user_id") === me() && chatById(n("chat_id"))) {
+        chatById(n("chat_id"))!.role = ev.role as Chat["role"];
+        await saveChat(chatById(n("chat_id"))!);
+      }
+      break;
+    case "chat.read":
+      await applyRead(n("chat_id"), n("user_id"), n("seq"));
+      break;
+    case "user.updated":
+      if (app.session) {
+        app.session.user = ev.user as User;
+        await setKv("session", $state.snapshot(app.session));
+      }
+      break;
+  }
+  if (ev.cursor) await setKv("cursor", ev.cursor);
+}

@@ -1,0 +1,37 @@
+// How chats and messages read in lists.
+
+import { t } from "./i18n.svelte";
+import { me } from "./state.svelte";
+import type { Chat, Message } from "./types";
+import { userName } from "./users";
+
+export function chatTitle(chat: Chat): string {
+  if (chat.title) return chat.title;
+  if (chat.kind === "direct" && chat.peer_id) return userName(chat.peer_id);
+  return t(chat.kind === "direct" ? "direct" : chat.kind);
+}
+
+export function systemText(m: Message): string {
+  const s = m.system ?? {};
+  const who = (k: string) => (typeof s[k] === "number" ? userName(s[k] as number) : "");
+  switch (s.action) {
+    case "chat.created":
+      return `${who("by")} ${t("sysCreated")} «${String(s.title ?? "")}»`;
+    case "member.joined":
+      return `${who("user_id")} ${t("sysJoined")}`;
+    case "member.left":
+      return `${who("user_id")} ${t("sysLeft")}`;
+    case "chat.title_changed":
+      return `${who("by")} ${t("sysRenamed")} «${String(s.title ?? "")}»`;
+    default:
+      return t("systemMsg");
+  }
+}
+
+export function preview(m: Message | undefined): string {
+  if (!m) return "";
+  if (m.deleted) return t("deleted");
+  if (m.system) return systemText(m);
+  const text = (m.text ?? "").replace(/\s+/g, " ").slice(0, 120);
+  return m.sender_id === me() ? `${t("you")}: ${text}` : text;
+}

@@ -1,0 +1,74 @@
+// Shapes the server sends (see docs/api.md). Optional fields are left out when empty.
+
+export interface User {
+  id: number;
+  display_name: string;
+  username: string | null;
+  about: string;
+  kind?: string;
+  phone?: string;
+}
+
+export interface Forward {
+  chat_id?: number;
+  message_id?: number;
+  sender_id?: number;
+  [key: string]: unknown;
+}
+
+export interface Message {
+  id: number;
+  chat_id: number;
+  seq: number;
+  sender_id: number;
+  client_id?: string;
+  text?: string;
+  kind?: string;
+  created_at: number | string;
+  reply_to?: number;
+  forward_of?: Forward;
+  system?: Record<string, unknown>;
+  edited_at?: number | string;
+  deleted?: boolean;
+}
+
+export type ChatKind = "direct" | "group" | "channel";
+export type Role = "owner" | "admin" | "member" | "subscriber";
+
+export interface Chat {
+  id: number;
+  kind: ChatKind;
+  title: string | null;
+  description: string | null;
+  owner_id: number;
+  public: boolean;
+  member_count: number;
+  last_seq: number;
+  created_at: number | string;
+  role?: Role;
+  last_read_seq?: number;
+  unread_count?: number;
+  last_message?: Message;
+  // Client-side: the other person of a direct chat, and how far the others have read.
+  peer_id?: number;
+  others_read_seq?: number;
+}
+
+export interface Member {
+  user_id: number;
+  role: Role;
+  last_read_seq: number;
+}
+
+/** A message written here and not yet stored by the server. Kept in IndexedDB. */
+export interface OutboxItem {
+  order?: number; // auto-increment key: the order it was written in
+  client_id: string; // made when written; the server dedupes on it forever
+  chat_id: number;
+  text: string;
+  reply_to?: number;
+  forward_of?: number;
+  created_at: number;
+  state: "pending" | "failed";
+  error?: string;
+}

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import httpx
 
-from darbuka.testing.server import free_port
+from darbuka.testing.server import Loopback, free_port
 
 __all__ = ["ServerProcess"]
 
 
-class ServerProcess:
+class ServerProcess(Loopback):
     """Settings go in as `DARBUKA_*` variables, exactly as an operator would set them."""
 
     def __init__(self, data_dir: Path, *, port: int | None = None, **settings: str) -> None:
@@ -27,14 +27,6 @@ class ServerProcess:
             [sys.executable, "-m", "darbuka", "serve", "--data-dir", str(data_dir),
              "--port", str(self.port)], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self._wait_ready()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/api/v1/ws"
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30

@@ -12,7 +12,7 @@ import uvicorn
 
 from darbuka.gateway.protocol import GatewayProtocol
 
-__all__ = ["ServerThread", "free_port"]
+__all__ = ["Loopback", "ServerThread", "free_port"]
 
 
 def free_port() -> int:
@@ -21,7 +21,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ServerThread:
+class Loopback:
+    """The addresses of a server of ours on a loopback port."""
+
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/ws"
+
+
+class ServerThread(Loopback):
     def __init__(self, app: Any, *, port: int | None = None) -> None:
         self.port = port or free_port()
         self.app = app
@@ -31,14 +45,6 @@ class ServerThread:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/api/v1/ws"
 
     def _run(self) -> None:
         asyncio.run(self._serve())

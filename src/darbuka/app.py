@@ -37,6 +37,7 @@ from darbuka.gateway.socket import Gateway
 from darbuka.media.blobs import FsBlobStore
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
+from darbuka.safety.mediaremoval import MediaBanker, hold_media
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
@@ -108,8 +109,14 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
                        secret, on_sign_up=contacts.on_sign_up)
     chats = ChatService(db, stores, writer, hasher)
     media_dir = Path(settings.data_dir) / "media"
-    media = MediaService(db, stores, writer, clock, settings, FsBlobStore(media_dir / "blobs"),
-                         media_dir / "partial")
+    banks = BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s)
+    blobs = FsBlobStore(media_dir / "blobs")
+    # Uploads are matched against the banks as they are processed; review matches are held.
+    media = MediaService(db, stores, writer, clock, settings, blobs, media_dir / "partial",
+                         screen=banks.screen_upload, hold=hold_media)
+    banker = MediaBanker(db, stores, banks, blobs)
+    transparency = TransparencyService(db, stores)
+    transparency.reupload_counter = stores.banks.count_refused
     uploads = UploadService(db, stores, writer, clock, settings, media_dir / "partial",
                             on_complete=media.enqueue)
     return Services(
@@ -117,17 +124,17 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
         users=UserService(db, stores, writer), chats=chats,
         messages=MessageService(db, stores, writer, media),
         sync=SyncService(db, stores, settings, chats.list_for),
-        moderation=ModerationService(db, stores, writer, clock),
+        moderation=ModerationService(db, stores, writer, clock, on_media_removed=banker.bank),
         orders=OrderService(db, stores, writer, clock,
                             disable_on_receipt=settings.order_disable_on_receipt,
                             alert_before_ms=settings.order_alert_before_s * 1000),
         appeals=AppealService(db, stores, writer, clock),
         preservation=PreservationService(writer),
-        transparency=TransparencyService(db, stores),
+        transparency=transparency,
         contacts=contacts, privacy=PrivacyService(db, stores, writer, hasher, hub.is_online),
         public=PublicService(db, stores, writer, chats, RateLimiter(clock), settings, clock),
         reactions=ReactionService(db, stores, writer),
-        banks=BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s),
+        banks=banks,
         uploads=uploads, media=media, stickers=StickerService(db, stores, writer, media),
         avatars=AvatarService(db, stores, writer, media),
         bots=BotService(db, stores, writer),

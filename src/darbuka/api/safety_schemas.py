@@ -32,7 +32,8 @@ class ReportBody(Body):
 
 
 class DecisionBody(Body):
-    action: Literal["remove_message", "suspend_user", "ban_user", "close_chat", "dismiss"]
+    action: Literal["remove_message", "remove_media", "suspend_user", "ban_user",
+                    "close_chat", "dismiss"]
     # "illegal": against the law (name it in legal_ground); "terms": against our terms.
     ground: Literal["illegal", "terms"] = "terms"
     reason: Reason = "other"

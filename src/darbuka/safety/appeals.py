@@ -10,6 +10,7 @@ from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, Forbidden, NotFound
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
+from darbuka.safety.mediaremoval import restore_media
 from darbuka.safety.moderation import statement_view
 from darbuka.safety.roles import check_staff
 from darbuka.services.writer import Tx, Writer
@@ -99,6 +100,8 @@ async def _undo(tx: Tx, statement: dict[str, Any]) -> None:
     decision = statement["decision"]
     if decision in ("remove_message", "disable_message"):
         await effects.reinstate_message(tx, target_id)
+    elif decision == "remove_media":
+        await restore_media(tx, int(statement["item_id"] or 0))
     elif decision in ("suspend_user", "ban_user"):
         await effects.restore_account(tx, int(statement["user_id"]))
     elif decision == "close_chat":

@@ -22,6 +22,7 @@ from PIL import Image
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
+from darbuka.media.result import Hash
 from darbuka.safety.hashformats import HashRow, ImportProblems, ParsedFile
 from darbuka.safety.matcher import BankRules, Entry, Matcher, Verdict
 from darbuka.safety.perceptual import pdq_dihedral, pdq_of
@@ -328,6 +329,15 @@ class BankService:
                         "created_at": self._clock.now_ms()} for m in verdict.matches]
             await self._writer.run(lambda tx: tx.stores.banks.record_matches(tx.conn, records))
         return verdict
+
+    async def screen_upload(self, media_id: str, hashes: Sequence[Hash]) -> str | None:
+        """Match a processed upload's hashes (file MD5/SHA-256, PDQ of the picture or of
+        every sampled video frame); the action to take: refuse, review or None."""
+        md5 = next((h.value for h in hashes if h.algo == "md5"), None)
+        sha256 = next((h.value for h in hashes if h.algo == "sha256"), None)
+        pdq = [(h.value, h.quality or 0) for h in hashes if h.algo == "pdq"]
+        verdict = await self.check(f"media:{media_id}", md5=md5, sha256=sha256, pdq=pdq)
+        return verdict.action
 
     async def check_image(self, subject: str, image: Image.Image | np.ndarray[Any, Any], *,
                           md5: bytes | str | None = None,

@@ -8,6 +8,8 @@ writes an audit record, all in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -16,9 +18,11 @@ from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
+from darbuka.safety.mediaremoval import release_media, remove_media
 from darbuka.safety.roles import check_staff
 from darbuka.safety.statements import REASONS, Decision, statement_body
 from darbuka.services.access import access_chat
+from darbuka.services.media import media_descriptor
 from darbuka.services.views import chat_view, message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -27,13 +31,21 @@ __all__ = ["ACTIONS", "PRIORITY", "ModerationService", "apply_decision", "item_v
 
 PRIORITY = {"order": 0, "referral": 1, "hash_match": 2, "report": 3}
 TARGETS = ("message", "user", "chat")
-ACTIONS = ("remove_message", "suspend_user", "ban_user", "close_chat", "dismiss")
+ACTIONS = ("remove_message", "remove_media", "suspend_user", "ban_user", "close_chat",
+           "dismiss")
+# The statement's content type for a removed media item, by media kind.
+_MEDIA_CONTENT = {"video": "CONTENT_TYPE_VIDEO", "video_note": "CONTENT_TYPE_VIDEO",
+                  "voice": "CONTENT_TYPE_AUDIO", "audio": "CONTENT_TYPE_AUDIO",
+                  "file": "CONTENT_TYPE_OTHER"}
 # An order's clock counts as running low this long before it runs out.
 LOW_CLOCK_MS = 15 * 60 * 1000
 
 
 class ModerationService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock, *,
+                 on_media_removed: Callable[[str], Awaitable[Any]] | None = None) -> None:
+        # Banks a removed media item's hashes, after the decision commits.
+        self._on_media_removed = on_media_removed
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -117,7 +129,10 @@ class ModerationService:
                 automated_detection=item["source"] == "hash_match")
             return await apply_decision(tx, item, decision, actor_id=staff["id"])
 
-        return await self._writer.run(decide)
+        result: dict[str, Any] = await self._writer.run(decide)
+        if result.get("media_id") and self._on_media_removed is not None:
+            await self._on_media_removed(result["media_id"])
+        return result
 
     async def statements_of(self, user_id: int) -> list[dict[str, Any]]:
         async with self._db.read() as conn:
@@ -162,7 +177,16 @@ async def apply_decision(tx: Tx, item: dict[str, Any], decision: Decision, *,
                          actor_id: int | None) -> dict[str, Any]:
     """Carry out a decision on an item's target, with its statement, outcome and audit."""
     target_type, target_id = item["target_type"], int(item["target_id"])
-    content_date, user_id = await _apply_effect(tx, decision, target_type, target_id, item)
+    media_id = None
+    content_date: int | None
+    user_id: int | None
+    if decision.action == "remove_media":
+        row = await remove_media(tx, item)
+        media_id, user_id, content_date = row["id"], row["owner_id"], int(row["created_at"])
+        decision = replace(decision, content_type=(
+            _MEDIA_CONTENT.get(row["kind"], "CONTENT_TYPE_IMAGE"),))
+    else:
+        content_date, user_id = await _apply_effect(tx, decision, target_type, target_id, item)
     statement_id = None
     if user_id is not None:
         statement_id = await send_statement(tx, user_id, item, decision, content_date,
@@ -176,8 +200,11 @@ async def apply_decision(tx: Tx, item: dict[str, Any], decision: Decision, *,
                    action=f"decision.{decision.action}", target=f"{target_type}:{target_id}",
                    details={"item": item["id"], "ground": decision.ground,
                             "reason": decision.reason, "statement": statement_id,
-                            "automated": actor_id is None})
-    return {"item_id": item["id"], "decision": decision.action, "statement_id": statement_id}
+                            "automated": actor_id is None, "media": media_id})
+    result = {"item_id": item["id"], "decision": decision.action, "statement_id": statement_id}
+    if media_id is not None:
+        result["media_id"] = media_id
+    return result
 
 
 async def _apply_effect(tx: Tx, decision: Decision, target_type: str, target_id: int,
@@ -220,6 +247,7 @@ async def send_statement(tx: Tx, user_id: int, item: dict[str, Any], decision: D
 
 
 async def dismiss_item(tx: Tx, item: dict[str, Any], actor_id: int) -> dict[str, Any]:
+    await release_media(tx, item)
     await _close_item(tx, item, "dismiss", actor_id, outcome="no_action")
     await do_audit(tx.conn, tx.stores, now=tx.now, actor_id=actor_id, action="decision.dismiss",
                    target=f"{item['target_type']}:{item['target_id']}",
@@ -257,7 +285,7 @@ async def item_view(conn: Any, stores: Stores, item: dict[str, Any], now: int, *
     """An item with what a moderator needs to decide: the content (from the preserved copy
     if it is already hidden), where it was posted, who posted it, the reports and the clock."""
     view = {k: item[k] for k in ("id", "source", "priority", "target_type", "target_id",
-                                 "chat_id", "status", "report_count", "created_at",
+                                 "target_key", "chat_id", "status", "report_count", "created_at",
                                  "decision", "decided_by", "decided_at")}
     view["clock"] = clock_view(item["due_at"], now) if item["status"] == "open" else None
     view["context"] = await _context(conn, stores, item)
@@ -281,6 +309,12 @@ async def _context(conn: Any, stores: Stores, item: dict[str, Any]) -> dict[str,
             context["message"] = message_view({**message, "deleted": False, "removed": False})
             sender = await stores.users.get(conn, message["sender_id"] or 0)
             context["sender"] = public_user_view(sender) if sender else None
+    if item["target_type"] == "media" and item["target_key"]:
+        row = await stores.media.get(conn, item["target_key"])
+        if row is not None:
+            context["media"] = {**media_descriptor(row), "state": row["state"]}
+            owner = await stores.users.get(conn, row["owner_id"] or 0)
+            context["uploader"] = public_user_view(owner) if owner else None
     if item["target_type"] == "user":
         user = await stores.users.get(conn, item["target_id"])
         context["user"] = public_user_view(user) if user else None

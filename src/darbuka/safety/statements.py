@@ -61,6 +61,8 @@ class Decision:
     automated_decision: str = "not"  # fully | partially | not
     territorial_scope: tuple[str, ...] = EU_STATES
     end_date: int | None = None  # ms; None: no end
+    # The database's content types when the target's type does not say (media: image/video).
+    content_type: tuple[str, ...] = ()
 
 
 def statement_body(decision: Decision, *, target_type: str, target_id: int,
@@ -73,7 +75,8 @@ def statement_body(decision: Decision, *, target_type: str, target_id: int,
         "decision_facts": decision.facts[:5000],
         "category": category,
         "category_specification": [keyword] if keyword else [],
-        "content_type": _CONTENT_TYPES.get(target_type, ["CONTENT_TYPE_OTHER"]),
+        "content_type": (list(decision.content_type)
+                         or _CONTENT_TYPES.get(target_type, ["CONTENT_TYPE_OTHER"])),
         "content_date": _day(content_date or now),
         "application_date": _day(now),
         "territorial_scope": list(decision.territorial_scope),

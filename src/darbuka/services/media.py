@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,19 @@ from darbuka.clock import Clock
 from darbuka.errors import ApiError, Conflict, NotFound
 from darbuka.media.blobs import BlobStore
 from darbuka.media.pipeline import Limits, process
-from darbuka.media.result import MediaRejected, Processed
+from darbuka.media.result import Hash, MediaRejected, Processed
+from darbuka.safety.banks import MediaRefused
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 
-__all__ = ["MediaNotReady", "MediaService", "media_descriptor"]
+__all__ = ["Hold", "MediaNotReady", "MediaService", "Screen", "check_usable",
+           "media_descriptor"]
+
+# Matches an upload's hashes against the banks: "refuse", "review" or None.
+Screen = Callable[[str, Sequence[Hash]], Awaitable[str | None]]
+# Puts a held upload in the moderation queue, inside the transaction that holds it.
+Hold = Callable[[Tx, dict[str, Any]], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +41,14 @@ log = logging.getLogger(__name__)
 class MediaNotReady(ApiError):
     status = 409
     code = "media_not_ready"
+
+
+class MediaHeld(ApiError):
+    status = 409
+    code = "media_held"
+
+    def __init__(self) -> None:
+        super().__init__("this file is being reviewed by a moderator before it can be shared")
 
 
 def media_descriptor(row: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +68,11 @@ def media_descriptor(row: dict[str, Any]) -> dict[str, Any]:
 
 class MediaService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
-                 settings: Settings, blobs: BlobStore, partial_dir: Path) -> None:
+                 settings: Settings, blobs: BlobStore, partial_dir: Path, *,
+                 screen: Screen | None = None, hold: Hold | None = None) -> None:
         self._db = db
+        self._screen = screen
+        self._hold = hold
         self._stores = stores
         self._writer = writer
         self._clock = clock
@@ -107,6 +126,11 @@ class MediaService:
             try:
                 result = await loop.run_in_executor(self._pool, process, row["kind"], path,
                                                     self._limits)
+                # Checked before anything is stored: a refused file is never served.
+                action = (await self._screen(media_id, result.hashes)
+                          if self._screen and result.hashes else None)
+                if action == "refuse":
+                    raise MediaRejected(MediaRefused().message, code=MediaRefused.code)
                 variants = await loop.run_in_executor(self._pool, self._store_variants,
                                                       result, path)
             except MediaRejected as exc:
@@ -115,7 +139,7 @@ class MediaService:
                 log.warning("processing %s failed", media_id, exc_info=exc)
                 await self._fail(media_id, "media_invalid", "the file could not be processed")
             else:
-                await self._finish(media_id, result, variants)
+                await self._finish(media_id, result, variants, held=action == "review")
             path.unlink(missing_ok=True)
         finally:
             self._tasks.pop(media_id, None)
@@ -137,8 +161,9 @@ class MediaService:
             stored[name] = {"key": key, "size": size, "mime": variant.mime}
         return stored
 
-    async def _finish(self, media_id: str, result: Processed, variants: dict[str, Any]) -> None:
-        values = {"state": "ready", "mime": result.mime,
+    async def _finish(self, media_id: str, result: Processed, variants: dict[str, Any], *,
+                      held: bool = False) -> None:
+        values = {"state": "held" if held else "ready", "mime": result.mime,
                   "info": orjson.dumps(result.info).decode() if result.info else None,
                   "variants": orjson.dumps(variants).decode()}
 
@@ -148,6 +173,10 @@ class MediaService:
                     {"media_id": media_id, "algo": h.algo, "value": h.value,
                      "quality": h.quality, "frame": h.frame, "created_at": tx.now}
                     for h in result.hashes])
+                if held and self._hold is not None:
+                    row = await tx.stores.media.get(tx.conn, media_id)
+                    assert row is not None  # noqa: S101 - updated just above
+                    await self._hold(tx, row)
 
         await self._writer.run(save)
 
@@ -252,3 +281,7 @@ def check_usable(row: dict[str, Any]) -> None:
                             code=error.get("code", "media_invalid"))
     if row["state"] == "uploading":
         raise Conflict("the upload is not finished", code="upload_unfinished")
+    if row["state"] == "held":
+        raise MediaHeld
+    if row["state"] == "removed":
+        raise Conflict("this file was removed by a moderator", code="media_removed")

@@ -135,6 +135,14 @@ class BankStore:
         if rows:
             await conn.execute(insert(matches), rows)
 
+    async def count_refused(self, conn: AsyncConnection, since: int, until: int) -> int:
+        """Uploads refused by a bank match in [since, until): one per upload, however many
+        of its hashes matched."""
+        query = select(func.count(func.distinct(matches.c.subject))).where(
+            matches.c.outcome == "refuse", matches.c.created_at >= since,
+            matches.c.created_at < until)
+        return int((await conn.execute(query)).scalar_one())
+
     async def recent_matches(self, conn: AsyncConnection, limit: int) -> list[Row]:
         query = select(matches).order_by(matches.c.id.desc()).limit(limit)
         return [dict(r) for r in (await conn.execute(query)).mappings()]

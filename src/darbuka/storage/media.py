@@ -74,6 +74,12 @@ class MediaStore:
     async def drop_refs(self, conn: AsyncConnection, message_id: int) -> None:
         await conn.execute(delete(media_refs).where(media_refs.c.message_id == message_id))
 
+    async def refs_of(self, conn: AsyncConnection, media_id: str) -> list[Row]:
+        """Every message that carries the media, oldest first."""
+        query = select(media_refs).where(media_refs.c.media_id == media_id)
+        return [dict(r) for r in (await conn.execute(query.order_by(media_refs.c.message_id)))
+                .mappings()]
+
     async def seen_by(self, conn: AsyncConnection, media_id: str, user_id: int) -> bool:
         """Whether the media appears in a chat the user is a member of."""
         query = select(exists().where(

@@ -381,7 +381,9 @@ media = Table(
     # None for media the server made itself (the default sticker pack).
     Column("owner_id", BigInteger, nullable=True),
     Column("kind", String(16), nullable=False),
-    # uploading -> processing -> ready | failed. Processing rows are resumed at start-up.
+    # uploading -> processing -> ready | failed | held (a review bank matched: waits for a
+    # moderator); ready | held -> removed (a moderator removed it everywhere). Processing
+    # rows are resumed at start-up.
     Column("state", String(16), nullable=False),
     Column("length", BigInteger, nullable=False),
     Column("received", BigInteger, nullable=False, server_default="0"),

@@ -22,6 +22,9 @@ moderation_items = Table(
     Column("priority", Integer, nullable=False),
     Column("target_type", String(16), nullable=False),  # message | user | chat | media
     Column("target_id", BigInteger, nullable=False),
+    # Media ids are strings: a media item (and a message item decided by remove_media)
+    # names its media here; target_id is 0 for a media item.
+    Column("target_key", String(64), nullable=True),
     Column("chat_id", BigInteger, nullable=True),
     Column("status", String(16), nullable=False, server_default="open"),
     Column("report_count", Integer, nullable=False, server_default="0"),
@@ -33,6 +36,7 @@ moderation_items = Table(
     Column("decided_at", BigInteger, nullable=True),
     Index("ix_items_queue", "status", "priority", "created_at"),
     Index("ix_items_target", "target_type", "target_id", "status"),
+    Index("ix_items_target_key", "target_key"),
 )
 
 reports = Table(

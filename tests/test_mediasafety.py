@@ -75,6 +75,8 @@ def test_refuse_and_review_banks_act_on_uploads(server: LiveServer, alice: Api,
     assert first["context"]["media"]["state"] == "held"
     assert first["context"]["uploader"]["id"] == alice.id
     assert second["source"] == "report"
+    mod.call("GET", f"/media/{held['id']}/screen", expect=200)  # to decide on
+    alice.call("GET", f"/media/{held['id']}/screen", expect=404)
     assert bob.call("POST", f"/moderation/items/{first['id']}/decision",
                     json={"action": "dismiss"}).status_code == 404
     mod.ok("POST", f"/moderation/items/{first['id']}/decision", json={"action": "dismiss"})

@@ -30,8 +30,9 @@ class RangeNotSatisfiable(ApiError):
 
 @media_router.get("/media/{media_id}", tags=["media"])
 async def get_media(media_id: MediaId, caller: Caller, svc: Svc) -> dict[str, Any]:
-    """Processing state (`uploading`, `processing`, `ready`, `failed` with `error`) and what
-    messages carry about the media."""
+    """Processing state (`uploading`, `processing`, `ready`, `failed` with `error` — e.g.
+    `media_refused` when it matches a hash bank —, `held` for a moderator's review, or
+    `removed` by a moderator) and what messages carry about the media."""
     return await svc.media.get(caller.user_id, media_id)
 
 

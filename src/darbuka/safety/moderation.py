@@ -18,7 +18,7 @@ from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
-from darbuka.safety.mediaremoval import release_media, remove_media
+from darbuka.safety.mediaremoval import media_of_item, release_media, remove_media
 from darbuka.safety.roles import check_staff
 from darbuka.safety.statements import REASONS, Decision, statement_body
 from darbuka.services.access import access_chat
@@ -224,7 +224,9 @@ async def _apply_effect(tx: Tx, decision: Decision, target_type: str, target_id:
         view = await effects.close_chat(tx, int(chat_id))
         return int(view["created_at"]), view["owner_id"]
     if action in ("suspend_user", "ban_user"):
-        user_id = await affected_user(tx, target_type, target_id)
+        user_id = (int((await media_of_item(tx, item))["owner_id"] or 0) or None
+                   if target_type == "media" else
+                   await affected_user(tx, target_type, target_id))
         if user_id is None:
             raise BadRequest("this item names no user to restrict", code="wrong_target")
         return None, user_id

@@ -23,6 +23,7 @@ from darbuka.media.blobs import BlobStore
 from darbuka.media.pipeline import Limits, process
 from darbuka.media.result import Hash, MediaRejected, Processed
 from darbuka.safety.banks import MediaRefused
+from darbuka.safety.roles import MODERATORS, role_of
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
@@ -260,6 +261,11 @@ class MediaService:
             row = await self._stores.media.get(conn, media_id)
             if row is None:
                 raise NotFound("no such media", code="media_not_found")
+            if row["state"] == "held" and not any_state:
+                # Held for review: only moderators see the file, to decide on it.
+                user = await self._stores.users.get(conn, user_id)
+                if user is not None and role_of(user) in MODERATORS:
+                    return row
             allowed = (row["owner_id"] == user_id or row["owner_id"] is None
                        or await self._stores.media.seen_by(conn, media_id, user_id)
                        or await self._public_elsewhere(conn, row))

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.conftest import LiveServer
 from tests.helpers import Api, new_client_id, wait_until
-from tests.media_helpers import upload
+from tests.media_helpers import make_video, upload
 from tests.safety_helpers import staff
 
 
@@ -140,3 +140,25 @@ def test_remove_media_everywhere_and_refuse_its_reuploads(server: LiveServer, al
     assert not any(m.get("removed") for m in carol.history(second["id"]))
     carol.call("GET", f"/media/{media['id']}/screen", expect=200)
     assert alice.history(first["id"])[-1]["media"]["id"] == media["id"]
+
+
+def test_a_removed_video_banks_its_frames(server: LiveServer, alice: Api, bob: Api) -> None:
+    clip = make_video(seconds=3)
+    media_id = upload(alice, clip, kind="video", filename="clip.mp4")
+    view = wait_until(lambda: (lambda v: v if v["state"] == "ready" else None)(
+        alice.ok("GET", f"/media/{media_id}")), timeout=30, message="video processed")
+    chat = alice.direct(bob)
+    message = send_media(alice, chat["id"], view["id"]).json()
+    bob.ok("POST", "/reports", json={"target_type": "message", "target_id": message["id"],
+                                     "reason": "violence"})
+    mod = staff(server, "Mod")
+    (item,) = mod.ok("GET", "/moderation/queue")["items"]
+    mod.ok("POST", f"/moderation/items/{item['id']}/decision", json={"action": "remove_media"})
+    (statement,) = alice.ok("GET", "/statements")["statements"]
+    assert statement["content_type"] == ["CONTENT_TYPE_VIDEO"]
+    local = server.run_async(server.app.state.services.banks.get("local-removals"))
+    assert local["hashes"]["pdq"] > 8  # the poster's eight plus the frames'
+    again = upload(bob, clip, kind="video", filename="again.mp4")
+    refused = wait_until(lambda: (lambda v: v if v["state"] == "failed" else None)(
+        bob.ok("GET", f"/media/{again}")), timeout=30, message="video refused")
+    assert refused["error"]["code"] == "media_refused"

@@ -197,10 +197,11 @@ async def apply_decision(tx: Tx, item: dict[str, Any], decision: Decision, *,
                                            until=decision.end_date, statement_id=statement_id)
     await _close_item(tx, item, decision.action, actor_id, outcome="action_taken")
     await do_audit(tx.conn, tx.stores, now=tx.now, actor_id=actor_id,
-                   action=f"decision.{decision.action}", target=f"{target_type}:{target_id}",
+                   action=f"decision.{decision.action}",
+                   target=f"media:{media_id}" if media_id else f"{target_type}:{target_id}",
                    details={"item": item["id"], "ground": decision.ground,
                             "reason": decision.reason, "statement": statement_id,
-                            "automated": actor_id is None, "media": media_id})
+                            "automated": actor_id is None})
     result = {"item_id": item["id"], "decision": decision.action, "statement_id": statement_id}
     if media_id is not None:
         result["media_id"] = media_id

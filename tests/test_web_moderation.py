@@ -167,3 +167,42 @@ def test_an_order_shows_with_its_live_clock(browser: Any, web_server: LiveServer
         assert orders[0]["state"] != "received"
     finally:
         ctx.close()
+
+
+CSV = ("signal_type,hash,category\n"
+       "md5,d41d8cd98f00b204e9800998ecf8427e,terrorism\n"
+       "sha256,e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855,\n")
+
+
+def test_operators_manage_banks_and_moderators_only_read(browser: Any,
+                                                         web_server: LiveServer) -> None:
+    operator = staff(web_server, "Op", "operator")
+    mod = staff(web_server, "Mod")
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, operator)
+        _open_moderation(page)
+        page.get_by_role("tab", name="Banks").click()
+        page.get_by_label("Name").fill("local-removals")
+        page.get_by_label("Category").fill("terrorism")
+        page.get_by_role("button", name="Create bank").click()
+        banks = page.get_by_test_id("mod-banks")
+        banks.get_by_text("local-removals").wait_for()
+        page.get_by_label("Banks", exact=True).select_option("local-removals")
+        page.get_by_label("CSV file").set_input_files(
+            files=[{"name": "hashes.csv", "mimeType": "text/csv", "buffer": CSV.encode()}])
+        page.get_by_role("button", name="Import a CSV file").click()
+        banks.get_by_text("md5 1 · sha256 1 · pdq 0").wait_for()
+        assert operator.ok("GET", "/safety/banks/local-removals")["hashes"]["md5"] == 1
+    finally:
+        ctx.close()
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, mod)
+        _open_moderation(page)
+        page.get_by_role("tab", name="Banks").click()
+        page.get_by_test_id("mod-banks").get_by_text("local-removals").wait_for()
+        page.get_by_text("Read-only: only operators change banks.").wait_for()
+        assert not page.get_by_role("button", name="Create bank").count()
+    finally:
+        ctx.close()

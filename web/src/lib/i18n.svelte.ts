@@ -120,6 +120,11 @@ const en = {
   restricted: "Your account is restricted",
   restrictedUntil: "until",
   moderation: "Moderation",
+  dRemove: "Your message was removed",
+  dDisable: "Your message was disabled",
+  dSuspend: "Your account was suspended",
+  dBan: "Your account was closed",
+  dClose: "Your chat was closed",
 };
 
 export type Key = keyof typeof en;
@@ -242,6 +247,11 @@ const ar: Record<Key, string> = {
   restricted: "حسابك مقيّد",
   restrictedUntil: "حتى",
   moderation: "الإشراف",
+  dRemove: "أُزيلت رسالتك",
+  dDisable: "عُطّلت رسالتك",
+  dSuspend: "عُلّق حسابك",
+  dBan: "أُغلق حسابك",
+  dClose: "أُغلقت محادثتك",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

@@ -85,3 +85,14 @@ def test_each_role_is_refused_outside_it(server: LiveServer, alice: Api, bob: Ap
             assert response.status_code in (403, 404), (role, method, path, response.text)
             assert set(response.json()["error"]) == {"code", "message"}
     assert _state(operator) == before
+
+
+def test_own_profile_shows_the_role_and_public_views_do_not(server: LiveServer, alice: Api,
+                                                           bob: Api) -> None:
+    assert alice.ok("GET", "/me")["role"] == "user"
+    mod = staff(server, "Mod")
+    assert mod.ok("GET", "/me")["role"] == "moderator"
+    # Nobody else learns who the moderators are.
+    seen = alice.ok("GET", f"/users/{mod.ok('GET', '/me')['id']}")
+    assert "role" not in seen
+    assert "phone" not in seen

@@ -63,7 +63,8 @@ async def sign_in(body: SignInBody, request: Request, svc: Svc) -> Json:
 
 @api_router.get("/me", tags=["profile"])
 async def get_me(caller: Caller) -> Json:
-    """Your own profile, with your phone number."""
+    """Your own profile, with your phone number and staff `role` (user, moderator, operator);
+    nobody else sees either."""
     return user_view(caller.user)
 
 

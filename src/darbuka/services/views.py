@@ -74,5 +74,7 @@ def public_user_view(row: Row) -> dict[str, Any]:
 
 
 def user_view(row: Row) -> dict[str, Any]:
-    """The signed-in user's own profile: includes the phone number."""
-    return {**public_user_view(row), "phone": row["phone"], "created_at": row["created_at"]}
+    """The signed-in user's own profile: includes the phone number and the staff role
+    (user, moderator or operator), so a client knows which screens to offer."""
+    return {**public_user_view(row), "phone": row["phone"], "created_at": row["created_at"],
+            "role": row.get("role") or "user"}

@@ -38,3 +38,8 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   }
   return data as T;
 }
+
+/** The bearer token, for the few calls that send a raw body (a bank's hash list). */
+export function bearer(): string {
+  return token;
+}

@@ -2,6 +2,7 @@
 
 import { db, putMessages, setKv } from "./db";
 import { removeFromOutbox } from "./outbox.svelte";
+import { onSafetyEvent } from "./safety.svelte";
 import { app, chatById, me, sortChats, view } from "./state.svelte";
 import type { Chat, Message, User } from "./types";
 
@@ -94,6 +95,7 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
       break;
     case "message.edited":
     case "message.deleted":
+    case "message.restored": // an appeal or a withdrawn order brings it back
       await applyMessage(ev.message as Message, false);
       break;
     case "chat.created":
@@ -119,6 +121,11 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
       break;
     case "chat.read":
       await applyRead(n("chat_id"), n("user_id"), n("seq"));
+      break;
+    case "account.restricted":
+    case "report.resolved":
+    case "appeal.decided":
+      await onSafetyEvent(ev);
       break;
     case "user.updated":
       if (app.session) {

@@ -30,7 +30,7 @@ export function systemText(m: Message): string {
 
 export function preview(m: Message | undefined): string {
   if (!m) return "";
-  if (m.deleted) return t("deleted");
+  if (m.deleted) return m.removed ? t("removedByMods") : t("deleted");
   if (m.system) return systemText(m);
   const text = (m.text ?? "").replace(/\s+/g, " ").slice(0, 120);
   return m.sender_id === me() ? `${t("you")}: ${text}` : text;

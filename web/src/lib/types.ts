@@ -7,6 +7,7 @@ export interface User {
   about: string;
   kind?: string;
   phone?: string;
+  role?: string; // own profile only: user | moderator | operator
 }
 
 export interface Forward {
@@ -30,6 +31,7 @@ export interface Message {
   system?: Record<string, unknown>;
   edited_at?: number | string;
   deleted?: boolean;
+  removed?: boolean; // deleted by moderation, not by its author
 }
 
 export type ChatKind = "direct" | "group" | "channel";

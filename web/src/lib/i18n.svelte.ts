@@ -90,6 +90,24 @@ const en = {
   sysLeft: "left",
   sysRenamed: "renamed the chat to",
   openChat: "Select a chat",
+  // media
+  photo: "Photo",
+  video: "Video",
+  sticker: "Sticker",
+  file: "File",
+  voice: "Voice note",
+  tapToLoad: "Tap to load",
+  play: "Play",
+  pause: "Pause",
+  download: "Download",
+  uploading: "Uploading",
+  attach: "Attach a file",
+  sendOriginal: "Send original",
+  recordVoice: "Record a voice note",
+  recording: "Recording",
+  sendVoice: "Send voice",
+  stickers: "Stickers",
+  lowData: "Low-data mode (no automatic downloads)",
 };
 
 export type Key = keyof typeof en;
@@ -183,6 +201,24 @@ const ar: Record<Key, string> = {
   sysLeft: "غادر",
   sysRenamed: "غيّر اسم المحادثة إلى",
   openChat: "اختر محادثة",
+  // media
+  photo: "صورة",
+  video: "فيديو",
+  sticker: "ملصق",
+  file: "ملف",
+  voice: "رسالة صوتية",
+  tapToLoad: "اضغط للتحميل",
+  play: "تشغيل",
+  pause: "إيقاف مؤقت",
+  download: "تنزيل",
+  uploading: "جارٍ الرفع",
+  attach: "إرفاق ملف",
+  sendOriginal: "إرسال الأصل",
+  recordVoice: "تسجيل رسالة صوتية",
+  recording: "جارٍ التسجيل",
+  sendVoice: "إرسال الصوت",
+  stickers: "ملصقات",
+  lowData: "وضع البيانات المنخفضة (بلا تنزيل تلقائي)",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

@@ -15,7 +15,7 @@ from PIL import Image
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
-from tests.media_helpers import jpeg, upload_ready
+from tests.media_helpers import jpeg, make_video, upload_ready
 
 FAKE_MEDIA = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
               "--autoplay-policy=no-user-gesture-required"]
@@ -80,6 +80,8 @@ def test_photo_upload_resumes_after_going_offline(media_browser: Any, web_server
         bar = a.get_by_test_id("upload-progress")
         sent, total = int(bar.get_attribute("value") or 0), int(bar.get_attribute("max") or 0)
         assert 0 < sent < total, (sent, total)  # two chunks in, the rest waiting
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        a.screenshot(path=str(ARTIFACTS / "chat-photo-uploading.png"))
         assert not _media_messages(alice, chat["id"])
 
         a_ctx.set_offline(False)
@@ -208,6 +210,8 @@ def test_low_data_mode_shows_a_placeholder_until_tapped(media_browser: Any,
         assert 20 <= drawn[1] <= 26
         assert drawn[2] > 0
         assert fetched == []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        b.screenshot(path=str(ARTIFACTS / "chat-low-data.png"))
         b.get_by_role("button", name="Tap to load").click()
         b.wait_for_selector("[data-testid=media][data-kind=photo][data-loaded=true]")
         # The placeholder's colours are the photo's: mean colours within a few levels.
@@ -229,3 +233,46 @@ def test_low_data_mode_shows_a_placeholder_until_tapped(media_browser: Any,
         ctx.close()
 
 
+
+
+def test_file_card_video_poster_and_a_sticker(media_browser: Any, web_server: LiveServer,
+                                              tmp_path: Path) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    clip = upload_ready(alice, make_video(), kind="video", filename="clip.mp4")
+    alice.ok("POST", f"/chats/{chat['id']}/messages",
+             json={"client_id": "video-1", "media_id": clip["id"]})
+    a_ctx, b_ctx = media_browser.new_context(), media_browser.new_context(accept_downloads=True)
+    try:
+        a = open_signed_in(a_ctx, web_server, alice)
+        _open_first_chat(a)
+        notes = tmp_path / "setlist.txt"
+        notes.write_bytes(b"1. Longa\n2. Sama'i\n" * 60)
+        a.get_by_test_id("attach-input").set_input_files(str(notes))
+        a.wait_for_selector(
+            "[data-kind=file] >> xpath=ancestor::article[.//*[@data-status='sent']]")
+        a.get_by_role("button", name="Stickers").click()
+        a.get_by_role("dialog", name="Stickers").get_by_role("button").first.click()
+        wait_until(lambda: len(_media_messages(alice, chat["id"])) == 3, timeout=15,
+                   message="the sticker is stored")
+        kinds = [m["kind"] for m in _media_messages(alice, chat["id"])]
+        assert kinds == ["video", "file", "sticker"]
+
+        b = open_signed_in(b_ctx, web_server, bob)
+        _open_first_chat(b)
+        card = b.locator("[data-testid=media][data-kind=file]")
+        assert "setlist.txt" in card.inner_text()
+        assert "1 KB" in card.inner_text()  # 1,140 bytes
+        with b.expect_download() as download:
+            card.get_by_role("button", name="Download").click()
+        assert Path(download.value.path()).read_bytes() == notes.read_bytes()
+        b.wait_for_selector("[data-testid=media][data-kind=sticker][data-loaded=true]")
+        b.wait_for_selector("[data-testid=media][data-kind=video][data-loaded=true]")
+        b.locator("[data-kind=video]").get_by_role("button", name="Play").click()
+        wait_until(lambda: b.evaluate(
+            "document.querySelector('[data-kind=video] video')?.duration > 1"),
+                   timeout=15, message="the video loads")
+        b.screenshot(path=str(ARTIFACTS / "chat-file-video-sticker.png"))
+    finally:
+        a_ctx.close()
+        b_ctx.close()

@@ -92,7 +92,8 @@ export async function attach(
   opts: { name?: string; text?: string; original?: boolean; duration?: number } = {},
 ): Promise<void> {
   const upload: OutboxUpload = { kind, blob, name: opts.name ?? "", size: blob.size, mime: blob.type, duration: opts.duration };
-  if (kind === "photo" && !opts.original) {
+  // GIFs keep their animation: the server keeps the original and makes still variants.
+  if (kind === "photo" && !opts.original && blob.type !== "image/gif") {
     try {
       const small = await shrinkPhoto(blob);
       Object.assign(upload, { blob: small.blob, size: small.blob.size, mime: "image/jpeg", width: small.width, height: small.height });
@@ -111,6 +112,7 @@ export async function sendSticker(chatId: number, mediaId: string): Promise<void
 }
 
 async function save(item: OutboxItem): Promise<void> {
+  if (!app.outbox.some((o) => o.client_id === item.client_id)) return; // discarded meanwhile: don't bring it back
   await (await db()).put("outbox", $state.snapshot(item) as OutboxItem);
 }
 

@@ -16,6 +16,11 @@ export function setToken(value: string): void {
   token = value;
 }
 
+/** The Authorization header for requests made outside `call` (uploads, media downloads). */
+export function authHeader(): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;

@@ -4,6 +4,7 @@
 import { call } from "./api";
 import { db, getKv, setKv } from "./db";
 import { loadOutbox } from "./outbox.svelte";
+import { pumpUploads } from "./media.svelte";
 import { startSocket } from "./socket.svelte";
 import { app, setSession, sortChats, type Session } from "./state.svelte";
 import { loadStoredUsers } from "./users";
@@ -15,6 +16,7 @@ export async function boot(): Promise<void> {
     app.chats = await (await db()).getAll("chats");
     sortChats();
     await loadOutbox();
+    void pumpUploads(); // attachments left half-uploaded resume where the server stopped
     await loadStoredUsers();
   }
   app.loaded = true;

@@ -32,6 +32,7 @@ export function preview(m: Message | undefined): string {
   if (!m) return "";
   if (m.deleted) return m.removed ? t("removedByMods") : t("deleted");
   if (m.system) return systemText(m);
-  const text = (m.text ?? "").replace(/\s+/g, " ").slice(0, 120);
+  const caption = m.text || (m.media ? t(m.media.kind as "photo") : ""); // a media message: its kind
+  const text = caption.replace(/\s+/g, " ").slice(0, 120);
   return m.sender_id === me() ? `${t("you")}: ${text}` : text;
 }

@@ -5,6 +5,7 @@
 import { getKv } from "./db";
 import { applyEvent, replaceChats, type ServerEvent } from "./events.svelte";
 import { markOutbox, removeFromOutbox } from "./outbox.svelte";
+import { pumpUploads } from "./media.svelte";
 import { app, setSession } from "./state.svelte";
 import { putMessages, clearAll } from "./db";
 import type { Chat, Message } from "./types";
@@ -14,7 +15,8 @@ const BACKOFF_CAP_MS = 30_000;
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 15_000;
 // Errors worth retrying by themselves; any other error on a send is final (shown, retry).
-const TRANSIENT = new Set(["rate_limited", "internal", "too_many_requests", "unavailable"]);
+// media_not_ready: the server is still processing the attachment; the same client_id is resent.
+const TRANSIENT = new Set(["rate_limited", "internal", "too_many_requests", "unavailable", "media_not_ready"]);
 const CLOSE_UNAUTHORIZED = 4401;
 
 let ws: WebSocket | null = null;
@@ -232,6 +234,7 @@ export function flushOutbox(): void {
   if (!ws || !live) return;
   for (const item of app.outbox) {
     if (item.state !== "pending" || inflight.has(item.client_id)) continue;
+    if (item.upload && !item.upload.media_id) continue; // sent when its upload completes
     inflight.add(item.client_id);
     const frame: Record<string, unknown> = {
       type: "send",
@@ -242,12 +245,14 @@ export function flushOutbox(): void {
     };
     if (item.reply_to) frame.reply_to = item.reply_to;
     if (item.forward_of) frame.forward_of = item.forward_of;
+    if (item.upload) Object.assign(frame, { media_id: item.upload.media_id, kind: item.upload.kind });
     ws.send(JSON.stringify(frame));
   }
 }
 
 export async function retrySend(clientId: string): Promise<void> {
   await markOutbox(clientId, "pending");
+  void pumpUploads();
   flushOutbox();
 }
 

@@ -32,6 +32,37 @@ export interface Message {
   edited_at?: number | string;
   deleted?: boolean;
   removed?: boolean; // deleted by moderation, not by its author
+  media?: Media;
+}
+
+/** What a media message carries about its media (docs/api.md, "media"). */
+export interface Media {
+  id: string;
+  kind: string;
+  mime: string;
+  size: number;
+  variants: string[];
+  width?: number;
+  height?: number;
+  thumbhash?: string;
+  duration?: number;
+  waveform?: string;
+  name?: string;
+}
+
+/** An attachment of an outbox item: uploaded (tus) before the message is sent. The blob is
+ * kept in IndexedDB with the item, so a reload resumes at the server's offset. */
+export interface OutboxUpload {
+  kind: "photo" | "voice" | "video" | "file" | "sticker";
+  blob?: Blob; // dropped once uploaded
+  name: string;
+  size: number;
+  mime: string;
+  url?: string; // the tus upload URL, once created
+  media_id?: string; // set when every byte is in (or a sticker from a pack)
+  width?: number;
+  height?: number;
+  duration?: number;
 }
 
 export type ChatKind = "direct" | "group" | "channel";
@@ -73,4 +104,5 @@ export interface OutboxItem {
   created_at: number;
   state: "pending" | "failed";
   error?: string;
+  upload?: OutboxUpload;
 }

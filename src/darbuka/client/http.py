@@ -46,9 +46,14 @@ class HttpApi:
         self._http.headers["authorization"] = f"Bearer {token}"
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One signed-in request under /api/v1; an `ApiError` unless it succeeded."""
         response = await self._http.request(method, path, **kwargs)
         if response.is_success:
-            return response.json() if response.content else None
+            return response
         try:
             error = response.json()["error"]
             code, message = str(error["code"]), str(error["message"])

@@ -3,10 +3,12 @@ front for audio, bad files refused, and media arriving at bots as attachments.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from tests.botapi_helpers import BotApi, make_bot
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
 from tests.media_helpers import make_wav, png, upload_ready
 
@@ -93,3 +95,18 @@ def test_a_users_photo_reaches_the_bot_as_an_image(server: LiveServer, alice: Ap
     fetched = bot.http.get(image["payload"]["url"].removeprefix("/botapi"))
     assert fetched.status_code == 200
     assert fetched.headers["content-type"] == "image/png"
+
+
+def test_a_file_over_the_bot_limit_is_refused(database_url: str, tmp_path: Path) -> None:
+    server = make_server(database_url, tmp_path, bot_upload_max_bytes=20_000)
+    try:
+        bot = make_bot(server, "Heavy")
+        url = bot.call("POST", "/uploads", params={"type": "file"})["url"]
+        big = httpx.post(url, files={"data": ("big.bin", b"x" * 200_000)})
+        assert (big.status_code, big.json()["code"]) == (413, "too.large")
+        url = bot.call("POST", "/uploads", params={"type": "file"})["url"]
+        small = httpx.post(url, files={"data": ("small.bin", b"x" * 10_000)})
+        assert small.status_code == 200
+        assert small.json()["token"]
+    finally:
+        server.thread.stop()

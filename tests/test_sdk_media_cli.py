@@ -61,8 +61,16 @@ async def test_terminal_sends_a_file(server: LiveServer, alice: Api, bob: Api,
     async with app.run_test(size=(100, 30)) as pilot:
         chats = app.query_one("#chats", ListView)
         await settle(pilot, lambda: len(chats.children) == 1, "the chat list")
-        chats.focus()
-        await pilot.press("enter")
+        # A fresh device gets a reset on connecting, which reloads the list: wait for it.
+        await settle(pilot, lambda: app.client.state == "online", "the connection")
+        await settle(pilot, lambda: len(chats.children) == 1, "the chat list again")
+        for _ in range(50):  # the reload may still be under way: press until it opens
+            chats.focus()
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+            if app.chat_id == chat["id"]:
+                break
+        assert app.chat_id == chat["id"]
         await settle(pilot, lambda: app.focused is app.query_one("#compose", Input),
                      "the composer")
         await pilot.press(*f"/file {tmp_path}/missing.bin", "enter")

@@ -86,7 +86,7 @@ async def get_upload_url(request: Request, bot: Bot, svc: Svc,
 async def receive_upload(ticket: str, request: Request, svc: Svc) -> dict[str, Any]:
     bot_id, tam_type, media_id = _verify(svc, ticket)
     kind = TAM_TYPES[tam_type]
-    limit = svc.uploads.limit_for(kind)
+    limit = min(svc.uploads.limit_for(kind), svc.settings.bot_upload_max_bytes)
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk

@@ -47,8 +47,9 @@ def test_upload_command_refuses_a_wrong_kind(server: LiveServer, alice: Api,
     run = _cli("upload", str(text), "--chat", str(chat_id), "--kind", "photo",
                "--server", server.url, "--token", alice.token)
     _out, err = run.communicate(timeout=60)
-    assert run.returncode != 0
-    assert "unsupported_media_type" in err or "415" in err
+    assert run.returncode == 1
+    assert "refused: 415 unsupported_media_type" in err, err
+    assert "Traceback" not in err
     assert all(m.get("kind") != "photo" for m in alice.history(chat_id))
 
 

@@ -23,6 +23,7 @@ from rich.progress import (
 )
 
 from darbuka.client.client import Client
+from darbuka.client.http import ApiError
 from darbuka.client.uploads import KINDS, guess_kind
 
 __all__ = ["register"]
@@ -81,8 +82,12 @@ def upload(file: Annotated[Path, typer.Argument(help="The file to send.", exists
     kind = kind or guess_kind(file)
     if kind not in KINDS:
         raise typer.BadParameter(f"--kind must be one of {', '.join(KINDS)}")
-    message = asyncio.run(_upload(server, token, store, chat_id, file, kind, caption,
-                                  file.stat().st_size))
+    try:
+        message = asyncio.run(_upload(server, token, store, chat_id, file, kind, caption,
+                                      file.stat().st_size))
+    except ApiError as err:
+        typer.echo(f"refused: {err}", err=True)
+        raise typer.Exit(1) from err
     typer.echo(orjson.dumps(message).decode())
 
 
@@ -107,7 +112,7 @@ async def _upload(server: str, token: str | None, store: Path | None, chat_id: i
             await client.flush(timeout=None)
         refused = [p for p in await client.pending() if p.client_id == client_id]
         if refused:
-            raise typer.BadParameter(f"the server refused it: {refused[0].error}")
+            raise ApiError(422, refused[0].error or "refused", "the server refused it")
         return {"client_id": client_id, "chat_id": chat_id, "kind": kind}
 
 

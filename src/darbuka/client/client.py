@@ -69,6 +69,7 @@ class Client(HttpApi):
         self._window = window
         self._backoff = backoff or Backoff(base=0.2, cap=15.0)
         self._retry = Backoff(base=0.5, cap=60.0)
+        self._upload_retry = Backoff(base=0.5, cap=60.0)
         self._cursor: str | None = None
         self._saved_cursor: str | None = None
         self._saved_at = 0.0
@@ -210,7 +211,8 @@ class Client(HttpApi):
                     if isinstance(exc, ApiError) and not exc.transient:
                         await self.store.fail(client_id, exc.code)
                         return
-                    await asyncio.sleep(self._retry.next_delay())
+                    await asyncio.sleep(self._upload_retry.next_delay())
+            self._upload_retry.reset()
             await self.store.set_upload(client_id, media_id, done=True)
         finally:
             self._uploads.pop(client_id, None)

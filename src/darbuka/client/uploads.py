@@ -89,8 +89,9 @@ class TusUploader:
                     offset = await self._patch(path, upload_id, offset, size, progress)
                 return
             except (httpx.TransportError, ApiError) as exc:
-                # 409: our offset was stale (a PATCH we gave up on still landed): ask again.
-                if isinstance(exc, ApiError) and not (exc.transient or exc.status == 409):
+                # 409: our offset was stale (a PATCH we gave up on still landed); 423: a
+                # dropped PATCH is still winding up on the server. Both: ask HEAD again.
+                if isinstance(exc, ApiError) and not (exc.transient or exc.status in (409, 423)):
                     raise
                 failures += 1
                 if failures >= self.attempts:

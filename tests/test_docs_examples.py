@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
+from tests.media_helpers import jpeg, png
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = re.compile(r"<!-- example: ([\w-]+) -->\n```(\w+)\n(.*?)```", re.DOTALL)
@@ -32,7 +33,7 @@ def texts(api: Api, chat_id: int) -> list[str]:
 
 def test_sdk_guide_examples(server: LiveServer, alice: Api, bob: Api, tmp_path: Path) -> None:
     code = examples("sdk.md")
-    assert set(code) == {"sdk-send", "sdk-listen"}
+    assert set(code) == {"sdk-send", "sdk-listen", "sdk-upload"}
     chat_id = alice.group("docs", [bob])["id"]
     env = {"DARBUKA_SERVER": server.url, "DARBUKA_TOKEN": alice.token or "",
            "DARBUKA_CHAT": str(chat_id)}
@@ -46,11 +47,16 @@ def test_sdk_guide_examples(server: LiveServer, alice: Api, bob: Api, tmp_path: 
     bob.send(chat_id, "heard you")
     out, err = listener.communicate(timeout=30)
     assert out.strip() == f"{bob.id}: heard you", err
+    (tmp_path / "photo.jpg").write_bytes(jpeg(800, 600))
+    out, err = run(code["sdk-upload"], tmp_path, env).communicate(timeout=120)
+    assert "100%" in out, err
+    assert out.strip().splitlines()[-1] == "photo image/jpeg the view", err
+    assert bob.history(chat_id)[-1]["kind"] == "photo"
 
 
 def test_bot_guide_examples(server: LiveServer, alice: Api, tmp_path: Path) -> None:
     code = examples("bots.md")
-    assert set(code) == {"create-bot", "bot-http", "bot-maxapi"}
+    assert set(code) == {"create-bot", "bot-http", "bot-maxapi", "bot-photo"}
     command = code["create-bot"].split()
     assert command[:3] == ["darbuka", "admin", "create-bot"]
     made = subprocess.run(
@@ -73,3 +79,12 @@ def test_bot_guide_examples(server: LiveServer, alice: Api, tmp_path: Path) -> N
         finally:
             bot.kill()
             bot.communicate()
+    chat_id = alice.group("bot-photo", [])["id"]
+    alice.ok("POST", f"/chats/{chat_id}/members", json={"user_ids": [bot_id]})
+    (tmp_path / "chart.png").write_bytes(png(300, 200))
+    out, err = run(code["bot-photo"], tmp_path, {
+        "DARBUKA_SERVER": server.url, "BOT_TOKEN": token,
+        "CHAT_ID": str(chat_id)}).communicate(timeout=60)
+    assert out.strip() == "image", err
+    last = alice.history(chat_id)[-1]
+    assert (last["kind"], last["text"], last["sender_id"]) == ("photo", "today's chart", bot_id)

@@ -72,6 +72,9 @@ class Settings:
     bot_webhook_retry_max_s: float = 900.0
     bot_webhook_max_age_s: float = 8 * 3600.0
     bot_webhook_timeout_s: float = 10.0
+    # The largest file a bot may POST to a Bot API upload URL (taken in one request and
+    # held in memory while it is read; the per-kind upload limits apply too).
+    bot_upload_max_bytes: int = 64 * 1024**2
     trust_proxy_headers: bool = False
     # Removal orders: disable the content the moment an order arrives (a moderator then
     # confirms or refuses), and alert staff this long before the one-hour clock runs out.

@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from darbuka.api.json import Json as JsonResponse
 from darbuka.botapi.routes import router
+from darbuka.botapi.uploads import uploads_router
 from darbuka.botapi.webhooks import WebhookSender
 from darbuka.errors import ApiError
 from darbuka.services.container import Services
@@ -37,6 +38,7 @@ def build_botapi(services: Services) -> FastAPI:
                   docs_url=None, redoc_url=None, default_response_class=JsonResponse)
     app.state.services = services
     app.include_router(router)
+    app.include_router(uploads_router)
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JsonResponse:

@@ -13,6 +13,8 @@ from darbuka.errors import BadRequest
 __all__ = ["NewMessage", "check_new_message"]
 
 MAX_TEXT = 4000
+# TamTam attachment type -> Darbuka media kind (the same as /uploads types).
+MEDIA_TYPES = {"image": "photo", "video": "video", "audio": "voice", "file": "file"}
 BUTTON_TYPES = frozenset({"callback", "link", "request_contact", "request_geo_location",
                           "chat", "message", "open_app"})
 
@@ -24,6 +26,8 @@ class NewMessage:
     keyboard: str | None
     reply_to: int | None = None
     forward_of: int | None = None
+    media_id: str | None = None   # an upload token from /uploads
+    kind: str | None = None       # the Darbuka media kind for it
 
 
 def check_new_message(body: Any) -> NewMessage:
@@ -32,7 +36,7 @@ def check_new_message(body: Any) -> NewMessage:
     text = body.get("text")
     if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
         raise BadRequest(f"text must be at most {MAX_TEXT} characters", code="proto.payload")
-    keyboard = _check_attachments(body.get("attachments"))
+    keyboard, media = _check_attachments(body.get("attachments"))
     reply_to = forward_of = None
     link = body.get("link")
     if isinstance(link, dict):
@@ -43,23 +47,36 @@ def check_new_message(body: Any) -> NewMessage:
             reply_to = mid
         else:
             raise BadRequest("link.type is reply or forward", code="proto.payload")
-    return NewMessage(text, keyboard, reply_to, forward_of)
+    return NewMessage(text, keyboard, reply_to, forward_of, *media)
 
 
-def _check_attachments(attachments: Any) -> str | None:
+def _check_attachments(attachments: Any) -> tuple[str | None, tuple[str | None, str | None]]:
+    """(keyboard JSON, (media token, kind)) from a TamTam attachments list."""
     if attachments is None:
-        return None
+        return None, (None, None)
     if not isinstance(attachments, list):
         raise BadRequest("attachments must be a list", code="proto.payload")
     keyboard: list[list[dict[str, Any]]] = []
+    media: tuple[str | None, str | None] = (None, None)
     for attachment in attachments:
         kind = attachment.get("type") if isinstance(attachment, dict) else None
-        if kind != "inline_keyboard":
-            # Photos, files and the rest arrive with the media API.
-            raise BadRequest(f"attachments of type {kind!r} are not supported yet",
+        payload = attachment.get("payload") if isinstance(attachment, dict) else None
+        if kind == "inline_keyboard":
+            keyboard += _check_buttons((payload or {}).get("buttons"))
+        elif kind in MEDIA_TYPES:
+            token = payload.get("token") if isinstance(payload, dict) else None
+            if not isinstance(token, str) or not 0 < len(token) <= 32:
+                raise BadRequest("a media attachment needs payload.token from /uploads",
+                                 code="proto.payload")
+            if media[0] is not None:
+                # A Darbuka message carries one media; send the others as more messages.
+                raise BadRequest("one media attachment per message",
+                                 code="attachment.not.supported")
+            media = (token, MEDIA_TYPES[kind])
+        else:
+            raise BadRequest(f"attachments of type {kind!r} are not supported",
                              code="attachment.not.supported")
-        keyboard += _check_buttons((attachment.get("payload") or {}).get("buttons"))
-    return orjson.dumps(keyboard).decode() if keyboard else ""
+    return (orjson.dumps(keyboard).decode() if keyboard else ""), media
 
 
 def _check_buttons(rows: Any) -> list[list[dict[str, Any]]]:

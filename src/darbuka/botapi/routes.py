@@ -15,7 +15,7 @@ from darbuka.botapi.targets import check_webhook_url
 from darbuka.botapi.updates import UpdateFeed
 from darbuka.botapi.views import bot_info, tam_chat, tam_message, tam_user
 from darbuka.bus.base import Ephemeral
-from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
+from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.services.access import ADMIN_ROLES
 from darbuka.services.auth import Principal
 from darbuka.services.container import Services
@@ -205,7 +205,7 @@ async def send_message(bot: Bot, svc: Svc, body: JsonBody,
     else:
         chat = await svc.chats.get(bot.user_id, chat_id)
     req = check_send(bot.user_id, chat["id"], str(uuid.uuid4()), new.text or "",
-                     new.reply_to, new.forward_of)
+                     new.reply_to, new.forward_of, media_id=new.media_id, kind=new.kind)
     result = await svc.messages.do_send(dataclasses.replace(req, keyboard=new.keyboard or None))
     return {"message": tam_message(result.message, bot.user, chat)}
 
@@ -334,7 +334,3 @@ async def unsubscribe(bot: Bot, svc: Svc, url: Annotated[str, Query(max_length=2
         raise NotFound("no subscription with this url", code="not.found")
     return SUCCESS
 
-
-@router.post("/uploads")
-async def get_upload_url(bot: Bot) -> Json:
-    raise ApiError("uploads come with the media API", code="not.implemented")

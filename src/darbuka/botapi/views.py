@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CHAT_TYPES", "bot_info", "tam_chat", "tam_keyboard", "tam_message", "tam_user"]
+__all__ = ["CHAT_TYPES", "bot_info", "tam_chat", "tam_keyboard", "tam_media", "tam_message",
+           "tam_user"]
 
 Json = dict[str, Any]
 CHAT_TYPES = {"direct": "dialog", "group": "chat", "channel": "channel"}
@@ -47,9 +48,34 @@ def tam_keyboard(rows: list[list[Json]]) -> Json:
     return {"type": "inline_keyboard", "payload": {"buttons": rows}}
 
 
+# Darbuka media kind -> TamTam attachment type.
+ATTACHMENT_TYPES = {"photo": "image", "video": "video", "voice": "audio", "file": "file",
+                    "sticker": "sticker"}
+
+
+def tam_media(media: Json) -> Json:
+    """A message's media as a TamTam attachment; `payload.url` is a path on this server
+    under /botapi (fetch it with the bot's token), `payload.token` sends it again."""
+    kind = str(media.get("kind"))
+    variants = media.get("variants") or []
+    variant = "original" if "original" in variants else (variants[0] if variants else "original")
+    payload: Json = {"url": f"/botapi/media/{media['id']}/{variant}", "token": media["id"]}
+    attachment: Json = {"type": ATTACHMENT_TYPES.get(kind, "file"), "payload": payload}
+    if kind == "photo":
+        payload["photo_id"] = 0
+        attachment |= {"width": media.get("width"), "height": media.get("height")}
+    if kind == "file":
+        attachment |= {"filename": media.get("name") or "file", "size": media.get("size", 0)}
+    if kind == "sticker":
+        payload["code"] = media["id"]
+    return attachment
+
+
 def tam_message(view: Json, sender: Json | None, chat: Json | None) -> Json:
     """A message view as a TamTam `Message`; `chat` gives the recipient's chat type."""
     attachments = [tam_keyboard(view["keyboard"])] if view.get("keyboard") else []
+    if isinstance(view.get("media"), dict):
+        attachments.insert(0, tam_media(view["media"]))
     body: Json = {"mid": str(view["id"]), "seq": view["seq"], "text": view.get("text", ""),
                   "attachments": attachments, "markup": []}
     message: Json = {

@@ -12,8 +12,19 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from darbuka.client.client import Client
+from darbuka.client.http import ApiError
+from darbuka.client.uploads import KINDS, guess_kind
 
 __all__ = ["register"]
 
@@ -27,6 +38,7 @@ Store = Annotated[Path | None, typer.Option(
 def register(app: typer.Typer) -> None:
     app.command()(send)
     app.command()(listen)
+    app.command()(upload)
     app.command()(chat)
 
 
@@ -53,6 +65,55 @@ async def _send(server: str, token: str | None, store: Path | None, chat_id: int
         if refused:
             raise typer.BadParameter(f"the server refused it: {refused[0].error}")
         return {"client_id": client_id, "chat_id": chat_id, "text": text}
+
+
+def upload(file: Annotated[Path, typer.Argument(help="The file to send.", exists=True,
+                                                dir_okay=False, readable=True)],
+           chat_id: Annotated[int, typer.Option("--chat", help="Chat id.")],
+           kind: Annotated[str | None, typer.Option(
+               help=f"One of {', '.join(KINDS)} (default: from the file name).")] = None,
+           caption: Annotated[str, typer.Option(help="Text under the media.")] = "",
+           server: Server = "http://127.0.0.1:8080", token: Token = None,
+           store: Store = None) -> None:
+    """Upload a file (resumable, with a progress bar on stderr) and send it to a chat.
+
+    Prints the stored message as JSON. With --store the upload and the send go through
+    the outbox: an interrupted run resumes the upload where the server is, next time."""
+    kind = kind or guess_kind(file)
+    if kind not in KINDS:
+        raise typer.BadParameter(f"--kind must be one of {', '.join(KINDS)}")
+    try:
+        message = asyncio.run(_upload(server, token, store, chat_id, file, kind, caption,
+                                      file.stat().st_size))
+    except ApiError as err:
+        typer.echo(f"refused: {err}", err=True)
+        raise typer.Exit(1) from err
+    typer.echo(orjson.dumps(message).decode())
+
+
+async def _upload(server: str, token: str | None, store: Path | None, chat_id: int,
+                  file: Path, kind: str, caption: str, size: int) -> dict[str, object]:
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                   TransferSpeedColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True))
+    task = bar.add_task(file.name, total=size)
+
+    def progress(sent: int, total: int) -> None:
+        bar.update(task, completed=sent, total=total)
+
+    async with Client(server, token, store=store or ":memory:") as client:
+        with bar:
+            if store is None:
+                media_id = await client.upload(file, kind, progress=progress)
+                return (await client.send_now(chat_id, caption, media_id=media_id,
+                                              kind=kind)).raw
+            client_id = await client.send_file(chat_id, file, kind=kind, caption=caption,
+                                               progress=progress)
+            await client.flush(timeout=None)
+        refused = [p for p in await client.pending() if p.client_id == client_id]
+        if refused:
+            raise ApiError(422, refused[0].error or "refused", "the server refused it")
+        return {"client_id": client_id, "chat_id": chat_id, "kind": kind}
 
 
 def listen(server: Server = "http://127.0.0.1:8080", token: Token = None, store: Store = None,

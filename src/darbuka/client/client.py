@@ -10,26 +10,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
 from darbuka.client.backoff import Backoff
-from darbuka.client.http import HttpApi
+from darbuka.client.http import ApiError, HttpApi
 from darbuka.client.models import Event, OutboxItem, User
 from darbuka.client.store import LocalStore
+from darbuka.client.uploads import KINDS, Progress, TusUploader, file_size, guess_kind
 
 __all__ = ["Client", "EventStream"]
 
 log = logging.getLogger("darbuka.client")
 
 # Server error codes after which a send is retried; any other error fails it for good.
-RETRY_CODES = frozenset({"internal", "rate_limited"})
+# `media_not_ready`: the server is still processing the upload; the same send succeeds later.
+RETRY_CODES = frozenset({"internal", "rate_limited", "media_not_ready"})
 CURSOR_SAVE_EVERY_S = 0.5
 STATES = ("offline", "connecting", "online", "signed_out")
 
@@ -51,8 +55,13 @@ class Client(HttpApi):
 
     def __init__(self, server: str, token: str | None = None, *,
                  store: str | Path | LocalStore = ":memory:", window: int = 64,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, chunk_size: int = 1 << 20) -> None:
         super().__init__(server, token)
+        self.uploader = TusUploader(self, chunk_size=chunk_size)
+        # Called as (client_id, bytes the server holds, total) for every outbox upload.
+        self.on_upload: list[Callable[[str, int, int], None]] = []
+        self._uploads: dict[str, asyncio.Task[None]] = {}
+        self._upload_progress: dict[str, Progress] = {}
         self.store = store if isinstance(store, LocalStore) else LocalStore(store)
         self.state = "offline"
         self.on_state: list[Callable[[str], None]] = []
@@ -60,6 +69,7 @@ class Client(HttpApi):
         self._window = window
         self._backoff = backoff or Backoff(base=0.2, cap=15.0)
         self._retry = Backoff(base=0.5, cap=60.0)
+        self._upload_retry = Backoff(base=0.5, cap=60.0)
         self._cursor: str | None = None
         self._saved_cursor: str | None = None
         self._saved_at = 0.0
@@ -98,6 +108,7 @@ class Client(HttpApi):
         await self.store.put("token", self.token)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="darbuka-ws")
+        await self._resume_uploads()
 
     async def sign_in(self, phone: str, code: str, *, device_name: str = "sdk") -> User:
         user = await super().sign_in(phone, code, device_name=device_name)
@@ -106,6 +117,9 @@ class Client(HttpApi):
 
     async def close(self) -> None:
         self._closing = True
+        for upload in tuple(self._uploads.values()):
+            upload.cancel()
+        await asyncio.gather(*self._uploads.values(), return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -136,6 +150,74 @@ class Client(HttpApi):
         ids = await self.store.enqueue(items)
         self._wake.set()
         return ids
+
+    async def send_file(self, chat_id: int, path: str | Path, *, kind: str | None = None,
+                        caption: str = "", progress: Progress | None = None) -> str:
+        """Queue a media message: the file is uploaded (resumably, also across restarts),
+        then the message is sent once with its `media_id`. Returns the client id.
+
+        `kind` is photo, voice, video, sticker or file (guessed from the name if None).
+        Read the file until `flush` returns: a restart resumes from it."""
+        kind = kind or guess_kind(path)
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+        file = Path(os.path.abspath(path))  # noqa: ASYNC240 - no disk I/O
+        size = file_size(file)
+        if size is None:
+            raise FileNotFoundError(file)
+        client_id = await self.store.enqueue_file(chat_id, str(file), size, kind, caption)
+        if progress is not None:
+            self._upload_progress[client_id] = progress
+        await self._resume_uploads()
+        return client_id
+
+    async def upload(self, path: str | Path, kind: str | None = None, *,
+                     progress: Progress | None = None) -> str:
+        """Upload a file now (resuming over dropped links); returns its media id. Not
+        kept in the outbox: use `send_file` for a send that survives a restart."""
+        return await self.uploader.upload(path, kind or guess_kind(path), progress=progress)
+
+    async def _resume_uploads(self) -> None:
+        if self.token is None or not self._started or self._closing:
+            return
+        for client_id, file, size, kind, media_id in await self.store.uploads_pending():
+            if client_id not in self._uploads:
+                self._uploads[client_id] = asyncio.get_running_loop().create_task(
+                    self._upload_job(client_id, Path(file), size, kind, media_id),
+                    name=f"darbuka-upload-{client_id}")
+
+    async def _upload_job(self, client_id: str, file: Path, size: int, kind: str,
+                          media_id: str | None) -> None:
+        own = self._upload_progress.pop(client_id, None)
+
+        def progress(sent: int, total: int) -> None:
+            if own is not None:
+                own(sent, total)
+            for callback in self.on_upload:
+                callback(client_id, sent, total)
+
+        try:
+            if file_size(file) != size:
+                await self.store.fail(client_id, "file_changed")
+                return
+            while True:
+                try:
+                    if media_id is None:
+                        media_id = await self.uploader.create(size, kind, file.name)
+                        await self.store.set_upload(client_id, media_id, done=False)
+                    await self.uploader.send(file, media_id, progress=progress)
+                    break
+                except (httpx.TransportError, ApiError) as exc:
+                    if isinstance(exc, ApiError) and not exc.transient:
+                        await self.store.fail(client_id, exc.code)
+                        return
+                    await asyncio.sleep(self._upload_retry.next_delay())
+            self._upload_retry.reset()
+            await self.store.set_upload(client_id, media_id, done=True)
+        finally:
+            self._uploads.pop(client_id, None)
+            self._progress.set()
+            self._wake.set()
 
     async def pending(self) -> list[OutboxItem]:
         return await self.store.pending()
@@ -280,9 +362,12 @@ class Client(HttpApi):
                                          now=time.time()) if room > 0 else []
             for item in items:
                 inflight[item.client_id] = item
-                await ws.send(orjson.dumps({
+                frame: dict[str, Any] = {
                     "type": "send", "id": item.client_id, "client_id": item.client_id,
-                    "chat_id": item.chat_id, "text": item.text}).decode())
+                    "chat_id": item.chat_id, "text": item.text}
+                if item.media_id is not None:
+                    frame |= {"media_id": item.media_id, "kind": item.kind}
+                await ws.send(orjson.dumps(frame).decode())
             if items and len(inflight) < self._window:
                 continue
             await self._sleep_until_due()

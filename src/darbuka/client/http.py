@@ -46,9 +46,14 @@ class HttpApi:
         self._http.headers["authorization"] = f"Bearer {token}"
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One signed-in request under /api/v1; an `ApiError` unless it succeeded."""
         response = await self._http.request(method, path, **kwargs)
         if response.is_success:
-            return response.json() if response.content else None
+            return response
         try:
             error = response.json()["error"]
             code, message = str(error["code"]), str(error["message"])
@@ -113,18 +118,23 @@ class HttpApi:
         return [Message.from_json(m) for m in result["messages"]]
 
     async def send_now(self, chat_id: int, text: str, *, client_id: str | None = None,
-                       attempts: int = 6) -> Message:
+                       attempts: int = 6, media_id: str | None = None,
+                       kind: str | None = None) -> Message:
         """Send over HTTP and wait for the stored message, retrying transient failures
-        with the same client id (so a retry never doubles). Survives no restart: for that,
-        use `Client.send`, which queues in the outbox first."""
-        body = {"client_id": client_id or str(uuid.uuid4()), "text": text}
+        (and `media_not_ready`) with the same client id, so a retry never doubles.
+        `media_id` (from `upload`) makes it a media message; `text` is then its caption.
+        Survives no restart: for that, use `Client.send` / `Client.send_file`."""
+        body: dict[str, Any] = {"client_id": client_id or str(uuid.uuid4()), "text": text}
+        if media_id is not None:
+            body |= {"media_id": media_id, "kind": kind}
         backoff = Backoff(base=0.2, cap=5.0)
         for attempt in range(attempts):
             try:
                 return Message.from_json(await self.call("POST", f"/chats/{chat_id}/messages",
                                                          json=body))
             except ApiError as err:
-                if not err.transient or attempt == attempts - 1:
+                retry = err.transient or err.code == "media_not_ready"
+                if not retry or attempt == attempts - 1:
                     raise
             except httpx.TransportError:
                 if attempt == attempts - 1:

@@ -101,3 +101,6 @@ class OutboxItem:
     queued_at: float
     attempts: int = 0
     error: str | None = None
+    kind: str | None = None       # photo, voice, video, sticker, file; None for text
+    media_id: str | None = None   # known once the upload has been created
+    file: str | None = None       # the local file being uploaded, for a media send

@@ -33,10 +33,23 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_at REAL NOT NULL DEFAULT 0,
     -- Set when the server refused the send for good (e.g. not a member): not retried.
-    error TEXT
+    error TEXT,
+    kind TEXT,
+    media_id TEXT,
+    -- A file to upload first (tus); `upload` is 'pending' until the server has every byte,
+    -- then 'done'. The upload id (= media id) is kept as soon as the server gives it, so a
+    -- restarted process asks the server where to resume instead of starting over.
+    file TEXT,
+    file_size INTEGER,
+    upload TEXT
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+MEDIA_COLUMNS = (("kind", "TEXT"), ("media_id", "TEXT"), ("file", "TEXT"),
+                 ("file_size", "INTEGER"), ("upload", "TEXT"))
+ITEM_COLUMNS = "client_id, chat_id, text, queued_at, attempts, error, kind, media_id, file"
 
 
 class LocalStore:
@@ -52,6 +65,11 @@ class LocalStore:
         db = sqlite3.connect(self.path, isolation_level=None)
         # NORMAL in WAL survives a killed process; only a power cut may lose the last writes.
         db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + SCHEMA)
+        # Device files from before media sends lack the media columns: add them in place.
+        have = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
+        for column, sql_type in MEDIA_COLUMNS:
+            if column not in have:
+                db.execute(f"ALTER TABLE outbox ADD COLUMN {column} {sql_type}")
         return db
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -73,12 +91,34 @@ class LocalStore:
         await self._run(put)
         return [r[0] for r in rows]
 
+    async def enqueue_file(self, chat_id: int, path: str, size: int, kind: str,
+                           caption: str) -> str:
+        """Queue a media send whose file is still to be uploaded; returns its client id."""
+        client_id = str(uuid.uuid4())
+        await self._run(lambda db: db.execute(
+            "INSERT INTO outbox (client_id, chat_id, text, queued_at, kind, file, file_size, "
+            "upload) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+            (client_id, chat_id, caption, time.time(), kind, path, size)))
+        return client_id
+
+    async def uploads_pending(self) -> list[tuple[str, str, int, str, str | None]]:
+        """(client_id, file, size, kind, upload id or None) of unfinished uploads."""
+        rows = await self._run(lambda db: db.execute(
+            "SELECT client_id, file, file_size, kind, media_id FROM outbox "
+            "WHERE upload = 'pending' AND error IS NULL ORDER BY seq").fetchall())
+        return [(str(r[0]), str(r[1]), int(r[2]), str(r[3]), r[4]) for r in rows]
+
+    async def set_upload(self, client_id: str, media_id: str, *, done: bool) -> None:
+        await self._run(lambda db: db.execute(
+            "UPDATE outbox SET media_id = ?, upload = ? WHERE client_id = ?",
+            (media_id, "done" if done else "pending", client_id)))
+
     async def due(self, *, limit: int, exclude: set[str], now: float) -> list[OutboxItem]:
         """The oldest sends that may go out now, in the order they were queued."""
         def query(db: sqlite3.Connection) -> list[Any]:
             return db.execute(
-                "SELECT client_id, chat_id, text, queued_at, attempts, error FROM outbox "
-                "WHERE error IS NULL AND next_at <= ? ORDER BY seq LIMIT ?",
+                f"SELECT {ITEM_COLUMNS} FROM outbox WHERE error IS NULL AND next_at <= ? "  # noqa: S608 - a constant
+                "AND (upload IS NULL OR upload = 'done') ORDER BY seq LIMIT ?",
                 (now, limit + len(exclude))).fetchall()
 
         rows = await self._run(query)
@@ -87,8 +127,7 @@ class LocalStore:
     async def pending(self) -> list[OutboxItem]:
         """Everything not yet acknowledged, failed ones included (to show a mark)."""
         rows = await self._run(lambda db: db.execute(
-            "SELECT client_id, chat_id, text, queued_at, attempts, error FROM outbox "
-            "ORDER BY seq").fetchall())
+            f"SELECT {ITEM_COLUMNS} FROM outbox ORDER BY seq").fetchall())  # noqa: S608 - a constant
         return [OutboxItem(*r) for r in rows]
 
     async def count_unsent(self) -> int:

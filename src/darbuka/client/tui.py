@@ -2,11 +2,14 @@
 
 Sends go through the outbox, so a message typed while offline shows a pending mark (⏳)
 and is delivered once the link is back; ✗ marks a send the server refused. Text is shown
-as plain text, never interpreted as markup.
+as plain text, never interpreted as markup. `/file PATH` in the composer sends a file
+(photo, voice, video by its name, else a file), with the upload's progress on its line.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,9 +23,11 @@ from textual.widgets import Input, Label, ListItem, ListView, Static
 from darbuka.client.client import Client
 from darbuka.client.http import ApiError
 from darbuka.client.models import Chat, Event, Message
+from darbuka.client.uploads import file_size, guess_kind
 
 __all__ = ["ChatApp", "SignIn"]
 
+FILE_COMMAND = "/file "
 STATE_MARKS = {"online": "● online", "connecting": "◌ connecting…", "offline": "○ offline",
                "signed_out": "✗ signed out"}
 
@@ -109,10 +114,12 @@ class ChatApp(App[None]):
             yield ListView(id="chats")
             with Vertical():
                 yield ListView(id="log")
-                yield Input(placeholder="Write a message; Enter sends", id="compose")
+                yield Input(placeholder="Write a message; Enter sends; /file PATH sends a file",
+                            id="compose")
 
     async def on_mount(self) -> None:
         self.client.on_state.append(lambda state: self._show_state())
+        self.client.on_upload.append(self._show_upload)
         await self.client.start()
         if self.client.token is None:
             await self.push_screen(SignIn(self.client), callback=self._signed_in)
@@ -151,8 +158,9 @@ class ChatApp(App[None]):
             await log.append(MessageLine(message, await self._line(message)))
         for item in await self.client.pending():
             if item.chat_id == self.chat_id:
-                await self._append_pending(item.client_id, item.text,
-                                           "✗" if item.error else "⏳")
+                text = _media_text(item.kind, Path(item.file).name, item.text) \
+                    if item.kind and item.file else item.text
+                await self._append_pending(item.client_id, text, "✗" if item.error else "⏳")
         log.scroll_end(animate=False)
         self.query_one("#compose", Input).focus()
 
@@ -162,8 +170,26 @@ class ChatApp(App[None]):
         if not text or self.chat_id is None:
             return
         event.input.value = ""
+        if text.startswith(FILE_COMMAND):
+            await self._send_file(text.removeprefix(FILE_COMMAND).strip())
+            return
         client_id = await self.client.send(self.chat_id, text)
         await self._append_pending(client_id, text, "⏳")
+
+    async def _send_file(self, name: str) -> None:
+        assert self.chat_id is not None  # noqa: S101 - checked by the caller
+        path = Path(os.path.expanduser(name))  # noqa: ASYNC240 - no disk I/O
+        if file_size(path) is None:
+            self.notify(f"no such file: {name}", severity="error")
+            return
+        kind = guess_kind(path)
+        client_id = await self.client.send_file(self.chat_id, path, kind=kind)
+        await self._append_pending(client_id, _media_text(kind, path.name, ""), "⏳")
+
+    def _show_upload(self, client_id: str, sent: int, total: int) -> None:
+        line = self.pending.get(client_id)
+        if line is not None and total:
+            line.set_mark(f"⏳ {sent * 100 // total}%")
 
     async def _append_pending(self, client_id: str, text: str, mark: str) -> None:
         line = MessageLine(None, f"you: {text}", mark)
@@ -200,15 +226,19 @@ class ChatApp(App[None]):
             return f"· {message.raw['system'].get('action', 'system')}"
         if message.deleted:
             return "· (deleted)"
+        text = message.text
+        media = message.raw.get("media")
+        if isinstance(media, dict):
+            text = _media_text(str(media.get("kind")), str(media.get("name") or ""), text)
         sender = message.sender_id or 0
         if sender == self.me_id:
-            return f"you: {message.text}"
+            return f"you: {text}"
         if sender not in self.names:
             try:
                 self.names[sender] = (await self.client.user(sender)).display_name
             except ApiError:
                 self.names[sender] = f"user {sender}"
-        return f"{self.names[sender] or f'user {sender}'}: {message.text}"
+        return f"{self.names[sender] or f'user {sender}'}: {text}"
 
     async def on_unmount(self) -> None:
         await self.client.close()
@@ -217,3 +247,9 @@ class ChatApp(App[None]):
 def _chat_title(chat: Chat) -> str:
     title = chat.title or ("direct chat" if chat.kind == "direct" else f"chat {chat.id}")
     return f"{title} ({chat.unread_count})" if chat.unread_count else title
+
+
+def _media_text(kind: str, name: str, caption: str) -> str:
+    """`[photo] caption`, `[file report.pdf]`: what a media message looks like here."""
+    label = f"[{kind} {name}]" if kind == "file" and name else f"[{kind}]"
+    return f"{label} {caption}".rstrip()

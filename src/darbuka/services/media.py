@@ -193,15 +193,18 @@ class MediaService:
 
         await self._writer.run(save)
 
-    async def do_ingest(self, data: bytes, kind: str, owner_id: int | None = None) -> str:
-        """Process bytes the server made itself (the default stickers); return the media id."""
-        media_id = secrets.token_urlsafe(16)
+    async def do_ingest(self, data: bytes, kind: str, owner_id: int | None = None, *,
+                        media_id: str | None = None, filename: str | None = None) -> str:
+        """Process bytes that came in one piece (the default stickers, Bot API uploads);
+        return the media id (`media_id` if given: the Bot API chooses it up front)."""
+        media_id = media_id or secrets.token_urlsafe(16)
         (self._partial / media_id).write_bytes(data)
 
         async def create(tx: Tx) -> None:
             await tx.stores.media.insert(tx.conn, {
                 "id": media_id, "owner_id": owner_id, "kind": kind, "state": "processing",
-                "length": len(data), "received": len(data), "created_at": tx.now})
+                "length": len(data), "received": len(data), "created_at": tx.now,
+                **({"filename": filename[:255]} if filename else {})})
 
         await self._writer.run(create)
         self._done.setdefault(media_id, asyncio.Event())
@@ -209,6 +212,10 @@ class MediaService:
         return media_id
 
     # -- waiting and reading --------------------------------------------------------------
+
+    async def exists(self, media_id: str) -> bool:
+        async with self._db.read() as conn:
+            return await self._stores.media.get(conn, media_id) is not None
 
     async def wait_ready(self, user_id: int, media_id: str) -> dict[str, Any]:
         """The caller's own media once processed; 409 to retry if it takes too long.

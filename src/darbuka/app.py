@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +42,7 @@ from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
 from darbuka.safety.sweeper import SafetySweeper
 from darbuka.safety.transparency import TransparencyService
+from darbuka.secret import load_secret
 from darbuka.services.auth import AuthService
 from darbuka.services.avatars import AvatarService
 from darbuka.services.bots import BotService
@@ -68,18 +68,6 @@ from darbuka.storage.migrate import migrate
 __all__ = ["build_app", "build_services", "load_secret"]
 
 log = logging.getLogger("darbuka")
-
-
-def load_secret(settings: Settings) -> bytes:
-    """The server secret (HMAC of codes): from the environment, else a file made once."""
-    if settings.secret_key:
-        return settings.secret_key.encode()
-    path = Path(settings.data_dir) / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None,

@@ -26,6 +26,7 @@ from fastapi.responses import StreamingResponse
 
 from darbuka.botapi.deps import Bot, Svc
 from darbuka.errors import ApiError, BadRequest, Forbidden, NotFound
+from darbuka.secret import load_secret
 from darbuka.services.container import Services
 
 __all__ = ["TAM_TYPES", "uploads_router"]
@@ -42,8 +43,6 @@ class TooLarge(ApiError):
 
 
 def _key(svc: Services) -> bytes:
-    from darbuka.app import load_secret  # the composition root imports this package
-
     return hmac.new(load_secret(svc.settings), b"darbuka bot uploads v1",
                     hashlib.sha256).digest()
 

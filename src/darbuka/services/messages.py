@@ -310,6 +310,9 @@ class MessageService:
                 "deleted": True, "text": "", "forward_of": None, "media": None})
             await tx.stores.media.drop_refs(tx.conn, message_id)
             view = message_view({**message, "deleted": True})
+            # Catch-up from an old cursor must not hand out the deleted text either.
+            await tx.stores.events.scrub_message(tx.conn, chat_id, message_id,
+                                                 since=message["created_at"], view=view)
             await tx.emit("message.deleted", {"message": view}, chat_id=chat_id)
             return view
 

@@ -8,8 +8,11 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import orjson
 import pytest
+from typer.testing import CliRunner
 
+from darbuka.cli import app as cli
 from darbuka.client import ApiError, Client, Event, EventStream
 from darbuka.client.http import HttpApi
 from tests.conftest import LiveServer, make_server
@@ -293,3 +296,21 @@ async def test_mentions_and_views(server: LiveServer, sdk: Clients) -> None:
     with pytest.raises(ApiError) as not_channel:
         await b.report_views(group.id, [said.id])
     assert (not_channel.value.status, not_channel.value.code) == (400, "not_a_channel")
+
+
+def test_contacts_import_from_the_shell(server: LiveServer, tmp_path: Path) -> None:
+    alice = server.sign_up("Alice", phone="+447700900231")
+    bob = server.sign_up("Bob", phone="+447700900232")
+    book = tmp_path / "book.txt"
+    book.write_text("07700 900232\n\n+44 7700 900232\nnot a number\n+447700900239\n")
+    result = CliRunner().invoke(cli, ["contacts", "import", str(book), "--server", server.url,
+                                      "--token", alice.token or ""])
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    match = orjson.loads(line)
+    assert (match["phone"], match["user"]["id"]) == ("+447700900232", bob.id)
+    assert "found 1, malformed 1, duplicates 1, held back 0" in result.stderr
+    denied = CliRunner().invoke(cli, ["contacts", "import", str(book), "--server", server.url,
+                                      "--token", "not-a-token"])
+    assert denied.exit_code == 1
+    assert "refused: 401" in denied.stderr

@@ -70,6 +70,8 @@ def test_a_profile_photo_shows_at_once_for_others_and_goes_away(
                                message="the photo set on the server")
             _wait_face(a.locator(".photo-head [data-testid=avatar]"), photo, "own photo")
             a.get_by_role("button", name="Remove photo").wait_for()
+            a.get_by_role("status").filter(has_text="Photo saved").wait_for()
+            assert a.get_by_test_id("photo-error").count() == 0
             # Cut to a square of at most 640 px in the browser before the upload.
             assert alice.ok("GET", f"/media/{photo}")["width"] == 640
             assert alice.ok("GET", f"/media/{photo}")["height"] == 640
@@ -88,6 +90,7 @@ def test_a_profile_photo_shows_at_once_for_others_and_goes_away(
                        and f.inner_text() == "AL" and f.locator("img").count() == 0,
                        message="initials back in bob's list")
             a.get_by_role("button", name="Set photo").wait_for()
+            assert a.get_by_test_id("photo-error").count() == 0
             assert b.evaluate("window.__same_page") is True
             alice.ok("DELETE", "/me/avatar")
         finally:
@@ -101,7 +104,9 @@ def test_an_admin_sets_the_group_photo_and_a_member_sees_it(
     alice_photo = _set_own_photo(alice)
     group = alice.group("Darbuka band", [bob])
     alice.send(group["id"], "Rehearsal on Friday")
-    a_ctx, b_ctx = browser.new_context(), browser.new_context(color_scheme="dark")
+    # Bob on a narrow phone in dark mode.
+    a_ctx = browser.new_context()
+    b_ctx = browser.new_context(color_scheme="dark", viewport={"width": 360, "height": 740})
     try:
         a = open_signed_in(a_ctx, web_server, alice)
         b = open_signed_in(b_ctx, web_server, bob)
@@ -111,6 +116,8 @@ def test_an_admin_sets_the_group_photo_and_a_member_sees_it(
         photo = wait_until(lambda: alice.ok("GET", f"/chats/{group['id']}").get("avatar"),
                            timeout=20, message="the group photo set on the server")
         _wait_face(a.locator(".photo-head [data-testid=avatar]"), photo, "photo in chat info")
+        a.get_by_role("status").filter(has_text="Photo saved").wait_for()
+        assert a.get_by_test_id("photo-error").count() == 0
         _shoot(a, "avatar-group-info-light")
 
         _wait_face(_chat_face(b, "Darbuka band"), photo, "group photo in bob's list")
@@ -120,10 +127,12 @@ def test_an_admin_sets_the_group_photo_and_a_member_sees_it(
         # The sender's face beside her message in the group.
         _wait_face(b.get_by_test_id("message").get_by_test_id("avatar").first, alice_photo,
                    "alice's face beside her message")
-        _shoot(b, "avatar-group-dark")
+        _shoot(b, "avatar-group-phone-dark")
         b.locator(".conversation .bar button.icon").last.click()
         _wait_face(b.locator(".photo-head [data-testid=avatar]"), photo, "photo in bob's info")
         assert b.get_by_role("button", name="Change photo").count() == 0  # not an admin
+        assert b.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        _shoot(b, "avatar-group-info-phone-dark")
     finally:
         a_ctx.close()
         b_ctx.close()

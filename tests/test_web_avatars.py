@@ -160,3 +160,24 @@ def test_a_text_file_named_png_is_refused_and_the_photo_stays(
         _shoot(page, "avatar-refused-light")
     finally:
         ctx.close()
+
+
+def test_low_data_mode_still_loads_small_faces_only(browser: Any, web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    photo = _set_own_photo(bob)
+    alice.send(alice.direct(bob)["id"], "Hi")
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, alice)
+        page.evaluate("localStorage.setItem('darbuka.lowData', '1')")
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url) if "/api/v1/media/" in r.url else None)
+        page.reload()
+        _wait_face(_chat_face(page, "Bob"), photo, "bob's small face in low-data mode")
+        page.get_by_text("Bob").first.click()
+        page.locator(".conversation .bar button.icon").last.click()  # chat info: a big face
+        _wait_face(page.locator(".photo-head [data-testid=avatar]"), photo, "big face")
+        variants = {url.rsplit("/", 1)[1] for url in fetched}
+        assert variants == {"small"}, fetched
+    finally:
+        ctx.close()

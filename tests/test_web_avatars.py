@@ -158,6 +158,13 @@ def test_a_text_file_named_png_is_refused_and_the_photo_stays(
         assert alice.ok("GET", "/me")["avatar"] == photo
         assert _face_loaded(face, photo)
         _shoot(page, "avatar-refused-light")
+        # Offline, a real picture is not lost silently either: it says why.
+        ctx.set_offline(True)
+        page.get_by_test_id("photo-input").set_input_files(str(_jpeg_file(tmp_path)))
+        wait_until(lambda: "No connection" in error.inner_text(), message="the offline message")
+        ctx.set_offline(False)
+        assert alice.ok("GET", "/me")["avatar"] == photo
+        assert _face_loaded(face, photo)
     finally:
         ctx.close()
 

@@ -32,10 +32,11 @@ export async function squarePhoto(file: Blob): Promise<Blob | null> {
 }
 
 /** Why the server refused, in the interface's words where we know the reason. */
-export type Refusal = "photoNotImage" | "photoTooLarge" | null;
+export type Refusal = "photoNotImage" | "photoTooLarge" | "photoOffline" | null;
 
 export function refusalOf(err: unknown): Refusal {
   if (err instanceof UploadError || err instanceof ApiError) {
+    if (err.status === 0) return "photoOffline";
     if (err.status === 415 || (err instanceof ApiError && ["media_corrupt", "unsupported_media_type"].includes(err.code))) {
       return "photoNotImage";
     }

@@ -154,6 +154,7 @@ const en = {
   photoProcessing: "Preparing the photo",
   photoNotImage: "That file is not a picture. Choose a JPEG, PNG, WebP, GIF or HEIC image.",
   photoTooLarge: "That picture is too large. Choose a smaller one.",
+  photoOffline: "No connection. Try again when you are online.",
 };
 
 export type Key = keyof typeof en;
@@ -309,6 +310,7 @@ const ar: Record<Key, string> = {
   photoProcessing: "جارٍ تجهيز الصورة",
   photoNotImage: "هذا الملف ليس صورة. اختر صورة JPEG أو PNG أو WebP أو GIF أو HEIC.",
   photoTooLarge: "هذه الصورة كبيرة جدًا. اختر صورة أصغر.",
+  photoOffline: "لا يوجد اتصال. حاول مرة أخرى عند عودة الاتصال.",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

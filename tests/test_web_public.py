@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from darbuka.cli import app as cli
-from tests.browser import open_signed_in
+from tests.browser import ARTIFACTS, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 
@@ -270,3 +270,88 @@ def test_signed_posts_show_the_admins_name(browser: Any, web_server: LiveServer)
     finally:
         a_ctx.close()
         b_ctx.close()
+
+
+LOOKS = {
+    "light": {"color_scheme": "light"},
+    "dark": {"color_scheme": "dark"},
+    "arabic": {"color_scheme": "light", "locale": "ar-EG"},
+}
+TALL = {"viewport": {"width": 1000, "height": 1000}, "device_scale_factor": 1}
+
+
+def _shoot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _public_world(server: LiveServer) -> tuple[Api, Api, str, str]:
+    """A public channel with an admin, a pinned signed post and an invite link to a group."""
+    alice, bob, carol = (server.sign_up(n) for n in ("Alice", "Bob Marley", "Carol"))
+    chat = _channel(alice, "Darbuka weekly", description="Rhythms, gigs and news. مرحبا!")
+    cid = chat["id"]
+    alice.ok("PATCH", f"/chats/{cid}", json={"handle": "darbuka_weekly", "sign_posts": True})
+    alice.ok("POST", f"/chats/{cid}/members", json={"user_ids": [bob.id, carol.id]})
+    alice.call("PATCH", f"/chats/{cid}/members/{bob.id}", json={"role": "admin"}, expect=204)
+    alice.ok("PUT", f"/chats/{cid}/members/{bob.id}/rights", json={"rights": ["write", "pin"]})
+    first = alice.send(cid, "Gig on Friday at 20:00, doors at 19:30")
+    bob.send(cid, "New rhythm lesson: the maqsum, step by step")
+    alice.send(cid, "سنعزف يوم الجمعة")
+    alice.ok("PUT", f"/chats/{cid}/pin", json={"message_id": first["id"]})
+    group = alice.group("Band room", [bob])
+    alice.ok("POST", f"/chats/{group['id']}/invites", json={"max_uses": 5,
+                                                            "expires_in_s": 86400})
+    token = alice.ok("POST", f"/chats/{group['id']}/invites", json={})["token"]
+    revoked = alice.ok("POST", f"/chats/{group['id']}/invites", json={})
+    alice.call("DELETE", f"/chats/{group['id']}/invites/{revoked['id']}", expect=204)
+    return alice, server.sign_up("Dave"), token, revoked["token"]
+
+
+def test_screenshots_of_the_public_screens(browser: Any, web_server: LiveServer) -> None:
+    alice, dave, token, revoked = _public_world(web_server)
+    for look, options in LOOKS.items():
+        ctx = browser.new_context(**options, **TALL)
+        try:
+            page = open_signed_in(ctx, web_server, alice)
+            page.get_by_test_id("chat-list").get_by_text("Darbuka weekly").click()
+            page.get_by_test_id("pinned").filter(has_text="Gig on Friday").wait_for()
+            wait_until(lambda p=page: p.locator(".msg .sender").count() == 3
+                       and "…" not in p.get_by_test_id("messages").inner_text(),
+                       message="signed posts with their authors' names")
+            _shoot(page, f"public-channel-{look}")
+            page.locator(".conversation .bar button.icon").last.click()
+            page.get_by_test_id("publicLink").wait_for()
+            page.locator("fieldset.rights legend").filter(has_text="Bob Marley").wait_for()
+            page.locator("fieldset.rights").scroll_into_view_if_needed()
+            _shoot(page, f"public-info-{look}")
+        finally:
+            ctx.close()
+        ctx = browser.new_context(**options, **TALL)  # Dave's own browser
+        try:
+            page = open_signed_in(ctx, web_server, dave)
+            page.locator(".list .search").fill("darbuka")
+            page.get_by_test_id("public-results").get_by_text("Darbuka weekly").wait_for()
+            _shoot(page, f"public-search-{look}")
+            page.get_by_test_id("public-results").get_by_text("Darbuka weekly").click()
+            wait_until(lambda p=page: p.get_by_test_id("public-post").count() == 3
+                       and "…" not in p.get_by_test_id("public-preview").inner_text(),
+                       message="the preview's posts")
+            _shoot(page, f"public-preview-{look}")
+            page.goto(f"{web_server.url}/#/join/{token}")
+            page.get_by_test_id("invite").get_by_text("Band room").wait_for()
+            _shoot(page, f"public-invite-{look}")
+            page.goto(f"{web_server.url}/#/join/{revoked}")
+            page.get_by_test_id("invite").get_by_role("alert").wait_for()
+            _shoot(page, f"public-invite-invalid-{look}")
+        finally:
+            ctx.close()
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=1)
+    try:
+        page = open_signed_in(ctx, web_server, dave)
+        page.goto(f"{web_server.url}/#/c/darbuka_weekly")
+        wait_until(lambda: page.get_by_test_id("public-post").count() == 3,
+                   message="the preview on a phone")
+        _shoot(page, "public-preview-phone")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    finally:
+        ctx.close()

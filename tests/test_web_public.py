@@ -349,7 +349,8 @@ def test_screenshots_of_the_public_screens(browser: Any, web_server: LiveServer)
     try:
         page = open_signed_in(ctx, web_server, dave)
         page.goto(f"{web_server.url}/#/c/darbuka_weekly")
-        wait_until(lambda: page.get_by_test_id("public-post").count() == 3,
+        wait_until(lambda: page.get_by_test_id("public-post").count() == 3
+                   and "…" not in page.get_by_test_id("public-preview").inner_text(),
                    message="the preview on a phone")
         _shoot(page, "public-preview-phone")
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")

@@ -209,7 +209,7 @@ def test_pinning_follows_the_admins_rights(browser: Any, web_server: LiveServer)
         assert pin_box.is_checked()  # an admin without a rights row holds all but add_admins
         assert not rights.get_by_label("Add admins").is_checked()
         pin_box.uncheck()
-        rights.get_by_role("button", name="Save rights").click()
+        rights.get_by_role("button", name="Apply rights").click()
         wait_until(lambda: "pin" not in _rights_of(alice, cid, bob.id),
                    message="the rights saved")
 
@@ -225,7 +225,7 @@ def test_pinning_follows_the_admins_rights(browser: Any, web_server: LiveServer)
 
         # Granted while Bob looks: the button comes with the live event.
         pin_box.check()
-        rights.get_by_role("button", name="Save rights").click()
+        rights.get_by_role("button", name="Apply rights").click()
         message.hover()
         message.get_by_role("button", name="Pin").click()
         banner = b.get_by_test_id("pinned")

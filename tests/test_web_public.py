@@ -298,9 +298,10 @@ def _public_world(server: LiveServer) -> tuple[Api, Api, str, str]:
     bob.send(cid, "New rhythm lesson: the maqsum, step by step")
     alice.send(cid, "سنعزف يوم الجمعة")
     alice.ok("PUT", f"/chats/{cid}/pin", json={"message_id": first["id"]})
+    alice.ok("POST", f"/chats/{cid}/invites", json={"max_uses": 5, "expires_in_s": 86400})
+    old = alice.ok("POST", f"/chats/{cid}/invites", json={})
+    alice.call("DELETE", f"/chats/{cid}/invites/{old['id']}", expect=204)
     group = alice.group("Band room", [bob])
-    alice.ok("POST", f"/chats/{group['id']}/invites", json={"max_uses": 5,
-                                                            "expires_in_s": 86400})
     token = alice.ok("POST", f"/chats/{group['id']}/invites", json={})["token"]
     revoked = alice.ok("POST", f"/chats/{group['id']}/invites", json={})
     alice.call("DELETE", f"/chats/{group['id']}/invites/{revoked['id']}", expect=204)

@@ -126,3 +126,29 @@ def test_mentions_notify_members_only(server: LiveServer, alice: Api, bob: Api,
                        "message_id": sent["id"], "seq": sent["seq"], "by": alice.id}
     carol_events, _ = carol.sync_all(carol_cursor)
     assert carol_events == []  # not a member: not told
+
+
+def test_pinning_needs_the_pin_right_and_rights_are_readable(alice: Api, bob: Api,
+                                                            carol: Api) -> None:
+    chat = _channel(alice, [bob, carol])
+    cid = chat["id"]
+    post = alice.send(cid, "read me first")
+    alice.call("PATCH", f"/chats/{cid}/members/{bob.id}", json={"role": "admin"}, expect=204)
+    # An admin sees what they may do; the owner holds every right.
+    assert "pin" in bob.ok("GET", f"/chats/{cid}")["rights"]
+    assert "add_admins" in alice.ok("GET", f"/chats/{cid}")["rights"]
+    assert "rights" not in carol.ok("GET", f"/chats/{cid}")
+    alice.ok("PUT", f"/chats/{cid}/members/{bob.id}/rights", json={"rights": ["write"]})
+    assert bob.ok("GET", f"/chats/{cid}")["rights"] == ["write"]
+    listed = {m["user_id"]: m.get("rights") for m in alice.ok("GET", f"/chats/{cid}/members")
+              ["members"]}
+    assert listed[bob.id] == ["write"]
+    assert listed[carol.id] is None
+    assert len(listed[alice.id]) == 7
+    denied = bob.call("PUT", f"/chats/{cid}/pin", json={"message_id": post["id"]}, expect=403)
+    assert denied.json()["error"]["code"] == "missing_right"
+    carol.call("PUT", f"/chats/{cid}/pin", json={"message_id": post["id"]}, expect=403)
+    alice.ok("PUT", f"/chats/{cid}/members/{bob.id}/rights", json={"rights": ["write", "pin"]})
+    pinned = bob.ok("PUT", f"/chats/{cid}/pin", json={"message_id": post["id"]})
+    assert pinned["pinned_message_id"] == post["id"]
+    assert "pinned_message_id" not in bob.ok("DELETE", f"/chats/{cid}/pin")

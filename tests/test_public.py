@@ -90,6 +90,7 @@ def test_the_public_page_is_small_escaped_and_cacheable(server: LiveServer,
     assert "&lt;img src=x onerror=alert(1)&gt;" in body
     assert "post 59" in body  # the newest first
     assert "post 9 " not in body  # only the last 50
+    assert '<a href="/#/c/shop_window">Open in Darbuka</a>' in body  # to the app
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp
     assert "script-src" not in csp

@@ -71,6 +71,11 @@ def test_api_paths_stay_json_errors(site: LiveServer) -> None:
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
     post_to_page = get(site, "/chats", method="POST")
     assert post_to_page.status_code == 405
+    # The public pages' and the Bot API's path spaces are the server's too.
+    for path in ("/c/news/media/abc/original", "/c/news/extra", "/botapi/no-such-thing"):
+        response = get(site, path)
+        assert response.status_code == 404, path
+        assert "<title>Darbuka</title>" not in response.text, path
 
 
 def test_without_a_build_the_root_says_so(database_url: str, tmp_path: Path) -> None:

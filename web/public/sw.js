@@ -44,6 +44,8 @@ self.addEventListener("fetch", (event) => {
   const req = event.request;
   const url = new URL(req.url);
   if (req.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
+  // Public pages (/c/<handle>) are the server's, not the app's: they link into the app.
+  if (url.pathname.startsWith("/c/")) return;
   if (req.mode === "navigate") {
     event.respondWith(
       caches.match("/").then((hit) => {

@@ -93,8 +93,9 @@ def render_page(chat: dict[str, Any], posts: list[dict[str, Any]],
             f"<title>{title}</title><style>{STYLE}</style></head><body><header>"
             f"<h1>{title}{verified}</h1><p class=\"meta\">@{handle} · "
             f"{chat['member_count']} {noun}</p><p>{escape(chat['description'])}</p></header>")
-    tail = f"<footer><p class=\"meta\">Open @{handle} in Darbuka to join.</p></footer>" \
-           "</body></html>"
+    # The app routes `#/c/<handle>` to this chat's preview, with Join or Subscribe.
+    tail = (f'<footer><p><a href="/#/c/{handle}">Open in Darbuka</a></p><p class="meta">'
+            f"Open @{handle} in Darbuka to join.</p></footer></body></html>")
     budget = PAGE_BUDGET_BYTES - len(head.encode()) - len(tail.encode())
     shown: list[str] = []
     for post in reversed(posts):  # newest first, until the byte budget is spent

@@ -112,7 +112,8 @@ async def list_chats(caller: Caller, svc: Svc) -> Json:
 
 @api_router.get("/chats/{chat_id}", tags=["chats"])
 async def get_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
-    """One chat you are a member of (or a public one)."""
+    """One chat you are a member of (or a public one); owners and admins also get their
+    admin `rights`."""
     return await svc.chats.get(caller.user_id, chat_id)
 
 
@@ -124,8 +125,8 @@ async def update_chat(chat_id: ChatId, body: ChatUpdateBody, caller: Caller, svc
 
 @api_router.put("/chats/{chat_id}/pin", tags=["chats"])
 async def pin_message(chat_id: ChatId, body: PinBody, caller: Caller, svc: Svc) -> Json:
-    """Pin a message at the top of the chat (`pinned_message_id`); the owner and admins
-    with the `pin` right, or either side of a direct chat."""
+    """Pin a message at the top of the chat (`pinned_message_id`); admins with the `pin`
+    right, or either side of a direct chat."""
     return await svc.chats.do_pin(caller.user_id, chat_id, body.message_id)
 
 
@@ -139,7 +140,8 @@ async def unpin_message(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
 async def list_members(chat_id: ChatId, caller: Caller, svc: Svc,
                        after: Annotated[int, Query(ge=0, lt=2**63)] = 0,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Json:
-    """Members by user id; page with `after` = the last user id you got."""
+    """Members by user id; page with `after` = the last user id you got. Owners and admins
+    come with their `rights`."""
     members = await svc.chats.members(caller.user_id, chat_id, after=after, limit=limit)
     return {"members": members}
 

@@ -44,6 +44,10 @@ class MethodNotAllowed(ApiError):
 # Not in every system's table; with nosniff the type must be right.
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
+# Path spaces the server owns: an unknown path there is a 404, never the client's page
+# (a public page's `/c/{handle}/media/{id}/original` must not answer 200 with the app).
+SERVER_PATHS = frozenset({"api", "botapi", "c"})
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -59,7 +63,7 @@ class WebClient:
             await WebSocketClose()(scope, receive, send)
             return
         path = str(scope["path"]).lstrip("/")
-        if path == "api" or path.startswith("api/"):
+        if path.split("/", 1)[0] in SERVER_PATHS:
             raise NotFound("no such route", code="route_not_found")
         if scope["method"] not in ("GET", "HEAD"):
             raise MethodNotAllowed("the web client is read-only")

@@ -12,7 +12,7 @@ from darbuka.services.events import Event
 from darbuka.services.handles import check_chat_handle, do_set_chat_handle
 from darbuka.services.messages import post_system
 from darbuka.services.privacy import PhoneHasher, check_can_add, check_direct_allowed
-from darbuka.services.rights import check_right
+from darbuka.services.rights import DEFAULT_ADMIN_RIGHTS, RIGHTS, check_right, rights_of
 from darbuka.services.views import chat_view, message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -144,9 +144,14 @@ class ChatService:
         return view
 
     async def get(self, user_id: int, chat_id: int) -> dict[str, Any]:
+        """The chat with the caller's role; owners and admins also get their `rights`."""
         async with self._db.read() as conn:
             access = await access_chat(conn, self._stores, user_id, chat_id)
-        return self._with_role(access)
+            view = self._with_role(access)
+            if access.is_admin and access.chat["kind"] != "direct":
+                held = await rights_of(conn, self._stores, access, user_id)
+                view["rights"] = sorted(held, key=RIGHTS.index)
+        return view
 
     @staticmethod
     def _with_role(access: ChatAccess) -> dict[str, Any]:
@@ -164,6 +169,15 @@ class ChatService:
                 raise Forbidden("only admins see a channel's subscribers", code="not_admin")
             rows = await self._stores.chats.list_members(conn, chat_id, after_user=after,
                                                          limit=limit)
+            admins = [(chat_id, r["user_id"]) for r in rows if r["role"] == "admin"]
+            stored = await self._stores.rights.get(conn, admins) if admins else {}
+        # Admins' rights show to everyone who may list members (the rights editor reads them).
+        for row in rows:
+            if row["role"] == "owner":
+                row["rights"] = list(RIGHTS)
+            elif row["role"] == "admin":
+                held = stored.get((chat_id, row["user_id"]), DEFAULT_ADMIN_RIGHTS)
+                row["rights"] = sorted(held, key=RIGHTS.index)
         return rows
 
     # -- changing -------------------------------------------------------------------------

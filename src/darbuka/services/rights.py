@@ -18,7 +18,8 @@ from darbuka.services.access import ChatAccess, access_chat
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Stores
 
-__all__ = ["RIGHTS", "check_right", "do_set_rights", "lacking_write"]
+__all__ = ["DEFAULT_ADMIN_RIGHTS", "RIGHTS", "check_right", "do_set_rights", "lacking_write",
+           "rights_of"]
 
 RIGHTS = ("read_all", "add_members", "remove_members", "add_admins", "change_info", "pin",
           "write")

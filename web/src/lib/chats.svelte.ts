@@ -154,7 +154,7 @@ export async function joinChat(chatId: number): Promise<Chat | undefined> {
   return keep(await online(() => call<Chat>("POST", `/chats/${chatId}/join`)));
 }
 
-async function keep(chat: Chat | undefined): Promise<Chat | undefined> {
+export async function keep(chat: Chat | undefined): Promise<Chat | undefined> {
   if (!chat) return undefined;
   if (!chatById(chat.id)) app.chats.unshift({ ...chat, role: chat.role ?? "owner" });
   sortChats();

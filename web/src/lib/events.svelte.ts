@@ -75,7 +75,8 @@ async function applyRead(chatId: number, userId: number, seq: number): Promise<v
 
 async function upsertChat(chat: Chat): Promise<void> {
   const have = chatById(chat.id);
-  if (have) delete have.avatar; // a chat without a photo leaves the field out
+  // The server leaves out cleared keys (no photo, unpinned, made private, unsigned): drop ours too.
+  if (have) for (const k of ["avatar", "handle", "sign_posts", "pinned_message_id"] as const) if (!(k in chat)) delete have[k];
   if (have) Object.assign(have, chat);
   else app.chats.push(chat);
   sortChats();
@@ -128,6 +129,7 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
     case "member.updated":
       if (n("user_id") === me() && chatById(n("chat_id"))) {
         chatById(n("chat_id"))!.role = ev.role as Chat["role"];
+        chatById(n("chat_id"))!.rights = ev.rights as string[] | undefined; // absent: fetched again
         await saveChat(chatById(n("chat_id"))!);
       }
       break;

@@ -16,7 +16,7 @@ export const app = $state({
   conn: "connecting" as ConnState,
   chats: [] as Chat[],
   openChatId: null as number | null,
-  panel: null as null | "profile" | "new" | "info" | "safety" | "moderation",
+  panel: null as null | "profile" | "new" | "info" | "safety" | "moderation" | "public" | "invite",
   outbox: [] as OutboxItem[],
   users: {} as Record<number, User>,
   // chat id → user id → until (ms): who is typing there now

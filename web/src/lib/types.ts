@@ -84,6 +84,10 @@ export interface Chat {
   last_read_seq?: number;
   unread_count?: number;
   last_message?: Message;
+  handle?: string; // public groups and channels: /c/<handle>
+  sign_posts?: boolean; // a channel's posts show their admin's name
+  pinned_message_id?: number;
+  rights?: string[]; // your admin rights (GET /chats/{id}, owners and admins)
   // Client-side: the other person of a direct chat, and how far the others have read.
   peer_id?: number;
   others_read_seq?: number;
@@ -93,6 +97,7 @@ export interface Member {
   user_id: number;
   role: Role;
   last_read_seq: number;
+  rights?: string[]; // owners and admins
 }
 
 /** A message written here and not yet stored by the server. Kept in IndexedDB. */

@@ -1,0 +1,20 @@
+// Links into the app: `#/c/<handle>` opens a public chat's preview (the server's /c/ page
+// links here), `#/join/<token>` an invite link. Read once signed in, then on every change.
+
+import { app } from "./state.svelte";
+
+export const route = $state({ handle: "", token: "" });
+
+export function followHash(): void {
+  const m = /^#\/(c|join)\/([A-Za-z0-9_-]{1,64})$/.exec(location.hash);
+  if (!m || !app.session) return;
+  if (m[1] === "c") {
+    route.handle = m[2];
+    app.panel = "public";
+  } else {
+    route.token = m[2];
+    app.panel = "invite";
+  }
+  // The link has done its work: Back and reload go to the app, not to the link again.
+  history.replaceState(null, "", location.pathname + location.search);
+}

@@ -3,6 +3,8 @@
 import { db, putMessages, setKv } from "./db";
 import { removeFromOutbox } from "./outbox.svelte";
 import { onSafetyEvent } from "./safety.svelte";
+import { onReactionEvent } from "./reactions.svelte";
+import { onMention } from "./mentioned.svelte";
 import { app, chatById, me, sortChats, view } from "./state.svelte";
 import type { Chat, Message, User } from "./types";
 
@@ -138,6 +140,13 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
     case "report.resolved":
     case "appeal.decided":
       await onSafetyEvent(ev);
+      break;
+    case "reaction.added": // reactions
+    case "reaction.removed":
+      onReactionEvent(ev);
+      break;
+    case "mention":
+      await onMention(ev);
       break;
     case "user.updated":
       await applyUser(ev.user as User);

@@ -155,6 +155,15 @@ const en = {
   photoNotImage: "That file is not a picture. Choose a JPEG, PNG, WebP, GIF or HEIC image.",
   photoTooLarge: "That picture is too large. Choose a smaller one.",
   photoOffline: "No connection. Try again when you are online.",
+  // reactions
+  react: "React",
+  unreact: "Take back your reaction",
+  reactWith: "React with",
+  tooManyReactions: "At most 3 reactions per message",
+  views: "views",
+  mentionPeople: "People to mention",
+  mentionedIn: "You were mentioned in",
+  mentionedYou: "You were mentioned",
 };
 
 export type Key = keyof typeof en;
@@ -311,6 +320,15 @@ const ar: Record<Key, string> = {
   photoNotImage: "هذا الملف ليس صورة. اختر صورة JPEG أو PNG أو WebP أو GIF أو HEIC.",
   photoTooLarge: "هذه الصورة كبيرة جدًا. اختر صورة أصغر.",
   photoOffline: "لا يوجد اتصال. حاول مرة أخرى عند عودة الاتصال.",
+  // reactions
+  react: "تفاعل",
+  unreact: "اسحب تفاعلك",
+  reactWith: "تفاعل بـ",
+  tooManyReactions: "ثلاثة تفاعلات على الأكثر لكل رسالة",
+  views: "مشاهدات",
+  mentionPeople: "أشخاص للإشارة إليهم",
+  mentionedIn: "أشار إليك أحدهم في",
+  mentionedYou: "أُشير إليك",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

@@ -322,5 +322,17 @@ def test_screenshots_of_reactions_and_mentions(browser: Any, web_server: LiveSer
             _shoot(page, f"react-picker-{look}")
         finally:
             ctx.close()
-    assert {p.name for p in ARTIFACTS.glob("reac*.png")} >= {
-        "reactions-light.png", "reactions-dark.png", "reactions-arabic.png"}
+    # On a 360 px phone: the @ badge of a chat where Alice was just mentioned.
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        page = open_signed_in(ctx, web_server, alice)
+        bob.send(bob.group("Gigs", [alice, carol])["id"], "@alice_a are you in on Saturday?")
+        page.get_by_test_id("mention-badge").wait_for()
+        _shoot(page, "mention-badge-phone")
+        assert page.evaluate("""() => [...document.querySelectorAll(".list, .list button")]
+            .every(e => e.getBoundingClientRect().right <= innerWidth)""")
+    finally:
+        ctx.close()
+    assert {p.name for p in ARTIFACTS.glob("*.png")} >= {
+        "reactions-light.png", "reactions-dark.png", "reactions-arabic.png",
+        "mention-badge-phone.png"}

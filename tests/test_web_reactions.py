@@ -90,6 +90,18 @@ def test_reactions_live_toggle_and_after_a_reload(browser: Any, web_server: Live
         summary = alice.ok("GET", f"/chats/{group['id']}/reactions",
                            params={"ids": str(message["id"])})["messages"][0]["reactions"]
         assert summary == [{"emoji": THUMBS, "count": 1, "mine": False}]
+
+        # A message that arrives live has no reactions to fetch: they come as events.
+        asked: list[str] = []
+        b.on("request", lambda r: asked.extend(r.url.split("ids=")[1].split(","))
+             if "/reactions?ids=" in r.url else None)
+        late = alice.send(group["id"], "One more")
+        b.get_by_test_id("messages").get_by_text("One more").wait_for()
+        alice.ok("PUT", f"/chats/{group['id']}/messages/{late['id']}/reactions",
+                 json={"emoji": "🎉"})
+        wait_until(lambda: _has_chip(b, "One more", "🎉", 1, mine=False), timeout=10,
+                   message="B sees the reaction to a message that came live")
+        assert str(late["id"]) not in asked
     finally:
         a_ctx.close()
         b_ctx.close()

@@ -3,7 +3,7 @@
 import { db, putMessages, setKv } from "./db";
 import { removeFromOutbox } from "./outbox.svelte";
 import { onSafetyEvent } from "./safety.svelte";
-import { onReactionEvent } from "./reactions.svelte";
+import { bornLive, onReactionEvent } from "./reactions.svelte";
 import { onMention } from "./mentioned.svelte";
 import { app, chatById, me, sortChats, view } from "./state.svelte";
 import type { Chat, Message, User } from "./types";
@@ -105,6 +105,7 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
   const n = (k: string) => ev[k] as number;
   switch (ev.type) {
     case "message.new":
+      bornLive(ev.message as Message); // reactions
       await applyMessage(ev.message as Message, true);
       break;
     case "message.edited":

@@ -96,6 +96,13 @@ async function fetchSummaries(chat: number, ids: number[]): Promise<void> {
   }
 }
 
+/** A message that came as `message.new` has no reactions yet, and each one it gets comes
+ * after it as an event: nothing to fetch (in a busy channel that would be one request per
+ * post per reader). */
+export function bornLive(m: { id: number; chat_id: number }): void {
+  if (m.chat_id === chatId && !fetchedAt.has(m.id) && !inflight.has(m.id)) fetchedAt.set(m.id, 0);
+}
+
 /** Refreshes the view counts of the channel posts on screen (the server sends no event
  * per view: that would be one event per subscriber per post). */
 function refreshViews(): void {

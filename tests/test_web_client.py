@@ -150,7 +150,8 @@ def test_hostile_messages_render_as_plain_text(browser: Any, web_server: LiveSer
             };
         }""")
         assert found["pwned"] is None
-        assert set(found["elements"]) == {"A"}, "only links become elements"
+        assert set(found["elements"]) == {"A", "SPAN"}, "only links and @mentions do"
+        assert page.locator("[data-testid=messages] .text span").all_inner_texts() == ["@html"]
         assert found["links"] == [
             ["https://example.com/a", "noopener noreferrer"],  # a quote ends a link
             ["https://example.com/", "noopener noreferrer"],  # so does "<"

@@ -3,6 +3,8 @@
 import { db, putMessages, setKv } from "./db";
 import { removeFromOutbox } from "./outbox.svelte";
 import { onSafetyEvent } from "./safety.svelte";
+import { bornLive, onReactionEvent } from "./reactions.svelte";
+import { onMention } from "./mentioned.svelte";
 import { app, chatById, me, sortChats, view } from "./state.svelte";
 import type { Chat, Message, User } from "./types";
 
@@ -104,6 +106,7 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
   const n = (k: string) => ev[k] as number;
   switch (ev.type) {
     case "message.new":
+      bornLive(ev.message as Message); // reactions
       await applyMessage(ev.message as Message, true);
       break;
     case "message.edited":
@@ -140,6 +143,13 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
     case "report.resolved":
     case "appeal.decided":
       await onSafetyEvent(ev);
+      break;
+    case "reaction.added": // reactions
+    case "reaction.removed":
+      onReactionEvent(ev);
+      break;
+    case "mention":
+      await onMention(ev);
       break;
     case "user.updated":
       await applyUser(ev.user as User);

@@ -210,6 +210,15 @@ const en = {
   pin: "Pin",
   unpin: "Unpin",
   pinned: "Pinned message",
+  // reactions
+  react: "React",
+  unreact: "Take back your reaction",
+  reactWith: "React with",
+  tooManyReactions: "At most 3 reactions per message",
+  views: "views",
+  mentionPeople: "People to mention",
+  mentionedIn: "You were mentioned in",
+  mentionedYou: "You were mentioned",
 };
 
 export type Key = keyof typeof en;
@@ -421,6 +430,15 @@ const ar: Record<Key, string> = {
   pin: "تثبيت",
   unpin: "إلغاء التثبيت",
   pinned: "رسالة مثبتة",
+  // reactions
+  react: "تفاعل",
+  unreact: "اسحب تفاعلك",
+  reactWith: "تفاعل بـ",
+  tooManyReactions: "ثلاثة تفاعلات على الأكثر لكل رسالة",
+  views: "مشاهدات",
+  mentionPeople: "أشخاص للإشارة إليهم",
+  mentionedIn: "أشار إليك أحدهم في",
+  mentionedYou: "أُشير إليك",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

@@ -82,15 +82,18 @@ export interface Chat {
   last_read_seq?: number;
   unread_count?: number;
   last_message?: Message;
-  // Client-side: the other person of a direct chat, and how far the others have read.
+  // Client-side: the other person of a direct chat, and how far the others have read and
+  // received (delivered is never behind read).
   peer_id?: number;
   others_read_seq?: number;
+  others_delivered_seq?: number;
 }
 
 export interface Member {
   user_id: number;
   role: Role;
   last_read_seq: number;
+  last_delivered_seq?: number;
 }
 
 /** A message written here and not yet stored by the server. Kept in IndexedDB. */

@@ -105,6 +105,10 @@ class ReadBody(Body):
 
 
 class DeliveredBody(Body):
-    # Checked by the service (400 invalid_seq), the same check as the socket frame's.
+    # Checked by the service, as the socket frame's is: any bad seq (missing, a string, a
+    # float, negative) is 400 invalid_seq. The schema says what a client should send.
+    model_config = ConfigDict(strict=True, extra="ignore",
+                              json_schema_extra={"required": ["seq"]})
+
     seq: Any = Field(None, description="the highest `seq` of the chat this device received",
-                     examples=[42])
+                     examples=[42], json_schema_extra={"type": "integer", "minimum": 0})

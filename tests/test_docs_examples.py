@@ -33,7 +33,8 @@ def texts(api: Api, chat_id: int) -> list[str]:
 
 def test_sdk_guide_examples(server: LiveServer, alice: Api, bob: Api, tmp_path: Path) -> None:
     code = examples("sdk.md")
-    assert set(code) == {"sdk-send", "sdk-listen", "sdk-upload"}
+    assert set(code) == {"sdk-send", "sdk-listen", "sdk-upload", "sdk-social",
+                         "sdk-social-events"}
     chat_id = alice.group("docs", [bob])["id"]
     env = {"DARBUKA_SERVER": server.url, "DARBUKA_TOKEN": alice.token or "",
            "DARBUKA_CHAT": str(chat_id)}
@@ -52,6 +53,29 @@ def test_sdk_guide_examples(server: LiveServer, alice: Api, bob: Api, tmp_path: 
     assert "100%" in out, err
     assert out.strip().splitlines()[-1] == "photo image/jpeg the view", err
     assert bob.history(chat_id)[-1]["kind"] == "photo"
+
+
+def test_sdk_social_examples(server: LiveServer, alice: Api, bob: Api, tmp_path: Path) -> None:
+    code = examples("sdk.md")
+    dora = server.sign_up("Dora", phone="+447700900002")  # the example's number
+    chat_id = alice.group("social", [bob, dora])["id"]
+    said = bob.send(chat_id, "hello")
+    env = {"DARBUKA_SERVER": server.url, "DARBUKA_TOKEN": alice.token or "",
+           "DARBUKA_CHAT": str(chat_id), "PYTHONIOENCODING": "utf-8"}
+    out, err = run(code["sdk-social"], tmp_path, env).communicate(timeout=60)
+    lines = out.splitlines()
+    assert lines[:3] == ["on Darbuka: +447700900002 Dora", "malformed 1 duplicates 1 held back 0",
+                         "last seen by contacts"], err
+    assert alice.ok("GET", "/me/privacy")["group_add"] == "contacts"
+    token = lines[3].removeprefix("invite ")
+    assert dora.ok("GET", f"/invites/{token}")["chat"]["id"] == chat_id
+    assert lines[4:] == ["reaction 👍 1"]
+    listener = run(code["sdk-social-events"], tmp_path, env | {"DARBUKA_TOKEN": bob.token or ""})
+    assert listener.stdout is not None
+    assert listener.stdout.readline().strip() == "listening"
+    alice.ok("PUT", f"/chats/{chat_id}/messages/{said['id']}/reactions", json={"emoji": "🎉"})
+    out, err = listener.communicate(timeout=30)
+    assert out.strip() == f"{alice.id} reacted 🎉 to {said['id']}", err
 
 
 def test_bot_guide_examples(server: LiveServer, alice: Api, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import av
 import pytest
@@ -248,6 +249,48 @@ def test_avatars(alice: Api, bob: Api, carol: Api) -> None:
     response = alice.call("PUT", "/me/avatar", json={"media_id": photo["id"]})
     assert response.json()["error"]["code"] == "not_an_avatar"
     assert "avatar" not in alice.ok("DELETE", "/me/avatar")
+
+
+def test_a_new_profile_photo_reaches_those_who_see_the_face(server: LiveServer, alice: Api,
+                                                            bob: Api, carol: Api) -> None:
+    """Bob (direct chat) and carol (group) hear of alice's photo; dave (channel subscriber
+    only) does not; alice's own devices do."""
+    dave = server.sign_up("Dave")
+    direct = alice.direct(bob)
+    group = alice.group("g", [carol])
+    channel = alice.ok("POST", "/chats", json={"kind": "channel", "title": "c",
+                                                "member_ids": [dave.id]})
+    cursors = {api.id: api.sync()["cursor"] for api in (alice, bob, carol, dave)}
+    photo = upload_ready(alice, jpeg(200, 200), kind="avatar")
+    alice.ok("PUT", "/me/avatar", json={"media_id": photo["id"]})
+
+    def heard(api: Api) -> list[dict[str, Any]]:
+        events, _ = api.sync_all(cursors[api.id])
+        return [e for e in events if e["type"] == "user.updated"]
+
+    assert [(e.get("chat_id"), e["user"]["avatar"]) for e in heard(bob)] == [
+        (direct["id"], photo["id"])]
+    assert [e.get("chat_id") for e in heard(carol)] == [group["id"]]
+    assert "phone" not in heard(carol)[0]["user"]
+    assert heard(dave) == []
+    assert {e.get("chat_id") for e in heard(alice)} >= {None, direct["id"], group["id"]}
+    assert channel["id"] not in {e.get("chat_id") for e in heard(alice)}
+
+
+def test_a_chat_photo_needs_the_right_change_info(alice: Api, bob: Api) -> None:
+    group = alice.group("g", [bob])
+    alice.call("PATCH", f"/chats/{group['id']}/members/{bob.id}", json={"role": "admin"},
+               expect=204)
+    alice.ok("PUT", f"/chats/{group['id']}/members/{bob.id}/rights", json={"rights": ["pin"]})
+    photo = upload_ready(bob, png(), kind="avatar")
+    denied = bob.call("PUT", f"/chats/{group['id']}/avatar", json={"media_id": photo["id"]},
+                      expect=403)
+    assert denied.json()["error"]["code"] == "missing_right"
+    alice.ok("PUT", f"/chats/{group['id']}/members/{bob.id}/rights",
+             json={"rights": ["change_info"]})
+    chat = bob.ok("PUT", f"/chats/{group['id']}/avatar", json={"media_id": photo["id"]})
+    assert chat["avatar"] == photo["id"]
+    assert "avatar" not in bob.ok("DELETE", f"/chats/{group['id']}/avatar")
 
 
 def test_media_send_over_the_socket(server: LiveServer, alice: Api, bob: Api) -> None:

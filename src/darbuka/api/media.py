@@ -161,11 +161,11 @@ async def remove_my_avatar(caller: Caller, svc: Svc) -> dict[str, Any]:
 @media_router.put("/chats/{chat_id}/avatar", tags=["chats"])
 async def set_chat_avatar(chat_id: ChatId, body: AvatarBody, caller: Caller,
                           svc: Svc) -> dict[str, Any]:
-    """A group's or channel's photo (its admins)."""
+    """A group's or channel's photo (its owner, and admins with the right `change_info`)."""
     return await svc.avatars.do_set_chat(caller.user_id, chat_id, body.media_id)
 
 
 @media_router.delete("/chats/{chat_id}/avatar", tags=["chats"])
 async def remove_chat_avatar(chat_id: ChatId, caller: Caller, svc: Svc) -> dict[str, Any]:
-    """Remove a group's or channel's photo (its admins)."""
+    """Remove a group's or channel's photo (owner, admins with `change_info`)."""
     return await svc.avatars.do_set_chat(caller.user_id, chat_id, None)

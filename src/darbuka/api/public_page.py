@@ -2,8 +2,11 @@
 
 Server-rendered, tiny and safe: every piece of user content goes through `html.escape`
 (nothing a user wrote is ever HTML), the page runs no script, and the Content-Security-Policy
-allows only its own inline style (by hash). Pages are cacheable: an ETag of the body and a
-short max-age, so a proxy or browser asks again cheaply.
+allows only its own inline style (by hash) and images from its own origin. Pages are
+cacheable: an ETag of the body and a short max-age, so a proxy or browser asks again cheaply.
+
+Posts with a photo or a video show its small WebP thumbnail (a video's poster frame) from
+`/c/{handle}/media/{media_id}/thumb`, which serves only media of the posts this page shows.
 """
 
 from __future__ import annotations
@@ -13,10 +16,13 @@ import hashlib
 from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import StreamingResponse
 
 from darbuka.api.deps import Svc
+from darbuka.api.media import MediaId
 from darbuka.errors import NotFound
 
 __all__ = ["PAGE_BUDGET_BYTES", "page_router"]
@@ -26,12 +32,17 @@ page_router = APIRouter()
 # The page stays under this many bytes however long the posts are (slow links first).
 PAGE_BUDGET_BYTES = 30_000
 POST_CHARS = 500
+THUMB_BOX = 320  # px: the longer side of a post's picture on the page
+# Thumbnails: a day in browsers; shared caches ask again after 10 minutes, so a picture a
+# moderator removes stops being served well within the hour removal orders allow.
+THUMB_CACHE = "public, max-age=86400, s-maxage=600"
 STYLE = ("body{font:16px/1.45 system-ui,sans-serif;max-width:40em;margin:0 auto;padding:1em;"
          "color:#222}header{border-bottom:1px solid #ddd;margin-bottom:1em}"
          "article{border-bottom:1px solid #eee;padding:.6em 0;white-space:pre-wrap;"
-         "overflow-wrap:anywhere}time,.meta{color:#777;font-size:.8em}")
+         "overflow-wrap:anywhere}time,.meta{color:#777;font-size:.8em}"
+         "img{display:block;max-width:100%;height:auto;margin:.3em 0;border-radius:4px}")
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
-CSP = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src 'self' data:; "
+CSP = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "no-referrer", "Cache-Control": "public, max-age=60"}
@@ -41,17 +52,38 @@ def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def _post(post: dict[str, Any]) -> str:
+def thumb_path(handle: str, media_id: str) -> str:
+    return f"/c/{quote(handle, safe='')}/media/{quote(media_id, safe='')}/thumb"
+
+
+def _thumb(handle: str, media: dict[str, Any]) -> str:
+    """The post's picture at most THUMB_BOX px on its longer side, sized up front so the
+    page does not jump while it loads on a slow link."""
+    width, height = int(media.get("width") or 0), int(media.get("height") or 0)
+    if width <= 0 or height <= 0:
+        return ""
+    scale = min(1.0, THUMB_BOX / max(width, height))
+    shown_w, shown_h = max(1, round(width * scale)), max(1, round(height * scale))
+    alt = "Photo" if media.get("kind") == "photo" else "Video (first frame)"
+    src = escape(thumb_path(handle, str(media["id"])))
+    return (f'<img src="{src}" width="{shown_w}" height="{shown_h}" alt="{alt}" '
+            f'loading="lazy">')
+
+
+def _post(post: dict[str, Any], handle: str, thumbs: set[str]) -> str:
     text = post.get("text", "")
     if len(text) > POST_CHARS:
         text = text[:POST_CHARS] + "…"
     kind = post.get("kind", "text")
-    label = f'<p class="meta">[{escape(kind)}]</p>' if kind != "text" else ""
-    return (f'<article>{label}{escape(text)}<br><time>{_when(post["created_at"])} UTC'
-            f'</time></article>')
+    media = post.get("media") or {}
+    picture = _thumb(handle, media) if str(media.get("id")) in thumbs else ""
+    label = f'<p class="meta">[{escape(kind)}]</p>' if kind != "text" and not picture else ""
+    return (f'<article>{label}{picture}{escape(text)}<br><time>{_when(post["created_at"])} '
+            f'UTC</time></article>')
 
 
-def render_page(chat: dict[str, Any], posts: list[dict[str, Any]]) -> str:
+def render_page(chat: dict[str, Any], posts: list[dict[str, Any]],
+                thumbs: set[str] | None = None) -> str:
     title = escape(chat["title"])
     handle = escape(chat.get("handle", ""))
     noun = "subscribers" if chat["kind"] == "channel" else "members"
@@ -66,7 +98,7 @@ def render_page(chat: dict[str, Any], posts: list[dict[str, Any]]) -> str:
     budget = PAGE_BUDGET_BYTES - len(head.encode()) - len(tail.encode())
     shown: list[str] = []
     for post in reversed(posts):  # newest first, until the byte budget is spent
-        html = _post(post)
+        html = _post(post, chat.get("handle", ""), thumbs or set())
         budget -= len(html.encode())
         if budget < 0:
             break
@@ -85,12 +117,33 @@ def _not_found() -> Response:
 async def public_page(handle: Annotated[str, Path(max_length=64)], request: Request,
                       svc: Svc) -> Response:
     try:
-        chat, posts = await svc.public.preview(handle)
+        chat, posts, thumbs = await svc.public.page(handle)
     except NotFound:
         return _not_found()
-    body = render_page(chat, posts).encode()
+    body = render_page(chat, posts, thumbs).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {**HEADERS, "ETag": etag}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+@page_router.get("/c/{handle}/media/{media_id}/thumb", include_in_schema=False)
+async def public_thumb(handle: Annotated[str, Path(max_length=64)], media_id: MediaId,
+                       request: Request, svc: Svc) -> Response:
+    """The thumbnail of a photo (or a video's poster) on a post the public page shows."""
+    try:
+        stored = await svc.public.public_thumb(handle, media_id)
+    except NotFound:
+        return Response(status_code=404, headers={"Cache-Control": "public, max-age=30",
+                                                  "X-Content-Type-Options": "nosniff"})
+    key = str(stored["key"])
+    headers = {"ETag": f'"{key}"', "Cache-Control": THUMB_CACHE,
+               "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "default-src 'none'; sandbox"}
+    # Checked after the visibility test above: a removed picture never answers 304.
+    if f'"{key}"' in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    headers["Content-Length"] = str(stored["size"])
+    return StreamingResponse(svc.media.blobs.read(key, 0, int(stored["size"])),
+                             media_type=stored["mime"], headers=headers)

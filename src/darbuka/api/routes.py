@@ -124,8 +124,8 @@ async def update_chat(chat_id: ChatId, body: ChatUpdateBody, caller: Caller, svc
 
 @api_router.put("/chats/{chat_id}/pin", tags=["chats"])
 async def pin_message(chat_id: ChatId, body: PinBody, caller: Caller, svc: Svc) -> Json:
-    """Pin a message at the top of the chat (`pinned_message_id`); admins, or either side
-    of a direct chat."""
+    """Pin a message at the top of the chat (`pinned_message_id`); the owner and admins
+    with the `pin` right, or either side of a direct chat."""
     return await svc.chats.do_pin(caller.user_id, chat_id, body.message_id)
 
 

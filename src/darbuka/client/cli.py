@@ -1,4 +1,4 @@
-"""`darbuka send`, `darbuka listen` and `darbuka chat`: the SDK from the shell.
+"""`darbuka send`, `listen`, `upload`, `chat` and `contacts import`: the SDK from the shell.
 
 The server and token come from flags or from DARBUKA_SERVER / DARBUKA_TOKEN.
 """
@@ -23,7 +23,8 @@ from rich.progress import (
 )
 
 from darbuka.client.client import Client
-from darbuka.client.http import ApiError
+from darbuka.client.http import ApiError, HttpApi
+from darbuka.client.social_models import ContactImport
 from darbuka.client.uploads import KINDS, guess_kind
 
 __all__ = ["register"]
@@ -35,11 +36,16 @@ Store = Annotated[Path | None, typer.Option(
     help="This device's file (outbox, cursor, token); resumes where it left off.")]
 
 
+contacts = typer.Typer(help="Your address book: which of your contacts are on Darbuka.",
+                       no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(send)
     app.command()(listen)
     app.command()(upload)
     app.command()(chat)
+    app.add_typer(contacts, name="contacts")
 
 
 def send(chat_id: Annotated[int, typer.Argument(help="Chat id.")],
@@ -145,3 +151,31 @@ def chat(server: Server = "http://127.0.0.1:8080", token: Token = None,
 
     path = store or Path.home() / ".local" / "share" / "darbuka" / "device.db"
     ChatApp(Client(server, token, store=path)).run()
+
+
+@contacts.command("import")
+def import_contacts(file: Annotated[str, typer.Argument(
+                        help="One phone number per line, as written ('-' reads stdin).")],
+                    server: Server = "http://127.0.0.1:8080", token: Token = None) -> None:
+    """Look the numbers up and print each match as a JSON line (`{"phone", "user"}`); the
+    counts (found, malformed, duplicates, held back by the quota) go to stderr."""
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    phones = [line.strip() for line in text.splitlines() if line.strip()]
+    try:
+        found = asyncio.run(_import_contacts(server, token, phones))
+    except ApiError as err:
+        wait = f" (try again in {err.retry_after:.0f} s)" if err.retry_after else ""
+        typer.echo(f"refused: {err}{wait}", err=True)
+        raise typer.Exit(1) from err
+    for match in found.users:
+        typer.echo(orjson.dumps({"phone": match.phone, "user": match.user.raw}).decode())
+    typer.echo(f"found {len(found.users)}, malformed {found.malformed}, duplicates "
+               f"{found.duplicates}, held back {found.limited}", err=True)
+
+
+async def _import_contacts(server: str, token: str | None, phones: list[str]) -> ContactImport:
+    api = HttpApi(server, token)
+    try:
+        return await api.import_contacts(phones)
+    finally:
+        await api.aclose()

@@ -10,6 +10,7 @@ import httpx
 
 from darbuka.client.backoff import Backoff
 from darbuka.client.models import Chat, Message, User
+from darbuka.client.social import SocialApi
 
 __all__ = ["ApiError", "HttpApi"]
 
@@ -18,20 +19,35 @@ TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class ApiError(Exception):
-    """The server said no: `status`, and `code`/`message` from its error body."""
+    """The server said no: `status`, and `code`/`message` from its error body.
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    `retry_after` is the server's `Retry-After` in seconds (on 429 and 503), else None."""
+
+    def __init__(self, status: int, code: str, message: str, *,
+                 retry_after: float | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
     @property
     def transient(self) -> bool:
         return self.status in TRANSIENT_STATUS
 
 
-class HttpApi:
+def _seconds(header: str | None) -> float | None:
+    """Retry-After as seconds; the HTTP-date form (which the server never sends) is None."""
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None
+
+
+class HttpApi(SocialApi):
+    """Sign-in, profile, chats and messages over HTTP; the social calls come from
+    `SocialApi` (contacts, privacy, public chats, invites, rights, reactions, views)."""
+
     def __init__(self, server: str, token: str | None = None, *,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.server = server.rstrip("/")
@@ -59,7 +75,8 @@ class HttpApi:
             code, message = str(error["code"]), str(error["message"])
         except (ValueError, KeyError, TypeError):
             code, message = "http_error", response.text[:200]
-        raise ApiError(response.status_code, code, message)
+        raise ApiError(response.status_code, code, message,
+                       retry_after=_seconds(response.headers.get("retry-after")))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Chat", "Event", "Message", "OutboxItem", "User"]
+__all__ = ["Chat", "ContactMatch", "Event", "Mention", "Message", "OutboxItem", "Reaction",
+           "User"]
 
 Json = dict[str, Any]
 
@@ -89,6 +90,81 @@ class Event:
     @property
     def chats(self) -> list[Chat]:
         return [Chat.from_json(c) for c in self.data.get("chats", [])]
+
+    # The social events, typed: each is None on an event of another type.
+
+    @property
+    def contact(self) -> ContactMatch | None:
+        """`contact.joined`: someone whose number you uploaded signed up."""
+        return ContactMatch.from_json(self.data) if self.type == "contact.joined" else None
+
+    @property
+    def mention(self) -> Mention | None:
+        """`mention`: a message named you by @username."""
+        return Mention.from_json(self.data) if self.type == "mention" else None
+
+    @property
+    def reaction(self) -> Reaction | None:
+        """`reaction.added` / `reaction.removed` (see `Reaction.added`)."""
+        if self.type not in ("reaction.added", "reaction.removed"):
+            return None
+        return Reaction.from_json(self.data, added=self.type == "reaction.added")
+
+    @property
+    def blocked_user_id(self) -> int | None:
+        """`user.blocked` / `user.unblocked` (on your own devices only): whom."""
+        if self.type not in ("user.blocked", "user.unblocked"):
+            return None
+        return int(self.data["user_id"])
+
+    @property
+    def privacy(self) -> dict[str, str] | None:
+        """`privacy.updated`: the settings that changed, e.g. `{"last_seen": "nobody"}`."""
+        if self.type != "privacy.updated":
+            return None
+        return {str(k): str(v) for k, v in (self.data.get("privacy") or {}).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMatch:
+    """A user found by a number from your address book (as the server normalised it)."""
+
+    user: User
+    phone: str
+
+    @classmethod
+    def from_json(cls, data: Json) -> ContactMatch:
+        return cls(user=User.from_json(data["user"]), phone=str(data.get("phone", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    chat_id: int
+    message_id: int
+    seq: int
+    by: int | None
+
+    @classmethod
+    def from_json(cls, data: Json) -> Mention:
+        by = data.get("by")
+        return cls(chat_id=int(data["chat_id"]), message_id=int(data["message_id"]),
+                   seq=int(data.get("seq", 0)), by=int(by) if by is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """`user_id` added (or took back) `emoji` on `message_id`."""
+
+    chat_id: int
+    message_id: int
+    user_id: int
+    emoji: str
+    added: bool = True
+
+    @classmethod
+    def from_json(cls, data: Json, *, added: bool = True) -> Reaction:
+        return cls(chat_id=int(data["chat_id"]), message_id=int(data["message_id"]),
+                   user_id=int(data["user_id"]), emoji=str(data["emoji"]), added=added)
 
 
 @dataclass(frozen=True, slots=True)

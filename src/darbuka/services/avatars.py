@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from darbuka.errors import BadRequest, Forbidden
-from darbuka.services.access import access_chat, check_admin
+from darbuka.services.access import access_chat
 from darbuka.services.media import MediaService
+from darbuka.services.rights import check_right
 from darbuka.services.views import chat_view, public_user_view, user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -38,7 +39,12 @@ class AvatarService:
             await tx.stores.users.update(tx.conn, user_id, {"avatar": avatar})
             row = await tx.stores.users.get(tx.conn, user_id)
             assert row is not None  # noqa: S101 - the caller is signed in
-            await tx.emit("user.updated", {"user": public_user_view(row)}, user_id=user_id)
+            body = {"user": public_user_view(row)}
+            await tx.emit("user.updated", body, user_id=user_id)
+            # The people who see this user's face (direct chats and groups) hear of it too,
+            # so their lists and conversations change without a reload.
+            for chat_id in await tx.stores.chats.shared_chat_ids(tx.conn, user_id):
+                await tx.emit("user.updated", {**body, "chat_id": chat_id}, chat_id=chat_id)
             return user_view(row)
 
         return await self._writer.run(change)
@@ -54,7 +60,7 @@ class AvatarService:
             if access.chat["kind"] == "direct":
                 raise Forbidden("direct chats show the other person's photo",
                                 code="direct_chat")
-            check_admin(access)
+            await check_right(tx.conn, tx.stores, access, "change_info", user_id)
             await tx.stores.chats.update(tx.conn, chat_id, {"avatar": avatar})
             chat = await tx.stores.chats.get(tx.conn, chat_id)
             assert chat is not None  # noqa: S101 - checked by access_chat

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, Forbidden, NotFound
-from darbuka.services.access import ChatAccess, access_chat, access_message, check_admin
+from darbuka.services.access import ChatAccess, access_chat, access_message
 from darbuka.services.events import Event
 from darbuka.services.handles import check_chat_handle, do_set_chat_handle
 from darbuka.services.messages import post_system
@@ -207,8 +207,8 @@ class ChatService:
 
     async def do_pin(self, user_id: int, chat_id: int,
                      message_id: int | None) -> dict[str, Any]:
-        """Pin a message at the top of the chat (None unpins). Admins do it in groups and
-        channels, either side in a direct chat."""
+        """Pin a message at the top of the chat (None unpins). In groups and channels the
+        owner and admins with the `pin` right do it; either side in a direct chat."""
         async def pin(tx: Tx) -> dict[str, Any]:
             if message_id is None:
                 access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
@@ -218,7 +218,7 @@ class ChatService:
                 if message["deleted"] or message["kind"] != "text":
                     raise NotFound("no such message", code="message_not_found")
             if access.chat["kind"] != "direct":
-                check_admin(access)
+                await check_right(tx.conn, tx.stores, access, "pin", user_id)
             if access.chat.get("pinned_message_id") == message_id:
                 return self._with_role(access)
             await tx.stores.chats.update(tx.conn, chat_id, {"pinned_message_id": message_id})

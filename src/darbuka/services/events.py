@@ -29,7 +29,9 @@ EVENT_TYPES: dict[str, str] = {
     "member.joined": "`user_id` joined `chat_id` with `role` (`by` who); carries `chat`",
     "member.left": "`user_id` left or was removed from `chat_id` (`by` who)",
     "member.updated": "`user_id`'s `role` in `chat_id` changed (and for admins `rights`)",
-    "user.updated": "your own profile changed (on another device): `user`",
+    "user.updated": "your own profile changed (on another device), or the profile photo "
+                    "of someone in one of your direct chats or groups (then with "
+                    "`chat_id`): `user`",
     "message.restored": "a removed message was reinstated (after an appeal or a withdrawn "
                         "order): the whole `message`; apply it like `message.edited`",
     "account.restricted": "your account was suspended (`until`) or banned: `status`, "

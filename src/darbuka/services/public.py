@@ -11,6 +11,8 @@ import hashlib
 import secrets
 from typing import Any
 
+import orjson
+
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.services.access import access_chat, check_admin
@@ -23,9 +25,12 @@ from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 
-__all__ = ["PUBLIC_POSTS", "PublicService", "public_chat_view"]
+__all__ = ["PUBLIC_POSTS", "THUMB_VARIANT", "PublicService", "public_chat_view"]
 
 PUBLIC_POSTS = 50
+# The variant the public page shows for a post's media: a photo's small WebP thumbnail, a
+# video's poster frame (WebP). Other kinds show no picture.
+THUMB_VARIANT = {"photo": "thumb", "video": "poster"}
 INVITE_PREFIX = "inv_"
 
 
@@ -39,6 +44,15 @@ def public_chat_view(row: dict[str, Any]) -> dict[str, Any]:
     if row.get("owner_verified"):
         view["verified"] = True
     return view
+
+
+def _thumb_variant(row: dict[str, Any]) -> dict[str, Any] | None:
+    """The small picture of ready media of a kind the public page shows, if it has one."""
+    name = THUMB_VARIANT.get(row["kind"])
+    if name is None or row["state"] != "ready":
+        return None
+    stored = orjson.loads(row["variants"] or "{}").get(name)
+    return dict(stored) if isinstance(stored, dict) else None
 
 
 def _hash(token: str) -> bytes:
@@ -58,19 +72,56 @@ class PublicService:
 
     async def preview(self, raw_handle: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """A public chat by handle, and for a channel its last 50 posts (no sign-in)."""
-        key = normalise(raw_handle)[:64]
+        chat, posts, _ = await self.page(raw_handle, with_thumbs=False)
+        return chat, posts
+
+    async def page(self, raw_handle: str, *, with_thumbs: bool = True) -> tuple[
+            dict[str, Any], list[dict[str, Any]], set[str]]:
+        """`preview`, and the ids of the posts' media whose thumbnail may be shown now
+        (ready: not held, not removed) — what `public_thumb` serves."""
         async with self._db.read() as conn:
-            chat = await self._stores.public.chat_by_handle(conn, key)
-            if chat is None or chat["kind"] == "direct":
-                raise NotFound("no public chat has that handle", code="chat_not_found")
+            chat = await self._chat_by_handle(conn, raw_handle)
             posts = (await self._stores.public.recent_posts(conn, chat["id"], PUBLIC_POSTS)
                      if chat["kind"] == "channel" else [])
+            wanted = [str(orjson.loads(p["media"])["id"]) for p in posts
+                      if with_thumbs and p.get("media") and p["kind"] in THUMB_VARIANT]
+            media = await self._stores.media.by_ids(conn, wanted) if wanted else {}
+        thumbs = {m for m, row in media.items() if _thumb_variant(row) is not None}
+        return public_chat_view(chat), self._post_views(chat, posts), thumbs
+
+    async def _chat_by_handle(self, conn: Any, raw_handle: str) -> dict[str, Any]:
+        chat = await self._stores.public.chat_by_handle(conn, normalise(raw_handle)[:64])
+        if chat is None or chat["kind"] == "direct":
+            raise NotFound("no public chat has that handle", code="chat_not_found")
+        return chat
+
+    async def public_thumb(self, raw_handle: str, media_id: str) -> dict[str, Any]:
+        """The thumbnail of media on one of a public channel's last 50 posts, for anyone:
+        the stored variant (`key`, `size`, `mime`). Media of any
+        other chat, held or removed media, and media of posts no longer shown are all the
+        same 404."""
+        async with self._db.read() as conn:
+            chat = await self._chat_by_handle(conn, raw_handle)
+            row = await self._stores.media.get(conn, media_id)
+            variant = _thumb_variant(row) if row is not None else None
+            if chat["kind"] != "channel" or row is None or variant is None:
+                raise NotFound("no such media", code="media_not_found")
+            refs = {r["message_id"] for r in await self._stores.media.refs_of(conn, media_id)
+                    if r["chat_id"] == chat["id"]}
+            shown = (await self._stores.public.recent_post_ids(conn, chat["id"], PUBLIC_POSTS)
+                     if refs else set())
+        if not refs & shown:
+            raise NotFound("no such media", code="media_not_found")
+        return variant
+
+    @staticmethod
+    def _post_views(chat: dict[str, Any], posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         views = [message_view(p) for p in posts]
         for view in views:
             view.pop("client_id", None)
             if not chat["sign_posts"]:
                 view["sender_id"] = None  # posted on behalf of the channel
-        return public_chat_view(chat), views
+        return views
 
     async def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         text = text.strip().removeprefix("@")

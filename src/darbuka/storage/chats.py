@@ -154,6 +154,15 @@ class ChatStore:
         query = select(members.c.chat_id).where(members.c.user_id == user_id)
         return {int(c) for c in (await conn.execute(query)).scalars()}
 
+    async def shared_chat_ids(self, conn: AsyncConnection, user_id: int) -> list[int]:
+        """The user's direct chats and groups: where the others see who the user is (in a
+        channel, subscribers do not see each other)."""
+        query = (select(members.c.chat_id)
+                 .join(chats, chats.c.id == members.c.chat_id)
+                 .where(members.c.user_id == user_id, chats.c.kind.in_(("direct", "group")))
+                 .order_by(members.c.chat_id))
+        return [int(c) for c in (await conn.execute(query)).scalars()]
+
     async def user_chats(self, conn: AsyncConnection, user_id: int) -> list[Row]:
         """The user's chats with role, read marker and last message, newest activity first."""
         query = (

@@ -36,6 +36,15 @@ class PublicStore:
         rows = [dict(r) for r in (await conn.execute(query)).mappings()]
         return rows[::-1]
 
+    async def recent_post_ids(self, conn: AsyncConnection, chat_id: int,
+                              limit: int) -> set[int]:
+        """The ids of the posts `recent_posts` answers."""
+        query = (select(messages.c.id).where(messages.c.chat_id == chat_id,
+                                             messages.c.deleted.is_(False),
+                                             messages.c.system.is_(None))
+                 .order_by(messages.c.seq.desc()).limit(limit))
+        return {int(i) for i in (await conn.execute(query)).scalars()}
+
     async def search(self, conn: AsyncConnection, text: str, key: str | None,
                      limit: int) -> list[Row]:
         """Public groups and channels whose title contains `text` or handle starts with `key`."""

@@ -81,10 +81,22 @@ async function applyMark(kind: "read" | "delivered", chatId: number, userId: num
 
 async function upsertChat(chat: Chat): Promise<void> {
   const have = chatById(chat.id);
+  if (have) delete have.avatar; // a chat without a photo leaves the field out
   if (have) Object.assign(have, chat);
   else app.chats.push(chat);
   sortChats();
   await saveChat(chatById(chat.id)!);
+}
+
+/** A profile as the event has it (the whole public profile: absent fields are empty). */
+async function applyUser(user: User): Promise<void> {
+  app.users[user.id] = user;
+  await (await db()).put("users", $state.snapshot(user) as User);
+  if (app.session && user.id === me()) {
+    const { phone, role } = app.session.user; // only the own profile's answer has these
+    app.session.user = { ...user, phone, role };
+    await setKv("session", $state.snapshot(app.session));
+  }
 }
 
 async function dropChat(chatId: number): Promise<void> {
@@ -135,10 +147,7 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
       await onSafetyEvent(ev);
       break;
     case "user.updated":
-      if (app.session) {
-        app.session.user = ev.user as User;
-        await setKv("session", $state.snapshot(app.session));
-      }
+      await applyUser(ev.user as User);
       break;
   }
   if (ev.cursor) await setKv("cursor", ev.cursor);

@@ -144,6 +144,18 @@ const en = {
   sendVoice: "Send voice",
   stickers: "Stickers",
   lowData: "Low-data mode (no automatic downloads)",
+  // profile photos
+  profilePhoto: "Profile photo",
+  chatPhoto: "Chat photo",
+  setPhoto: "Set photo",
+  changePhoto: "Change photo",
+  removePhoto: "Remove photo",
+  photoSaved: "Photo saved",
+  photoRemoved: "Photo removed",
+  photoProcessing: "Preparing the photo",
+  photoNotImage: "That file is not a picture. Choose a JPEG, PNG, WebP, GIF or HEIC image.",
+  photoTooLarge: "That picture is too large. Choose a smaller one.",
+  photoOffline: "No connection. Try again when you are online.",
 };
 
 export type Key = keyof typeof en;
@@ -290,6 +302,17 @@ const ar: Record<Key, string> = {
   sendVoice: "إرسال الصوت",
   stickers: "ملصقات",
   lowData: "وضع البيانات المنخفضة (بلا تنزيل تلقائي)",
+  profilePhoto: "صورة الملف الشخصي",
+  chatPhoto: "صورة المحادثة",
+  setPhoto: "تعيين صورة",
+  changePhoto: "تغيير الصورة",
+  removePhoto: "إزالة الصورة",
+  photoSaved: "تم حفظ الصورة",
+  photoRemoved: "تمت إزالة الصورة",
+  photoProcessing: "جارٍ تجهيز الصورة",
+  photoNotImage: "هذا الملف ليس صورة. اختر صورة JPEG أو PNG أو WebP أو GIF أو HEIC.",
+  photoTooLarge: "هذه الصورة كبيرة جدًا. اختر صورة أصغر.",
+  photoOffline: "لا يوجد اتصال. حاول مرة أخرى عند عودة الاتصال.",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

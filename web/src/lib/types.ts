@@ -8,6 +8,7 @@ export interface User {
   kind?: string;
   phone?: string;
   role?: string; // own profile only: user | moderator | operator
+  avatar?: string; // profile photo: a media id (variants `small`, `large`)
 }
 
 export interface Forward {
@@ -78,6 +79,7 @@ export interface Chat {
   member_count: number;
   last_seq: number;
   created_at: number | string;
+  avatar?: string; // a group's or channel's photo: a media id
   role?: Role;
   last_read_seq?: number;
   unread_count?: number;

@@ -4,6 +4,7 @@ notices and read/delivered marks on their own side of a direct chat."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from typing import Any
 
 import pytest
@@ -144,7 +145,10 @@ def test_migration_starts_delivered_at_read(database_url: str) -> None:
         finally:
             await db.dispose()
 
-    assert asyncio.run(run()) == [(1, 9, 9), (2, 4, 4)]
+    # Its own thread: a browser test earlier in the session leaves a loop running here.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        rows = pool.submit(asyncio.run, run()).result()
+    assert rows == [(1, 9, 9), (2, 4, 4)]
 
 
 # -- blocks -------------------------------------------------------------------------------

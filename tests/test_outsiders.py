@@ -30,6 +30,7 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/api/v1/chats/{chat_id}/messages/{message_id}"): None,
     ("POST", "/api/v1/chats/{chat_id}/messages/{message_id}/callback"): {"payload": "b1"},
     ("POST", "/api/v1/chats/{chat_id}/read"): {"seq": 1},
+    ("POST", "/api/v1/chats/{chat_id}/delivered"): {"seq": 1},
     ("PUT", "/api/v1/chats/{chat_id}/pin"): {"message_id": 1},
     ("DELETE", "/api/v1/chats/{chat_id}/pin"): None,
     ("POST", "/api/v1/chats/{chat_id}/typing"): None,
@@ -126,6 +127,7 @@ def test_an_outsider_gets_none_of_the_events(server: LiveServer, alice: Api, bob
     alice.send(group["id"], "hello")
     alice.ok("PATCH", f"/chats/{group['id']}", json={"title": "Renamed"})
     bob.ok("POST", f"/chats/{group['id']}/read", json={"seq": 1})
+    bob.ok("POST", f"/chats/{group['id']}/delivered", json={"seq": 2})
     alice.ok("POST", f"/chats/{group['id']}/typing")
     # Then one event carol is due: the stream works, it just carried nothing of theirs.
     own = carol.group("Carol's", [])

@@ -16,6 +16,7 @@ from darbuka.api.schemas import (
     CallbackBody,
     ChatCreateBody,
     ChatUpdateBody,
+    DeliveredBody,
     EditBody,
     PinBody,
     ProfileBody,
@@ -26,7 +27,6 @@ from darbuka.api.schemas import (
     SignInBody,
 )
 from darbuka.bus.base import Ephemeral
-from darbuka.errors import Forbidden
 from darbuka.gateway.poll import PollSink
 from darbuka.services.events import encode_cursor
 from darbuka.services.messages import check_send
@@ -233,14 +233,20 @@ async def mark_read(chat_id: ChatId, body: ReadBody, caller: Caller, svc: Svc) -
     return await svc.messages.do_mark_read(caller.user_id, chat_id, body.seq)
 
 
+@api_router.post("/chats/{chat_id}/delivered", tags=["messages"])
+async def mark_delivered(chat_id: ChatId, body: DeliveredBody, caller: Caller,
+                         svc: Svc) -> Json:
+    """Move your delivered marker forward to `seq` (never back); the chat sees
+    `chat.delivered`. Send it when your device has received messages, seen or not."""
+    return await svc.messages.do_mark_delivered(caller.user_id, chat_id, body.seq)
+
+
 @api_router.post("/chats/{chat_id}/typing", status_code=204, tags=["messages"])
 async def typing(chat_id: ChatId, caller: Caller, svc: Svc) -> Response:
     """Tell the chat's connected members you are typing. Never stored."""
-    chat = await svc.chats.get(caller.user_id, chat_id)
-    if chat["role"] == "blocked":  # the other side of this direct chat blocked the caller
-        raise Forbidden("this user does not take messages from you", code="cannot_message")
-    frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": caller.user_id})
-    svc.bus.publish_ephemeral(Ephemeral(chat_id, caller.user_id, frame))
+    if await svc.messages.check_typing(caller.user_id, chat_id):
+        frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": caller.user_id})
+        svc.bus.publish_ephemeral(Ephemeral(chat_id, caller.user_id, frame))
     return Response(status_code=204)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AddMembersBody", "AvatarBody", "CallbackBody", "ChatCreateBody", "ChatUpdateBody",
-    "EditBody", "PackCreateBody", "PinBody", "ProfileBody", "ReadBody", "RequestCodeBody",
-    "RoleBody", "SendBody", "SignInBody", "StickerAddBody",
+    "DeliveredBody", "EditBody", "PackCreateBody", "PinBody", "ProfileBody", "ReadBody",
+    "RequestCodeBody", "RoleBody", "SendBody", "SignInBody", "StickerAddBody",
 ]
 
 
@@ -102,3 +102,13 @@ class CallbackBody(Body):
 
 class ReadBody(Body):
     seq: int = Field(ge=0, lt=2**63)
+
+
+class DeliveredBody(Body):
+    # Checked by the service, as the socket frame's is: any bad seq (missing, a string, a
+    # float, negative) is 400 invalid_seq. The schema says what a client should send.
+    model_config = ConfigDict(strict=True, extra="ignore",
+                              json_schema_extra={"required": ["seq"]})
+
+    seq: Any = Field(None, description="the highest `seq` of the chat this device received",
+                     examples=[42], json_schema_extra={"type": "integer", "minimum": 0})

@@ -94,6 +94,8 @@ async def send_action(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
     action = body.get("action") if isinstance(body, dict) else None
     chat = await svc.chats.get(bot.user_id, chat_id)
     if action == "typing_on":
+        if not await svc.messages.check_typing(bot.user_id, chat_id):
+            return SUCCESS  # a block in this direct chat keeps typing to its own side
         frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": bot.user_id})
         svc.bus.publish_ephemeral(Ephemeral(chat_id, bot.user_id, frame))
     elif action == "mark_seen":

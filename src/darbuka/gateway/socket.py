@@ -1,6 +1,6 @@
 """One WebSocket connection: auth in the first frame, resume from a cursor, live events.
 
-Frames are JSON text. Client → server: auth, send, read, typing, ping. Server → client:
+Frames are JSON text. Client → server: auth, send, read, delivered, typing, ping. Server → client:
 events (each with its cursor), ack, error, reset, ready, pong. See docs/protocol.md.
 The bytes on the wire are handled by `gateway/protocol.py`; this module is the meaning.
 """
@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -315,9 +316,11 @@ class SocketConnection:
         elif kind == "ping":
             self._enqueue(PONG)
         elif kind == "typing":
-            self._typing(frame.get("chat_id"))
+            self._spawn(self._typing(frame))
         elif kind == "read":
-            self._spawn(self._read(frame))
+            self._spawn(self._mark(frame, self._gw.messages.do_mark_read))
+        elif kind == "delivered":
+            self._spawn(self._mark(frame, self._gw.messages.do_mark_delivered))
         else:
             raise ApiError(f"unknown frame type {kind!r}", code="unknown_type")
 
@@ -343,18 +346,29 @@ class SocketConnection:
             self._enqueue(orjson.dumps({"type": "ack", "id": request_id, "repeat": True,
                                         "message": future.result().message}))
 
-    def _typing(self, chat_id: Any) -> None:
-        if not isinstance(chat_id, int) or not self._gw.hub.is_member(self.user_id, chat_id):
-            raise ApiError("no such chat", code="chat_not_found")
-        frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": self.user_id})
-        self._gw.bus.publish_ephemeral(Ephemeral(chat_id, self.user_id, frame))
+    async def _typing(self, frame: dict[str, Any]) -> None:
+        chat_id = frame.get("chat_id")
+        try:
+            # The cheap in-memory check first; the service then reads the membership (and,
+            # in a direct chat, whether either side blocked the other).
+            if not isinstance(chat_id, int) or not self._gw.hub.is_member(self.user_id, chat_id):
+                raise ApiError("no such chat", code="chat_not_found")
+            if not await self._gw.messages.check_typing(self.user_id, chat_id):
+                return
+        except ApiError as err:
+            self._enqueue(_error_frame(err, _request_id(frame)))
+            return
+        notice = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": self.user_id})
+        self._gw.bus.publish_ephemeral(Ephemeral(chat_id, self.user_id, notice))
 
-    async def _read(self, frame: dict[str, Any]) -> None:
+    async def _mark(self, frame: dict[str, Any],
+                    do_mark: Callable[[int, int, Any], Awaitable[Any]]) -> None:
+        """A `read` or `delivered` frame; only failures are answered."""
         try:
             chat_id = frame.get("chat_id")
-            if not isinstance(chat_id, int):
+            if not isinstance(chat_id, int) or isinstance(chat_id, bool):
                 raise ApiError("chat_id must be a chat id", code="invalid_chat_id")
-            await self._gw.messages.do_mark_read(self.user_id, chat_id, frame.get("seq"))
+            await do_mark(self.user_id, chat_id, frame.get("seq"))
         except ApiError as err:
             self._enqueue(_error_frame(err, _request_id(frame)))
 

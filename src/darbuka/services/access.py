@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from darbuka.errors import Forbidden, NotFound
 from darbuka.storage import Stores
 
-__all__ = ["ADMIN_ROLES", "ChatAccess", "access_chat", "access_message", "check_admin"]
+__all__ = ["ADMIN_ROLES", "ChatAccess", "access_chat", "access_message", "check_admin",
+           "is_quiet_pair"]
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
 
@@ -23,6 +24,8 @@ class ChatAccess:
     chat: dict[str, Any]
     role: str
     last_read_seq: int
+    # Never behind last_read_seq (read implies delivered; own sends move only the read mark).
+    last_delivered_seq: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -41,7 +44,9 @@ async def access_chat(conn: AsyncConnection, stores: Stores, user_id: int,
     chat = await stores.chats.get(conn, chat_id)
     if chat is None:
         raise NotFound("no such chat", code="chat_not_found")
-    return ChatAccess(chat=chat, role=member["role"], last_read_seq=member["last_read_seq"])
+    return ChatAccess(chat=chat, role=member["role"], last_read_seq=member["last_read_seq"],
+                      last_delivered_seq=max(member["last_delivered_seq"],
+                                             member["last_read_seq"]))
 
 
 async def access_message(conn: AsyncConnection, stores: Stores, user_id: int, chat_id: int,
@@ -51,6 +56,22 @@ async def access_message(conn: AsyncConnection, stores: Stores, user_id: int, ch
     if message is None or message["chat_id"] != chat_id:
         raise NotFound("no such message", code="message_not_found")
     return access, message
+
+
+async def is_quiet_pair(conn: AsyncConnection, stores: Stores, access: ChatAccess) -> bool:
+    """Whether one side of this direct chat blocked the other: then typing notices and
+    read and delivered marks stay with the side that made them.
+
+    Checked where such a notice starts (here, from a loaded `access`) rather than in the
+    hub: the hub routes by chat id alone and would need every block in every process's
+    memory, while at the source it costs one small read, and only in direct chats (two
+    member rows). Marks are stored events, so keeping them from the chat also keeps them
+    out of the other side's catch-up.
+    """
+    if access.chat["kind"] != "direct":
+        return False
+    return access.role == "blocked" or await stores.chats.has_blocked_member(
+        conn, access.chat["id"])
 
 
 def check_admin(access: ChatAccess) -> None:

@@ -23,7 +23,9 @@ EVENT_TYPES: dict[str, str] = {
                        "(and `removed: true` when moderators removed it)",
     "chat.created": "a chat you are in was created: `chat`",
     "chat.updated": "title or description changed: `chat`",
-    "chat.read": "someone read up to `seq` in `chat_id` (`user_id`)",
+    "chat.read": "someone read up to `seq` in `chat_id` (`user_id`); read implies delivered",
+    "chat.delivered": "`user_id`'s devices received `chat_id` up to `seq` (not in channels, "
+                      "nor across a block in a direct chat)",
     "member.joined": "`user_id` joined `chat_id` with `role` (`by` who); carries `chat`",
     "member.left": "`user_id` left or was removed from `chat_id` (`by` who)",
     "member.updated": "`user_id`'s `role` in `chat_id` changed (and for admins `rights`)",

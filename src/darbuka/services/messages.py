@@ -1,4 +1,5 @@
-"""Sending (group commit, exactly once), editing, deleting, history, read markers, typing."""
+"""Sending (group commit, exactly once), editing, deleting, history, read and delivered
+markers, typing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from typing import Any
 import orjson
 
 from darbuka.errors import ApiError, BadRequest, Forbidden, NotFound
-from darbuka.services.access import ADMIN_ROLES, access_chat, access_message
+from darbuka.services.access import (
+    ADMIN_ROLES,
+    ChatAccess,
+    access_chat,
+    access_message,
+    is_quiet_pair,
+)
 from darbuka.services.events import Event
 from darbuka.services.media import MediaNotReady, MediaService, media_descriptor
 from darbuka.services.mentions import notify_mentions
@@ -331,8 +338,8 @@ class MessageService:
         return views
 
     async def do_mark_read(self, user_id: int, chat_id: int, seq: Any) -> dict[str, Any]:
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-            raise BadRequest("seq must be a non-negative integer", code="invalid_seq")
+        """Move the read marker forward (and the delivered one with it)."""
+        _check_seq(seq)
 
         async def mark(tx: Tx) -> dict[str, Any]:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
@@ -340,13 +347,56 @@ class MessageService:
             if upto <= access.last_read_seq:
                 return {"chat_id": chat_id, "seq": access.last_read_seq}
             await tx.stores.chats.mark_read(tx.conn, [{"cid": chat_id, "uid": user_id,
-                                                       "seq": upto}])
-            body = {"chat_id": chat_id, "user_id": user_id, "seq": upto}
-            # In a channel only the reader's own devices care; elsewhere it drives read marks.
-            if access.chat["kind"] == "channel":
-                await tx.emit("chat.read", body, user_id=user_id)
-            else:
-                await tx.emit("chat.read", body, chat_id=chat_id)
+                                                       "seq": upto}], delivered=True)
+            await _emit_mark(tx, "chat.read", access, user_id, upto)
             return {"chat_id": chat_id, "seq": upto}
 
         return await self._writer.run(mark)
+
+    async def do_mark_delivered(self, user_id: int, chat_id: int, seq: Any) -> dict[str, Any]:
+        """Move the delivered marker forward: the user's devices have the chat up to `seq`.
+
+        One forward-only UPDATE; a mark at or behind the current one changes nothing and
+        tells no one.
+        """
+        _check_seq(seq)
+
+        async def mark(tx: Tx) -> dict[str, Any]:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            upto = min(seq, access.chat["last_seq"])
+            if upto <= access.last_delivered_seq:
+                return {"chat_id": chat_id, "seq": access.last_delivered_seq}
+            await tx.stores.chats.mark_delivered(tx.conn, chat_id, user_id, upto)
+            await _emit_mark(tx, "chat.delivered", access, user_id, upto)
+            return {"chat_id": chat_id, "seq": upto}
+
+        return await self._writer.run(mark)
+
+    async def check_typing(self, user_id: int, chat_id: int) -> bool:
+        """Whether a typing notice of `user_id` may go to the chat's other members.
+
+        Raises for outsiders (404) and for a user blocked in this direct chat (403, as a
+        send would); False when the caller blocked the other side (their typing is not
+        the blocked user's business either).
+        """
+        async with self._db.read() as conn:
+            access = await access_chat(conn, self._stores, user_id, chat_id)
+            if access.role == "blocked":
+                raise Forbidden("this user does not take messages from you",
+                                code="cannot_message")
+            return not await is_quiet_pair(conn, self._stores, access)
+
+
+def _check_seq(seq: Any) -> None:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63:
+        raise BadRequest("seq must be a non-negative integer", code="invalid_seq")
+
+
+async def _emit_mark(tx: Tx, type_: str, access: ChatAccess, user_id: int, seq: int) -> None:
+    """A read or delivered mark: to the chat, or only to the marker's own devices in a
+    channel (nobody else cares) and in a direct chat with a block (see is_quiet_pair)."""
+    body = {"chat_id": access.chat["id"], "user_id": user_id, "seq": seq}
+    if access.chat["kind"] == "channel" or await is_quiet_pair(tx.conn, tx.stores, access):
+        await tx.emit(type_, body, user_id=user_id)
+    else:
+        await tx.emit(type_, body, chat_id=access.chat["id"])

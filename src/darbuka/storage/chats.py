@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.storage.schema import chats, members, membership_spans, messages
@@ -108,18 +108,44 @@ class ChatStore:
         query = select(func.count()).where(members.c.chat_id == chat_id, members.c.role == role)
         return int((await conn.execute(query)).scalar_one())
 
-    async def mark_read(self, conn: AsyncConnection, rows: list[Row]) -> None:
-        """rows: {"cid", "uid", "seq"} — move read markers forward only."""
+    async def mark_read(self, conn: AsyncConnection, rows: list[Row], *,
+                        delivered: bool = False) -> None:
+        """rows: {"cid", "uid", "seq"} — move read markers forward only.
+
+        With `delivered` the delivered marker moves along in the same UPDATE (read implies
+        delivered). The send path leaves it out: a sender's own messages need no mark.
+        """
+        values: dict[str, Any] = {"last_read_seq": bindparam("seq")}
+        if delivered:
+            values["last_delivered_seq"] = case(
+                (members.c.last_delivered_seq < bindparam("seq"), bindparam("seq")),
+                else_=members.c.last_delivered_seq)
         stmt = (update(members)
                 .where(members.c.chat_id == bindparam("cid"), members.c.user_id == bindparam("uid"),
                        members.c.last_read_seq < bindparam("seq"))
-                .values(last_read_seq=bindparam("seq")))
+                .values(**values))
         await conn.execute(stmt, rows)
+
+    async def mark_delivered(self, conn: AsyncConnection, chat_id: int, user_id: int,
+                             seq: int) -> None:
+        """Move one member's delivered marker forward only."""
+        await conn.execute(update(members).where(
+            members.c.chat_id == chat_id, members.c.user_id == user_id,
+            members.c.last_delivered_seq < seq).values(last_delivered_seq=seq))
+
+    async def has_blocked_member(self, conn: AsyncConnection, chat_id: int) -> bool:
+        """Whether a member of the chat has the role "blocked" (direct chats only have it)."""
+        query = (select(members.c.user_id)
+                 .where(members.c.chat_id == chat_id, members.c.role == "blocked").limit(1))
+        return (await conn.execute(query)).first() is not None
 
     async def list_members(self, conn: AsyncConnection, chat_id: int, *, after_user: int,
                            limit: int) -> list[Row]:
+        # A member's own sends move only last_read_seq; what they read was delivered.
+        delivered = case((members.c.last_delivered_seq > members.c.last_read_seq,
+                          members.c.last_delivered_seq), else_=members.c.last_read_seq)
         query = (select(members.c.user_id, members.c.role, members.c.joined_at,
-                        members.c.last_read_seq)
+                        members.c.last_read_seq, delivered.label("last_delivered_seq"))
                  .where(members.c.chat_id == chat_id, members.c.user_id > after_user)
                  .order_by(members.c.user_id).limit(limit))
         return [dict(r) for r in (await conn.execute(query)).mappings()]

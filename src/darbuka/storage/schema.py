@@ -133,6 +133,9 @@ members = Table(
     Column("role", String(16), nullable=False),
     Column("joined_at", BigInteger, nullable=False),
     Column("last_read_seq", BigInteger, nullable=False, server_default="0"),
+    # How far the member's devices have received the chat (never behind last_read_seq
+    # once they read; a member's own sends move only last_read_seq, see `delivered_seq`).
+    Column("last_delivered_seq", BigInteger, nullable=False, server_default="0"),
     Index("ix_members_user", "user_id", "chat_id"),
 )
 

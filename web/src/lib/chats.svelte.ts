@@ -58,6 +58,7 @@ async function loadPeople(chatId: number): Promise<void> {
   const others = members.filter((m) => m.user_id !== me());
   if (chat.kind === "direct") chat.peer_id = others[0]?.user_id;
   chat.others_read_seq = Math.max(chat.others_read_seq ?? 0, ...others.map((m) => m.last_read_seq));
+  chat.others_delivered_seq = Math.max(chat.others_delivered_seq ?? 0, chat.others_read_seq, ...others.map((m) => m.last_delivered_seq ?? 0));
   await (await db()).put("chats", $state.snapshot(chat) as Chat);
 }
 

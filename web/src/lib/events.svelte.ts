@@ -2,6 +2,7 @@
 
 import { db, putMessages, setKv } from "./db";
 import { removeFromOutbox } from "./outbox.svelte";
+import { applyOthersMark, noteReceived, noteReceivedChats } from "./receipts";
 import { onSafetyEvent } from "./safety.svelte";
 import { bornLive, onReactionEvent } from "./reactions.svelte";
 import { onMention } from "./mentioned.svelte";
@@ -23,11 +24,13 @@ export async function replaceChats(chats: Chat[]): Promise<void> {
     const prev = old.get(c.id);
     if (prev) c.peer_id ??= prev.peer_id;
     if (prev) c.others_read_seq ??= prev.others_read_seq;
+    if (prev) c.others_delivered_seq ??= prev.others_delivered_seq;
     void tx.store.put(c);
   }
   await tx.done;
   app.chats = chats;
   sortChats();
+  noteReceivedChats(chats, me());
   const last = chats.flatMap((c) => (c.last_message ? [c.last_message] : []));
   await putMessages(last);
 }
@@ -58,19 +61,22 @@ export async function applyMessage(m: Message, isNew: boolean): Promise<void> {
     if (m.sender_id === me()) chat.last_read_seq = Math.max(chat.last_read_seq ?? 0, m.seq);
     chat.unread_count = Math.max(0, chat.last_seq - (chat.last_read_seq ?? 0));
     delete app.typing[m.chat_id]?.[m.sender_id];
+    if (m.sender_id && m.sender_id !== me()) noteReceived(m.chat_id, m.seq);
   }
   sortChats();
   await saveChat(chat);
 }
 
-async function applyRead(chatId: number, userId: number, seq: number): Promise<void> {
+async function applyMark(kind: "read" | "delivered", chatId: number, userId: number, seq: number): Promise<void> {
   const chat = chatById(chatId);
   if (!chat) return;
-  if (userId === me()) {
+  if (userId !== me()) {
+    applyOthersMark(chat, kind, seq);
+  } else if (kind === "read") {
     chat.last_read_seq = Math.max(chat.last_read_seq ?? 0, seq);
     chat.unread_count = Math.max(0, chat.last_seq - chat.last_read_seq);
   } else {
-    chat.others_read_seq = Math.max(chat.others_read_seq ?? 0, seq);
+    return; // our own devices' delivered marks change nothing shown
   }
   await saveChat(chat);
 }
@@ -137,7 +143,8 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
       }
       break;
     case "chat.read":
-      await applyRead(n("chat_id"), n("user_id"), n("seq"));
+    case "chat.delivered":
+      await applyMark(ev.type === "chat.read" ? "read" : "delivered", n("chat_id"), n("user_id"), n("seq"));
       break;
     case "account.restricted":
     case "report.resolved":

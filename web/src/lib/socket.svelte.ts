@@ -6,6 +6,7 @@ import { getKv } from "./db";
 import { applyEvent, replaceChats, type ServerEvent } from "./events.svelte";
 import { markOutbox, removeFromOutbox } from "./outbox.svelte";
 import { pumpUploads } from "./media.svelte";
+import { flushDelivered } from "./receipts";
 import { app, setSession } from "./state.svelte";
 import { putMessages, clearAll } from "./db";
 import type { Chat, Message } from "./types";
@@ -167,6 +168,7 @@ async function onFrame(frame: ServerEvent): Promise<void> {
       app.conn = "online";
       if (frame.cursor) await applyEvent({ type: "cursor", cursor: frame.cursor });
       flushOutbox();
+      flushDelivered();
       return;
     case "reset":
       await replaceChats(frame.chats as Chat[]);

@@ -88,9 +88,11 @@ export interface Chat {
   sign_posts?: boolean; // a channel's posts show their admin's name
   pinned_message_id?: number;
   rights?: string[]; // your admin rights (GET /chats/{id}, owners and admins)
-  // Client-side: the other person of a direct chat, and how far the others have read.
+  // Client-side: the other person of a direct chat, and how far the others have read and
+  // received (delivered is never behind read).
   peer_id?: number;
   others_read_seq?: number;
+  others_delivered_seq?: number;
 }
 
 export interface Member {
@@ -98,6 +100,7 @@ export interface Member {
   role: Role;
   last_read_seq: number;
   rights?: string[]; // owners and admins
+  last_delivered_seq?: number;
 }
 
 /** A message written here and not yet stored by the server. Kept in IndexedDB. */

@@ -6,6 +6,7 @@ import { applyOthersMark, noteReceived, noteReceivedChats } from "./receipts";
 import { onSafetyEvent } from "./safety.svelte";
 import { bornLive, onReactionEvent } from "./reactions.svelte";
 import { onMention } from "./mentioned.svelte";
+import { onPeopleEvent } from "./people.svelte";
 import { app, chatById, me, sortChats, view } from "./state.svelte";
 import type { Chat, Message, User } from "./types";
 
@@ -157,6 +158,12 @@ export async function applyEvent(ev: ServerEvent): Promise<void> {
       break;
     case "mention":
       await onMention(ev);
+      break;
+    case "contact.joined":
+    case "user.blocked":
+    case "user.unblocked":
+    case "privacy.updated":
+      await onPeopleEvent(ev);
       break;
     case "user.updated":
       await applyUser(ev.user as User);

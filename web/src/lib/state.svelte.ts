@@ -3,6 +3,8 @@
 import { setToken } from "./api";
 import type { Chat, Message, OutboxItem, User } from "./types";
 
+// The people screens (lib/people.svelte.ts): find contacts, privacy, a person's profile.
+export type PeoplePanel = "contacts" | "privacy" | "user";
 export type ConnState = "offline" | "connecting" | "online";
 
 export interface Session {
@@ -16,7 +18,7 @@ export const app = $state({
   conn: "connecting" as ConnState,
   chats: [] as Chat[],
   openChatId: null as number | null,
-  panel: null as null | "profile" | "new" | "info" | "safety" | "moderation" | "public" | "invite",
+  panel: null as null | "profile" | "new" | "info" | "safety" | "moderation" | "public" | "invite" | PeoplePanel,
   outbox: [] as OutboxItem[],
   users: {} as Record<number, User>,
   // chat id → user id → until (ms): who is typing there now

@@ -5,7 +5,8 @@ export interface User {
   display_name: string;
   username: string | null;
   about: string;
-  kind?: string;
+  kind?: string; // person | blogger | brand
+  verified?: boolean; // marked by the operators: shown with a badge
   phone?: string;
   role?: string; // own profile only: user | moderator | operator
   avatar?: string; // profile photo: a media id (variants `small`, `large`)

@@ -126,8 +126,9 @@ export async function messageUser(user: User): Promise<void> {
   selectChat(chat.id);
 }
 
-export function joinedText(user: User): string {
-  const name = user.display_name || (user.username ? "@" + user.username : "#" + user.id);
+/** "X joined Darbuka": a new account often has no name yet, but I know its number. */
+export function joinedText(user: User, phone: string): string {
+  const name = user.display_name || (user.username ? "@" + user.username : phone || "#" + user.id);
   return t("pJoinedToast").replace("{name}", name);
 }
 
@@ -136,13 +137,14 @@ export async function onPeopleEvent(ev: ServerEvent): Promise<void> {
   switch (ev.type) {
     case "contact.joined": {
       const user = ev.user as User;
+      const phone = String(ev.phone ?? "");
       app.users[user.id] = user;
       people.joined = [
-        { user, phone: String(ev.phone ?? ""), at: Date.now() },
+        { user, phone, at: Date.now() },
         ...people.joined.filter((j) => j.user.id !== user.id),
       ].slice(0, JOINED_KEPT);
       await setKv("joined", $state.snapshot(people.joined));
-      toast(joinedText(user));
+      toast(joinedText(user, phone));
       break;
     }
     case "user.blocked":

@@ -301,6 +301,7 @@ def test_screenshots_of_the_people_screens(browser: Any, web_server: LiveServer)
             page.get_by_test_id("joined").wait_for()
             _shoot(page, f"people-contacts-{look}")
 
+            page.locator(".toast").wait_for(state="detached")  # out of the next pictures
             page.get_by_test_id("found").locator("button.who").first.click()
             page.locator("[data-testid=presence][data-status]").wait_for()
             _shoot(page, f"people-profile-{look}")

@@ -502,7 +502,7 @@ const ar: Record<Key, string> = {
   pFindContacts: "البحث عن جهات الاتصال",
   pNumbers: "أرقام الهواتف",
   pNumbersHint: "رقم في كل سطر، أو افصل بينها بفواصل. الأرقام التي بلا رمز دولة تُقرأ على أنها من بلدك.",
-  pImportVcf: "استيراد ملف ‎.vcf",
+  pImportVcf: "استيراد ملف جهات اتصال (vCard)",
   pPickContacts: "الاختيار من دفتر العناوين",
   pAddressBook: "دفتر العناوين",
   pFromFile: "أُضيف {n} رقمًا من {file}.",

@@ -48,6 +48,8 @@ async function loadLocal(): Promise<void> {
   const owner = me();
   if (!owner || loadedFor === owner) return;
   loadedFor = owner;
+  people.found = null; // another account signed in on this page
+  people.privacy = null;
   const ids = (await getKv<number[]>("blocked")) ?? [];
   people.blocked = Object.fromEntries(ids.map((id) => [id, true as const]));
   people.joined = (await getKv<Joined[]>("joined")) ?? [];

@@ -293,6 +293,10 @@ def test_screenshots_of_the_people_screens(browser: Any, web_server: LiveServer)
             web_server.run_async(auth.do_issue_token(dina, name="Dina"))
             page.locator(".toast").wait_for()
             page.locator("nav .bar button.icon").first.click()  # the profile, in any language
+            page.locator(".panel .links button").first.wait_for()
+            if look == "light":
+                page.locator(".toast").wait_for(state="detached")
+                _shoot(page, "people-entry-light")  # where the people screens start
             page.locator(".panel .links button").first.click()
             page.get_by_role("textbox").first.fill(
                 "+447700900342\n+447700900343\n+447700900342\n12")
@@ -321,7 +325,10 @@ def test_screenshots_of_the_people_screens(browser: Any, web_server: LiveServer)
     ctx = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=1)
     try:
         page = open_signed_in(ctx, web_server, alice)
-        _open_contacts(page)
+        page.get_by_role("button", name="New chat").click()
+        page.get_by_role("button", name="Find people by phone number").wait_for()
+        _shoot(page, "people-new-chat-phone")
+        page.get_by_role("button", name="Find people by phone number").click()
         _find(page, "+447700900342, +447700900343, not a number")
         page.get_by_test_id("found").locator("li").nth(1).wait_for()
         assert page.evaluate("""() => [...document.querySelectorAll(".panel, .panel button")]

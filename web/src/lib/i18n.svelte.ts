@@ -222,6 +222,7 @@ const en = {
   mentionedYou: "You were mentioned",
   // people
   pFindContacts: "Find contacts",
+  pFindByNumber: "Find people by phone number",
   pNumbers: "Phone numbers",
   pNumbersHint: "One per line, or separated by commas. Numbers without a country code are read as numbers of your own country.",
   pImportVcf: "Import a .vcf file",
@@ -500,6 +501,7 @@ const ar: Record<Key, string> = {
   mentionedYou: "أُشير إليك",
   // people
   pFindContacts: "البحث عن جهات الاتصال",
+  pFindByNumber: "البحث عن أشخاص برقم الهاتف",
   pNumbers: "أرقام الهواتف",
   pNumbersHint: "رقم في كل سطر، أو افصل بينها بفواصل. الأرقام التي بلا رمز دولة تُقرأ على أنها من بلدك.",
   pImportVcf: "استيراد ملف جهات اتصال (vCard)",

@@ -273,6 +273,22 @@ async def test_reactions_reach_the_other_side_as_typed_events(server: LiveServer
     assert (await b.reactions(group.id, [message.id]))[message.id].reactions == []
 
 
+async def test_delivered_marks_reach_the_sender(server: LiveServer, sdk: Clients) -> None:
+    alice, bob = server.sign_up("Alice"), server.sign_up("Bob")
+    a, b = sdk(alice), sdk(bob)
+    chat = await a.direct(bob.id)
+    first = await a.send_now(chat.id, "one")
+    second = await a.send_now(chat.id, "two")
+    a_events = await online(a)
+    assert await b.mark_delivered(chat.id, second.seq) == second.seq
+    mark = await next_event(a_events, "chat.delivered")
+    assert (mark.data["user_id"], mark.data["seq"]) == (bob.id, second.seq)
+    assert await b.mark_delivered(chat.id, first.seq) == second.seq  # never backwards
+    with pytest.raises(ApiError) as bad:
+        await b.mark_delivered(chat.id, -1)
+    assert (bad.value.status, bad.value.code) == (400, "invalid_seq")
+
+
 async def test_mentions_and_views(server: LiveServer, sdk: Clients) -> None:
     alice, bob = server.sign_up("Alice"), server.sign_up("Bob")
     a, b = sdk(alice), sdk(bob)

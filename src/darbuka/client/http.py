@@ -169,3 +169,9 @@ class HttpApi(SocialApi):
 
     async def mark_read(self, chat_id: int, seq: int) -> None:
         await self.call("POST", f"/chats/{chat_id}/read", json={"seq": seq})
+
+    async def mark_delivered(self, chat_id: int, seq: int) -> int:
+        """Tell the chat this device has everything up to `seq` (the sender's ✓✓). Marks
+        move forward only; returns the mark the server holds."""
+        answer = await self.call("POST", f"/chats/{chat_id}/delivered", json={"seq": seq})
+        return int(answer["seq"])

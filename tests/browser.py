@@ -14,12 +14,16 @@ import pytest
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
 
-__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "browser", "open_signed_in", "sign_in_ui", "web_server"]
+__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "STORED", "browser", "open_signed_in", "sign_in_ui",
+           "web_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIST = ROOT / "web" / "dist"
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# A message the server has stored shows one of these marks: ✓ sent, ✓✓ delivered or read
+# (which one depends on how quickly the other side's open app answers).
+STORED = "[data-status=sent], [data-status=delivered], [data-status=read]"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser import open_signed_in, sign_in_ui
+from tests.browser import STORED, open_signed_in, sign_in_ui
 from tests.conftest import LiveServer
 from tests.helpers import wait_until
 
@@ -47,7 +47,7 @@ def test_two_people_chat_in_real_time(browser: Any, web_server: LiveServer) -> N
         a.get_by_label("Message").fill("hello Bea")
         a.keyboard.press("Enter")
         # Stored (✓); B's open app may already have said delivered (✓✓) by the time we look.
-        a.wait_for_selector("[data-status=sent], [data-status=delivered]")
+        a.wait_for_selector(STORED)
         b.get_by_test_id("chat-list").get_by_text("hello Bea").wait_for()
         b.get_by_test_id("chat-list").get_by_role("button").first.click()
         wait_until(lambda: _bubbles(b) == ["hello Bea"], message="B sees A's message")
@@ -106,8 +106,7 @@ def test_offline_messages_go_once_in_order_after_a_reload(browser: Any,
         assert alice.history(chat["id"]) == []
 
         a_ctx.set_offline(False)
-        # Stored: "sent", or already "read" when B's open chat has seen them.
-        done = "[data-status=sent], [data-status=read]"
+        done = STORED
         wait_until(lambda: a.locator(done).count() == 5, timeout=20, message="all five sent")
         wait_until(lambda: _bubbles(b) == texts, timeout=10, message="B gets all five in order")
         stored = [m["text"] for m in bob.history(chat["id"])]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, open_signed_in
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, STORED, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 from tests.media_helpers import jpeg, make_video, upload_ready
@@ -85,7 +85,7 @@ def test_photo_upload_resumes_after_going_offline(media_browser: Any, web_server
         assert not _media_messages(alice, chat["id"])
 
         a_ctx.set_offline(False)
-        a.wait_for_selector("[data-status=sent]", timeout=20_000)
+        a.wait_for_selector(STORED, timeout=20_000)
         assert a.locator("[data-testid=upload-progress]").count() == 0
         photos = _media_messages(alice, chat["id"])
         assert len(photos) == 1  # sent exactly once
@@ -135,7 +135,7 @@ def test_photo_upload_resumes_after_a_reload(media_browser: Any, web_server: Liv
         total = int(a.get_by_test_id("upload-progress").get_attribute("max") or 0)
         a.reload()
         _open_first_chat(a)
-        a.wait_for_selector("[data-status=sent]", timeout=20_000)
+        a.wait_for_selector(STORED, timeout=20_000)
         photos = _media_messages(alice, chat["id"])
         assert len(photos) == 1
         assert photos[0]["media"]["size"] == total

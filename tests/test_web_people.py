@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from darbuka.services.verify import do_verify
-from tests.browser import ARTIFACTS, WEB_DIST, open_signed_in
+from tests.browser import ARTIFACTS, STORED, WEB_DIST, open_signed_in
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, wait_until
 
@@ -82,7 +82,7 @@ def test_find_contacts_privacy_and_who_joined(browser: Any, web_server: LiveServ
         assert header.get_by_test_id("verified").is_visible()
         a.get_by_label("Message").fill("found you")
         a.keyboard.press("Enter")
-        a.wait_for_selector("[data-status=sent], [data-status=read]")
+        a.wait_for_selector(STORED)
         direct = [c for c in alice.ok("GET", "/chats")["chats"] if c["kind"] == "direct"]
         assert [m["text"] for m in alice.history(direct[0]["id"])] == ["found you"]
         assert a.get_by_test_id("chat-list").get_by_test_id("verified").count() == 1

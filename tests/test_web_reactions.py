@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.browser import ARTIFACTS, open_signed_in
+from tests.browser import ARTIFACTS, STORED, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 
@@ -145,7 +145,7 @@ def test_mention_picked_by_keyboard_badges_and_highlights(browser: Any,
         assert composer.get_attribute("aria-expanded") == "false"
         composer.press_sequentially("at 8")
         a.keyboard.press("Enter")
-        a.wait_for_selector("[data-status=sent], [data-status=read]")
+        a.wait_for_selector(STORED)
 
         # B is elsewhere: an @ badge in the list and a toast; opening the chat reads it.
         row = b.get_by_test_id("chat-list").get_by_role("listitem").filter(has_text="Band")

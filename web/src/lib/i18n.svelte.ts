@@ -559,7 +559,7 @@ const ar: Record<Key, string> = {
   pLastSeenHidden: "آخر ظهور مخفي",
   // username
   userOrName: "@اسم المستخدم أو معرّف المستخدم للشخص",
-  userOrNameHint: "مثلًا ‎@sara_k، أو رقم مثل 42.",
+  userOrNameHint: "مثلًا \u2066@sara_k\u2069، أو رقم مثل 42.",
   addMemberByName: "أضف عضوًا باسم المستخدم (@) أو بمعرّف المستخدم",
   unknownUsername: "لا أحد يحمل اسم المستخدم {name}.",
   invalidUsername: "{name} ليس اسم مستخدم: من 4 إلى 32 حرفًا أو رقمًا أو _، يبدأ بحرف.",

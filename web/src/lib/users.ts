@@ -47,7 +47,8 @@ export async function loadStoredUsers(): Promise<void> {
 export async function findUser(typed: string): Promise<number | string> {
   const text = typed.trim();
   if (/^\d+$/.test(text)) return Number(text);
-  const name = "@" + text.replace(/^@/, "");
+  // Isolated (LRI … PDI) so the name reads left to right inside Arabic text.
+  const name = "\u2066@" + text.replace(/^@/, "") + "\u2069";
   try {
     const user = await call<User>("GET", `/users/by-username/${encodeURIComponent(text)}`);
     app.users[user.id] = user;

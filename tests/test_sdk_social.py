@@ -186,6 +186,24 @@ async def test_handles_public_search_preview_and_join(server: LiveServer,
     assert await b.search_public("sdk_ne") == []
 
 
+async def test_user_by_username_finds_exact_names_only(server: LiveServer,
+                                                       sdk: Clients) -> None:
+    alice, bob = server.sign_up("Alice"), server.sign_up("Bob")
+    a, b = sdk(alice), sdk(bob)
+    await b.set_profile(username="Bob_SDK")
+    found = await a.user_by_username("@bob_sdk")
+    assert (found.id, found.username, found.display_name) == (bob.id, "Bob_SDK", "Bob")
+    for name, status, code in (("bob_sd", 404, "user_not_found"),
+                               ("no such", 400, "invalid_username")):
+        with pytest.raises(ApiError) as refused:
+            await a.user_by_username(name)
+        assert (refused.value.status, refused.value.code) == (status, code)
+    await b.block(alice.id)
+    with pytest.raises(ApiError) as hidden:
+        await a.user_by_username("bob_sdk")
+    assert (hidden.value.status, hidden.value.code) == (404, "user_not_found")
+
+
 async def test_an_invite_with_one_use_admits_one_user(server: LiveServer,
                                                      sdk: Clients) -> None:
     alice, bob, carol = (server.sign_up(n) for n in ("Alice", "Bob", "Carol"))

@@ -42,7 +42,7 @@ def test_two_people_chat_in_real_time(browser: Any, web_server: LiveServer) -> N
         b.get_by_role("button", name="Back").first.click()
 
         a.get_by_role("button", name="New chat").click()
-        a.get_by_label("User id of the person").fill(str(b_id))
+        a.get_by_label("@username or user id of the person").fill(str(b_id))
         a.get_by_role("button", name="Create").click()
         a.get_by_label("Message").fill("hello Bea")
         a.keyboard.press("Enter")

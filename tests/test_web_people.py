@@ -156,6 +156,48 @@ def test_block_from_chat_info_and_unblock(browser: Any, web_server: LiveServer) 
         b_ctx.close()
 
 
+_NOBODY = "Nobody has the username"
+
+
+def test_new_chat_and_add_member_by_username(browser: Any, web_server: LiveServer) -> None:
+    alice = web_server.sign_up("Alice", phone="+447700900321")
+    bob = web_server.sign_up("Bob", phone="+447700900322")
+    bob.ok("PATCH", "/me", json={"username": "bob_name"})
+    group = alice.group("Band", [])
+    ctx = browser.new_context()
+    try:
+        a = open_signed_in(ctx, web_server, alice)
+        a.get_by_role("button", name="New chat").click()
+        field = a.get_by_label("@username or user id of the person")
+        field.fill("@nobody_here")
+        a.get_by_role("button", name="Create", exact=True).click()
+        a.get_by_role("alert").filter(has_text=_NOBODY).filter(has_text="@nobody_here").wait_for()
+        assert field.get_attribute("aria-invalid") == "true"
+        assert [c["kind"] for c in alice.ok("GET", "/chats")["chats"]] == ["group"]
+
+        field.fill("@Bob_Name")
+        a.get_by_role("button", name="Create", exact=True).click()
+        a.locator(".conversation .bar h2").get_by_text("Bob").wait_for()
+        direct = [c for c in alice.ok("GET", "/chats")["chats"] if c["kind"] == "direct"]
+        assert len(direct) == 1
+        members = alice.ok("GET", f"/chats/{direct[0]['id']}/members")["members"]
+        assert sorted(m["user_id"] for m in members) == sorted([alice.id, bob.id])
+
+        # The group's add-member field takes a @username too.
+        a.get_by_test_id("chat-list").get_by_text("Band", exact=True).click()
+        a.get_by_role("button", name="Chat info").click()
+        add = a.get_by_label("Add member by @username or user id")
+        add.fill("@no_such_name")
+        a.get_by_role("button", name="Add", exact=True).click()
+        a.get_by_role("alert").filter(has_text=_NOBODY).filter(has_text="@no_such_name").wait_for()
+        add.fill("bob_name")
+        a.get_by_role("button", name="Add", exact=True).click()
+        wait_until(lambda: len(alice.ok("GET", f"/chats/{group['id']}/members")["members"]) == 2,
+                   message="Bob is added")
+    finally:
+        ctx.close()
+
+
 def test_profile_shows_presence_as_their_privacy_allows(browser: Any,
                                                         web_server: LiveServer) -> None:
     alice = web_server.sign_up("Alice", phone="+447700900321")

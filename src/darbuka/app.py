@@ -109,7 +109,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None,
                             on_complete=media.enqueue)
     return Services(
         settings=settings, db=db, stores=stores, writer=writer, bus=bus, hub=hub, auth=auth,
-        users=UserService(db, stores, writer), chats=chats,
+        users=UserService(db, stores, writer, RateLimiter(clock), settings), chats=chats,
         messages=MessageService(db, stores, writer, media),
         sync=SyncService(db, stores, settings, chats.list_for),
         moderation=ModerationService(db, stores, writer, clock, on_media_removed=banker.bank),

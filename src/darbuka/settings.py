@@ -59,6 +59,8 @@ class Settings:
     contacts_max_total: int = 5_000
     # Invite-link lookups and joins one account may try in an hour (stops guessing links).
     invite_probes_per_hour: int = 60
+    # Lookups by @username one account may make in an hour (stops walking the namespace).
+    username_lookups_per_hour: int = 60
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
     # Bot API webhooks: deliver them from this process. With several server processes,

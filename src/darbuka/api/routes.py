@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from darbuka import __version__
 from darbuka.api.deps import Caller, ChatId, MessageId, Svc, UserId, client_ip, dump
@@ -78,6 +78,16 @@ async def patch_me(body: ProfileBody, caller: Caller, svc: Svc) -> Json:
 async def get_user(user_id: UserId, caller: Caller, svc: Svc) -> Json:
     """Another user's public profile (no phone number)."""
     return await svc.users.get(user_id)
+
+
+@api_router.get("/users/by-username/{username}", tags=["profile"])
+async def get_user_by_username(username: Annotated[str, Path(max_length=200)], caller: Caller,
+                               svc: Svc) -> Json:
+    """The user who holds exactly this @username (a leading `@` and any capitals are fine),
+    as `GET /users/{user_id}` shows them. No prefix search; 404 `user_not_found` when nobody
+    holds it (or its holder blocked you); each account may look up
+    `DARBUKA_USERNAME_LOOKUPS_PER_HOUR` names an hour (429 with `Retry-After` beyond)."""
+    return await svc.users.by_username(caller.user_id, username)
 
 
 @api_router.get("/devices", tags=["profile"])

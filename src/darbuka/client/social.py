@@ -84,6 +84,14 @@ class SocialApi:
                                   ("about", about), ("kind", kind)) if v is not None}
         return User.from_json(await self.call("PATCH", "/me", json=body))
 
+    async def user_by_username(self, name: str) -> User:
+        """The user holding exactly this @username (`@` and capitals are fine; no prefix
+        search). `ApiError` 404 `user_not_found` when nobody holds it or its holder blocked
+        you, 400 `invalid_username` for a name no one could hold, 429 past the hourly
+        limit."""
+        return User.from_json(await self.call("GET",
+                                              f"/users/by-username/{quote(name, safe='')}"))
+
     async def update_chat(self, chat_id: int, *, title: str | None = None,
                           description: str | None = None, handle: str | None = _UNSET,
                           sign_posts: bool | None = None) -> Chat:

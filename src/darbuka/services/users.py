@@ -6,8 +6,10 @@ from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.services.handles import check_handle, do_claim, do_release
+from darbuka.services.ratelimit import RateLimiter
 from darbuka.services.views import public_user_view, user_view
 from darbuka.services.writer import Tx, Writer
+from darbuka.settings import Settings
 from darbuka.storage import Database, DuplicateKey, Stores
 
 __all__ = ["USER_KINDS", "UserService"]
@@ -50,14 +52,40 @@ def _check_profile(body: dict[str, Any]) -> dict[str, Any]:
 
 
 class UserService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer, limits: RateLimiter,
+                 settings: Settings) -> None:
         self._db = db
         self._stores = stores
         self._writer = writer
+        self._limits = limits
+        self._settings = settings
 
     async def get(self, user_id: int) -> dict[str, Any]:
         async with self._db.read() as conn:
             row = await self._stores.users.get(conn, user_id)
+        if row is None:
+            raise NotFound("no such user", code="user_not_found")
+        return public_user_view(row)
+
+    async def by_username(self, caller_id: int, raw: str) -> dict[str, Any]:
+        """The user holding exactly this @username, after the handle normalisation.
+
+        Exact match only (no prefix search) and a per-account hourly limit, counted before
+        anything else, so the namespace cannot be walked. Someone who blocked the caller is
+        answered as unknown: the caller cannot tell a block from a name nobody holds.
+        """
+        self._limits.check_hit(f"username:{caller_id}", window_s=3600,
+                               limit=self._settings.username_lookups_per_hour)
+        try:
+            _, key = check_handle(raw[:200], min_length=4)
+        except BadRequest as exc:
+            raise BadRequest("username: 4 to 32 letters, digits or _, starting with a letter",
+                             code="invalid_username") from exc
+        async with self._db.read() as conn:
+            row = await self._stores.users.by_username_key(conn, key)
+            if row is not None and await self._stores.privacy.blocked_pairs(
+                    conn, [(row["id"], caller_id)]):
+                row = None
         if row is None:
             raise NotFound("no such user", code="user_not_found")
         return public_user_view(row)

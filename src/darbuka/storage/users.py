@@ -32,6 +32,11 @@ class UserStore:
         row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
         return dict(row) if row else None
 
+    async def by_username_key(self, conn: AsyncConnection, key: str) -> Row | None:
+        query = select(users).where(users.c.username_key == key)
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
     async def by_phone(self, conn: AsyncConnection, phone: str) -> Row | None:
         row = (await conn.execute(select(users).where(users.c.phone == phone))).mappings().first()
         return dict(row) if row else None

@@ -55,7 +55,6 @@ const en = {
   title: "Title",
   description: "Description",
   publicChat: "Public (anyone can join)",
-  userIdOf: "User id of the person",
   memberIds: "Member user ids (comma-separated)",
   create: "Create",
   join: "Join",
@@ -64,7 +63,6 @@ const en = {
   members: "Members",
   membersCount: "members",
   subscribers: "subscribers",
-  addMember: "Add member by user id",
   add: "Add",
   remove: "Remove",
   role: "Role",
@@ -277,6 +275,12 @@ const en = {
   pLastSeenAt: "last seen at {when}",
   pLastSeenOn: "last seen {when}",
   pLastSeenHidden: "last seen hidden",
+  // username
+  userOrName: "@username or user id of the person",
+  userOrNameHint: "For example @sara_k, or a number such as 42.",
+  addMemberByName: "Add member by @username or user id",
+  unknownUsername: "Nobody has the username {name}.",
+  invalidUsername: "{name} is not a username: 4 to 32 letters, digits or _, starting with a letter.",
 };
 
 export type Key = keyof typeof en;
@@ -335,7 +339,6 @@ const ar: Record<Key, string> = {
   title: "العنوان",
   description: "الوصف",
   publicChat: "عامة (يمكن لأي شخص الانضمام)",
-  userIdOf: "معرّف المستخدم للشخص",
   memberIds: "معرّفات الأعضاء (مفصولة بفواصل)",
   create: "إنشاء",
   join: "انضمام",
@@ -344,7 +347,6 @@ const ar: Record<Key, string> = {
   members: "الأعضاء",
   membersCount: "أعضاء",
   subscribers: "مشتركون",
-  addMember: "أضف عضوًا بمعرّف المستخدم",
   add: "إضافة",
   remove: "إزالة",
   role: "الدور",
@@ -555,6 +557,12 @@ const ar: Record<Key, string> = {
   pLastSeenAt: "آخر ظهور الساعة {when}",
   pLastSeenOn: "آخر ظهور {when}",
   pLastSeenHidden: "آخر ظهور مخفي",
+  // username
+  userOrName: "@اسم المستخدم أو معرّف المستخدم للشخص",
+  userOrNameHint: "مثلًا \u2066@sara_k\u2069، أو رقم مثل 42.",
+  addMemberByName: "أضف عضوًا باسم المستخدم (@) أو بمعرّف المستخدم",
+  unknownUsername: "لا أحد يحمل اسم المستخدم {name}.",
+  invalidUsername: "{name} ليس اسم مستخدم: من 4 إلى 32 حرفًا أو رقمًا أو _، يبدأ بحرف.",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

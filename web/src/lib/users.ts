@@ -1,7 +1,8 @@
 // Names of people: memory first, then IndexedDB, then the server (one request per user).
 
-import { call } from "./api";
+import { ApiError, call } from "./api";
 import { db } from "./db";
+import { t } from "./i18n.svelte";
 import { app } from "./state.svelte";
 import type { User } from "./types";
 
@@ -39,4 +40,24 @@ export function loadUser(id: number): Promise<void> {
 
 export async function loadStoredUsers(): Promise<void> {
   for (const u of await (await db()).getAll("users")) app.users[u.id] = u;
+}
+
+/** A user id from what someone typed: a number as it is, or an exact @username looked up on
+ * the server (which remembers the profile). A string answer is the error to show. */
+export async function findUser(typed: string): Promise<number | string> {
+  const text = typed.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  // Isolated (LRI … PDI) so the name reads left to right inside Arabic text.
+  const name = "\u2066@" + text.replace(/^@/, "") + "\u2069";
+  try {
+    const user = await call<User>("GET", `/users/by-username/${encodeURIComponent(text)}`);
+    app.users[user.id] = user;
+    await (await db()).put("users", user);
+    return user.id;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    if (err.status === 404) return t("unknownUsername").replace("{name}", name);
+    if (err.status === 400 || err.status === 422) return t("invalidUsername").replace("{name}", name);
+    return err.status === 0 ? t("offline") : err.message;
+  }
 }

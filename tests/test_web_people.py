@@ -194,6 +194,23 @@ def test_new_chat_and_add_member_by_username(browser: Any, web_server: LiveServe
         a.get_by_role("button", name="Add", exact=True).click()
         wait_until(lambda: len(alice.ok("GET", f"/chats/{group['id']}/members")["members"]) == 2,
                    message="Bob is added")
+
+        # So does the members field of a new group: an unknown name stops the creation.
+        a.get_by_role("button", name="New chat").click()
+        a.get_by_label("Group", exact=True).check()
+        a.get_by_label("Title").fill("Rehearsals")
+        members_field = a.get_by_label("Members: @usernames or user ids (comma-separated)")
+        members_field.fill("@bob_name, @no_such_name")
+        a.get_by_role("button", name="Create", exact=True).click()
+        a.get_by_role("alert").filter(has_text="@no_such_name").wait_for()
+        assert "Rehearsals" not in [c.get("title") for c in alice.ok("GET", "/chats")["chats"]]
+        members_field.fill("@bob_name")
+        a.get_by_role("button", name="Create", exact=True).click()
+        a.locator(".conversation .bar h2").get_by_text("Rehearsals").wait_for()
+        made = [c for c in alice.ok("GET", "/chats")["chats"] if c.get("title") == "Rehearsals"]
+        assert len(made) == 1
+        people = alice.ok("GET", f"/chats/{made[0]['id']}/members")["members"]
+        assert sorted(m["user_id"] for m in people) == sorted([alice.id, bob.id])
     finally:
         ctx.close()
 

@@ -62,9 +62,28 @@ async def test_sign_in_open_chat_and_talk(server: LiveServer, alice: Api, bob: A
         history = await asyncio.to_thread(bob.history, chat["id"])
         assert history[-1]["text"] == "hi bob"
         assert history[-1]["sender_id"] == alice.id
-        await asyncio.to_thread(bob.send, chat["id"], "live one")
+        live = await asyncio.to_thread(bob.send, chat["id"], "live one")
         await settle(pilot, lambda: "Bob: live one" in log_lines(app), "a live message")
         assert "online" in str(app.query_one("#status").content)
+        # What the open chat shows is read; a message to another chat is only delivered.
+        await settle(pilot, lambda: _marks(bob, chat["id"], alice.id)[0] >= live["seq"],
+                     "the read mark")
+        other = await asyncio.to_thread(alice.group, "Elsewhere", [bob])
+        elsewhere = await asyncio.to_thread(bob.send, other["id"], "not open")
+
+        def delivered_not_read() -> bool:
+            read, delivered = _marks(bob, other["id"], alice.id)
+            return delivered >= elsewhere["seq"] > read
+
+        await settle(pilot, delivered_not_read, "the delivered mark")
+
+
+def _marks(api: Api, chat_id: int, user_id: int) -> tuple[int, int]:
+    """(read, delivered) of a member, as the member list says."""
+    for member in api.ok("GET", f"/chats/{chat_id}/members")["members"]:
+        if member["user_id"] == user_id:
+            return member["last_read_seq"], member["last_delivered_seq"]
+    raise AssertionError("not a member")
 
 
 def _cli(*args: str) -> subprocess.Popen[str]:

@@ -8,10 +8,12 @@ as plain text, never interpreted as markup. `/file PATH` in the composer sends a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import ClassVar
 
+import httpx
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -154,8 +156,11 @@ class ChatApp(App[None]):
         log = self.query_one("#log", ListView)
         await log.clear()
         self.pending.clear()
-        for message in await self.client.history(self.chat_id):
+        history = await self.client.history(self.chat_id)
+        for message in history:
             await log.append(MessageLine(message, await self._line(message)))
+        if history:
+            self._mark("read", self.chat_id, max(m.seq for m in history))
         for item in await self.client.pending():
             if item.chat_id == self.chat_id:
                 text = _media_text(item.kind, Path(item.file).name, item.text) \
@@ -205,11 +210,20 @@ class ChatApp(App[None]):
             await self._apply(event)
 
     async def _apply(self, event: Event) -> None:
+        receipt = event.type in ("chat.delivered", "chat.read")
+        if receipt and event.data.get("user_id") != self.me_id:
+            return  # others' receipts: nothing in the chat list changes
         if event.type == "reset" or event.type.startswith(("chat.", "member.")):
             await self._load_chats()
             return
         message = event.message
-        if event.type != "message.new" or message is None or message.chat_id != self.chat_id:
+        if event.type != "message.new" or message is None:
+            return
+        if message.sender_id != self.me_id:
+            # On screen it is read; in another chat it has at least reached this device.
+            self._mark("read" if message.chat_id == self.chat_id else "delivered",
+                       message.chat_id, message.seq)
+        if message.chat_id != self.chat_id:
             return
         line = self.pending.pop(message.client_id or "", None)
         if line is not None:
@@ -220,6 +234,18 @@ class ChatApp(App[None]):
         log = self.query_one("#log", ListView)
         await log.append(MessageLine(message, await self._line(message)))
         log.scroll_end(animate=False)
+
+    def _mark(self, kind: str, chat_id: int, seq: int) -> None:
+        """Send a read or delivered mark in the background; a lost one is resent by the
+        next message, so failures are dropped."""
+        async def send() -> None:
+            with contextlib.suppress(ApiError, httpx.HTTPError):
+                if kind == "read":
+                    await self.client.mark_read(chat_id, seq)
+                else:
+                    await self.client.mark_delivered(chat_id, seq)
+
+        self.run_worker(send(), group="marks")
 
     async def _line(self, message: Message) -> str:
         if message.raw.get("system"):

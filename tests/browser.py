@@ -14,8 +14,8 @@ import pytest
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
 
-__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "STORED", "browser", "open_signed_in", "sign_in_ui",
-           "web_server"]
+__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "LOOKS", "STORED", "browser", "open_signed_in",
+           "sign_in_ui", "web_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIST = ROOT / "web" / "dist"
@@ -24,6 +24,12 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A message the server has stored shows one of these marks: ✓ sent, ✓✓ delivered or read
 # (which one depends on how quickly the other side's open app answers).
 STORED = "[data-status=sent], [data-status=delivered], [data-status=read]"
+# The looks every screenshot is taken in: browser-context options by name.
+LOOKS: dict[str, dict[str, str]] = {
+    "light": {"color_scheme": "light"},
+    "dark": {"color_scheme": "dark"},
+    "arabic": {"color_scheme": "light", "locale": "ar-EG"},
+}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 

@@ -13,18 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from darbuka.cli import app as cli
-from darbuka.client import ApiError, Client, Event, EventStream
+from darbuka.client import ApiError, Client, EventStream
 from darbuka.client.http import HttpApi
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
-
-
-async def next_event(events: EventStream, kind: str, wait_s: float = 10.0) -> Event:
-    async with asyncio.timeout(wait_s):
-        async for event in events:
-            if event.type == kind:
-                return event
-    raise AssertionError("events ended")
+from tests.test_sdk import next_event
 
 
 class Clients:

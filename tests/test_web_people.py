@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from darbuka.services.verify import do_verify
-from tests.browser import ARTIFACTS, STORED, WEB_DIST, open_signed_in
+from tests.browser import ARTIFACTS, LOOKS, STORED, WEB_DIST, open_signed_in
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, wait_until
 
@@ -319,11 +319,6 @@ def test_vcf_import_and_the_quota(browser: Any, quota_server: LiveServer) -> Non
         ctx.close()
 
 
-LOOKS = {
-    "light": {"color_scheme": "light"},
-    "dark": {"color_scheme": "dark"},
-    "arabic": {"color_scheme": "light", "locale": "ar-EG"},
-}
 
 
 def _shoot(page: Any, name: str) -> None:

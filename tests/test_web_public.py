@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from darbuka.cli import app as cli
-from tests.browser import ARTIFACTS, open_signed_in
+from tests.browser import ARTIFACTS, LOOKS, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 
@@ -272,11 +272,6 @@ def test_signed_posts_show_the_admins_name(browser: Any, web_server: LiveServer)
         b_ctx.close()
 
 
-LOOKS = {
-    "light": {"color_scheme": "light"},
-    "dark": {"color_scheme": "dark"},
-    "arabic": {"color_scheme": "light", "locale": "ar-EG"},
-}
 TALL = {"viewport": {"width": 1000, "height": 1000}, "device_scale_factor": 1}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.browser import ARTIFACTS, STORED, open_signed_in
+from tests.browser import ARTIFACTS, LOOKS, STORED, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 
@@ -308,12 +308,7 @@ def test_screenshots_of_reactions_and_mentions(browser: Any, web_server: LiveSer
                                 (bob, second, "❤️"), (alice, second, "❤️")):
         path = f"/chats/{group['id']}/messages/{message['id']}/reactions"
         api.ok("PUT", path, json={"emoji": emoji})
-    looks = {
-        "light": {"color_scheme": "light"},
-        "dark": {"color_scheme": "dark"},
-        "arabic": {"color_scheme": "light", "locale": "ar-EG"},
-    }
-    for look, options in looks.items():
+    for look, options in LOOKS.items():
         ctx = browser.new_context(**options)
         try:
             page = open_signed_in(ctx, web_server, alice)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser import ARTIFACTS, open_signed_in
+from tests.browser import ARTIFACTS, LOOKS, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 
@@ -41,12 +41,7 @@ def _shoot(page: Any, name: str) -> None:
 
 def test_screenshots_of_the_main_screens(browser: Any, web_server: LiveServer) -> None:
     alice = _a_busy_group(web_server)
-    looks = {
-        "light": {"color_scheme": "light"},
-        "dark": {"color_scheme": "dark"},
-        "arabic": {"color_scheme": "light", "locale": "ar-EG"},
-    }
-    for look, options in looks.items():
+    for look, options in LOOKS.items():
         ctx = browser.new_context(**options)
         try:
             page = open_signed_in(ctx, web_server, alice)

@@ -26,22 +26,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.clients import BenchClient, Tally
-from darbuka.app import build_services
+from darbuka.container import build_runtime, open_storage
 from darbuka.services.auth import TOKEN_PREFIX, hash_token
 from darbuka.settings import Settings
-from darbuka.storage.migrate import migrate
 from darbuka.testing import ServerProcess
 
 
 async def populate(data_dir: Path, subscribers: int,
                    online: int) -> tuple[int, list[tuple[str, int]]]:
     """A channel of `subscribers`; returns (channel id, [(token, user id)] of owner + online)."""
-    services = build_services(Settings(data_dir=data_dir, sqlite_synchronous="NORMAL"))
-    await migrate(services.db)
-    stores, now = services.stores, int(time.time() * 1000)
+    runtime = build_runtime(Settings(data_dir=data_dir, sqlite_synchronous="NORMAL"))
+    await open_storage(runtime)
+    stores, now = runtime.stores, int(time.time() * 1000)
     tokens: list[tuple[str, int]] = []
-    async with services.db.write() as conn:
-        await stores.events.ensure_stream(conn)
+    async with runtime.db.write() as conn:
         ids = [await stores.users.create(conn, phone=f"+4479{i:08d}", now=now,
                                          display_name=f"Sub {i}")
                for i in range(subscribers + 1)]
@@ -55,7 +53,7 @@ async def populate(data_dir: Path, subscribers: int,
         pos = await stores.events.reserve(conn, 1)
         roles = {ids[0]: "owner"} | dict.fromkeys(ids[1:], "subscriber")
         await stores.chats.add_members(conn, chat_id, roles, now=now, pos=pos, read_seq=0)
-    await services.db.dispose()
+    await runtime.db.dispose()
     return chat_id, tokens
 
 

@@ -24,8 +24,8 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.population import populate
-from darbuka.app import build_services
-from darbuka.safety.accounts import do_set_kind
+from darbuka.container import build_runtime
+from darbuka.safety.accounts import AccountChange
 from darbuka.settings import Settings
 from darbuka.testing import ServerProcess
 
@@ -33,15 +33,17 @@ ORDERS = 50
 
 
 async def _make_authority(data_dir: Path) -> str:
-    services = build_services(Settings(data_dir=data_dir))
-    services.writer.start()
+    runtime = build_runtime(Settings(data_dir=data_dir))
+    runtime.writer.start()
     try:
+        services = runtime.services
         token, _ = await services.auth.do_issue_token("+447999999999", name="Authority")
-        await do_set_kind(services, "+447999999999", kind="authority")
+        await services.accounts.do_change(AccountChange(kind="authority"),
+                                          phone="+447999999999")
         return token
     finally:
-        await services.writer.stop()
-        await services.db.dispose()
+        await runtime.writer.stop()
+        await runtime.db.dispose()
 
 
 async def run(work: Path) -> dict[str, Any]:

@@ -10,9 +10,8 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from darbuka.app import build_services
+from darbuka.container import build_runtime, open_storage
 from darbuka.settings import Settings
-from darbuka.storage.migrate import migrate
 
 __all__ = ["Population", "populate"]
 
@@ -28,11 +27,10 @@ class Population:
 async def populate(data_dir: Path, *, users: int, chat_size: int) -> Population:
     """`users` users; consecutive runs of `chat_size` of them share one group chat."""
     settings = Settings(data_dir=data_dir, sqlite_synchronous="NORMAL")
-    services = build_services(settings)
-    await migrate(services.db)
-    async with services.db.write() as conn:
-        await services.stores.events.ensure_stream(conn)
-    services.writer.start()
+    runtime = build_runtime(settings)
+    await open_storage(runtime)
+    runtime.writer.start()
+    services = runtime.services
     pop = Population()
     try:
         issued = await asyncio.gather(*(
@@ -48,6 +46,6 @@ async def populate(data_dir: Path, *, users: int, chat_size: int) -> Population:
                 "member_ids": [pop.user_ids[i] for i in members[1:]]})
             pop.chats[int(chat["id"])] = members
     finally:
-        await services.writer.stop()
-        await services.db.dispose()
+        await runtime.writer.stop()
+        await runtime.db.dispose()
     return pop

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from darbuka.safety.accounts import do_set_kind, do_set_staff_role
+from darbuka.safety.accounts import AccountChange
 from tests.conftest import LiveServer
 from tests.helpers import Api
 
@@ -12,15 +12,16 @@ __all__ = ["make_authority", "make_staff", "order_for", "staff"]
 
 
 def make_staff(server: LiveServer, api: Api, role: str = "moderator") -> Api:
-    services = server.app.state.services
-    server.run_async(do_set_staff_role(services, api.ok("GET", "/me")["phone"], role=role))
+    accounts = server.app.state.services.accounts
+    server.run_async(accounts.do_change(AccountChange(role=role),
+                                        phone=api.ok("GET", "/me")["phone"]))
     return api
 
 
 def make_authority(server: LiveServer, api: Api, *, trusted: bool | None = None) -> Api:
-    services = server.app.state.services
-    server.run_async(do_set_kind(services, api.ok("GET", "/me")["phone"], kind="authority",
-                                 trusted=trusted))
+    accounts = server.app.state.services.accounts
+    server.run_async(accounts.do_change(AccountChange(kind="authority", trusted_flagger=trusted),
+                                        phone=api.ok("GET", "/me")["phone"]))
     return api
 
 

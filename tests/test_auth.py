@@ -108,8 +108,8 @@ def test_tokens_and_codes_are_stored_only_hashed(server: LiveServer) -> None:
     token = sign_in(server, code)["token"]
 
     async def stored() -> tuple[list[bytes], list[bytes]]:
-        services = server.app.state.services
-        async with services.db.read() as conn:
+        runtime = server.app.state.runtime
+        async with runtime.db.read() as conn:
             hashes = list((await conn.execute(select(devices.c.token_hash))).scalars())
             codes = list((await conn.execute(select(login_codes.c.code_hash))).scalars())
         return hashes, codes

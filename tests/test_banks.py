@@ -14,9 +14,9 @@ from PIL import Image
 
 from darbuka.safety.matcher import Verdict
 from darbuka.safety.perceptual import pdq_of
-from darbuka.safety.roles import set_role
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, wait_until
+from tests.safety_helpers import make_staff
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 MD5 = "d41d8cd98f00b204e9800998ecf8427e"
@@ -40,9 +40,7 @@ ROUTES: dict[tuple[str, str], Any] = {
 
 
 def grant(server: LiveServer, api: Api, role: str) -> Api:
-    writer = server.app.state.services.writer
-    server.run_async(writer.run(lambda tx: set_role(tx.conn, api.id, role)))
-    return api
+    return make_staff(server, api, role)
 
 
 @pytest.fixture

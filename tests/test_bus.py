@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from darbuka.bus import Bus, Ephemeral, Handlers, MemoryBus
+from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
-from darbuka.services.events import Event
+from darbuka.stream import Ephemeral, Event
 from tests.conftest import make_server
 from tests.helpers import Socket
 

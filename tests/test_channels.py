@@ -73,10 +73,10 @@ def test_views_count_once_per_user_and_write_nothing_for_non_viewers(
                       params={"ids": ",".join(map(str, posts))})["messages"]
     assert [m["views"] for m in counts] == [2, 1, 1]
 
-    services = server.app.state.services
+    runtime = server.app.state.runtime
 
     async def rows() -> int:
-        async with services.db.read() as conn:
+        async with runtime.db.read() as conn:
             return int((await conn.execute(select(func.count()).select_from(post_views)))
                        .scalar_one())
 

@@ -34,15 +34,16 @@ def test_import_finds_users_by_any_spelling_of_their_number(server: LiveServer) 
 def test_numbers_are_stored_only_as_keyed_hashes(server: LiveServer) -> None:
     alice = server.sign_up(phone="+447700900011")
     alice.ok("POST", "/contacts/import", json={"phones": ["+447700900012"]})
-    services = server.app.state.services
+    runtime = server.app.state.runtime
 
     async def stored() -> list[bytes]:
-        async with services.db.read() as conn:
-            return list(await services.stores.contacts.owners_of(
-                conn, services.privacy.hasher("+447700900012")))
+        async with runtime.db.read() as conn:
+            return list(await runtime.stores.contacts.owners_of(
+                conn, runtime.services.privacy.hasher("+447700900012")))
 
     assert server.run_async(stored()) == [alice.id]
-    assert services.privacy.hasher("+447700900012") != services.privacy.hasher("+447700900013")
+    hasher = runtime.services.privacy.hasher
+    assert hasher("+447700900012") != hasher("+447700900013")
 
 
 def test_find_by_phone_privacy(server: LiveServer) -> None:

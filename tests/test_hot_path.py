@@ -17,18 +17,18 @@ STATEMENTS_PER_BATCH = 10
 def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer, alice: Api,
                                                              bob: Api) -> None:
     chat = alice.direct(bob)
-    services = server.app.state.services
+    runtime = server.app.state.runtime
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    engine = services.db.write_engine.sync_engine
+    engine = runtime.db.write_engine.sync_engine
     sock = Socket(server.ws_url, alice.token or "", cursor=alice.sync()["cursor"])
     sock.ready()  # sign-in and catch-up are done: from here on only sends touch the database
     event.listen(engine, "before_cursor_execute", count)
     try:
-        batches_before = services.writer.batches
+        batches_before = runtime.writer.batches
         total = 300
         for i in range(total):
             sock.send_json({"type": "send", "id": i, "chat_id": chat["id"],
@@ -38,7 +38,7 @@ def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer,
         sock.close()
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    batches = services.writer.batches - batches_before
+    batches = runtime.writer.batches - batches_before
     assert batches < total  # sends did share transactions
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]
     assert len(inserts) <= batches

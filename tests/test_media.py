@@ -172,11 +172,11 @@ def test_file_keeps_bytes_and_a_safe_name(alice: Api) -> None:
 
 def test_hashes_are_stored_for_moderation(server: LiveServer, alice: Api) -> None:
     view = upload_ready(alice, png(128, 96), kind="photo")
-    services = server.app.state.services
+    runtime = server.app.state.runtime
 
     async def hashes() -> list[dict[str, object]]:
-        async with services.db.read() as conn:
-            rows: list[dict[str, object]] = await services.stores.media.hashes(conn, view["id"])
+        async with runtime.db.read() as conn:
+            rows: list[dict[str, object]] = await runtime.stores.media.hashes(conn, view["id"])
             return rows
 
     rows = server.run_async(hashes())

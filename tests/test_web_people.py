@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from darbuka.services.verify import do_verify
+from darbuka.safety.accounts import AccountChange
 from tests.browser import ARTIFACTS, LOOKS, STORED, WEB_DIST, open_signed_in
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, wait_until
@@ -21,9 +21,9 @@ FIND = re.compile(r"^Find \(\d+\)$")
 
 def _verify(server: LiveServer, api: Api, kind: str) -> None:
     """What an operator does with `darbuka admin verify --phone … --kind …`."""
-    writer = server.app.state.services.writer
-    server.run_async(do_verify(writer, username=None, phone=api.user["phone"], kind=kind,
-                               verified=True))
+    accounts = server.app.state.services.accounts
+    server.run_async(accounts.do_change(AccountChange(kind=kind, verified=True),
+                                        phone=api.user["phone"]))
 
 
 def _bob(server: LiveServer, phone: str) -> Api:

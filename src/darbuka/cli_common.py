@@ -1,19 +1,25 @@
 """What every `darbuka admin …` command shares: settings as `serve` reads them, and the
-services on the configured database for the length of one command."""
+runtime on the configured database for the length of one command."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from darbuka.settings import Settings
 
-__all__ = ["DataDir", "load_settings", "services_for"]
+if TYPE_CHECKING:  # imported late at run time: `darbuka --help` stays quick
+    from darbuka.container import Runtime
+
+__all__ = ["DataDir", "load_settings", "run_admin", "runtime_for"]
+
+T = TypeVar("T")
 
 DataDir = Annotated[Path | None, typer.Option(help="Where SQLite and files live [./data].")]
 
@@ -26,19 +32,32 @@ def load_settings(**flags: Any) -> Settings:
 
 
 @asynccontextmanager
-async def services_for(settings: Settings) -> AsyncIterator[Any]:
+async def runtime_for(settings: Settings) -> AsyncIterator[Runtime]:
     """Migrated, with a running writer. One-shot commands change the database; running
     servers pick bank changes up by polling, so this process does not poll."""
-    from darbuka.app import build_services
-    from darbuka.storage.migrate import migrate
+    from darbuka.container import build_runtime, open_storage
 
-    services = build_services(settings.replace(safety_bank_poll_s=0))
-    await migrate(services.db)
-    async with services.db.write() as conn:
-        await services.stores.events.ensure_stream(conn)
-    services.writer.start()
+    runtime = build_runtime(settings.replace(safety_bank_poll_s=0))
+    await open_storage(runtime)
+    runtime.writer.start()
     try:
-        yield services
+        yield runtime
     finally:
-        await services.writer.stop()
-        await services.db.dispose()
+        await runtime.writer.stop()
+        await runtime.db.dispose()
+
+
+def run_admin(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run one command's `work` against the configured database, as `serve` would see it;
+    a refusal (ApiError) is printed and exits with status 2."""
+    from darbuka.errors import ApiError
+
+    async def main() -> T:
+        async with runtime_for(settings) as runtime:
+            return await work(runtime)
+
+    try:
+        return asyncio.run(main())
+    except ApiError as err:
+        typer.echo(f"error: {err.message}", err=True)
+        raise typer.Exit(2) from err

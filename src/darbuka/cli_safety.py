@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from darbuka.cli_common import DataDir, load_settings, services_for
+from darbuka.cli_common import DataDir, load_settings, run_admin
+
+if TYPE_CHECKING:
+    from darbuka.adapters import Services
 
 __all__ = ["safety"]
 
@@ -20,18 +22,8 @@ BankOpt = Annotated[str, typer.Option("--bank", help="Bank name.")]
 FormatOpt = Annotated[str | None, typer.Option("--format", help="csv or json [from the name].")]
 
 
-def _run(data_dir: Path | None, body: Callable[[Any], Awaitable[T]]) -> T:
-    from darbuka.errors import ApiError
-
-    async def main() -> T:
-        async with services_for(load_settings(data_dir=data_dir)) as services:
-            return await body(services)
-
-    try:
-        return asyncio.run(main())
-    except ApiError as err:
-        typer.echo(f"error: {err.message}", err=True)
-        raise typer.Exit(2) from err
+def _run(data_dir: Path | None, body: Callable[[Services], Awaitable[T]]) -> T:
+    return run_admin(load_settings(data_dir=data_dir), lambda rt: body(rt.services))
 
 
 def _format(path: Path, given: str | None) -> str | None:
@@ -93,7 +85,7 @@ def import_bank(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
         _report(problems)
         raise typer.Exit(1) from None
 
-    async def run(services: Any) -> dict[str, Any]:
+    async def run(services: Services) -> dict[str, Any]:
         if create:
             try:
                 await services.banks.get(bank)

@@ -7,6 +7,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "Forbidden",
+    "MediaRefused",
     "NotFound",
     "RateLimited",
     "Unauthorized",
@@ -59,3 +60,14 @@ class RateLimited(ApiError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class MediaRefused(Forbidden):
+    """What the sender sees when an upload matches a `refuse` bank. It names no bank and no
+    hash: that would help someone tune an image until it slips through."""
+
+    code = "media_refused"
+
+    def __init__(self) -> None:
+        super().__init__("this file cannot be shared here: it matches media that was removed "
+                         "for breaking the law or the terms of service")

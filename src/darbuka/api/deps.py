@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 
+from darbuka.adapters import Services
 from darbuka.services.auth import Principal
-from darbuka.services.container import Services
 
 __all__ = ["Caller", "ChatId", "MessageId", "UserId", "client_ip", "get_services"]
 

@@ -6,7 +6,6 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import orjson
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
@@ -42,7 +41,7 @@ async def download(media_id: MediaId, variant: Variant, request: Request, caller
     """A variant's bytes (`thumb`, `screen`, `original`, `poster`, `low`, ...): uploader or
     members of a chat where it appears; Range, ETag, immutable caching."""
     row = await svc.media.access(caller.user_id, media_id)
-    stored = orjson.loads(row["variants"] or "{}").get(variant)
+    stored = svc.media.variant(row, variant)
     if stored is None:
         raise NotFound("no such variant", code="variant_not_found")
     size, key = int(stored["size"]), str(stored["key"])
@@ -70,7 +69,7 @@ async def download(media_id: MediaId, variant: Variant, request: Request, caller
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     headers["Content-Length"] = str(end - start)
-    return StreamingResponse(svc.media.blobs.read(key, start, end), status_code=status,
+    return StreamingResponse(svc.media.read(key, start, end), status_code=status,
                              media_type=stored["mime"], headers=headers)
 
 

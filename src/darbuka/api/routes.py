@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from darbuka import __version__
@@ -26,12 +24,9 @@ from darbuka.api.schemas import (
     SendBody,
     SignInBody,
 )
-from darbuka.bus.base import Ephemeral
-from darbuka.gateway.poll import PollSink
-from darbuka.services.events import encode_cursor
-from darbuka.services.messages import check_send
-from darbuka.services.sync import SyncPage
+from darbuka.services.sending import check_send
 from darbuka.services.views import user_view
+from darbuka.stream import encode_cursor
 
 __all__ = ["api_router"]
 
@@ -122,8 +117,8 @@ async def list_chats(caller: Caller, svc: Svc) -> Json:
 
 @api_router.get("/chats/{chat_id}", tags=["chats"])
 async def get_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
-    """One chat you are a member of (or a public one); owners and admins also get their
-    admin `rights`."""
+    """One chat you are a member of; owners and admins also get their admin `rights`.
+    (A public chat you are not in is `GET /public/chats/{handle}`.)"""
     return await svc.chats.get(caller.user_id, chat_id)
 
 
@@ -152,21 +147,21 @@ async def list_members(chat_id: ChatId, caller: Caller, svc: Svc,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Json:
     """Members by user id; page with `after` = the last user id you got. Owners and admins
     come with their `rights`."""
-    members = await svc.chats.members(caller.user_id, chat_id, after=after, limit=limit)
+    members = await svc.members.members(caller.user_id, chat_id, after=after, limit=limit)
     return {"members": members}
 
 
 @api_router.post("/chats/{chat_id}/members", tags=["chats"])
 async def add_members(chat_id: ChatId, body: AddMembersBody, caller: Caller, svc: Svc) -> Json:
     """Add users (owner and admins); `added` lists those who were not members yet."""
-    return {"added": await svc.chats.do_add_members(caller.user_id, chat_id, body.user_ids)}
+    return {"added": await svc.members.do_add_members(caller.user_id, chat_id, body.user_ids)}
 
 
 @api_router.delete("/chats/{chat_id}/members/{user_id}", status_code=204, tags=["chats"])
 async def remove_member(chat_id: ChatId, user_id: UserId, caller: Caller,
                         svc: Svc) -> Response:
     """Remove a member (owner and admins; admins only plain members)."""
-    await svc.chats.do_remove_member(caller.user_id, chat_id, user_id)
+    await svc.members.do_remove_member(caller.user_id, chat_id, user_id)
     return Response(status_code=204)
 
 
@@ -174,20 +169,20 @@ async def remove_member(chat_id: ChatId, user_id: UserId, caller: Caller,
 async def set_role(chat_id: ChatId, user_id: UserId, body: RoleBody, caller: Caller,
                    svc: Svc) -> Response:
     """Make a member admin, or back (the owner only)."""
-    await svc.chats.do_set_role(caller.user_id, chat_id, user_id, body.role)
+    await svc.members.do_set_role(caller.user_id, chat_id, user_id, body.role)
     return Response(status_code=204)
 
 
 @api_router.post("/chats/{chat_id}/join", tags=["chats"])
 async def join_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
     """Join a public group or subscribe to a public channel."""
-    return await svc.chats.do_join(caller.user_id, chat_id)
+    return await svc.members.do_join(caller.user_id, chat_id)
 
 
 @api_router.post("/chats/{chat_id}/leave", status_code=204, tags=["chats"])
 async def leave_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Response:
     """Leave a group or unsubscribe from a channel (the owner cannot leave)."""
-    await svc.chats.do_leave(caller.user_id, chat_id)
+    await svc.members.do_leave(caller.user_id, chat_id)
     return Response(status_code=204)
 
 
@@ -254,9 +249,7 @@ async def mark_delivered(chat_id: ChatId, body: DeliveredBody, caller: Caller,
 @api_router.post("/chats/{chat_id}/typing", status_code=204, tags=["messages"])
 async def typing(chat_id: ChatId, caller: Caller, svc: Svc) -> Response:
     """Tell the chat's connected members you are typing. Never stored."""
-    if await svc.messages.check_typing(caller.user_id, chat_id):
-        frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": caller.user_id})
-        svc.bus.publish_ephemeral(Ephemeral(chat_id, caller.user_id, frame))
+    await svc.messages.do_typing(caller.user_id, chat_id)
     return Response(status_code=204)
 
 
@@ -276,26 +269,5 @@ async def sync(caller: Caller, svc: Svc,
     if await svc.sync.needs_reset(user_id, after):
         return await svc.sync.reset_state(user_id)
     assert after is not None  # noqa: S101 - needs_reset is true for None
-    page = await svc.sync.page(user_id, after)
-    if not page.events and timeout > 0:
-        page = await _wait_for_events(svc, user_id, after, timeout)
+    page = await svc.sync.wait_page(user_id, after, wait_s=timeout)
     return {"events": page.events, "cursor": encode_cursor(page.last_pos), "more": page.more}
-
-
-async def _wait_for_events(svc: Any, user_id: int, after: int, wait_s: float) -> SyncPage:
-    """Long poll: attach to the hub first, then look, then wait — nothing slips between."""
-    sink = PollSink(user_id)
-    await svc.hub.attach(sink)
-    try:
-        page: SyncPage = await svc.sync.page(user_id, after)
-        if page.events:
-            return page
-        try:
-            async with asyncio.timeout(wait_s):
-                await sink.woken.wait()
-        except TimeoutError:
-            return page
-        result: SyncPage = await svc.sync.page(user_id, after)
-        return result
-    finally:
-        svc.hub.detach(sink)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from darbuka.api.deps import Caller, Svc, dump
 from darbuka.api.json import Json as JsonResponse
 from darbuka.errors import BadRequest
+from darbuka.kinds import MODERATORS, OPERATORS
 from darbuka.safety.banks import InvalidHashList
 from darbuka.safety.hashformats import (
     ImportProblems,
@@ -19,7 +20,7 @@ from darbuka.safety.hashformats import (
     parse_hash,
     parse_signal,
 )
-from darbuka.safety.roles import MODERATORS, OPERATORS, check_role
+from darbuka.safety.roles import check_role
 from darbuka.services.auth import Principal
 
 __all__ = ["banks_router", "require_role"]

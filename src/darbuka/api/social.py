@@ -11,7 +11,6 @@ from pydantic import Field
 from darbuka.api.deps import Caller, ChatId, MessageId, Svc, UserId, dump
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.schemas import Body, Id
-from darbuka.services.rights import do_set_rights
 
 __all__ = ["social_router"]
 
@@ -168,7 +167,7 @@ async def set_rights(chat_id: ChatId, user_id: UserId, body: RightsBody, caller:
                      svc: Svc) -> Json:
     """Set an admin's rights: any of read_all, add_members, remove_members, add_admins,
     change_info, pin, write (owner, or admins with add_admins)."""
-    rights = await do_set_rights(svc.writer, caller.user_id, chat_id, user_id, body.rights)
+    rights = await svc.members.do_set_rights(caller.user_id, chat_id, user_id, body.rights)
     return {"user_id": user_id, "rights": rights}
 
 

@@ -13,12 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from darbuka.adapters import Services
 from darbuka.api.json import Json as JsonResponse
 from darbuka.botapi.routes import router
 from darbuka.botapi.uploads import uploads_router
 from darbuka.botapi.webhooks import WebhookSender
 from darbuka.errors import ApiError
-from darbuka.services.container import Services
 
 __all__ = ["API_VERSION", "WebhookSender", "build_botapi"]
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Request
 
+from darbuka.adapters import Services
 from darbuka.errors import BadRequest
 from darbuka.services.auth import Principal
-from darbuka.services.container import Services
 
 __all__ = ["Bot", "JsonBody", "Svc", "parse_id"]
 

@@ -9,17 +9,16 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 
+from darbuka.adapters import Services
 from darbuka.botapi.deps import Bot, JsonBody, Svc, parse_id
 from darbuka.botapi.messages import check_new_message
 from darbuka.botapi.targets import check_webhook_url
 from darbuka.botapi.updates import UpdateFeed
 from darbuka.botapi.views import bot_info, tam_chat, tam_message, tam_user
-from darbuka.bus.base import Ephemeral
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.services.access import ADMIN_ROLES
 from darbuka.services.auth import Principal
-from darbuka.services.container import Services
-from darbuka.services.messages import check_send
+from darbuka.services.sending import check_send
 
 __all__ = ["router"]
 
@@ -94,10 +93,7 @@ async def send_action(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
     action = body.get("action") if isinstance(body, dict) else None
     chat = await svc.chats.get(bot.user_id, chat_id)
     if action == "typing_on":
-        if not await svc.messages.check_typing(bot.user_id, chat_id):
-            return SUCCESS  # a block in this direct chat keeps typing to its own side
-        frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": bot.user_id})
-        svc.bus.publish_ephemeral(Ephemeral(chat_id, bot.user_id, frame))
+        await svc.messages.do_typing(bot.user_id, chat_id)
     elif action == "mark_seen":
         await svc.messages.do_mark_read(bot.user_id, chat_id, chat["last_seq"])
     elif action not in ("sending_photo", "sending_video", "sending_audio", "sending_file",
@@ -137,13 +133,13 @@ async def my_membership(chat_id: int, bot: Bot, svc: Svc) -> Json:
 
 @router.delete("/chats/{chat_id}/members/me")
 async def leave_chat(chat_id: int, bot: Bot, svc: Svc) -> Json:
-    await svc.chats.do_leave(bot.user_id, chat_id)
+    await svc.members.do_leave(bot.user_id, chat_id)
     return SUCCESS
 
 
 @router.get("/chats/{chat_id}/members/admins")
 async def get_admins(chat_id: int, bot: Bot, svc: Svc) -> Json:
-    rows = await svc.chats.members(bot.user_id, chat_id, after=0, limit=20_000)
+    rows = await svc.members.members(bot.user_id, chat_id, after=0, limit=20_000)
     admins = [r for r in rows if r["role"] in ADMIN_ROLES]
     return {"members": await _members(svc, admins), "marker": None}
 
@@ -155,10 +151,10 @@ async def get_members(chat_id: int, bot: Bot, svc: Svc,
                       count: Annotated[int, Query(ge=1, le=100)] = 20) -> Json:
     if user_ids:
         wanted = {parse_id(u, "user_ids") for u in user_ids.split(",")}
-        rows = await svc.chats.members(bot.user_id, chat_id, after=0, limit=20_000)
+        rows = await svc.members.members(bot.user_id, chat_id, after=0, limit=20_000)
         chosen = [r for r in rows if r["user_id"] in wanted]
         return {"members": await _members(svc, chosen), "marker": None}
-    rows = await svc.chats.members(bot.user_id, chat_id, after=marker, limit=count)
+    rows = await svc.members.members(bot.user_id, chat_id, after=marker, limit=count)
     next_marker = rows[-1]["user_id"] if len(rows) == count else None
     return {"members": await _members(svc, rows), "marker": next_marker}
 
@@ -166,14 +162,14 @@ async def get_members(chat_id: int, bot: Bot, svc: Svc,
 @router.post("/chats/{chat_id}/members")
 async def add_members(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
     ids = body.get("user_ids") if isinstance(body, dict) else None
-    await svc.chats.do_add_members(bot.user_id, chat_id, ids)
+    await svc.members.do_add_members(bot.user_id, chat_id, ids)
     return SUCCESS
 
 
 @router.delete("/chats/{chat_id}/members")
 async def remove_member(chat_id: int, bot: Bot, svc: Svc,
                         user_id: Annotated[int, Query(gt=0, lt=2**63)]) -> Json:
-    await svc.chats.do_remove_member(bot.user_id, chat_id, user_id)
+    await svc.members.do_remove_member(bot.user_id, chat_id, user_id)
     return SUCCESS
 
 

@@ -7,15 +7,13 @@ stream position: passing it back commits everything up to it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from darbuka.adapters import Services
 from darbuka.botapi.views import tam_message, tam_user
-from darbuka.gateway.poll import PollSink
-from darbuka.services.container import Services
+from darbuka.services.sync import SyncPage
 
 __all__ = ["UPDATE_TYPES", "UpdateFeed"]
 
@@ -30,12 +28,14 @@ class UpdateFeed:
         self._svc = svc
 
     async def after(self, bot_id: int, marker: int, *, limit: int,
-                    types: frozenset[str] | None = None) -> tuple[list[Json], int]:
-        """Up to `limit` updates after `marker`, and the marker to pass next."""
+                    types: frozenset[str] | None = None,
+                    first: SyncPage | None = None) -> tuple[list[Json], int]:
+        """Up to `limit` updates after `marker`, and the marker to pass next (`first`: the
+        page after `marker`, when the caller has read it already)."""
         updates: list[Json] = []
         pos = marker
         while True:
-            page = await self._svc.sync.page(bot_id, pos)
+            page, first = first or await self._svc.sync.page(bot_id, pos), None
             for event_pos, update in await self._convert(bot_id, page.events):
                 if update is not None and (types is None or update["update_type"] in types):
                     if len(updates) >= limit:
@@ -49,28 +49,21 @@ class UpdateFeed:
                    types: frozenset[str] | None = None,
                    gone: Callable[[], Awaitable[bool]] | None = None,
                    ) -> tuple[list[Json], int]:
-        """Long poll: attach to the hub first, then look, then wait — nothing slips by.
+        """Long poll: the sync service's wait, until an event becomes an update for this bot
+        (many events are none: its own messages, types it did not ask for).
 
-        `gone` tells whether the caller hung up; it is asked every second, so a closed
-        poll does not hold the server (and its shutdown) for the rest of its timeout.
+        `gone` tells whether the caller hung up (see `SyncService.wait_page`).
         """
-        sink = PollSink(bot_id)
-        await self._svc.hub.attach(sink)
-        try:
-            deadline = time.monotonic() + wait_s
-            while True:
-                sink.woken.clear()
-                updates, marker = await self.after(bot_id, marker, limit=limit, types=types)
-                remaining = deadline - time.monotonic()
-                if updates or remaining <= 0:
-                    return updates, marker
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(min(remaining, 1.0)):
-                        await sink.woken.wait()
-                if gone is not None and await gone():
-                    return [], marker
-        finally:
-            self._svc.hub.detach(sink)
+        deadline = time.monotonic() + wait_s
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            page = await self._svc.sync.wait_page(bot_id, marker, wait_s=remaining, gone=gone)
+            if not page.events:
+                return [], marker  # the time ran out, or the caller left
+            updates, marker = await self.after(bot_id, marker, limit=limit, types=types,
+                                               first=page)
+            if updates or time.monotonic() >= deadline:
+                return updates, marker
 
     async def _convert(self, bot_id: int,
                        events: list[Json]) -> list[tuple[int, Json | None]]:

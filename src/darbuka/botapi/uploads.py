@@ -20,14 +20,13 @@ import time
 from email.message import Message as EmailMessage
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from darbuka.adapters import Services
 from darbuka.botapi.deps import Bot, Svc
 from darbuka.errors import ApiError, BadRequest, Forbidden, NotFound
 from darbuka.secret import load_secret
-from darbuka.services.container import Services
 
 __all__ = ["TAM_TYPES", "uploads_router"]
 
@@ -127,10 +126,10 @@ def _file_part(content_type: str, raw: bytes) -> tuple[bytes, str | None]:
 async def download(media_id: str, variant: str, bot: Bot, svc: Svc) -> StreamingResponse:
     """A variant's bytes, for the URLs in Bot API attachments (the bot's token needed)."""
     row = await svc.media.access(bot.user_id, media_id)
-    stored = orjson.loads(row["variants"] or "{}").get(variant)
+    stored = svc.media.variant(row, variant)
     if stored is None:
         raise NotFound("no such variant", code="not.found")
-    return StreamingResponse(svc.media.blobs.read(str(stored["key"]), 0, int(stored["size"])),
+    return StreamingResponse(svc.media.read(str(stored["key"]), 0, int(stored["size"])),
                              media_type=stored["mime"],
                              headers={"Content-Length": str(stored["size"]),
                                       "X-Content-Type-Options": "nosniff"})

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import orjson
 
+from darbuka.adapters import Services
+from darbuka.backoff import Backoff
 from darbuka.botapi.targets import check_webhook_url
 from darbuka.botapi.updates import UpdateFeed
-from darbuka.client.backoff import Backoff
 from darbuka.errors import ApiError
-from darbuka.services.container import Services
 
 __all__ = ["WebhookSender"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from darbuka.bus.base import Bus, Ephemeral, Handlers
+from darbuka.bus.base import Bus, Handlers
 from darbuka.bus.memory import MemoryBus
 
-__all__ = ["Bus", "Ephemeral", "Handlers", "MemoryBus"]
+__all__ = ["Bus", "Handlers", "MemoryBus"]

@@ -6,18 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from darbuka.services.events import Event
+from darbuka.stream import Ephemeral, Event
 
-__all__ = ["Bus", "Ephemeral", "Handlers"]
-
-
-@dataclass(frozen=True, slots=True)
-class Ephemeral:
-    """A notice that is never stored (typing): delivered to a chat's connected members."""
-
-    chat_id: int
-    sender_id: int
-    frame: bytes
+__all__ = ["Bus", "Handlers"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from darbuka.bus.base import Ephemeral, Handlers
-from darbuka.services.events import Event
+from darbuka.bus.base import Handlers
+from darbuka.stream import Ephemeral, Event
 
 __all__ = ["MemoryBus"]
 

@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 import redis.asyncio as redis
 
-from darbuka.bus.base import Ephemeral, Handlers
-from darbuka.services.events import Event
+from darbuka.bus.base import Handlers
+from darbuka.stream import Ephemeral, Event
 
 __all__ = ["RedisBus", "decode_events", "encode_events"]
 

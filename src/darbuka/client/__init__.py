@@ -6,7 +6,7 @@ Social: contacts, privacy and blocks, presence, public chats, invite links, admi
 pins, reactions and views (`darbuka.client.social.SocialApi`, inherited by `Client`).
 """
 
-from darbuka.client.backoff import Backoff
+from darbuka.backoff import Backoff
 from darbuka.client.client import Client, EventStream
 from darbuka.client.http import ApiError
 from darbuka.client.models import (

@@ -21,7 +21,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from darbuka.client.backoff import Backoff
+from darbuka.backoff import Backoff
 from darbuka.client.http import ApiError, HttpApi
 from darbuka.client.models import Event, OutboxItem, User
 from darbuka.client.store import LocalStore

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from darbuka.client.backoff import Backoff
+from darbuka.backoff import Backoff
 from darbuka.client.models import Chat, Message, User
 from darbuka.client.social import SocialApi
 

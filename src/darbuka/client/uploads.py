@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from darbuka.client.backoff import Backoff
+from darbuka.backoff import Backoff
 from darbuka.client.http import ApiError, HttpApi
 
 __all__ = ["KINDS", "Progress", "TusUploader", "file_size", "guess_kind"]

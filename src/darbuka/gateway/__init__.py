@@ -1,5 +1,2 @@
-"""Live delivery: the hub routes committed events to connected devices."""
-
-from darbuka.gateway.hub import Hub, Sink
-
-__all__ = ["Hub", "Sink"]
+"""The WebSocket gateway: one connection per device, resumed from a cursor, live events
+from the hub (`services/hub.py`)."""

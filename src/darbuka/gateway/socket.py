@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from darbuka.bus.base import Bus, Ephemeral
 from darbuka.clock import Clock
 from darbuka.errors import ApiError
-from darbuka.gateway.hub import Hub
+from darbuka.services.access import event_frame
 from darbuka.services.auth import AuthService
-from darbuka.services.events import Event, encode_cursor
-from darbuka.services.messages import MessageService, SendResult, check_send
+from darbuka.services.hub import Hub
+from darbuka.services.messages import MessageService
+from darbuka.services.sending import SendResult, check_send
 from darbuka.services.sync import SyncService
+from darbuka.stream import Ephemeral, Event, encode_cursor
 
 if TYPE_CHECKING:
     from darbuka.gateway.protocol import GatewayProtocol
@@ -53,11 +54,10 @@ def _error_frame(err: ApiError, request_id: Any = None) -> bytes:
 class Gateway:
     """Holds what every connection needs, and the sweeper that closes silent ones."""
 
-    def __init__(self, *, hub: Hub, bus: Bus, auth: AuthService, messages: MessageService,
+    def __init__(self, *, hub: Hub, auth: AuthService, messages: MessageService,
                  sync: SyncService, clock: Clock, queue_limit: int, idle_timeout_s: float,
                  ) -> None:
         self.hub = hub
-        self.bus = bus
         self.auth = auth
         self.messages = messages
         self.sync = sync
@@ -184,7 +184,7 @@ class SocketConnection:
         if origin is not None and origin.startswith(self.key + ":"):
             self._enqueue(event.ack_frame(orjson.loads(origin[len(self.key) + 1:])))
         else:
-            self._enqueue(event.frame_for(self.user_id))
+            self._enqueue(event_frame(event, self.user_id))
         if event.type == "account.restricted":
             self.close_soon(CLOSE_RESTRICTED)
 
@@ -349,17 +349,13 @@ class SocketConnection:
     async def _typing(self, frame: dict[str, Any]) -> None:
         chat_id = frame.get("chat_id")
         try:
-            # The cheap in-memory check first; the service then reads the membership (and,
-            # in a direct chat, whether either side blocked the other).
+            # The cheap in-memory check first (junk frames cost no read); the service then
+            # reads the membership and, in a direct chat, whether either side blocked.
             if not isinstance(chat_id, int) or not self._gw.hub.is_member(self.user_id, chat_id):
                 raise ApiError("no such chat", code="chat_not_found")
-            if not await self._gw.messages.check_typing(self.user_id, chat_id):
-                return
+            await self._gw.messages.do_typing(self.user_id, chat_id)
         except ApiError as err:
             self._enqueue(_error_frame(err, _request_id(frame)))
-            return
-        notice = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": self.user_id})
-        self._gw.bus.publish_ephemeral(Ephemeral(chat_id, self.user_id, notice))
 
     async def _mark(self, frame: dict[str, Any],
                     do_mark: Callable[[int, int, Any], Awaitable[Any]]) -> None:

@@ -29,7 +29,7 @@ from darbuka.safety.perceptual import pdq_dihedral, pdq_of
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, DuplicateKey, Stores
 
-__all__ = ["BankService", "InvalidHashList", "MediaRefused", "bank_view", "check_bank_fields"]
+__all__ = ["BankService", "InvalidHashList", "bank_view", "check_bank_fields"]
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +50,6 @@ class InvalidHashList(ApiError):
         problems = [{"where": w, "problem": p} for w, p in self.problems.problems]
         return {"error": {"code": self.code, "message": self.message, "problems": problems,
                           "problem_count": self.problems.total}}
-
-
-class MediaRefused(ApiError):
-    """What the sender sees when an upload matches a `refuse` bank. It names no bank and no
-    hash: that would help someone tune an image until it slips through."""
-
-    status = 403
-    code = "media_refused"
-
-    def __init__(self) -> None:
-        super().__init__("this file cannot be shared here: it matches media that was removed "
-                         "for breaking the law or the terms of service")
 
 
 def check_bank_fields(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from darbuka.safety.audit import do_audit
 from darbuka.safety.mediaremoval import media_of_item, release_media, remove_media
 from darbuka.safety.roles import check_staff
 from darbuka.safety.statements import REASONS, Decision, statement_body
-from darbuka.services.access import access_chat
+from darbuka.services.access import access_visible_chat, message_for
 from darbuka.services.media import media_descriptor
 from darbuka.services.views import chat_view, message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
@@ -146,21 +146,14 @@ async def _check_can_see(tx: Tx, user_id: int, target_type: str, target_id: int)
         message = await tx.stores.messages.get(tx.conn, target_id)
         if message is None:
             raise NotFound("no such message", code="message_not_found")
-        await _check_chat_visible(tx, user_id, message["chat_id"])
+        await access_visible_chat(tx.conn, tx.stores, user_id, message["chat_id"])
         return int(message["chat_id"])
     if target_type == "chat":
-        await _check_chat_visible(tx, user_id, target_id)
+        await access_visible_chat(tx.conn, tx.stores, user_id, target_id)
         return target_id
     if await tx.stores.users.get(tx.conn, target_id) is None:
         raise NotFound("no such user", code="user_not_found")
     return None
-
-
-async def _check_chat_visible(tx: Tx, user_id: int, chat_id: int) -> None:
-    chat = await tx.stores.chats.get(tx.conn, chat_id)
-    if chat is not None and chat["is_public"] and chat["kind"] != "direct":
-        return
-    await access_chat(tx.conn, tx.stores, user_id, chat_id)
 
 
 async def affected_user(tx: Tx, target_type: str, target_id: int) -> int | None:
@@ -309,7 +302,8 @@ async def _context(conn: Any, stores: Stores, item: dict[str, Any]) -> dict[str,
                 copy = await stores.safety.preserved_for(conn, "message", message["id"])
                 if copy is not None:
                     message = {**message, **orjson.loads(copy["content"])["message"]}
-            context["message"] = message_view({**message, "deleted": False, "removed": False})
+            context["message"] = message_for(
+                message_view({**message, "deleted": False, "removed": False}), None)
             sender = await stores.users.get(conn, message["sender_id"] or 0)
             context["sender"] = public_user_view(sender) if sender else None
     if item["target_type"] == "media" and item["target_key"]:

@@ -18,10 +18,11 @@ import orjson
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
+from darbuka.kinds import OPERATORS
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
 from darbuka.safety.moderation import PRIORITY, apply_decision, clock_view, item_view
-from darbuka.safety.roles import MODERATORS, OPERATORS, check_authority, check_staff
+from darbuka.safety.roles import check_authority, check_staff, is_staff
 from darbuka.safety.statements import Decision
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -94,7 +95,7 @@ class OrderService:
 
     async def visible_to(self, user: dict[str, Any]) -> list[dict[str, Any]]:
         """Staff see every order; an authority sees the orders it sent."""
-        mine = user.get("role") not in MODERATORS
+        mine = not is_staff(user)
         if mine:
             check_authority(user)
         now = self._clock.now_ms()
@@ -106,12 +107,12 @@ class OrderService:
     async def get(self, user: dict[str, Any], order_id: int) -> dict[str, Any]:
         async with self._db.read() as conn:
             order = await self._stores.safety.order(conn, order_id)
-            if order is None or (user.get("role") not in MODERATORS
+            if order is None or (not is_staff(user)
                                  and order["submitted_by"] != user["id"]):
                 raise NotFound("no such order", code="order_not_found")
             # The moderation context (who posted it, what else is known) is for staff only.
             return await self._view(conn, order_id, self._clock.now_ms(),
-                                    full=user.get("role") in MODERATORS)
+                                    full=is_staff(user))
 
     async def do_confirm(self, staff: dict[str, Any], order_id: int,
                          body: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +179,7 @@ class OrderService:
 
         async def withdraw(tx: Tx) -> dict[str, Any]:
             order = await tx.stores.safety.order(tx.conn, order_id)
-            if order is None or (user.get("role") not in OPERATORS
+            if order is None or (not is_staff(user, OPERATORS)
                                  and order["submitted_by"] != user["id"]):
                 raise NotFound("no such order", code="order_not_found")
             if order["state"] in ("withdrawn", "not_executed"):

@@ -9,8 +9,9 @@ from typing import Any
 import orjson
 
 from darbuka.errors import BadRequest, NotFound
+from darbuka.kinds import OPERATORS
 from darbuka.safety.audit import do_audit
-from darbuka.safety.roles import OPERATORS, check_staff
+from darbuka.safety.roles import check_staff
 from darbuka.services.writer import Tx, Writer
 
 __all__ = ["PreservationService"]

@@ -28,10 +28,11 @@ Counter = Callable[[AsyncConnection, int, int], Awaitable[int]]
 
 
 class TransparencyService:
-    def __init__(self, db: Database, stores: Stores) -> None:
+    def __init__(self, db: Database, stores: Stores, *, reuploads: Counter | None = None,
+                 ) -> None:
         self._db = db
         self._stores = stores
-        self.reupload_counter: Counter | None = None
+        self._reuploads = reuploads
 
     async def report(self, start: date, end: date) -> dict[str, Any]:
         since, until = _ms(start), _ms(end) + 24 * 3600 * 1000
@@ -44,8 +45,8 @@ class TransparencyService:
             complaints = await count(conn, appeals, "created_at", since, until, "status")
             by_source = await count(conn, moderation_items, "created_at", since, until,
                                     "source")
-            blocked = (await self.reupload_counter(conn, since, until)
-                       if self.reupload_counter else by_source.get("hash_match", 0))
+            blocked = (await self._reuploads(conn, since, until)
+                       if self._reuploads else by_source.get("hash_match", 0))
         return {
             "period": {"from": start.isoformat(), "to": end.isoformat()},
             "a_measures": {"measures": list(MEASURES), "items_by_source": by_source},

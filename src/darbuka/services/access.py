@@ -1,22 +1,37 @@
-"""The one door: every read or change of a chat or message loads it through here.
+"""The one door: every read or change of a chat or message loads it through here, and every
+rule about who sees or may do what in a chat is written here once.
 
-A chat the user is not a member of does not exist for them (404), so ids cannot be probed.
+- A chat the user is not a member of does not exist for them (404), so ids cannot be probed
+  — unless it is public (`is_public_chat`), which non-members may see and join.
+- A chat closed by moderation is a state of the chat (`closed`), not a kind: it keeps its
+  kind and members, nobody posts in it, and it is no longer public or joinable.
+- Who may post (`post_refusal`), and how a viewer sees a message: its `client_id` (the
+  sender's own idempotency key) only to its sender (`message_for`, `event_frame`,
+  `stored_event_for`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.errors import Forbidden, NotFound
+from darbuka.errors import ApiError, Forbidden, NotFound
 from darbuka.storage import Stores
+from darbuka.stream import Event, encode_cursor
 
-__all__ = ["ADMIN_ROLES", "ChatAccess", "access_chat", "access_message", "check_admin",
-           "is_quiet_pair"]
+__all__ = ["ADMIN_ROLES", "PLAIN_ROLE", "ChatAccess", "access_chat", "access_message",
+           "access_visible_chat", "check_admin", "check_joinable", "check_not_blocked",
+           "event_frame", "is_public_chat", "is_quiet_pair", "message_for", "post_refusal",
+           "stored_event_for"]
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
+# The role a plain member has, by chat kind. In a direct chat a member the other side
+# blocked has the role "blocked": still a member (history stays), but refused as a sender.
+PLAIN_ROLE = {"direct": "member", "group": "member", "channel": "subscriber"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +47,13 @@ class ChatAccess:
         return self.role in ADMIN_ROLES
 
     @property
-    def can_post(self) -> bool:
-        return self.chat["kind"] != "channel" or self.is_admin
+    def closed(self) -> bool:
+        return bool(self.chat["closed"])
 
 
 async def access_chat(conn: AsyncConnection, stores: Stores, user_id: int,
                       chat_id: int) -> ChatAccess:
+    """The chat as its member `user_id` sees it; 404 for everyone else."""
     member = await stores.chats.member(conn, chat_id, user_id)
     if member is None:
         raise NotFound("no such chat", code="chat_not_found")
@@ -58,6 +74,60 @@ async def access_message(conn: AsyncConnection, stores: Stores, user_id: int, ch
     return access, message
 
 
+# -- public chats -------------------------------------------------------------------------
+
+def is_public_chat(chat: Mapping[str, Any]) -> bool:
+    """Whether non-members may see the chat (its preview, its page, its handle in search)
+    and join it: a public group or channel that moderation has not closed."""
+    return bool(chat["is_public"]) and chat["kind"] != "direct" and not chat["closed"]
+
+
+def check_joinable(chat: Mapping[str, Any] | None, *, invited: bool = False) -> None:
+    """Raise NotFound unless `chat` takes new members: a public one, or with an invite link
+    any group or channel that moderation has not closed."""
+    if chat is None or chat["kind"] == "direct" or chat["closed"]:
+        raise NotFound("no such chat", code="chat_not_found")
+    if not invited and not is_public_chat(chat):
+        raise NotFound("no such chat", code="chat_not_found")
+
+
+async def access_visible_chat(conn: AsyncConnection, stores: Stores, user_id: int,
+                              chat_id: int) -> dict[str, Any]:
+    """A chat the user is a member of, or a public one; 404 otherwise."""
+    chat = await stores.chats.get(conn, chat_id)
+    if chat is not None and is_public_chat(chat):
+        return chat
+    return (await access_chat(conn, stores, user_id, chat_id)).chat
+
+
+# -- who may do what ----------------------------------------------------------------------
+
+def post_refusal(role: str, kind: str, closed: bool, *, has_write: bool = True,
+                 ) -> ApiError | None:
+    """Why a member with `role` may not post in a chat of `kind` (None: they may).
+
+    `has_write` is whether a channel admin holds the `write` right (see rights.py)."""
+    if closed:
+        return Forbidden("this chat was closed by moderation", code="chat_closed")
+    if kind == "channel" and (role not in ADMIN_ROLES or not has_write):
+        return Forbidden("only the channel's admins post in it", code="cannot_post")
+    if role == "blocked":  # the other side of this direct chat blocked the sender
+        return Forbidden("this user does not take messages from you", code="cannot_message")
+    return None
+
+
+def check_not_blocked(access: ChatAccess) -> None:
+    """Reactions and typing from someone the other side of a direct chat blocked are
+    refused as a send would be."""
+    if access.role == "blocked":
+        raise Forbidden("this user does not take messages from you", code="cannot_message")
+
+
+def check_admin(access: ChatAccess) -> None:
+    if not access.is_admin:
+        raise Forbidden("only the chat's owner and admins may do this", code="not_admin")
+
+
 async def is_quiet_pair(conn: AsyncConnection, stores: Stores, access: ChatAccess) -> bool:
     """Whether one side of this direct chat blocked the other: then typing notices and
     read and delivered marks stay with the side that made them.
@@ -74,6 +144,39 @@ async def is_quiet_pair(conn: AsyncConnection, stores: Stores, access: ChatAcces
         conn, access.chat["id"])
 
 
-def check_admin(access: ChatAccess) -> None:
-    if not access.is_admin:
-        raise Forbidden("only the chat's owner and admins may do this", code="not_admin")
+# -- how a viewer sees a message ----------------------------------------------------------
+
+def _sent_by(message: Any, viewer_id: int | None) -> bool:
+    return isinstance(message, dict) and viewer_id is not None \
+        and message.get("sender_id") == viewer_id
+
+
+def message_for(view: dict[str, Any], viewer_id: int | None) -> dict[str, Any]:
+    """A message view as `viewer_id` sees it (None: an anonymous reader of a public page):
+    the `client_id` stays only for its sender. Changes `view` in place and returns it."""
+    if not _sent_by(view, viewer_id):
+        view.pop("client_id", None)
+    return view
+
+
+def _without_client_id(body: dict[str, Any]) -> dict[str, Any]:
+    message = body.get("message")
+    if not isinstance(message, dict) or "client_id" not in message:
+        return body
+    return {**body, "message": {k: v for k, v in message.items() if k != "client_id"}}
+
+
+def event_frame(event: Event, viewer_id: int) -> bytes:
+    """The wire form of a live event for `viewer_id`, encoded once per kind of viewer."""
+    if _sent_by(event.body.get("message"), viewer_id):
+        return event.frame("own", lambda: event.body)
+    return event.frame("all", lambda: _without_client_id(event.body))
+
+
+def stored_event_for(pos: int, payload: bytes, viewer_id: int) -> dict[str, Any]:
+    """A stored event as `viewer_id` sees it, with its cursor (catch-up and long polls)."""
+    data: dict[str, Any] = orjson.loads(payload)
+    message = data.get("message")
+    if isinstance(message, dict):
+        message_for(message, viewer_id)
+    return {"type": data.pop("type"), "cursor": encode_cursor(pos), **data}

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from darbuka.errors import BadRequest, NotFound
-from darbuka.services.access import access_message
+from darbuka.services.access import access_message, message_for
 from darbuka.services.auth import TOKEN_PREFIX, hash_token
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
@@ -100,7 +100,7 @@ class BotService:
                                               message_id)
         if message["deleted"]:
             raise NotFound("no such message", code="message_not_found")
-        return message_view(message)
+        return message_for(message_view(message), bot_id)
 
     # -- the marker -----------------------------------------------------------------------
 

@@ -1,19 +1,13 @@
-"""Events: what changed, at which stream position, and how each viewer sees it.
+"""The catalogue of the event stream: every stored event type and every socket frame, with
+what each carries. `docs/api.md` is generated from it, and a test checks the two agree.
 
-A message's `client_id` is the sender's own idempotency key, so only the sender's devices see
-it; everyone else gets the same event without it (it also keeps a 20-character text message
-under 200 bytes on the wire).
+The records themselves (`Event`, cursors) live in `darbuka/stream.py`; how each viewer sees
+an event is decided by `services/access.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-import orjson
-
-__all__ = ["EVENT_TYPES", "SOCKET_FRAMES", "Event", "encode_cursor", "parse_cursor",
-           "render_stored"]
+__all__ = ["EVENT_TYPES", "SOCKET_FRAMES"]
 
 # Every stored event type, with what it carries. docs/api.md lists each (a test checks).
 EVENT_TYPES: dict[str, str] = {
@@ -64,68 +58,3 @@ SOCKET_FRAMES: dict[str, str] = {
     "typing": "`user_id` is typing in `chat_id` (never stored)",
     "pong": "answer to `ping`",
 }
-
-
-def encode_cursor(pos: int) -> str:
-    # One shard today. A multi-shard cursor will be "p0.p1...", which old parsers reject
-    # with a clean 400 instead of misreading it.
-    return str(pos)
-
-
-def parse_cursor(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 19:
-        raise ValueError("cursor is not one this server issued")
-    return int(raw)
-
-
-@dataclass(slots=True, eq=False)
-class Event:
-    pos: int
-    type: str
-    body: dict[str, Any]
-    # Exactly one scope: a chat (every member sees it) or a user (only their devices).
-    chat_id: int | None = None
-    user_id: int | None = None
-    # Users let into / out of the chat by this event: the gateway updates its routing.
-    joined: tuple[int, ...] = ()
-    left: tuple[int, ...] = ()
-    # "<sink key>:<request id>" when a socket sent this; that socket gets an ack instead.
-    origin: str | None = None
-    _frames: dict[str, bytes] = field(default_factory=dict)
-
-    def stored_payload(self) -> bytes:
-        return orjson.dumps({"type": self.type, **self.body})
-
-    def frame_for(self, viewer_id: int) -> bytes:
-        """The wire form this viewer gets, encoded once per kind of viewer."""
-        variant = "own" if self._is_sender(viewer_id) else "all"
-        frame = self._frames.get(variant)
-        if frame is None:
-            body = self.body if variant == "own" else _without_client_id(self.body)
-            frame = orjson.dumps({"type": self.type, "cursor": encode_cursor(self.pos), **body})
-            self._frames[variant] = frame
-        return frame
-
-    def ack_frame(self, request_id: Any) -> bytes:
-        return orjson.dumps({"type": "ack", "id": request_id, "cursor": encode_cursor(self.pos),
-                             "message": self.body.get("message")})
-
-    def _is_sender(self, viewer_id: int) -> bool:
-        message = self.body.get("message")
-        return isinstance(message, dict) and message.get("sender_id") == viewer_id
-
-
-def _without_client_id(body: dict[str, Any]) -> dict[str, Any]:
-    message = body.get("message")
-    if not isinstance(message, dict) or "client_id" not in message:
-        return body
-    return {**body, "message": {k: v for k, v in message.items() if k != "client_id"}}
-
-
-def render_stored(pos: int, payload: bytes, viewer_id: int) -> dict[str, Any]:
-    """A stored event as `viewer_id` sees it, with its cursor."""
-    data: dict[str, Any] = orjson.loads(payload)
-    message = data.get("message")
-    if isinstance(message, dict) and message.get("sender_id") != viewer_id:
-        message.pop("client_id", None)
-    return {"type": data.pop("type"), "cursor": encode_cursor(pos), **data}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,11 @@ from typing import Any
 import orjson
 
 from darbuka.clock import Clock
-from darbuka.errors import ApiError, Conflict, NotFound
+from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound
+from darbuka.kinds import MODERATORS, role_of
 from darbuka.media.blobs import BlobStore
 from darbuka.media.pipeline import Limits, process
 from darbuka.media.result import Hash, MediaRejected, Processed
-from darbuka.safety.banks import MediaRefused
-from darbuka.safety.roles import MODERATORS, role_of
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
@@ -78,7 +77,7 @@ class MediaService:
         self._writer = writer
         self._clock = clock
         self._settings = settings
-        self.blobs = blobs
+        self._blobs = blobs
         self._partial = partial_dir
         self._limits = Limits(max_pixels=settings.media_max_pixels)
         self._pool = ThreadPoolExecutor(max(1, settings.media_workers),
@@ -151,14 +150,14 @@ class MediaService:
     def _store_variants(self, result: Processed, path: Path) -> dict[str, Any]:
         stored: dict[str, Any] = {}
         if result.keep_upload:
-            key, size = self.blobs.put_file(path)
+            key, size = self._blobs.put_file(path)
             stored["original"] = {"key": key, "size": size, "mime": result.mime}
         for name, variant in result.variants.items():
             if variant.path is not None:
-                key, size = self.blobs.put_file(variant.path)
+                key, size = self._blobs.put_file(variant.path)
                 variant.path.unlink(missing_ok=True)
             else:
-                key, size = self.blobs.put_bytes(variant.data)
+                key, size = self._blobs.put_bytes(variant.data)
             stored[name] = {"key": key, "size": size, "mime": variant.mime}
         return stored
 
@@ -260,6 +259,16 @@ class MediaService:
         if row.get("error"):
             view["error"] = orjson.loads(row["error"])
         return view
+
+    @staticmethod
+    def variant(row: dict[str, Any], name: str) -> dict[str, Any] | None:
+        """A stored variant of ready media (`key`, `size`, `mime`), or None."""
+        stored = orjson.loads(row["variants"] or "{}").get(name)
+        return dict(stored) if isinstance(stored, dict) else None
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """A stored variant's bytes (found with `access` and `variant` first)."""
+        return self._blobs.read(key, start, end)
 
     async def access(self, user_id: int, media_id: str, *,
                      any_state: bool = False) -> dict[str, Any]:

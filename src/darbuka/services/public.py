@@ -15,9 +15,16 @@ import orjson
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Forbidden, NotFound
-from darbuka.services.access import access_chat, check_admin
-from darbuka.services.chats import ChatService
+from darbuka.services.access import (
+    access_chat,
+    check_admin,
+    check_joinable,
+    is_public_chat,
+    message_for,
+)
 from darbuka.services.handles import normalise
+from darbuka.services.media import MediaService
+from darbuka.services.members import MemberService
 from darbuka.services.ratelimit import RateLimiter
 from darbuka.services.rights import check_right
 from darbuka.services.views import message_view
@@ -51,8 +58,7 @@ def _thumb_variant(row: dict[str, Any]) -> dict[str, Any] | None:
     name = THUMB_VARIANT.get(row["kind"])
     if name is None or row["state"] != "ready":
         return None
-    stored = orjson.loads(row["variants"] or "{}").get(name)
-    return dict(stored) if isinstance(stored, dict) else None
+    return MediaService.variant(row, name)
 
 
 def _hash(token: str) -> bytes:
@@ -60,13 +66,13 @@ def _hash(token: str) -> bytes:
 
 
 class PublicService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer, chats: ChatService,
+    def __init__(self, db: Database, stores: Stores, writer: Writer, members: MemberService,
                  limits: RateLimiter, settings: Settings, clock: Clock) -> None:
         self._clock = clock
         self._db = db
         self._stores = stores
         self._writer = writer
-        self._chats = chats
+        self._members = members
         self._limits = limits
         self._settings = settings
 
@@ -91,7 +97,7 @@ class PublicService:
 
     async def _chat_by_handle(self, conn: Any, raw_handle: str) -> dict[str, Any]:
         chat = await self._stores.public.chat_by_handle(conn, normalise(raw_handle)[:64])
-        if chat is None or chat["kind"] == "direct":
+        if chat is None or not is_public_chat(chat):
             raise NotFound("no public chat has that handle", code="chat_not_found")
         return chat
 
@@ -116,9 +122,8 @@ class PublicService:
 
     @staticmethod
     def _post_views(chat: dict[str, Any], posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        views = [message_view(p) for p in posts]
+        views = [message_for(message_view(p), None) for p in posts]
         for view in views:
-            view.pop("client_id", None)
             if not chat["sign_posts"]:
                 view["sender_id"] = None  # posted on behalf of the channel
         return views
@@ -131,7 +136,7 @@ class PublicService:
         async with self._db.read() as conn:
             rows = await self._stores.public.search(conn, text, key if key.isascii() else None,
                                                     limit)
-        return [public_chat_view(r) for r in rows]
+        return [public_chat_view(r) for r in rows if is_public_chat(r)]
 
     # -- invite links ---------------------------------------------------------------------
 
@@ -190,14 +195,23 @@ class PublicService:
             raise NotFound("no such invite link", code="invite_not_found")
         return invite
 
+    @staticmethod
+    def _check_invited(chat: dict[str, Any] | None) -> None:
+        """An invite to a chat that takes no members (closed by moderation, or gone) is the
+        same 404 as a wrong token."""
+        try:
+            check_joinable(chat, invited=True)
+        except NotFound:
+            raise NotFound("no such invite link", code="invite_not_found") from None
+
     async def invite_preview(self, user_id: int, token: str) -> dict[str, Any]:
         token_hash = self._check_probe(user_id, token)
         async with self._db.read() as conn:
             invite = self._usable(await self._stores.invites.by_hash(conn, token_hash),
                                   self._clock.now_ms())
             chat = await self._stores.chats.get(conn, invite["chat_id"])
-        if chat is None:
-            raise NotFound("no such invite link", code="invite_not_found")
+        self._check_invited(chat)
+        assert chat is not None  # noqa: S101 - checked just above
         return {"chat": public_chat_view(chat)}
 
     async def do_join_by_invite(self, user_id: int, token: str) -> dict[str, Any]:
@@ -206,10 +220,10 @@ class PublicService:
         async def join(tx: Tx) -> dict[str, Any]:
             invite = self._usable(await tx.stores.invites.by_hash(tx.conn, token_hash), tx.now)
             chat = await tx.stores.chats.get(tx.conn, invite["chat_id"])
-            if chat is None:
-                raise NotFound("no such invite link", code="invite_not_found")
+            self._check_invited(chat)
+            assert chat is not None  # noqa: S101 - checked just above
             if await tx.stores.chats.member(tx.conn, chat["id"], user_id) is None:
                 await tx.stores.invites.count_use(tx.conn, invite["id"])
-            return await self._chats.admit(tx, chat, user_id)
+            return await self._members.admit(tx, chat, user_id)
 
         return await self._writer.run(join)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from darbuka.errors import BadRequest, Conflict, Forbidden
-from darbuka.services.access import access_chat, access_message
+from darbuka.errors import BadRequest, Conflict
+from darbuka.services.access import access_chat, access_message, check_not_blocked
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 
@@ -42,9 +42,7 @@ class ReactionService:
         async def react(tx: Tx) -> dict[str, Any]:
             access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
                                                    message_id)
-            if access.role == "blocked":  # the other side of this direct chat blocked them
-                raise Forbidden("this user does not take messages from you",
-                                code="cannot_message")
+            check_not_blocked(access)
             emoji_ = check_emoji(emoji)
             if message["deleted"] or message["kind"] == "system":
                 raise BadRequest("this message takes no reactions", code="cannot_react")

@@ -9,17 +9,14 @@ mention it or start with a command.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.errors import BadRequest, Forbidden, NotFound
-from darbuka.services.access import ChatAccess, access_chat
-from darbuka.services.writer import Tx, Writer
+from darbuka.errors import Forbidden
+from darbuka.services.access import ChatAccess
 from darbuka.storage import Stores
 
-__all__ = ["DEFAULT_ADMIN_RIGHTS", "RIGHTS", "check_right", "do_set_rights", "lacking_write",
-           "rights_of"]
+__all__ = ["DEFAULT_ADMIN_RIGHTS", "RIGHTS", "check_right", "lacking_write", "rights_of"]
 
 RIGHTS = ("read_all", "add_members", "remove_members", "add_admins", "change_info", "pin",
           "write")
@@ -53,25 +50,3 @@ async def lacking_write(conn: AsyncConnection, stores: Stores,
     """Of (channel, admin) pairs, those whose rights leave out `write`."""
     stored = await stores.rights.get(conn, pairs)
     return {pair for pair, held in stored.items() if "write" not in held}
-
-
-async def do_set_rights(writer: Writer, user_id: int, chat_id: int, member: int,
-                        rights: Any) -> list[str]:
-    if not isinstance(rights, list) or any(r not in RIGHTS for r in rights):
-        raise BadRequest(f"rights must be a list of: {', '.join(RIGHTS)}",
-                         code="invalid_rights")
-    wanted = sorted(set(rights), key=RIGHTS.index)
-
-    async def put(tx: Tx) -> list[str]:
-        access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
-        await check_right(tx.conn, tx.stores, access, "add_admins", user_id)
-        target = await tx.stores.chats.member(tx.conn, chat_id, member)
-        if target is None or target["role"] != "admin":
-            raise NotFound("not an admin of this chat", code="member_not_found")
-        await tx.stores.rights.put(tx.conn, chat_id, member, wanted)
-        await tx.emit("member.updated", {"chat_id": chat_id, "user_id": member,
-                                         "role": "admin", "rights": wanted, "by": user_id},
-                      chat_id=chat_id)
-        return wanted
-
-    return await writer.run(put)

@@ -1,16 +1,26 @@
-"""Catch-up: the events a user may see after a cursor, in bounded slices, or a reset."""
+"""Catch-up: the events a user may see after a cursor, in bounded slices, or a reset; and
+the long poll that waits for the next ones (the HTTP `/sync` and the Bot API's `/updates`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from darbuka.errors import BadRequest
-from darbuka.services.events import encode_cursor, parse_cursor, render_stored
+from darbuka.services.access import stored_event_for
+from darbuka.services.hub import Hub
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
+from darbuka.stream import Ephemeral, Event, encode_cursor, parse_cursor
 
 __all__ = ["SyncPage", "SyncService"]
+
+# A long poll asks this often whether its caller hung up.
+HANGUP_CHECK_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +30,28 @@ class SyncPage:
     more: bool
 
 
+class _PollSink:
+    """The hub's sink for one long poll: it only needs to know that something arrived."""
+
+    __slots__ = ("user_id", "woken")
+
+    def __init__(self, user_id: int) -> None:
+        self.user_id = user_id
+        self.woken = asyncio.Event()
+
+    def push(self, event: Event) -> None:
+        self.woken.set()
+
+    def push_ephemeral(self, notice: Ephemeral) -> None:
+        return None
+
+
 class SyncService:
-    def __init__(self, db: Database, stores: Stores, settings: Settings,
-                 list_chats: Any) -> None:
+    def __init__(self, db: Database, stores: Stores, settings: Settings, hub: Hub,
+                 list_chats: Callable[[int], Awaitable[list[dict[str, Any]]]]) -> None:
         self._db = db
         self._stores = stores
+        self._hub = hub
         self._page_size = settings.sync_page_size
         self._reset_after = settings.sync_reset_after
         self._list_chats = list_chats
@@ -59,7 +86,7 @@ class SyncService:
         async with self._db.read() as conn:
             rows = await self._stores.events.visible_to(conn, user_id, after=after,
                                                         limit=self._page_size, upto=upto)
-        events = [render_stored(pos, payload, user_id) for pos, payload in rows]
+        events = [stored_event_for(pos, payload, user_id) for pos, payload in rows]
         last = rows[-1][0] if rows else after
         return SyncPage(events, last, more=len(rows) == self._page_size)
 
@@ -74,3 +101,34 @@ class SyncService:
         chats = await self._list_chats(user_id)
         return {"reset": True, "cursor": encode_cursor(head), "chats": chats, "events": [],
                 "more": False}
+
+    async def wait_page(self, user_id: int, after: int, *, wait_s: float,
+                        gone: Callable[[], Awaitable[bool]] | None = None) -> SyncPage:
+        """The next page after `after`, waiting up to `wait_s` seconds for one to exist.
+
+        Attach to the hub first, then look, then wait: an event committed between the look
+        and the wait wakes the sink, so nothing slips between. `gone` tells whether the
+        caller hung up; it is asked every HANGUP_CHECK_S, so a closed poll does not hold
+        the server (and its shutdown) for the rest of its timeout. An empty page means the
+        time ran out (or the caller left).
+        """
+        page = await self.page(user_id, after)
+        if page.events or wait_s <= 0:
+            return page  # the common case needs no sink
+        sink = _PollSink(user_id)
+        await self._hub.attach(sink)
+        try:
+            deadline = time.monotonic() + wait_s
+            while True:
+                sink.woken.clear()
+                page = await self.page(user_id, after)
+                remaining = deadline - time.monotonic()
+                if page.events or remaining <= 0:
+                    return page
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(remaining, HANGUP_CHECK_S)):
+                        await sink.woken.wait()
+                if gone is not None and await gone():
+                    return SyncPage([], after, more=False)
+        finally:
+            self._hub.detach(sink)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, NotFound
+from darbuka.kinds import SELF_KINDS
 from darbuka.services.handles import check_handle, do_claim, do_release
 from darbuka.services.ratelimit import RateLimiter
 from darbuka.services.views import public_user_view, user_view
@@ -12,9 +13,7 @@ from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, DuplicateKey, Stores
 
-__all__ = ["USER_KINDS", "UserService"]
-
-USER_KINDS = ("person", "blogger", "brand")
+__all__ = ["UserService"]
 
 
 def _check_profile(body: dict[str, Any]) -> dict[str, Any]:
@@ -31,8 +30,9 @@ def _check_profile(body: dict[str, Any]) -> dict[str, Any]:
             raise BadRequest("about must be text of at most 512 characters", code="invalid_about")
         values["about"] = about
     if "kind" in body:
-        if body["kind"] not in USER_KINDS:
-            raise BadRequest("kind must be person, blogger or brand", code="invalid_kind")
+        if body["kind"] not in SELF_KINDS:
+            raise BadRequest(f"kind must be one of {', '.join(SELF_KINDS)}",
+                             code="invalid_kind")
         values["kind"] = body["kind"]
     if "username" in body:
         username = body["username"]

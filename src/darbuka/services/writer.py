@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError
-from darbuka.services.events import Event
 from darbuka.storage import Database, Stores
+from darbuka.stream import Event
 
 __all__ = ["BatchFn", "Tx", "Writer"]
 

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.storage.schema import chats, members, membership_spans, messages
 
-__all__ = ["ChatStore"]
+__all__ = ["ChatStore", "Membership"]
 
 Row = dict[str, Any]
+
+
+class Membership(NamedTuple):
+    """A member's role, with what the send path needs of their chat."""
+
+    role: str
+    kind: str
+    closed: bool
 
 
 class ChatStore:
@@ -56,10 +64,8 @@ class ChatStore:
         return dict(row) if row else None
 
     async def roles(self, conn: AsyncConnection,
-                    pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, str]]:
-        """(chat_id, user_id) -> (role, chat kind) for the pairs that are memberships.
-
-        A chat closed by moderation has the kind "closed": nobody may post in it."""
+                    pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Membership]:
+        """(chat_id, user_id) -> the membership, for the pairs that are memberships."""
         pairs = list(set(pairs))
         if not pairs:
             return {}
@@ -70,10 +76,11 @@ class ChatStore:
                  .join(chats, chats.c.id == members.c.chat_id)
                  .where(members.c.chat_id.in_(chat_ids), members.c.user_id.in_(user_ids)))
         wanted = set(pairs)
-        found: dict[tuple[int, int], tuple[str, str]] = {}
+        found: dict[tuple[int, int], Membership] = {}
         for chat_id, user_id, role, kind, closed in (await conn.execute(query)).all():
             if (chat_id, user_id) in wanted:
-                found[(int(chat_id), int(user_id))] = (str(role), "closed" if closed else str(kind))
+                found[(int(chat_id), int(user_id))] = Membership(str(role), str(kind),
+                                                                 bool(closed))
         return found
 
     async def add_members(self, conn: AsyncConnection, chat_id: int, user_roles: dict[int, str],
@@ -186,10 +193,3 @@ class ChatStore:
                  .join(other, other.c.chat_id == members.c.chat_id)
                  .where(members.c.user_id == user_a, other.c.user_id == user_b).limit(1))
         return (await conn.execute(query)).first() is not None
-
-    async def search_public(self, conn: AsyncConnection, text: str, limit: int) -> list[Row]:
-        pattern = f"%{text.lower()}%"
-        query = (select(chats).where(chats.c.is_public.is_(True), chats.c.closed.is_(False),
-                                     or_(func.lower(chats.c.title).like(pattern)))
-                 .order_by(chats.c.member_count.desc()).limit(limit))
-        return [dict(r) for r in (await conn.execute(query)).mappings()]

@@ -1,4 +1,6 @@
-"""Routing of live events to the sinks (sockets, long polls) of a chat's members.
+"""Routing of live events to the sinks (sockets, long polls) of a chat's members, in this
+process: the bus hands every committed event here, and the hub pushes it to the sinks of
+the users it concerns.
 
 Routing state is per user: the set of chats they are in, kept current by the membership
 events themselves. Loading that set races with membership changes, so while it loads the
@@ -11,8 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from darbuka.bus.base import Ephemeral
-from darbuka.services.events import Event
+from darbuka.stream import Ephemeral, Event
 
 __all__ = ["Hub", "Sink"]
 

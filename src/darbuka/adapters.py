@@ -1,11 +1,16 @@
-"""The services one server process runs, built once by the composition root (`darbuka.app`)."""
+"""What the adapters (`api/`, `botapi/`, `gateway/`, the public pages) see: the services they
+call and the settings, nothing below them — no database, stores, writer or bus.
+
+Routes parse, call one of these, and render. A rule that an adapter would need a store for
+belongs in a service; `tests/test_layers.py` keeps adapters from importing storage, the
+writer or the bus.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from darbuka.bus.base import Bus
-from darbuka.gateway.hub import Hub
+from darbuka.safety.accounts import AccountService
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
@@ -17,7 +22,9 @@ from darbuka.services.avatars import AvatarService
 from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
+from darbuka.services.hub import Hub
 from darbuka.services.media import MediaService
+from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
@@ -26,39 +33,39 @@ from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
-from darbuka.services.writer import Writer
 from darbuka.settings import Settings
-from darbuka.storage import Database, Stores
 
 __all__ = ["Services"]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
-    db: Database
-    stores: Stores
-    writer: Writer
-    bus: Bus
-    hub: Hub
+    # people and their devices
     auth: AuthService
     users: UserService
-    chats: ChatService
-    messages: MessageService
-    sync: SyncService
-    moderation: ModerationService
-    orders: OrderService
-    appeals: AppealService
-    preservation: PreservationService
-    transparency: TransparencyService
-    # social
     contacts: ContactService
     privacy: PrivacyService
+    # chats and messages
+    chats: ChatService
+    members: MemberService
     public: PublicService
+    messages: MessageService
     reactions: ReactionService
-    banks: BankService
+    sync: SyncService
+    # live routing of this process (sockets and long polls attach here)
+    hub: Hub
+    # media
     uploads: UploadService
     media: MediaService
     stickers: StickerService
     avatars: AvatarService
     bots: BotService
+    # trust and safety
+    moderation: ModerationService
+    orders: OrderService
+    appeals: AppealService
+    preservation: PreservationService
+    transparency: TransparencyService
+    banks: BankService
+    accounts: AccountService

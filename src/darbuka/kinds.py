@@ -1,0 +1,34 @@
+"""The small vocabulary every layer shares: account kinds and staff roles.
+
+Kinds say what an account is (a person, a blogger, a brand, an authority that sends removal
+orders, a bot); roles say what its holder may do in trust and safety. Both are stored on the
+user row and listed here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["ACCOUNT_KINDS", "MODERATORS", "OPERATORS", "OPERATOR_KINDS", "SELF_KINDS",
+           "STAFF_ROLES", "role_of"]
+
+# Every kind an account row may have.
+ACCOUNT_KINDS = ("person", "blogger", "brand", "authority", "bot")
+# What people choose for themselves (PATCH /me).
+SELF_KINDS = ("person", "blogger", "brand")
+# What an operator may set. `bot` is never set nor taken away: bot tokens work only on the
+# Bot API and people's only on the user API, and the kind is what tells them apart.
+OPERATOR_KINDS = ("person", "blogger", "brand", "authority")
+
+# user: everyone. moderator: reviews the queue, reads banks. operator: runs the service
+# (banks, orders by mail, preserved copies, roles). Set only by operators.
+STAFF_ROLES = ("user", "moderator", "operator")
+MODERATORS = frozenset({"moderator", "operator"})
+OPERATORS = frozenset({"operator"})
+
+
+def role_of(user: Mapping[str, Any]) -> str:
+    """The staff role on a user row (rows from before the column existed count as users)."""
+    role = user.get("role") or "user"
+    return str(role) if role in STAFF_ROLES else "user"

@@ -1,0 +1,235 @@
+"""Membership of groups and channels: who is in, joining and leaving, roles and admin rights.
+
+Admin rights follow TamTam (see rights.py): the owner holds every right; an admin holds
+what the owner (or an admin with `add_admins`) gave them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from darbuka.errors import BadRequest, Conflict, Forbidden, NotFound
+from darbuka.services.access import (
+    PLAIN_ROLE,
+    ChatAccess,
+    access_chat,
+    check_joinable,
+)
+from darbuka.services.privacy import PhoneHasher, check_can_add
+from darbuka.services.rights import DEFAULT_ADMIN_RIGHTS, RIGHTS, check_right
+from darbuka.services.sending import post_system
+from darbuka.services.views import chat_view
+from darbuka.services.writer import Tx, Writer
+from darbuka.storage import Database, Stores
+from darbuka.stream import Event
+
+__all__ = ["MAX_ADMINS", "MAX_GROUP_MEMBERS", "MemberService", "check_user_ids",
+           "member_chat_view"]
+
+MAX_GROUP_MEMBERS = 20_000
+MAX_ADMINS = 50
+
+
+def check_user_ids(value: Any, name: str) -> list[int]:
+    if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        raise BadRequest(f"{name} must be a list of user ids", code=f"invalid_{name}")
+    return list(dict.fromkeys(value))
+
+
+def member_chat_view(chat: dict[str, Any], role: str, last_read_seq: int) -> dict[str, Any]:
+    """A chat as one member sees it: with their role, read mark and unread count."""
+    view = chat_view(chat)
+    view["role"] = role
+    view["last_read_seq"] = last_read_seq
+    view["unread_count"] = max(0, chat["last_seq"] - last_read_seq)
+    return view
+
+
+def _for(access: ChatAccess) -> dict[str, Any]:
+    return member_chat_view(access.chat, access.role, access.last_read_seq)
+
+
+class MemberService:
+    def __init__(self, db: Database, stores: Stores, writer: Writer,
+                 hasher: Callable[[str], bytes] | None = None) -> None:
+        self._db = db
+        self._stores = stores
+        self._writer = writer
+        # Keyed phone hashes, for "only my contacts may add me" (privacy).
+        self._hasher = hasher or PhoneHasher(secrets.token_bytes(32))
+
+    async def members(self, user_id: int, chat_id: int, *, after: int,
+                      limit: int) -> list[dict[str, Any]]:
+        async with self._db.read() as conn:
+            access = await access_chat(conn, self._stores, user_id, chat_id)
+            if access.chat["kind"] == "channel" and not access.is_admin:
+                raise Forbidden("only admins see a channel's subscribers", code="not_admin")
+            rows = await self._stores.chats.list_members(conn, chat_id, after_user=after,
+                                                         limit=limit)
+            admins = [(chat_id, r["user_id"]) for r in rows if r["role"] == "admin"]
+            stored = await self._stores.rights.get(conn, admins) if admins else {}
+        # Admins' rights show to everyone who may list members (the rights editor reads them).
+        for row in rows:
+            if row["role"] == "owner":
+                row["rights"] = list(RIGHTS)
+            elif row["role"] == "admin":
+                held = stored.get((chat_id, row["user_id"]), DEFAULT_ADMIN_RIGHTS)
+                row["rights"] = sorted(held, key=RIGHTS.index)
+        return rows
+
+    # -- changing -------------------------------------------------------------------------
+
+    async def do_add_members(self, user_id: int, chat_id: int, ids: Any) -> list[int]:
+        user_ids = check_user_ids(ids, "user_ids")
+        if not user_ids:
+            raise BadRequest("user_ids is empty", code="invalid_user_ids")
+
+        async def add(tx: Tx) -> list[int]:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            if access.chat["kind"] == "direct":
+                raise Forbidden("direct chats have two members", code="direct_chat")
+            await check_right(tx.conn, tx.stores, access, "add_members", user_id)
+            found = await tx.stores.users.existing_ids(tx.conn, user_ids)
+            if missing := [u for u in user_ids if u not in found]:
+                raise NotFound(f"no such users: {missing[:10]}", code="user_not_found")
+            present = await tx.stores.chats.roles(tx.conn, [(chat_id, u) for u in user_ids])
+            new = [u for u in user_ids if (chat_id, u) not in present]
+            await check_can_add(tx, self._hasher, user_id, new)
+            if access.chat["member_count"] + len(new) > MAX_GROUP_MEMBERS:
+                raise Conflict("the chat would pass 20,000 members", code="too_many_members")
+            for member in new:
+                await self._join(tx, access.chat, member, by=user_id)
+            return new
+
+        return await self._writer.run(add)
+
+    async def _join(self, tx: Tx, chat: dict[str, Any], member: int, *, by: int) -> None:
+        kind, chat_id = chat["kind"], chat["id"]
+        role = PLAIN_ROLE[kind]
+        pos = await tx.reserve(1)
+        await tx.stores.chats.add_members(tx.conn, chat_id, {member: role}, now=tx.now,
+                                          pos=pos, read_seq=chat["last_seq"])
+        fresh = await tx.stores.chats.get(tx.conn, chat_id)
+        assert fresh is not None  # noqa: S101 - the chat exists in this transaction
+        tx.add(Event(pos=pos, type="member.joined",
+                     body={"chat_id": chat_id, "user_id": member, "role": role, "by": by,
+                           "chat": chat_view(fresh)},
+                     chat_id=chat_id, joined=(member,)))
+        # A channel's subscribers come and go quietly; a group shows who joined.
+        if kind == "group":
+            await post_system(tx, chat_id, {"action": "member.joined", "user_id": member,
+                                            "by": by})
+
+    async def _leave(self, tx: Tx, chat: dict[str, Any], member: int, *, by: int) -> None:
+        chat_id = chat["id"]
+        if chat["kind"] == "group":
+            await post_system(tx, chat_id, {"action": "member.left", "user_id": member,
+                                            "by": by})
+        pos = await tx.reserve(1)
+        await tx.stores.chats.remove_member(tx.conn, chat_id, member, pos=pos)
+        tx.add(Event(pos=pos, type="member.left",
+                     body={"chat_id": chat_id, "user_id": member, "by": by},
+                     chat_id=chat_id, left=(member,)))
+
+    async def do_remove_member(self, user_id: int, chat_id: int, member: int) -> None:
+        async def remove(tx: Tx) -> None:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            if member == user_id:
+                return await self._check_and_leave(tx, access, user_id)
+            if access.chat["kind"] == "direct":
+                raise Forbidden("direct chats have two members", code="direct_chat")
+            await check_right(tx.conn, tx.stores, access, "remove_members", user_id)
+            target = await tx.stores.chats.member(tx.conn, chat_id, member)
+            if target is None:
+                raise NotFound("not a member of this chat", code="member_not_found")
+            if target["role"] == "owner" or (target["role"] == "admin"
+                                             and access.role != "owner"):
+                raise Forbidden("only the owner removes admins; nobody removes the owner",
+                                code="cannot_remove")
+            await self._leave(tx, access.chat, member, by=user_id)
+            return None
+
+        await self._writer.run(remove)
+
+    async def _check_and_leave(self, tx: Tx, access: ChatAccess, user_id: int) -> None:
+        if access.chat["kind"] == "direct":
+            raise Conflict("you cannot leave a direct chat", code="direct_chat")
+        if access.role == "owner":
+            raise Conflict("the owner cannot leave; make another admin owner first",
+                           code="owner_cannot_leave")
+        await self._leave(tx, access.chat, user_id, by=user_id)
+
+    async def do_leave(self, user_id: int, chat_id: int) -> None:
+        async def leave(tx: Tx) -> None:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            await self._check_and_leave(tx, access, user_id)
+
+        await self._writer.run(leave)
+
+    async def do_join(self, user_id: int, chat_id: int) -> dict[str, Any]:
+        async def join(tx: Tx) -> dict[str, Any]:
+            chat = await tx.stores.chats.get(tx.conn, chat_id)
+            check_joinable(chat)
+            assert chat is not None  # noqa: S101 - check_joinable refuses None
+            return await self.admit(tx, chat, user_id)
+
+        return await self._writer.run(join)
+
+    async def admit(self, tx: Tx, chat: dict[str, Any], user_id: int) -> dict[str, Any]:
+        """Let `user_id` into a group or channel (a public join or an invite link)."""
+        if await tx.stores.chats.member(tx.conn, chat["id"], user_id) is None:
+            if chat["member_count"] >= MAX_GROUP_MEMBERS and chat["kind"] == "group":
+                raise Conflict("this group is full", code="too_many_members")
+            await self._join(tx, chat, user_id, by=user_id)
+        return _for(await access_chat(tx.conn, tx.stores, user_id, chat["id"]))
+
+    async def do_set_role(self, user_id: int, chat_id: int, member: int, role: Any) -> None:
+        async def set_role(tx: Tx) -> None:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            kind = access.chat["kind"]
+            if role not in ("admin", PLAIN_ROLE[kind]) or kind == "direct":
+                raise BadRequest(f"role must be admin or {PLAIN_ROLE[kind]}", code="invalid_role")
+            # Admins with the add_admins right promote; only the owner demotes an admin.
+            if access.role != "owner" and role != "admin":
+                raise Forbidden("only the owner changes roles", code="not_owner")
+            await check_right(tx.conn, tx.stores, access, "add_admins", user_id)
+            target = await tx.stores.chats.member(tx.conn, chat_id, member)
+            if target is None:
+                raise NotFound("not a member of this chat", code="member_not_found")
+            if target["role"] == "owner":
+                raise Forbidden("the owner's role does not change", code="cannot_change_owner")
+            if target["role"] == role:
+                return
+            if role == "admin" and await tx.stores.chats.count_role(
+                    tx.conn, chat_id, "admin") >= MAX_ADMINS:
+                raise Conflict(f"a chat has at most {MAX_ADMINS} admins", code="too_many_admins")
+            await tx.stores.chats.set_role(tx.conn, chat_id, member, role)
+            await tx.stores.rights.drop(tx.conn, chat_id, member)
+            await tx.emit("member.updated", {"chat_id": chat_id, "user_id": member,
+                                             "role": role, "by": user_id}, chat_id=chat_id)
+
+        await self._writer.run(set_role)
+
+    async def do_set_rights(self, user_id: int, chat_id: int, member: int,
+                            rights: Any) -> list[str]:
+        if not isinstance(rights, list) or any(r not in RIGHTS for r in rights):
+            raise BadRequest(f"rights must be a list of: {', '.join(RIGHTS)}",
+                             code="invalid_rights")
+        wanted = sorted(set(rights), key=RIGHTS.index)
+
+        async def put(tx: Tx) -> list[str]:
+            access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
+            await check_right(tx.conn, tx.stores, access, "add_admins", user_id)
+            target = await tx.stores.chats.member(tx.conn, chat_id, member)
+            if target is None or target["role"] != "admin":
+                raise NotFound("not an admin of this chat", code="member_not_found")
+            await tx.stores.rights.put(tx.conn, chat_id, member, wanted)
+            await tx.emit("member.updated", {"chat_id": chat_id, "user_id": member,
+                                             "role": "admin", "rights": wanted, "by": user_id},
+                          chat_id=chat_id)
+            return wanted
+
+        return await self._writer.run(put)

@@ -1,0 +1,241 @@
+"""Sending: the shape check, and the batch function the writer runs for every send that
+arrives within one commit window (group commit). Exactly once: `(sender, client_id)` is
+unique, and a repeat answers the original message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from darbuka.errors import ApiError, BadRequest, NotFound
+from darbuka.services.access import post_refusal
+from darbuka.services.media import MediaNotReady, media_descriptor
+from darbuka.services.mentions import notify_mentions
+from darbuka.services.rights import lacking_write
+from darbuka.services.views import message_view
+from darbuka.services.writer import Tx
+from darbuka.storage.chats import Membership
+from darbuka.stream import Event
+
+__all__ = ["MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "SendRequest", "SendResult",
+           "check_send", "post_system", "store_sends"]
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CLIENT_ID = 64
+MEDIA_KINDS = ("photo", "voice", "video", "sticker", "file")
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    sender_id: int
+    chat_id: int
+    client_id: str
+    text: str
+    reply_to: int | None = None
+    forward_of: int | None = None
+    # Set for sends over a socket: that socket gets the ack in place of the echo.
+    origin: str | None = None
+    # A finished upload of the sender's (the text is then its caption), and the kind the
+    # client means it to be (checked against what the server found the bytes to be).
+    media_id: str | None = None
+    kind: str | None = None
+    # JSON rows of buttons (bots only; checked by the Bot API).
+    keyboard: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    message: dict[str, Any]
+    # The event's position; None when this was a repeat of an earlier send.
+    pos: int | None
+
+    @property
+    def repeated(self) -> bool:
+        return self.pos is None
+
+
+def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to: Any = None,
+               forward_of: Any = None, origin: str | None = None, *, media_id: Any = None,
+               kind: Any = None) -> SendRequest:
+    """Validate the shape of a send before it is queued; raise BadRequest."""
+    if not _is_id(chat_id):
+        raise BadRequest("chat_id must be a positive integer", code="invalid_chat_id")
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
+        raise BadRequest("client_id must be a string of 1 to 64 characters (a UUID is best)",
+                         code="invalid_client_id")
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise BadRequest("text must be a string", code="invalid_text")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(f"text is longer than {MAX_TEXT} characters", code="text_too_long")
+    for name, value in (("reply_to", reply_to), ("forward_of", forward_of)):
+        if value is not None and not _is_id(value):
+            raise BadRequest(f"{name} must be a message id", code=f"invalid_{name}")
+    if media_id is not None:
+        _check_media(media_id, kind, text)
+    elif kind not in (None, "text"):
+        raise BadRequest(f"a {kind} message needs media_id", code="media_required")
+    elif not text.strip() and forward_of is None:
+        raise BadRequest("a message needs text (or forward_of)", code="empty_message")
+    return SendRequest(sender_id, chat_id, client_id, text, reply_to, forward_of, origin,
+                       media_id, kind)
+
+
+def _check_media(media_id: Any, kind: Any, text: str) -> None:
+    if not isinstance(media_id, str) or not 1 <= len(media_id) <= 32:
+        raise BadRequest("media_id must be an upload id", code="invalid_media_id")
+    if kind is not None and kind not in MEDIA_KINDS:
+        raise BadRequest(f"kind must be one of {', '.join(MEDIA_KINDS)}", code="invalid_kind")
+    if len(text) > MAX_CAPTION:
+        raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
+                         code="caption_too_long")
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | ApiError]:
+    """Store a batch of sends in one transaction; results line up with `items`."""
+    stores, conn = tx.stores, tx.conn
+    refs = await stores.messages.by_ids(
+        conn, [i for r in items for i in (r.reply_to, r.forward_of) if i is not None])
+    pairs = {(r.chat_id, r.sender_id) for r in items}
+    pairs |= {(refs[r.forward_of]["chat_id"], r.sender_id) for r in items
+              if r.forward_of in refs}
+    roles = await stores.chats.roles(conn, pairs)
+    # Channel admins whose rights leave out `write` (no query when no channel admin sends).
+    no_write = await lacking_write(conn, stores, [p for p, m in roles.items()
+                                                  if m.kind == "channel" and m.role == "admin"])
+    media: dict[str, dict[str, Any]] = {}
+    in_packs: set[str] = set()
+    if any(r.media_id for r in items):  # text sends (the hot path) skip these queries
+        media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
+        in_packs = await stores.stickers.in_packs(conn, [
+            m["id"] for m in media.values() if m["kind"] == "sticker"])
+    earlier = await stores.messages.by_client_ids(conn, [(r.sender_id, r.client_id)
+                                                         for r in items])
+    results: list[SendResult | ApiError | None] = [None] * len(items)
+    accepted: list[tuple[int, SendRequest, dict[str, Any]]] = []
+    first_in_batch: dict[tuple[int, str], int] = {}
+    repeats: list[tuple[int, int]] = []  # (index, index of the first send with its client_id)
+    for index, req in enumerate(items):
+        key = (req.sender_id, req.client_id)
+        if key in earlier:
+            results[index] = SendResult(message_view(earlier[key]), None)
+        elif key in first_in_batch:
+            repeats.append((index, first_in_batch[key]))
+        else:
+            checked = _check_one(req, roles, refs, no_write, media, in_packs)
+            if isinstance(checked, ApiError):
+                results[index] = checked
+            else:
+                first_in_batch[key] = index
+                accepted.append((index, req, checked))
+    if accepted:
+        await _insert_accepted(tx, accepted, results)
+    for index, first in repeats:
+        original = results[first]
+        results[index] = (SendResult(original.message, None)
+                          if isinstance(original, SendResult) else original)
+    return [r for r in results if r is not None]
+
+
+def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
+               refs: dict[int, dict[str, Any]],
+               no_write: set[tuple[int, int]], media: dict[str, dict[str, Any]],
+               in_packs: set[str]) -> dict[str, Any] | ApiError:
+    """The row fields this send adds, or the error it earned."""
+    membership = roles.get((req.chat_id, req.sender_id))
+    if membership is None:
+        return NotFound("no such chat", code="chat_not_found")
+    refusal = post_refusal(membership.role, membership.kind, membership.closed,
+                           has_write=(req.chat_id, req.sender_id) not in no_write)
+    if refusal is not None:
+        return refusal
+    extra: dict[str, Any] = {"text": req.text}
+    if req.reply_to is not None:
+        target = refs.get(req.reply_to)
+        if target is None or target["chat_id"] != req.chat_id:
+            return NotFound("reply_to is not a message of this chat", code="message_not_found")
+        extra["reply_to"] = req.reply_to
+    if req.forward_of is not None:
+        source = refs.get(req.forward_of)
+        if source is None or (source["chat_id"], req.sender_id) not in roles or source["deleted"]:
+            return NotFound("forward_of is not a message you can see", code="message_not_found")
+        extra["forward_of"] = orjson.dumps({"chat_id": source["chat_id"],
+                                            "message_id": source["id"],
+                                            "sender_id": source["sender_id"]}).decode()
+        extra["text"] = req.text or source["text"]
+        if source.get("media"):
+            extra["kind"], extra["media"] = source["kind"], source["media"]
+    if req.media_id is not None:
+        attached = _attach(req, media.get(req.media_id), in_packs)
+        if isinstance(attached, ApiError):
+            return attached
+        extra.update(attached)
+    return extra
+
+
+def _attach(req: SendRequest, row: dict[str, Any] | None,
+            in_packs: set[str]) -> dict[str, Any] | ApiError:
+    """Your own upload, or a sticker from any pack."""
+    if row is None or row["kind"] not in MEDIA_KINDS or (
+            row["owner_id"] != req.sender_id and row["id"] not in in_packs):
+        return NotFound("no such media", code="media_not_found")
+    if row["state"] != "ready":
+        return MediaNotReady("the media is still being processed; send again shortly")
+    if req.kind is not None and req.kind != row["kind"]:
+        return BadRequest(f"this upload is a {row['kind']}, not a {req.kind}",
+                          code="kind_mismatch")
+    return {"kind": row["kind"], "media": orjson.dumps(media_descriptor(row)).decode()}
+
+
+async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[str, Any]]],
+                           results: list[Any]) -> None:
+    stores, conn = tx.stores, tx.conn
+    seqs = await stores.chats.lock_seqs(conn, {req.chat_id for _, req, _ in accepted})
+    rows = []
+    for _, req, extra in accepted:
+        seqs[req.chat_id] += 1
+        rows.append({"chat_id": req.chat_id, "seq": seqs[req.chat_id], "sender_id": req.sender_id,
+                     "client_id": req.client_id, "kind": "text", "created_at": tx.now,
+                     "reply_to": None, "forward_of": None, "keyboard": req.keyboard, **extra})
+    ids = await stores.messages.insert_many(conn, rows)
+    last: dict[int, dict[str, Any]] = {}
+    for row, message_id in zip(rows, ids, strict=True):
+        row["id"] = message_id
+        last[row["chat_id"]] = {"cid": row["chat_id"], "seq": row["seq"], "mid": message_id}
+    await stores.chats.set_last(conn, list(last.values()))
+    refs = [{"media_id": orjson.loads(row["media"])["id"], "message_id": row["id"],
+             "chat_id": row["chat_id"]} for row in rows if "media" in row]
+    if refs:
+        await stores.media.add_refs(conn, refs)
+    # Your own message is read by you: unread counts only count others' messages.
+    await stores.chats.mark_read(conn, [{"cid": r["chat_id"], "uid": r["sender_id"],
+                                         "seq": r["seq"]} for r in rows])
+    first_pos = await tx.reserve(len(rows))
+    for offset, ((index, req, _), row) in enumerate(zip(accepted, rows, strict=True)):
+        view = message_view(row)
+        tx.add(Event(pos=first_pos + offset, type="message.new", body={"message": view},
+                     chat_id=req.chat_id, origin=req.origin))
+        results[index] = SendResult(view, first_pos + offset)
+    await notify_mentions(tx, rows)
+
+
+async def post_system(tx: Tx, chat_id: int, body: dict[str, Any]) -> None:
+    """A system message (membership or title change) in the chat's history and stream."""
+    seq = (await tx.stores.chats.lock_seqs(tx.conn, [chat_id]))[chat_id] + 1
+    row = {"chat_id": chat_id, "seq": seq, "sender_id": None, "client_id": None,
+           "kind": "system", "text": "", "system": orjson.dumps(body).decode(),
+           "created_at": tx.now}
+    (message_id,) = await tx.stores.messages.insert_many(tx.conn, [row])
+    row["id"] = message_id
+    await tx.stores.chats.set_last(tx.conn, [{"cid": chat_id, "seq": seq, "mid": message_id}])
+    await tx.emit("message.new", {"message": message_view(row)}, chat_id=chat_id)
+
+

@@ -1,0 +1,71 @@
+"""The event stream's records: what the writer makes, the bus carries and the hub delivers.
+
+An `Event` is one committed change at a stream position; an `Ephemeral` is a notice that is
+never stored (typing). Both are plain data here, below every layer that handles them: how a
+given viewer sees an event (a message's `client_id` only to its sender) is decided by the
+one door, `services/access.py`, which fills the per-viewer frame cache kept on the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+__all__ = ["Ephemeral", "Event", "encode_cursor", "parse_cursor"]
+
+
+def encode_cursor(pos: int) -> str:
+    # One shard today. A multi-shard cursor will be "p0.p1...", which old parsers reject
+    # with a clean 400 instead of misreading it.
+    return str(pos)
+
+
+def parse_cursor(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 19:
+        raise ValueError("cursor is not one this server issued")
+    return int(raw)
+
+
+@dataclass(slots=True, eq=False)
+class Event:
+    pos: int
+    type: str
+    body: dict[str, Any]
+    # Exactly one scope: a chat (every member sees it) or a user (only their devices).
+    chat_id: int | None = None
+    user_id: int | None = None
+    # Users let into / out of the chat by this event: the hub updates its routing.
+    joined: tuple[int, ...] = ()
+    left: tuple[int, ...] = ()
+    # "<sink key>:<request id>" when a socket sent this; that socket gets an ack instead.
+    origin: str | None = None
+    _frames: dict[str, bytes] = field(default_factory=dict)
+
+    def stored_payload(self) -> bytes:
+        return orjson.dumps({"type": self.type, **self.body})
+
+    def frame(self, variant: str, body: Callable[[], dict[str, Any]]) -> bytes:
+        """The wire form for one kind of viewer (`variant`), encoded once per kind."""
+        frame = self._frames.get(variant)
+        if frame is None:
+            frame = orjson.dumps({"type": self.type, "cursor": encode_cursor(self.pos),
+                                  **body()})
+            self._frames[variant] = frame
+        return frame
+
+    def ack_frame(self, request_id: Any) -> bytes:
+        """The sender's socket gets this in place of the event (the message is its own)."""
+        return orjson.dumps({"type": "ack", "id": request_id, "cursor": encode_cursor(self.pos),
+                             "message": self.body.get("message")})
+
+
+@dataclass(frozen=True, slots=True)
+class Ephemeral:
+    """A notice that is never stored (typing): delivered to a chat's connected members."""
+
+    chat_id: int
+    sender_id: int
+    frame: bytes

@@ -8,22 +8,25 @@ user row and listed here once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 __all__ = ["ACCOUNT_KINDS", "MODERATORS", "OPERATORS", "OPERATOR_KINDS", "SELF_KINDS",
-           "STAFF_ROLES", "role_of"]
+           "STAFF_ROLES", "SelfKind", "StaffRole", "role_of"]
 
 # Every kind an account row may have.
 ACCOUNT_KINDS = ("person", "blogger", "brand", "authority", "bot")
-# What people choose for themselves (PATCH /me).
-SELF_KINDS = ("person", "blogger", "brand")
+# What people choose for themselves (PATCH /me). The Literal types here are what request
+# bodies declare; the tuples are the same lists for checks and messages.
+SelfKind = Literal["person", "blogger", "brand"]
+SELF_KINDS: tuple[str, ...] = get_args(SelfKind)
 # What an operator may set. `bot` is never set nor taken away: bot tokens work only on the
 # Bot API and people's only on the user API, and the kind is what tells them apart.
 OPERATOR_KINDS = ("person", "blogger", "brand", "authority")
 
 # user: everyone. moderator: reviews the queue, reads banks. operator: runs the service
 # (banks, orders by mail, preserved copies, roles). Set only by operators.
-STAFF_ROLES = ("user", "moderator", "operator")
+StaffRole = Literal["user", "moderator", "operator"]
+STAFF_ROLES: tuple[str, ...] = get_args(StaffRole)
 MODERATORS = frozenset({"moderator", "operator"})
 OPERATORS = frozenset({"operator"})
 

@@ -1,4 +1,4 @@
-"""Media: processing state, downloads of variants, sticker packs, profile photos."""
+"""Media: processing state, downloads of variants (ranges, ETags), sticker packs."""
 
 from __future__ import annotations
 
@@ -8,17 +8,25 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 
-from darbuka.api.deps import Caller, ChatId, Svc
+from darbuka.api.deps import Caller, Svc
 from darbuka.api.json import Json as JsonResponse
-from darbuka.api.schemas import AvatarBody, PackCreateBody, StickerAddBody
+from darbuka.api.schemas import Body
 from darbuka.errors import ApiError, NotFound
 
-__all__ = ["MediaId", "media_router"]
+__all__ = ["MediaId", "router"]
 
-media_router = APIRouter(prefix="/api/v1", default_response_class=JsonResponse)
+router = APIRouter(prefix="/api/v1", default_response_class=JsonResponse)
+Json = dict[str, Any]
+
+
 MediaId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 Variant = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
+
+
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -27,7 +35,7 @@ class RangeNotSatisfiable(ApiError):
     code = "range_not_satisfiable"
 
 
-@media_router.get("/media/{media_id}", tags=["media"])
+@router.get("/media/{media_id}", tags=["media"])
 async def get_media(media_id: MediaId, caller: Caller, svc: Svc) -> dict[str, Any]:
     """Processing state (`uploading`, `processing`, `ready`, `failed` with `error` — e.g.
     `media_refused` when it matches a hash bank —, `held` for a moderator's review, or
@@ -35,7 +43,7 @@ async def get_media(media_id: MediaId, caller: Caller, svc: Svc) -> dict[str, An
     return await svc.media.get(caller.user_id, media_id)
 
 
-@media_router.get("/media/{media_id}/{variant}", tags=["media"], response_class=Response)
+@router.get("/media/{media_id}/{variant}", tags=["media"], response_class=Response)
 async def download(media_id: MediaId, variant: Variant, request: Request, caller: Caller,
                    svc: Svc) -> Response:
     """A variant's bytes (`thumb`, `screen`, `original`, `poster`, `low`, ...): uploader or
@@ -99,72 +107,52 @@ def _parse_range(header: str, size: int) -> tuple[int, int]:
     return start, end
 
 
-# -- sticker packs ------------------------------------------------------------------------
-
 PackId = Annotated[int, Path(gt=0, lt=2**63, description="sticker pack id")]
 
 
-@media_router.get("/sticker-packs", tags=["stickers"])
+class PackCreateBody(Body):
+    title: str = Field(min_length=1, max_length=64)
+
+
+class StickerAddBody(Body):
+    media_id: str = Field(min_length=1, max_length=32)
+    emoji: str = Field("", max_length=16)
+
+
+@router.get("/sticker-packs", tags=["stickers"])
 async def list_packs(caller: Caller, svc: Svc) -> dict[str, Any]:
     """Your packs: the default pack first, then those you created or installed."""
     return {"packs": await svc.stickers.installed(caller.user_id)}
 
 
-@media_router.post("/sticker-packs", tags=["stickers"], status_code=201)
+@router.post("/sticker-packs", tags=["stickers"], status_code=201)
 async def create_pack(body: PackCreateBody, caller: Caller, svc: Svc) -> dict[str, Any]:
     """A new, empty pack of yours (installed for you)."""
     return await svc.stickers.do_create(caller.user_id, body.title)
 
 
-@media_router.get("/sticker-packs/{pack_id}", tags=["stickers"])
+@router.get("/sticker-packs/{pack_id}", tags=["stickers"])
 async def get_pack(pack_id: PackId, caller: Caller, svc: Svc) -> dict[str, Any]:
     """A pack and its stickers (any pack: a pack id works like a link to it)."""
     return await svc.stickers.get(pack_id)
 
 
-@media_router.post("/sticker-packs/{pack_id}/stickers", tags=["stickers"])
+@router.post("/sticker-packs/{pack_id}/stickers", tags=["stickers"])
 async def add_sticker(pack_id: PackId, body: StickerAddBody, caller: Caller,
                       svc: Svc) -> dict[str, Any]:
     """Add an upload of kind `sticker` to your pack."""
     return await svc.stickers.do_add(caller.user_id, pack_id, body.media_id, body.emoji)
 
 
-@media_router.post("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
+@router.post("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
 async def install_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
     """Add the pack to your list."""
     await svc.stickers.do_install(caller.user_id, pack_id, install=True)
     return Response(status_code=204)
 
 
-@media_router.delete("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
+@router.delete("/sticker-packs/{pack_id}/install", tags=["stickers"], status_code=204)
 async def uninstall_pack(pack_id: PackId, caller: Caller, svc: Svc) -> Response:
     """Take the pack off your list."""
     await svc.stickers.do_install(caller.user_id, pack_id, install=False)
     return Response(status_code=204)
-
-
-# -- profile photos -----------------------------------------------------------------------
-
-@media_router.put("/me/avatar", tags=["profile"])
-async def set_my_avatar(body: AvatarBody, caller: Caller, svc: Svc) -> dict[str, Any]:
-    """Use an upload of kind `avatar` as your profile photo."""
-    return await svc.avatars.do_set_mine(caller.user_id, body.media_id)
-
-
-@media_router.delete("/me/avatar", tags=["profile"])
-async def remove_my_avatar(caller: Caller, svc: Svc) -> dict[str, Any]:
-    """Remove your profile photo."""
-    return await svc.avatars.do_set_mine(caller.user_id, None)
-
-
-@media_router.put("/chats/{chat_id}/avatar", tags=["chats"])
-async def set_chat_avatar(chat_id: ChatId, body: AvatarBody, caller: Caller,
-                          svc: Svc) -> dict[str, Any]:
-    """A group's or channel's photo (its owner, and admins with the right `change_info`)."""
-    return await svc.avatars.do_set_chat(caller.user_id, chat_id, body.media_id)
-
-
-@media_router.delete("/chats/{chat_id}/avatar", tags=["chats"])
-async def remove_chat_avatar(chat_id: ChatId, caller: Caller, svc: Svc) -> dict[str, Any]:
-    """Remove a group's or channel's photo (owner, admins with `change_info`)."""
-    return await svc.avatars.do_set_chat(caller.user_id, chat_id, None)

@@ -25,9 +25,9 @@ from darbuka.api.deps import Svc
 from darbuka.api.media import MediaId
 from darbuka.errors import NotFound
 
-__all__ = ["PAGE_BUDGET_BYTES", "page_router"]
+__all__ = ["PAGE_BUDGET_BYTES", "router"]
 
-page_router = APIRouter()
+router = APIRouter()
 
 # The page stays under this many bytes however long the posts are (slow links first).
 PAGE_BUDGET_BYTES = 30_000
@@ -114,7 +114,7 @@ def _not_found() -> Response:
                     headers={**HEADERS, "Cache-Control": "public, max-age=30"})
 
 
-@page_router.get("/c/{handle}", include_in_schema=False)
+@router.get("/c/{handle}", include_in_schema=False)
 async def public_page(handle: Annotated[str, Path(max_length=64)], request: Request,
                       svc: Svc) -> Response:
     try:
@@ -129,7 +129,7 @@ async def public_page(handle: Annotated[str, Path(max_length=64)], request: Requ
     return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
-@page_router.get("/c/{handle}/media/{media_id}/thumb", include_in_schema=False)
+@router.get("/c/{handle}/media/{media_id}/thumb", include_in_schema=False)
 async def public_thumb(handle: Annotated[str, Path(max_length=64)], media_id: MediaId,
                        request: Request, svc: Svc) -> Response:
     """The thumbnail of a photo (or a video's poster) on a post the public page shows."""

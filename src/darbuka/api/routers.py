@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from darbuka.api.media import media_router
-from darbuka.api.public_page import page_router
-from darbuka.api.routes import api_router
-from darbuka.api.safety_banks import banks_router
-from darbuka.api.safety_routes import safety_router, transparency_page_router
-from darbuka.api.social import social_router
-from darbuka.api.uploads import uploads_router
+from darbuka.api import (
+    auth,
+    banks,
+    chats,
+    health,
+    media,
+    messages,
+    moderation,
+    orders,
+    people,
+    public,
+    public_page,
+    reports,
+    sync,
+    transparency,
+    uploads,
+)
 
 __all__ = ["ROUTERS"]
 
-ROUTERS: tuple[APIRouter, ...] = (api_router, safety_router, transparency_page_router,
-                                  social_router, page_router, banks_router, uploads_router,
-                                  media_router)
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router, auth.router, people.router, chats.router, messages.router, sync.router,
+    public.router, media.router, uploads.router, reports.router, moderation.router,
+    orders.router, transparency.router, banks.router, transparency.page_router,
+    public_page.router)

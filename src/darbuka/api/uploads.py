@@ -17,10 +17,10 @@ from darbuka.api.deps import Caller, Svc
 from darbuka.errors import ApiError, BadRequest
 from darbuka.services.uploads import CHECKSUM_ALGORITHMS
 
-__all__ = ["TUS_VERSION", "UploadId", "uploads_router"]
+__all__ = ["TUS_VERSION", "UploadId", "router"]
 
 TUS_VERSION = "1.0.0"
-uploads_router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
 UploadId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -72,8 +72,8 @@ def _expires(ms: int | None) -> dict[str, str]:
                                               usegmt=True)}
 
 
-@uploads_router.options("/", status_code=204)
-@uploads_router.options("/{upload_id}", status_code=204)
+@router.options("/", status_code=204)
+@router.options("/{upload_id}", status_code=204)
 async def tus_options(svc: Svc) -> Response:
     """What this server speaks (no sign-in needed)."""
     return Response(status_code=204, headers=_headers(
@@ -83,7 +83,7 @@ async def tus_options(svc: Svc) -> Response:
            "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS)}))
 
 
-@uploads_router.post("/", status_code=201)
+@router.post("/", status_code=201)
 async def create_upload(request: Request, caller: Caller, svc: Svc) -> Response:
     """Create an upload: `Upload-Length`, and `Upload-Metadata` with `kind` (photo, voice,
     video, sticker, file, avatar; default file) and `filename`."""
@@ -97,7 +97,7 @@ async def create_upload(request: Request, caller: Caller, svc: Svc) -> Response:
         Location=f"/api/v1/uploads/{row['id']}", **_expires(row["expires_at"])))
 
 
-@uploads_router.head("/{upload_id}")
+@router.head("/{upload_id}")
 async def upload_offset(upload_id: UploadId, request: Request, caller: Caller,
                         svc: Svc) -> Response:
     """Where to resume: `Upload-Offset` (bytes the server holds) and `Upload-Length`."""
@@ -108,7 +108,7 @@ async def upload_offset(upload_id: UploadId, request: Request, caller: Caller,
            "Cache-Control": "no-store"}, **_expires(row["expires_at"])))
 
 
-@uploads_router.patch("/{upload_id}", status_code=204)
+@router.patch("/{upload_id}", status_code=204)
 async def append_upload(upload_id: UploadId, request: Request, caller: Caller,
                         svc: Svc) -> Response:
     """Append the body at `Upload-Offset` (Content-Type application/offset+octet-stream);
@@ -130,7 +130,7 @@ async def append_upload(upload_id: UploadId, request: Request, caller: Caller,
     return Response(status_code=204, headers=headers)
 
 
-@uploads_router.delete("/{upload_id}", status_code=204)
+@router.delete("/{upload_id}", status_code=204)
 async def terminate_upload(upload_id: UploadId, request: Request, caller: Caller,
                            svc: Svc) -> Response:
     """Abandon an unfinished upload: its bytes are deleted."""

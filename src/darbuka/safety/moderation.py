@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 import orjson
 
@@ -27,12 +27,17 @@ from darbuka.services.views import chat_view, message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 
-__all__ = ["ACTIONS", "PRIORITY", "ModerationService", "apply_decision", "item_view"]
+__all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "TargetType", "apply_decision",
+           "item_view"]
 
 PRIORITY = {"order": 0, "referral": 1, "hash_match": 2, "report": 3}
-TARGETS = ("message", "user", "chat")
-ACTIONS = ("remove_message", "remove_media", "suspend_user", "ban_user", "close_chat",
-           "dismiss")
+# What a report may name, and what a moderator may do with a queue item; request bodies
+# declare the Literal types.
+TargetType = Literal["message", "user", "chat"]
+TARGETS: tuple[str, ...] = get_args(TargetType)
+Action = Literal["remove_message", "remove_media", "suspend_user", "ban_user", "close_chat",
+                 "dismiss"]
+ACTIONS: tuple[str, ...] = get_args(Action)
 # The statement's content type for a removed media item, by media kind.
 _MEDIA_CONTENT = {"video": "CONTENT_TYPE_VIDEO", "video_note": "CONTENT_TYPE_VIDEO",
                   "voice": "CONTENT_TYPE_AUDIO", "audio": "CONTENT_TYPE_AUDIO",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Literal, get_args
 
 import orjson
 
@@ -27,13 +27,15 @@ from darbuka.safety.statements import Decision
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 
-__all__ = ["CANNOT_EXECUTE", "ONE_HOUR_MS", "OrderService", "message_id_in"]
+__all__ = ["CANNOT_EXECUTE", "ONE_HOUR_MS", "CannotExecute", "OrderService", "message_id_in"]
 
 log = logging.getLogger(__name__)
 
 ONE_HOUR_MS = 3600 * 1000
-CANNOT_EXECUTE = ("force_majeure", "de_facto_impossibility", "manifest_error",
-                  "missing_information")
+# Annex III: why an order could not be carried out.
+CannotExecute = Literal["force_majeure", "de_facto_impossibility", "manifest_error",
+                        "missing_information"]
+CANNOT_EXECUTE: tuple[str, ...] = get_args(CannotExecute)
 OPEN_STATES = ("received", "disabled")
 _MESSAGE_IN_URL = re.compile(r"/messages/(\d{1,19})(?:\D|$)")
 

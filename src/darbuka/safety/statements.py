@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["EU_STATES", "REASONS", "Decision", "statement_body"]
+__all__ = ["EU_STATES", "REASONS", "Decision", "Reason", "statement_body"]
 
-# Report reasons → the database's category and, where there is one, its keyword.
-REASONS: dict[str, tuple[str, str | None]] = {
+# Why something is reported or removed (what request bodies declare), and each reason's
+# category in the Transparency Database and, where there is one, its keyword.
+Reason = Literal["terrorism", "child_safety", "violence", "hate", "spam", "other"]
+REASONS: dict[Reason, tuple[str, str | None]] = {
     "terrorism": ("STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", "KEYWORD_TERRORIST_CONTENT"),
     "child_safety": ("STATEMENT_CATEGORY_PROTECTION_OF_MINORS", None),
     "violence": ("STATEMENT_CATEGORY_VIOLENCE", None),
@@ -51,7 +53,7 @@ APPEAL_HOW = ("Complain within six months: POST /api/v1/appeals with this statem
 class Decision:
     action: str  # a key of _RESTRICTIONS
     ground: str  # "illegal" | "terms"
-    reason: str  # a key of REASONS
+    reason: Reason
     facts: str
     legal_ground: str = ""  # e.g. "Regulation (EU) 2021/784, Art. 3"
     clause: str = ""  # the clause of our terms, e.g. "Terms §4.2 (violent extremism)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,10 +19,18 @@ from darbuka.services.views import public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 
-__all__ = ["AUDIENCES", "PRIVACY_KEYS", "PhoneHasher", "PrivacyService", "check_can_add",
-           "check_direct_allowed"]
+__all__ = [
+    "AUDIENCES",
+    "PRIVACY_KEYS",
+    "Audience",
+    "PhoneHasher",
+    "PrivacyService",
+    "check_can_add",
+    "check_direct_allowed",
+]
 
-AUDIENCES = ("everyone", "contacts", "nobody")
+Audience = Literal["everyone", "contacts", "nobody"]
+AUDIENCES: tuple[str, ...] = get_args(Audience)
 PRIVACY_KEYS = ("find_by_phone", "last_seen", "group_add")
 DEFAULTS = dict.fromkeys(PRIVACY_KEYS, "everyone")
 

@@ -5,7 +5,7 @@ unique, and a repeat answers the original message."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import orjson
 
@@ -19,13 +19,15 @@ from darbuka.services.writer import Tx
 from darbuka.storage.chats import Membership
 from darbuka.stream import Event
 
-__all__ = ["MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "SendRequest", "SendResult",
+__all__ = ["MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "MediaKind", "SendRequest", "SendResult",
            "check_send", "post_system", "store_sends"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CLIENT_ID = 64
-MEDIA_KINDS = ("photo", "voice", "video", "sticker", "file")
+# What a message may carry; the request bodies declare `MediaKind`.
+MediaKind = Literal["photo", "voice", "video", "sticker", "file"]
+MEDIA_KINDS: tuple[str, ...] = get_args(MediaKind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,9 @@ from darbuka.safety.hashformats import (
 from darbuka.safety.roles import check_role
 from darbuka.services.auth import Principal
 
-__all__ = ["banks_router", "require_role"]
+__all__ = ["require_role", "router"]
 
-banks_router = APIRouter(prefix="/api/v1/safety", default_response_class=JsonResponse,
+router = APIRouter(prefix="/api/v1/safety", default_response_class=JsonResponse,
                          tags=["safety"])
 Json = dict[str, Any]
 
@@ -74,13 +74,13 @@ class RemoveHashesBody(Body):
     hashes: list[HashKey] = Field(min_length=1, max_length=10_000)
 
 
-@banks_router.get("/banks")
+@router.get("/banks")
 async def list_banks(_who: Moderator, svc: Svc) -> Json:
     """Every bank with its rules and hash counts (moderators and operators)."""
     return {"banks": await svc.banks.all_banks()}
 
 
-@banks_router.post("/banks", status_code=201)
+@router.post("/banks", status_code=201)
 async def create_bank(body: BankCreateBody, _who: Operator, svc: Svc) -> Json:
     """Create a bank (operators). Defaults: PDQ threshold 31, quality floor 50, enabled,
     action `review`, not negative."""
@@ -88,27 +88,27 @@ async def create_bank(body: BankCreateBody, _who: Operator, svc: Svc) -> Json:
     return await svc.banks.do_create(values)
 
 
-@banks_router.get("/banks/{bank}")
+@router.get("/banks/{bank}")
 async def get_bank(bank: BankName, _who: Moderator, svc: Svc) -> Json:
     """One bank with its rules and hash counts."""
     return await svc.banks.get(bank)
 
 
-@banks_router.patch("/banks/{bank}")
+@router.patch("/banks/{bank}")
 async def update_bank(bank: BankName, body: BankBody, _who: Operator, svc: Svc) -> Json:
     """Change a bank's rules (operators); takes effect in the matcher at once."""
     values = {k: v for k, v in dump(body).items() if v is not None}
     return await svc.banks.do_update(bank, values)
 
 
-@banks_router.delete("/banks/{bank}", status_code=204)
+@router.delete("/banks/{bank}", status_code=204)
 async def delete_bank(bank: BankName, _who: Operator, svc: Svc) -> Response:
     """Delete a bank and its hashes (operators). Recorded matches stay."""
     await svc.banks.do_delete(bank)
     return Response(status_code=204)
 
 
-@banks_router.post("/banks/{bank}/import")
+@router.post("/banks/{bank}/import")
 async def import_bank(bank: BankName, request: Request, _who: Operator, svc: Svc,
                       format: Format | None = None) -> Json:
     """Import a hash list sent as the raw body, CSV or JSON (see docs/banks.md); the format
@@ -124,7 +124,7 @@ async def import_bank(bank: BankName, request: Request, _who: Operator, svc: Svc
     return await svc.banks.do_import(bank, parsed)
 
 
-@banks_router.get("/banks/{bank}/export")
+@router.get("/banks/{bank}/export")
 async def export_bank(bank: BankName, _who: Moderator, svc: Svc,
                       format: Format = "csv") -> Response:
     """The bank's active hashes as CSV (`signal_type,hash,<labels…>`) or JSON."""
@@ -135,7 +135,7 @@ async def export_bank(bank: BankName, _who: Moderator, svc: Svc,
     return Response(dump_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@banks_router.post("/banks/{bank}/remove-hashes")
+@router.post("/banks/{bank}/remove-hashes")
 async def remove_hashes(bank: BankName, body: RemoveHashesBody, _who: Operator,
                         svc: Svc) -> Json:
     """Take hashes out of a bank (say, a false positive); no longer matched from now on."""
@@ -149,7 +149,7 @@ async def remove_hashes(bank: BankName, body: RemoveHashesBody, _who: Operator,
     return {"removed": await svc.banks.do_remove_hashes(bank, keys)}
 
 
-@banks_router.get("/matches")
+@router.get("/matches")
 async def list_matches(_who: Moderator, svc: Svc,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Json:
     """The latest matches of uploads against banks, newest first."""

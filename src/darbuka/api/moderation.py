@@ -1,0 +1,139 @@
+"""Moderators' and operators' routes: the queue, decisions, appeals to decide, orders to
+confirm or refuse (and enter by hand), preserved copies. Role checks live in the services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import Field
+
+from darbuka.api.deps import Caller, Svc, dump
+from darbuka.api.json import Json as JsonResponse
+from darbuka.api.orders import OrderBody, OrderId
+from darbuka.api.schemas import Body, Millis
+from darbuka.safety.moderation import Action
+from darbuka.safety.orders import CannotExecute
+from darbuka.safety.statements import Reason
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", default_response_class=JsonResponse)
+Json = dict[str, Any]
+
+
+ItemId = Annotated[int, Path(gt=0, lt=2**63)]
+
+
+AppealId = Annotated[int, Path(gt=0, lt=2**63)]
+
+
+CopyId = Annotated[int, Path(gt=0, lt=2**63)]
+
+
+class DecisionBody(Body):
+    action: Action
+    # "illegal": against the law (name it in legal_ground); "terms": against our terms.
+    ground: Literal["illegal", "terms"] = "terms"
+    reason: Reason = "other"
+    facts: str = Field("", max_length=5000)
+    legal_ground: str = Field("", max_length=500)
+    clause: str = Field("", max_length=500)
+    # When a suspension ends (ms); none for a removal, a ban or a permanent closure.
+    end_date: Millis | None = Field(None, gt=0, lt=2**53)
+
+
+class AppealDecisionBody(Body):
+    outcome: Literal["upheld", "reversed"]
+    reply: str = Field("", max_length=4000)
+
+
+class ConfirmOrderBody(Body):
+    facts: str = Field("", max_length=5000)
+
+
+class RefuseOrderBody(Body):
+    """Annex III: why the order could not be carried out."""
+
+    reason: CannotExecute
+    explanation: str = Field("", max_length=5000)
+
+
+class ExtendBody(Body):
+    days: int = Field(ge=1, le=3650)
+
+
+@router.get("/moderation/queue", tags=["moderation"])
+async def queue(caller: Caller, svc: Svc,
+                status: Literal["open", "actioned", "dismissed"] = "open",
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Json:
+    """The queue by priority (orders, referrals, hash matches, reports), then age."""
+    return {"items": await svc.moderation.queue(caller.user, status=status, limit=limit)}
+
+
+@router.get("/moderation/items/{item_id}", tags=["moderation"])
+async def item(item_id: ItemId, caller: Caller, svc: Svc) -> Json:
+    """One item with its context, its reports and, for orders, its clock."""
+    return await svc.moderation.item(caller.user, item_id)
+
+
+@router.post("/moderation/items/{item_id}/decision", tags=["moderation"])
+async def decide(item_id: ItemId, body: DecisionBody, caller: Caller, svc: Svc) -> Json:
+    """Act on an item (remove, suspend, ban, close) or dismiss it; the user gets a statement."""
+    return await svc.moderation.do_decide(caller.user, item_id, dump(body) | {
+        "action": body.action})
+
+
+@router.get("/moderation/appeals", tags=["moderation"])
+async def open_appeals(caller: Caller, svc: Svc) -> Json:
+    """Open appeals, each with the statement it contests."""
+    return {"appeals": await svc.appeals.open_appeals(caller.user)}
+
+
+@router.post("/moderation/appeals/{appeal_id}/decision", tags=["moderation"])
+async def decide_appeal(appeal_id: AppealId, body: AppealDecisionBody, caller: Caller,
+                        svc: Svc) -> Json:
+    """Uphold or reverse; a reversal restores the content everywhere. Not your own decision."""
+    return await svc.appeals.do_decide(caller.user, appeal_id, body.outcome, body.reply)
+
+
+@router.post("/moderation/orders/{order_id}/confirm", tags=["moderation"])
+async def confirm_order(order_id: OrderId, body: ConfirmOrderBody, caller: Caller,
+                        svc: Svc) -> Json:
+    """Confirm a removal order: the content stays removed; Annex II is recorded."""
+    return await svc.orders.do_confirm(caller.user, order_id, dump(body))
+
+
+@router.post("/moderation/orders/{order_id}/refuse", tags=["moderation"])
+async def refuse_order(order_id: OrderId, body: RefuseOrderBody, caller: Caller,
+                       svc: Svc) -> Json:
+    """Annex III: the order cannot be carried out (and why); disabled content comes back."""
+    return await svc.orders.do_refuse(caller.user, order_id, dump(body) | {
+        "reason": body.reason})
+
+
+@router.post("/moderation/orders/by-mail", status_code=201, tags=["moderation"])
+async def order_by_mail(body: OrderBody, caller: Caller, svc: Svc) -> Json:
+    """Operators enter an order that arrived by post or e-mail; its clock starts now."""
+    return await svc.orders.do_receive(caller.user, dump(body), channel="mail")
+
+
+@router.get("/moderation/preserved", tags=["moderation"])
+async def find_preserved(caller: Caller, svc: Svc,
+                         target_type: Literal["message"] = "message",
+                         target_id: Annotated[int, Query(gt=0, lt=2**63)] = 1) -> Json:
+    """Which preserved copy holds a removed message (operators)."""
+    return await svc.preservation.do_find(caller.user, target_type, target_id)
+
+
+@router.get("/moderation/preserved/{copy_id}", tags=["moderation"])
+async def read_preserved(copy_id: CopyId, caller: Caller, svc: Svc) -> Json:
+    """Read a preserved copy (operators; every read is in the audit log)."""
+    return await svc.preservation.do_read(caller.user, copy_id)
+
+
+@router.post("/moderation/preserved/{copy_id}/extend", tags=["moderation"])
+async def extend_preserved(copy_id: CopyId, body: ExtendBody, caller: Caller,
+                           svc: Svc) -> Json:
+    """Keep a preserved copy longer (on an authority's request)."""
+    return await svc.preservation.do_extend(caller.user, copy_id, body.days)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from darbuka.storage.schema import devices, login_codes
+from darbuka.storage.tables.accounts import devices, login_codes
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from darbuka.storage.schema import post_views
+from darbuka.storage.tables.messages import post_views
 from tests.conftest import LiveServer
 from tests.helpers import Api, new_client_id
 

@@ -2,33 +2,31 @@
 
 Media: `Client.upload` (resumable tus with a progress callback) and `Client.send_file`
 (upload + media message through the outbox, resumed across restarts).
-Social: contacts, privacy and blocks, presence, public chats, invite links, admin rights,
-pins, reactions and views (`darbuka.client.social.SocialApi`, inherited by `Client`).
+People and chats: contacts, privacy and blocks, presence, public chats, invite links, admin
+rights, pins, reactions and views are calls of `Client` too (from `darbuka.client.http`).
 """
 
 from darbuka.backoff import Backoff
 from darbuka.client.client import Client, EventStream
 from darbuka.client.http import ApiError
 from darbuka.client.models import (
+    BlockedUser,
     Chat,
+    ContactImport,
     ContactMatch,
     Event,
+    Invite,
     Mention,
     Message,
     OutboxItem,
-    Reaction,
-    User,
-)
-from darbuka.client.social_models import (
-    BlockedUser,
-    ContactImport,
-    Invite,
     Presence,
     Privacy,
     PublicChat,
     PublicPreview,
+    Reaction,
     ReactionCount,
     Reactions,
+    User,
     ViewReport,
 )
 from darbuka.client.store import LocalStore

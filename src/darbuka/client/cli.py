@@ -24,7 +24,7 @@ from rich.progress import (
 
 from darbuka.client.client import Client
 from darbuka.client.http import ApiError, HttpApi
-from darbuka.client.social_models import ContactImport
+from darbuka.client.models import ContactImport
 from darbuka.client.uploads import KINDS, guess_kind
 
 __all__ = ["register"]

@@ -13,7 +13,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -27,10 +27,7 @@ from darbuka.services.sending import SendResult, check_send
 from darbuka.services.sync import SyncService
 from darbuka.stream import Ephemeral, Event, encode_cursor
 
-if TYPE_CHECKING:
-    from darbuka.gateway.protocol import GatewayProtocol
-
-__all__ = ["Gateway", "SocketConnection"]
+__all__ = ["Gateway", "Link", "SocketConnection"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +39,27 @@ EARLY_FRAMES_MAX = 100
 # 4403 follows `account.restricted` (the account was suspended or banned).
 CLOSE_UNAUTHORIZED, CLOSE_BAD_REQUEST, CLOSE_OVERFLOW, CLOSE_IDLE = 4401, 4400, 4008, 4000
 CLOSE_RESTRICTED = 4403
+
+
+class Link(Protocol):
+    """What a connection needs of its socket (`protocol.GatewayProtocol` is the real one)."""
+
+    @property
+    def paused(self) -> bool:
+        """Whether the transport is full: queue frames instead of writing them."""
+        ...
+
+    def send(self, payload: bytes) -> None: ...
+
+    async def drained(self) -> None: ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def close(self, code: int, reason: str = "") -> None: ...
+
+    def abort(self) -> None: ...
 
 
 def _error_frame(err: ApiError, request_id: Any = None) -> bytes:
@@ -92,7 +110,7 @@ class Gateway:
                 if conn.last_heard < deadline:
                     conn.close_soon(CLOSE_IDLE)
 
-    def open(self, link: GatewayProtocol) -> SocketConnection:
+    def open(self, link: Link) -> SocketConnection:
         """A socket finished its handshake; it has AUTH_TIMEOUT_S to sign in."""
         return SocketConnection(self, link)
 
@@ -109,7 +127,7 @@ class SocketConnection:
     __slots__ = ("_attached", "_early", "_gw", "_held", "_link", "_opener", "_out", "_state",
                  "_tasks", "_timer", "key", "last_heard", "last_pos", "user_id")
 
-    def __init__(self, gateway: Gateway, link: GatewayProtocol) -> None:
+    def __init__(self, gateway: Gateway, link: Link) -> None:
         self._gw = gateway
         self._link = link
         self.user_id = 0

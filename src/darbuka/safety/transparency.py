@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.storage import Database, Stores
-from darbuka.storage.schema_safety import appeals, moderation_items, removal_orders, statements
 
 __all__ = ["TransparencyService", "render_html"]
 
@@ -38,12 +37,12 @@ class TransparencyService:
         since, until = _ms(start), _ms(end) + 24 * 3600 * 1000
         count = self._stores.safety.count
         async with self._db.read() as conn:
-            removed = await count(conn, statements, "created_at", since, until, "decision")
-            orders = await count(conn, removal_orders, "received_at", since, until, "state")
-            refused = await count(conn, moderation_items, "decided_at", since, until,
-                                  "decision", moderation_items.c.source == "order")
-            complaints = await count(conn, appeals, "created_at", since, until, "status")
-            by_source = await count(conn, moderation_items, "created_at", since, until,
+            removed = await count(conn, "statements", "created_at", since, until, "decision")
+            orders = await count(conn, "removal_orders", "received_at", since, until, "state")
+            refused = await count(conn, "moderation_items", "decided_at", since, until,
+                                  "decision", source="order")
+            complaints = await count(conn, "appeals", "created_at", since, until, "status")
+            by_source = await count(conn, "moderation_items", "created_at", since, until,
                                     "source")
             blocked = (await self._reuploads(conn, since, until)
                        if self._reuploads else by_source.get("hash_match", 0))

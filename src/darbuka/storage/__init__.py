@@ -7,17 +7,23 @@ from dataclasses import dataclass, field
 from darbuka.storage.banks import BankStore
 from darbuka.storage.bots import BotStore
 from darbuka.storage.chats import ChatStore
-from darbuka.storage.contacts import ContactStore, PrivacyStore
+from darbuka.storage.codes import LoginCodeStore
+from darbuka.storage.contacts import ContactStore
 from darbuka.storage.db import Database
+from darbuka.storage.devices import DeviceStore
 from darbuka.storage.events import EventStore
 from darbuka.storage.handles import HandleStore
+from darbuka.storage.invites import InviteStore
 from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
-from darbuka.storage.public import InviteStore, PublicStore
+from darbuka.storage.post_views import ViewStore
+from darbuka.storage.privacy import PrivacyStore
+from darbuka.storage.public import PublicStore
+from darbuka.storage.reactions import ReactionStore
+from darbuka.storage.rights import RightsStore
 from darbuka.storage.safety import SafetyStore
-from darbuka.storage.social import ReactionStore, RightsStore, ViewStore
 from darbuka.storage.stickers import StickerStore
-from darbuka.storage.users import DeviceStore, DuplicateKey, LoginCodeStore, UserStore
+from darbuka.storage.users import DuplicateKey, UserStore
 
 __all__ = ["Database", "DuplicateKey", "Stores"]
 
@@ -31,7 +37,6 @@ class Stores:
     messages: MessageStore = field(default_factory=MessageStore)
     events: EventStore = field(default_factory=EventStore)
     safety: SafetyStore = field(default_factory=SafetyStore)
-    # social: contacts, privacy, handles, public chats, invite links, rights, reactions, views
     contacts: ContactStore = field(default_factory=ContactStore)
     privacy: PrivacyStore = field(default_factory=PrivacyStore)
     handles: HandleStore = field(default_factory=HandleStore)

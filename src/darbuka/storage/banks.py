@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import bank_hashes, banks, matches
+from darbuka.storage.tables.banks import bank_hashes, banks, matches
 from darbuka.storage.users import DuplicateKey
 
 __all__ = ["BankStore"]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import bot_callbacks, bot_subscriptions, bots
+from darbuka.storage.tables.bots import bot_callbacks, bot_subscriptions, bots
 
 __all__ = ["BotStore"]
 

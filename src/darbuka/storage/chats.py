@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import chats, members, membership_spans, messages
+from darbuka.storage.tables.chats import chats, members, membership_spans
+from darbuka.storage.tables.messages import messages
 
 __all__ = ["ChatStore", "Membership"]
 

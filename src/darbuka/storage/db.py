@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-__all__ = ["Database", "normalise_url"]
+__all__ = ["Database", "in_chunks", "normalise_url"]
+
+# Keeps every IN (...) list well under SQLite's and asyncpg's parameter limits.
+CHUNK = 500
+
+
+def in_chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
 
 
 def normalise_url(url: str) -> str:

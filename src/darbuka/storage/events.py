@@ -8,7 +8,8 @@ import orjson
 from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import events, membership_spans, streams
+from darbuka.storage.tables.chats import membership_spans
+from darbuka.storage.tables.events import events, streams
 
 __all__ = ["EventStore"]
 

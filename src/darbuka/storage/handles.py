@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import handles, users
+from darbuka.storage.tables.accounts import handles, users
 
 __all__ = ["HandleStore"]
 

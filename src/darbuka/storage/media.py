@@ -8,15 +8,9 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import (
-    chats,
-    media,
-    media_hashes,
-    media_refs,
-    members,
-    stickers,
-    users,
-)
+from darbuka.storage.tables.accounts import users
+from darbuka.storage.tables.chats import chats, members
+from darbuka.storage.tables.media import media, media_hashes, media_refs, stickers
 
 __all__ = ["MediaStore"]
 

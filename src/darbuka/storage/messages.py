@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import messages
+from darbuka.storage.tables.messages import messages
 
 __all__ = ["MessageStore"]
 

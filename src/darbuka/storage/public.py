@@ -1,15 +1,17 @@
-"""Public chats (by handle, search, recent posts) and invite links."""
+"""Public chats: by handle, search, recent posts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import chats, handles, invites, messages, users
+from darbuka.storage.tables.accounts import handles, users
+from darbuka.storage.tables.chats import chats
+from darbuka.storage.tables.messages import messages
 
-__all__ = ["InviteStore", "PublicStore"]
+__all__ = ["PublicStore"]
 
 Row = dict[str, Any]
 
@@ -57,31 +59,3 @@ class PublicStore:
                  .where(chats.c.is_public.is_(True), chats.c.kind != "direct", or_(*match))
                  .order_by(chats.c.member_count.desc(), chats.c.id).limit(limit))
         return [dict(r) for r in (await conn.execute(query)).mappings()]
-
-
-class InviteStore:
-    async def create(self, conn: AsyncConnection, *, chat_id: int, token_hash: bytes,
-                     created_by: int, now: int, expires_at: int | None,
-                     max_uses: int | None) -> int:
-        result = await conn.execute(insert(invites).values(
-            chat_id=chat_id, token_hash=token_hash, created_by=created_by, created_at=now,
-            expires_at=expires_at, max_uses=max_uses).returning(invites.c.id))
-        return int(result.scalar_one())
-
-    async def by_hash(self, conn: AsyncConnection, token_hash: bytes) -> Row | None:
-        query = select(invites).where(invites.c.token_hash == token_hash)
-        row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
-
-    async def for_chat(self, conn: AsyncConnection, chat_id: int) -> list[Row]:
-        query = select(invites).where(invites.c.chat_id == chat_id).order_by(invites.c.id)
-        return [dict(r) for r in (await conn.execute(query)).mappings()]
-
-    async def revoke(self, conn: AsyncConnection, chat_id: int, invite_id: int) -> bool:
-        result = await conn.execute(update(invites).where(
-            invites.c.id == invite_id, invites.c.chat_id == chat_id).values(revoked=True))
-        return bool(result.rowcount)
-
-    async def count_use(self, conn: AsyncConnection, invite_id: int) -> None:
-        await conn.execute(update(invites).where(invites.c.id == invite_id)
-                           .values(uses=invites.c.uses + 1))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema_safety import (
+from darbuka.storage.tables.safety import (
     appeals,
     audit_log,
     moderation_items,
@@ -19,6 +19,9 @@ from darbuka.storage.schema_safety import (
 )
 
 __all__ = ["SafetyStore"]
+
+_COUNTED = {"statements": statements, "removal_orders": removal_orders,
+            "moderation_items": moderation_items, "appeals": appeals}
 
 Row = dict[str, Any]
 
@@ -182,15 +185,18 @@ class SafetyStore:
 
     # -- counts for the transparency report -------------------------------------------------
 
-    async def count(self, conn: AsyncConnection, table: Table, column: str, since: int,
-                    until: int, group_by: str | None = None,
-                    where: Any = None) -> dict[str, int]:
-        time_col = table.c[column]
-        key = table.c[group_by] if group_by else None
+    async def count(self, conn: AsyncConnection, table: str, column: str, since: int,
+                    until: int, group_by: str | None = None, *,
+                    source: str | None = None) -> dict[str, int]:
+        """Rows of one of the transparency report's tables with `column` in [since, until),
+        by `group_by` (or {"all": n}); `source` keeps only queue items of that source."""
+        rows = _COUNTED[table]
+        time_col = rows.c[column]
+        key = rows.c[group_by] if group_by else None
         cols = [key, func.count()] if key is not None else [func.count()]
         query = select(*cols).where(time_col >= since, time_col < until)
-        if where is not None:
-            query = query.where(where)
+        if source is not None:
+            query = query.where(rows.c.source == source)
         if key is not None:
             query = query.group_by(key)
             return {str(k): int(n) for k, n in (await conn.execute(query)).all()}

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import sticker_packs, stickers, user_sticker_packs
+from darbuka.storage.tables.media import sticker_packs, stickers, user_sticker_packs
 
 __all__ = ["StickerStore"]
 

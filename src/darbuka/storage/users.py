@@ -1,17 +1,18 @@
-"""Users, their devices and their sign-in codes."""
+"""Users."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.schema import devices, login_codes, users
+from darbuka.kinds import MODERATORS
+from darbuka.storage.tables.accounts import users
 
-__all__ = ["DeviceStore", "DuplicateKey", "LoginCodeStore", "UserStore"]
+__all__ = ["DuplicateKey", "UserStore"]
 
 Row = dict[str, Any]
 
@@ -63,56 +64,9 @@ class UserStore:
 
     async def staff_ids(self, conn: AsyncConnection) -> list[int]:
         """Moderators and operators: they get the queue's alerts."""
-        query = select(users.c.id).where(users.c.role.in_(("moderator", "operator")))
+        query = select(users.c.id).where(users.c.role.in_(sorted(MODERATORS)))
         return [int(i) for i in (await conn.execute(query)).scalars()]
 
     async def username_taken(self, conn: AsyncConnection, key: str, *, by_other_than: int) -> bool:
         query = select(users.c.id).where(users.c.username_key == key, users.c.id != by_other_than)
         return (await conn.execute(query)).first() is not None
-
-
-class DeviceStore:
-    async def create(self, conn: AsyncConnection, *, user_id: int, name: str,
-                     token_hash: bytes, now: int) -> int:
-        result = await conn.execute(
-            insert(devices).values(user_id=user_id, name=name, token_hash=token_hash,
-                                   created_at=now, last_seen_at=now).returning(devices.c.id))
-        return int(result.scalar_one())
-
-    async def by_token_hash(self, conn: AsyncConnection, token_hash: bytes) -> Row | None:
-        query = select(devices).where(devices.c.token_hash == token_hash)
-        row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
-
-    async def for_user(self, conn: AsyncConnection, user_id: int) -> list[Row]:
-        query = select(devices).where(devices.c.user_id == user_id).order_by(devices.c.id)
-        return [dict(r) for r in (await conn.execute(query)).mappings()]
-
-    async def delete(self, conn: AsyncConnection, *, user_id: int, device_id: int) -> bool:
-        result = await conn.execute(
-            delete(devices).where(devices.c.id == device_id, devices.c.user_id == user_id))
-        return bool(result.rowcount)
-
-    async def touch(self, conn: AsyncConnection, device_id: int, now: int) -> None:
-        await conn.execute(
-            update(devices).where(devices.c.id == device_id).values(last_seen_at=now))
-
-
-class LoginCodeStore:
-    async def put(self, conn: AsyncConnection, *, phone: str, code_hash: bytes,
-                  expires_at: int) -> None:
-        await conn.execute(delete(login_codes).where(login_codes.c.phone == phone))
-        await conn.execute(insert(login_codes).values(
-            phone=phone, code_hash=code_hash, expires_at=expires_at, attempts=0))
-
-    async def get(self, conn: AsyncConnection, phone: str) -> Row | None:
-        query = select(login_codes).where(login_codes.c.phone == phone)
-        row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
-
-    async def count_attempt(self, conn: AsyncConnection, phone: str) -> None:
-        await conn.execute(update(login_codes).where(login_codes.c.phone == phone)
-                           .values(attempts=login_codes.c.attempts + 1))
-
-    async def remove(self, conn: AsyncConnection, phone: str) -> None:
-        await conn.execute(delete(login_codes).where(login_codes.c.phone == phone))

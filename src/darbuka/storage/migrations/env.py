@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from darbuka.storage import schema_safety  # noqa: F401 - registers its tables
-from darbuka.storage.schema import metadata
+from darbuka.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

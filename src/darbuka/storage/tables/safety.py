@@ -1,13 +1,20 @@
-"""Tables of trust and safety: queue, reports, decisions, orders, appeals, preservation, audit.
-
-They share `metadata` with the rest of the schema; times are milliseconds like everywhere.
-"""
+"""Trust and safety: the queue, reports, decisions, removal orders, appeals, preserved
+copies and the audit log."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
-from darbuka.storage.schema import Id, metadata
+from darbuka.storage.tables.base import Id, metadata
 
 __all__ = ["appeals", "audit_log", "moderation_items", "preserved", "removal_orders",
            "reports", "statements"]

@@ -1,0 +1,41 @@
+"""Signed-in devices, each with the hash of its token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from darbuka.storage.tables.accounts import devices
+
+__all__ = ["DeviceStore"]
+
+Row = dict[str, Any]
+
+
+class DeviceStore:
+    async def create(self, conn: AsyncConnection, *, user_id: int, name: str,
+                     token_hash: bytes, now: int) -> int:
+        result = await conn.execute(
+            insert(devices).values(user_id=user_id, name=name, token_hash=token_hash,
+                                   created_at=now, last_seen_at=now).returning(devices.c.id))
+        return int(result.scalar_one())
+
+    async def by_token_hash(self, conn: AsyncConnection, token_hash: bytes) -> Row | None:
+        query = select(devices).where(devices.c.token_hash == token_hash)
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def for_user(self, conn: AsyncConnection, user_id: int) -> list[Row]:
+        query = select(devices).where(devices.c.user_id == user_id).order_by(devices.c.id)
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def delete(self, conn: AsyncConnection, *, user_id: int, device_id: int) -> bool:
+        result = await conn.execute(
+            delete(devices).where(devices.c.id == device_id, devices.c.user_id == user_id))
+        return bool(result.rowcount)
+
+    async def touch(self, conn: AsyncConnection, device_id: int, now: int) -> None:
+        await conn.execute(
+            update(devices).where(devices.c.id == device_id).values(last_seen_at=now))

@@ -1,0 +1,17 @@
+"""Tables, one module per concept; importing this package registers all of them on
+`metadata` (what migrations compare against)."""
+
+from darbuka.storage.tables import (  # noqa: F401 - imported to register their tables
+    accounts,
+    banks,
+    bots,
+    chats,
+    events,
+    media,
+    messages,
+    people,
+    safety,
+)
+from darbuka.storage.tables.base import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,41 @@
+"""The event stream: every change users see, at a gap-free position."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+)
+
+from darbuka.storage.tables.base import metadata
+
+__all__ = ["events", "streams"]
+
+# The event stream. `pos` is handed out under the lock on `streams`, so positions become
+# visible in order and a reader never sees pos N+1 before pos N.
+events = Table(
+    "events",
+    metadata,
+    Column("pos", BigInteger, primary_key=True, autoincrement=False),
+    # Exactly one of chat_id (every member sees it) and user_id (only that user's devices).
+    Column("chat_id", BigInteger, nullable=True),
+    Column("user_id", BigInteger, nullable=True),
+    Column("type", String(32), nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_events_chat_pos", "chat_id", "pos"),
+    Index("ix_events_user_pos", "user_id", "pos"),
+)
+
+# One row per stream shard; today one shard, id 0. The row lock serialises position handout.
+streams = Table(
+    "streams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("pos", BigInteger, nullable=False),
+)

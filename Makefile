@@ -55,7 +55,7 @@ test: $(STAMP) lint $(WEB_BUILT) chromium
 	$(BIN)/python -m pytest
 
 docs: $(STAMP)
-	$(BIN)/python -m darbuka.api.reference docs/api.md
+	$(BIN)/python -m darbuka.reference docs/api.md
 
 bench: $(STAMP) $(WEB_BUILT)
 	cd web && node scripts/sizes.mjs

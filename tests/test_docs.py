@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from darbuka.api.reference import BEGIN, END, render_reference
 from darbuka.app import build_app
+from darbuka.reference import BEGIN, END, render_reference
 from darbuka.services.events import EVENT_TYPES, SOCKET_FRAMES
 from darbuka.settings import Settings
 

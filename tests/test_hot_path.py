@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import event
 
+from darbuka.services.sending import check_send, store_sends
 from tests.conftest import LiveServer
 from tests.helpers import Api, Socket, wait_until
+from tests.media_helpers import jpeg, upload_ready
 
 # BEGIN, membership, repeats, seq lock, insert, new ids, last message, read marker, positions,
 # events.
@@ -51,3 +54,30 @@ def _frames(sock: Socket) -> list[dict[str, Any]]:
             sock.recv(timeout=0.05)
         except TimeoutError:
             return sock.frames
+
+
+def test_a_photo_sent_in_the_same_commit_as_a_text_keeps_its_media(server: LiveServer,
+                                                                    alice: Api,
+                                                                    bob: Api) -> None:
+    """Rows of one batch insert share their keys: a text first must not drop the next
+    message's media (its history would show a photo without a picture)."""
+    chat = alice.direct(bob)
+    media_id = upload_ready(alice, jpeg(), "photo", "p.jpg")["id"]
+    writer = server.app.state.runtime.writer
+
+    async def send_together() -> list[Any]:
+        # Queued in one tick, straight onto the writer (the media is ready already): the
+        # writer takes both into one transaction, the text first.
+        futures = [writer.submit(store_sends, check_send(alice.id, chat["id"], f"batch-{i}",
+                                                         text, media_id=media, kind=kind))
+                   for i, (text, media, kind) in enumerate([("hello", None, None),
+                                                            ("caption", media_id, "photo")])]
+        return list(await asyncio.gather(*futures))
+
+    batches_before = writer.batches
+    text, photo = server.run_async(send_together())
+    assert writer.batches == batches_before + 1  # one transaction
+    stored = {m["id"]: m for m in bob.history(chat["id"])}
+    assert "media" not in stored[text.message["id"]]
+    assert stored[photo.message["id"]]["media"]["id"] == media_id
+    assert stored[photo.message["id"]]["kind"] == "photo"

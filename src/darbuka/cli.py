@@ -14,6 +14,7 @@ from darbuka.client import cli as _client_cli
 if TYPE_CHECKING:
     from darbuka.container import Runtime
     from darbuka.safety.audit import ChainCheck
+    from darbuka.storage.rows import UserRow
 
 __all__ = ["main"]
 
@@ -97,7 +98,7 @@ def verify(username: Annotated[str | None, typer.Option(help="@username of the a
 
 
 def _change(data_dir: Path | None, fields: dict[str, Any], *, phone: str | None = None,
-            username: str | None = None) -> dict[str, Any]:
+            username: str | None = None) -> UserRow:
     """The one operator path for accounts: audited and told to the account's devices."""
     from darbuka.safety.accounts import AccountChange
 

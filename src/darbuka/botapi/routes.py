@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import orjson
@@ -178,7 +179,7 @@ async def _members(svc: Services, rows: list[Json]) -> list[Json]:
     return [_member(users.get(r["user_id"]) or {"id": r["user_id"]}, r) for r in rows]
 
 
-def _member(user: Json, row: Json) -> Json:
+def _member(user: Mapping[str, Any], row: Mapping[str, Any]) -> Json:
     base = tam_user(user) if "display_name" in user else tam_user(None, user["id"])
     return {**base,
             "description": None, "avatar_url": None, "full_avatar_url": None,

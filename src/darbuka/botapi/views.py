@@ -6,6 +6,7 @@ read them. Message ids (`mid`) are the decimal message id as a string.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["CHAT_TYPES", "bot_info", "tam_chat", "tam_keyboard", "tam_media", "tam_message",
@@ -15,7 +16,7 @@ Json = dict[str, Any]
 CHAT_TYPES = {"direct": "dialog", "group": "chat", "channel": "channel"}
 
 
-def tam_user(row: Json | None, user_id: int | None = None) -> Json:
+def tam_user(row: Mapping[str, Any] | None, user_id: int | None = None) -> Json:
     if row is None:
         return {"user_id": user_id or 0, "name": "", "first_name": "", "last_name": None,
                 "username": None, "is_bot": False, "last_activity_time": 0}
@@ -25,12 +26,12 @@ def tam_user(row: Json | None, user_id: int | None = None) -> Json:
             "last_activity_time": row.get("created_at", 0)}
 
 
-def bot_info(user: Json, bot: Json, commands: list[Json]) -> Json:
+def bot_info(user: Mapping[str, Any], bot: Json, commands: list[Json]) -> Json:
     return {**tam_user(user), "description": bot.get("description") or None,
             "avatar_url": None, "full_avatar_url": None, "commands": commands or None}
 
 
-def tam_chat(chat: Json) -> Json:
+def tam_chat(chat: Mapping[str, Any]) -> Json:
     """`chat` is a chat view (`id`, `kind`, ...) or a chats row (`is_public`)."""
     return {
         "chat_id": chat["id"], "type": CHAT_TYPES.get(chat["kind"], "chat"), "status": "active",
@@ -71,7 +72,8 @@ def tam_media(media: Json) -> Json:
     return attachment
 
 
-def tam_message(view: Json, sender: Json | None, chat: Json | None) -> Json:
+def tam_message(view: Json, sender: Mapping[str, Any] | None,
+                chat: Mapping[str, Any] | None) -> Json:
     """A message view as a TamTam `Message`; `chat` gives the recipient's chat type."""
     attachments = [tam_keyboard(view["keyboard"])] if view.get("keyboard") else []
     if isinstance(view.get("media"), dict):

@@ -8,7 +8,6 @@ transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.kinds import OPERATOR_KINDS, STAFF_ROLES
@@ -17,6 +16,7 @@ from darbuka.services.auth import normalise_phone
 from darbuka.services.handles import normalise
 from darbuka.services.views import public_user_view
 from darbuka.services.writer import Tx, Writer
+from darbuka.storage.rows import UserFields, UserRow
 
 __all__ = ["AccountChange", "AccountService"]
 
@@ -30,7 +30,7 @@ class AccountChange:
     trusted_flagger: bool | None = None
     verified: bool | None = None
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> UserFields:
         """The column values, checked."""
         if self.role is not None and self.role not in STAFF_ROLES:
             raise BadRequest(f"role must be one of {', '.join(STAFF_ROLES)}",
@@ -38,15 +38,21 @@ class AccountChange:
         if self.kind is not None and self.kind not in OPERATOR_KINDS:
             raise BadRequest(f"kind must be one of {', '.join(OPERATOR_KINDS)}",
                              code="invalid_kind")
-        values = {k: v for k, v in (("role", self.role), ("kind", self.kind),
-                                    ("trusted_flagger", self.trusted_flagger),
-                                    ("verified", self.verified)) if v is not None}
+        values: UserFields = {}
+        if self.role is not None:
+            values["role"] = self.role
+        if self.kind is not None:
+            values["kind"] = self.kind
+        if self.trusted_flagger is not None:
+            values["trusted_flagger"] = self.trusted_flagger
+        if self.verified is not None:
+            values["verified"] = self.verified
         if not values:
             raise BadRequest("nothing to change", code="nothing_to_change")
         return values
 
 
-def _action(values: dict[str, Any]) -> str:
+def _action(values: UserFields) -> str:
     for key, action in (("role", "account.role"), ("kind", "account.kind"),
                         ("verified", "account.verified")):
         if key in values:
@@ -59,7 +65,7 @@ class AccountService:
         self._writer = writer
 
     async def do_change(self, change: AccountChange, *, phone: str | None = None,
-                        username: str | None = None) -> dict[str, Any]:
+                        username: str | None = None) -> UserRow:
         """Change the account with this phone number or @username; returns its row."""
         values = change.values()
         number = normalise_phone(phone) if phone is not None else None
@@ -67,7 +73,7 @@ class AccountService:
             raise BadRequest("name the account by exactly one of phone and username",
                              code="invalid_account")
 
-        async def apply(tx: Tx) -> dict[str, Any]:
+        async def apply(tx: Tx) -> UserRow:
             user = await _find(tx, number, username)
             if user["kind"] == "bot" and "kind" in values:
                 raise Conflict("a bot's kind does not change", code="bot_account")
@@ -79,11 +85,11 @@ class AccountService:
             await tx.emit("user.updated", {"user": public_user_view(fresh)}, user_id=fresh["id"])
             return fresh
 
-        result: dict[str, Any] = await self._writer.run(apply)
+        result: UserRow = await self._writer.run(apply)
         return result
 
 
-async def _find(tx: Tx, phone: str | None, username: str | None) -> dict[str, Any]:
+async def _find(tx: Tx, phone: str | None, username: str | None) -> UserRow:
     if phone is not None:
         user = await tx.stores.users.by_phone(tx.conn, phone)
         if user is None:

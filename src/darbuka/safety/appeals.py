@@ -15,6 +15,7 @@ from darbuka.safety.moderation import statement_view
 from darbuka.safety.roles import check_staff
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import UserRow
 
 __all__ = ["AppealService"]
 
@@ -51,7 +52,7 @@ class AppealService:
         async with self._db.read() as conn:
             return [_view(a) for a in await self._stores.safety.appeals(conn, user_id=user_id)]
 
-    async def open_appeals(self, staff: dict[str, Any]) -> list[dict[str, Any]]:
+    async def open_appeals(self, staff: UserRow) -> list[dict[str, Any]]:
         check_staff(staff)
         async with self._db.read() as conn:
             rows = await self._stores.safety.appeals(conn, status="open")
@@ -62,7 +63,7 @@ class AppealService:
                                "statement": statement_view(statement) if statement else None})
             return result
 
-    async def do_decide(self, staff: dict[str, Any], appeal_id: int, outcome: str,
+    async def do_decide(self, staff: UserRow, appeal_id: int, outcome: str,
                         reply: str) -> dict[str, Any]:
         check_staff(staff)
         if outcome not in ("upheld", "reversed"):

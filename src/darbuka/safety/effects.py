@@ -7,6 +7,7 @@ bots, live sockets and catch-up — sees a removal and a reinstatement the same 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ import orjson
 from darbuka.errors import NotFound
 from darbuka.services.views import chat_view, message_view
 from darbuka.services.writer import Tx
+from darbuka.storage.rows import MessageFields, MessageRow
 
 __all__ = [
     "PRESERVE_MS",
@@ -30,11 +32,11 @@ __all__ = [
 PRESERVE_MS = 183 * 24 * 3600 * 1000
 
 
-async def preserve_message(tx: Tx, message: dict[str, Any], *, reason: str,
+async def preserve_message(tx: Tx, message: MessageRow, *, reason: str,
                            item_id: int | None, keep_ms: int = PRESERVE_MS) -> int:
     """Keep the message and its related data (chat, sender) for the preservation period."""
     chat = await tx.stores.chats.get(tx.conn, message["chat_id"])
-    content = {"message": _plain(message), "chat": _plain(chat or {}),
+    content = {"message": _plain(message), "chat": _plain(chat) if chat else {},
                "sender_id": message["sender_id"]}
     return await tx.stores.safety.preserve(
         tx.conn, target_type="message", target_id=message["id"],
@@ -42,19 +44,19 @@ async def preserve_message(tx: Tx, message: dict[str, Any], *, reason: str,
         preserved_at=tx.now, keep_until=tx.now + keep_ms)
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
+def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
     # Column names may be str subclasses, which orjson refuses as keys.
     return {str(k): (v.decode("latin-1") if isinstance(v, bytes) else v) for k, v in row.items()}
 
 
-async def load_message(tx: Tx, message_id: int) -> dict[str, Any]:
+async def load_message(tx: Tx, message_id: int) -> MessageRow:
     message = await tx.stores.messages.get(tx.conn, message_id)
     if message is None:
         raise NotFound("no such message", code="message_not_found")
     return message
 
 
-async def remove_message(tx: Tx, message: dict[str, Any], *, reason: str,
+async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
                          item_id: int | None) -> bool:
     """Hide a message from everyone, everywhere; False if it was hidden already."""
     if message["removed"]:
@@ -76,8 +78,9 @@ async def reinstate_message(tx: Tx, message_id: int) -> bool:
     if not message["removed"] or copy is None:
         return False
     original = orjson.loads(copy["content"])["message"]
-    restored = {"removed": False, "deleted": bool(original.get("deleted")),
-                "text": original.get("text", ""), "forward_of": original.get("forward_of")}
+    restored: MessageFields = {"removed": False, "deleted": bool(original.get("deleted")),
+                               "text": original.get("text", ""),
+                               "forward_of": original.get("forward_of")}
     await tx.stores.messages.update(tx.conn, message_id, restored)
     view = message_view({**message, **restored})
     await tx.emit("message.restored", {"message": view}, chat_id=message["chat_id"])

@@ -22,6 +22,7 @@ from darbuka.safety import effects
 from darbuka.safety.banks import BankService
 from darbuka.services.writer import Tx
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import MediaRow
 
 __all__ = ["LOCAL_BANK", "MediaBanker", "hold_media", "media_of_item", "release_media",
            "remove_media", "restore_media"]
@@ -35,20 +36,20 @@ HASH_MATCH_PRIORITY = 2  # moderation.PRIORITY["hash_match"]
 _PICTURES = ("screen", "poster", "thumb")
 
 
-async def hold_media(tx: Tx, row: dict[str, Any]) -> None:
+async def hold_media(tx: Tx, row: MediaRow) -> None:
     """An upload matched a review bank: queue it for a moderator (it stays `held`)."""
     await tx.stores.safety.add_item(
         tx.conn, source="hash_match", priority=HASH_MATCH_PRIORITY, target_type="media",
         target_id=0, target_key=row["id"], chat_id=None, created_at=tx.now, report_count=0)
 
 
-async def media_of_item(tx: Tx, item: dict[str, Any]) -> dict[str, Any]:
+async def media_of_item(tx: Tx, item: dict[str, Any]) -> MediaRow:
     """The media a media item names, or the media a message item's message carries."""
     media_id: str | None = item.get("target_key")
     if media_id is None and item["target_type"] == "message":
         message = await effects.load_message(tx, int(item["target_id"]))
-        if message.get("media"):
-            media_id = str(orjson.loads(message["media"])["id"])
+        if media := message["media"]:
+            media_id = str(orjson.loads(media)["id"])
     if media_id is None:
         raise BadRequest("remove_media needs a media item or a message with media",
                          code="wrong_target")
@@ -58,7 +59,7 @@ async def media_of_item(tx: Tx, item: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-async def remove_media(tx: Tx, item: dict[str, Any]) -> dict[str, Any]:
+async def remove_media(tx: Tx, item: dict[str, Any]) -> MediaRow:
     """Remove the item's media everywhere: every message carrying it is removed for everyone
     (preserved, scrubbed from history, an event to every client) and the file is no longer
     served to anyone. The blobs stay: they are the preserved copy. Returns the media row."""
@@ -131,8 +132,8 @@ class MediaBanker:
                                               sha256=sha256,
                                               labels={"media": media_id, "kind": row["kind"]})
 
-    def _picture(self, row: dict[str, Any]) -> Image.Image | None:
-        variants = orjson.loads(row["variants"]) if row.get("variants") else {}
+    def _picture(self, row: MediaRow) -> Image.Image | None:
+        variants = orjson.loads(row["variants"] or "{}")
         for name in _PICTURES:
             if name in variants:
                 data = b"".join(self._blobs.read(variants[name]["key"]))

@@ -26,6 +26,7 @@ from darbuka.services.media import media_descriptor
 from darbuka.services.views import chat_view, message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import UserRow
 
 __all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "TargetType", "apply_decision",
            "item_view"]
@@ -58,7 +59,7 @@ class ModerationService:
 
     # -- reports ----------------------------------------------------------------------------
 
-    async def do_report(self, reporter: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    async def do_report(self, reporter: UserRow, body: dict[str, Any]) -> dict[str, Any]:
         target_type, target_id = body["target_type"], body["target_id"]
         reason, note = body["reason"], body.get("note", "")
         if reason not in REASONS:
@@ -95,14 +96,14 @@ class ModerationService:
 
     # -- the queue --------------------------------------------------------------------------
 
-    async def queue(self, staff: dict[str, Any], *, status: str, limit: int) -> list[Any]:
+    async def queue(self, staff: UserRow, *, status: str, limit: int) -> list[Any]:
         check_staff(staff)
         async with self._db.read() as conn:
             items = await self._stores.safety.queue(conn, status=status, limit=limit)
             return [await item_view(conn, self._stores, item, self._clock.now_ms())
                     for item in items]
 
-    async def item(self, staff: dict[str, Any], item_id: int) -> dict[str, Any]:
+    async def item(self, staff: UserRow, item_id: int) -> dict[str, Any]:
         check_staff(staff)
         async with self._db.read() as conn:
             item = await self._stores.safety.item(conn, item_id)
@@ -110,7 +111,7 @@ class ModerationService:
                 raise NotFound("no such item", code="item_not_found")
             return await item_view(conn, self._stores, item, self._clock.now_ms(), full=True)
 
-    async def do_decide(self, staff: dict[str, Any], item_id: int,
+    async def do_decide(self, staff: UserRow, item_id: int,
                         body: dict[str, Any]) -> dict[str, Any]:
         check_staff(staff)
         action = body["action"]

@@ -26,6 +26,7 @@ from darbuka.safety.roles import check_authority, check_staff, is_staff
 from darbuka.safety.statements import Decision
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import UserRow
 
 __all__ = ["CANNOT_EXECUTE", "ONE_HOUR_MS", "CannotExecute", "OrderService", "message_id_in"]
 
@@ -58,7 +59,7 @@ class OrderService:
         self._disable_on_receipt = disable_on_receipt
         self._alert_before_ms = alert_before_ms
 
-    async def do_receive(self, sender: dict[str, Any], body: dict[str, Any], *,
+    async def do_receive(self, sender: UserRow, body: dict[str, Any], *,
                          channel: str) -> dict[str, Any]:
         if channel == "api":
             check_authority(sender)
@@ -95,7 +96,7 @@ class OrderService:
 
         return await self._writer.run(receive)
 
-    async def visible_to(self, user: dict[str, Any]) -> list[dict[str, Any]]:
+    async def visible_to(self, user: UserRow) -> list[dict[str, Any]]:
         """Staff see every order; an authority sees the orders it sent."""
         mine = not is_staff(user)
         if mine:
@@ -106,7 +107,7 @@ class OrderService:
                 conn, submitted_by=user["id"] if mine else None)
             return [await self._view(conn, int(r["id"]), now) for r in rows]
 
-    async def get(self, user: dict[str, Any], order_id: int) -> dict[str, Any]:
+    async def get(self, user: UserRow, order_id: int) -> dict[str, Any]:
         async with self._db.read() as conn:
             order = await self._stores.safety.order(conn, order_id)
             if order is None or (not is_staff(user)
@@ -116,7 +117,7 @@ class OrderService:
             return await self._view(conn, order_id, self._clock.now_ms(),
                                     full=is_staff(user))
 
-    async def do_confirm(self, staff: dict[str, Any], order_id: int,
+    async def do_confirm(self, staff: UserRow, order_id: int,
                          body: dict[str, Any]) -> dict[str, Any]:
         """The moderator confirms: content disabled (now, if not on receipt) and Annex II."""
         check_staff(staff)
@@ -148,7 +149,7 @@ class OrderService:
 
         return await self._writer.run(confirm)
 
-    async def do_refuse(self, staff: dict[str, Any], order_id: int,
+    async def do_refuse(self, staff: UserRow, order_id: int,
                         body: dict[str, Any]) -> dict[str, Any]:
         """Annex III: the order could not be carried out; disabled content comes back."""
         check_staff(staff)
@@ -176,7 +177,7 @@ class OrderService:
 
         return await self._writer.run(refuse)
 
-    async def do_withdraw(self, user: dict[str, Any], order_id: int) -> dict[str, Any]:
+    async def do_withdraw(self, user: UserRow, order_id: int) -> dict[str, Any]:
         """The authority withdraws its order (or an operator records its annulment)."""
 
         async def withdraw(tx: Tx) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from darbuka.kinds import OPERATORS
 from darbuka.safety.audit import do_audit
 from darbuka.safety.roles import check_staff
 from darbuka.services.writer import Tx, Writer
+from darbuka.storage.rows import UserRow
 
 __all__ = ["PreservationService"]
 
@@ -23,7 +24,7 @@ class PreservationService:
     def __init__(self, writer: Writer) -> None:
         self._writer = writer
 
-    async def do_read(self, operator: dict[str, Any], copy_id: int) -> dict[str, Any]:
+    async def do_read(self, operator: UserRow, copy_id: int) -> dict[str, Any]:
         """Reading is an action: it goes through the writer so the audit record commits."""
         check_staff(operator, OPERATORS)
 
@@ -38,7 +39,7 @@ class PreservationService:
 
         return await self._writer.run(read)
 
-    async def do_find(self, operator: dict[str, Any], target_type: str,
+    async def do_find(self, operator: UserRow, target_type: str,
                       target_id: int) -> dict[str, Any]:
         """Which copy holds a message (without reading it)."""
         check_staff(operator, OPERATORS)
@@ -51,7 +52,7 @@ class PreservationService:
 
         return await self._writer.run(find)
 
-    async def do_extend(self, operator: dict[str, Any], copy_id: int,
+    async def do_extend(self, operator: UserRow, copy_id: int,
                         days: int) -> dict[str, Any]:
         """Keep a copy longer, e.g. on an authority's request for a review or proceedings."""
         check_staff(operator, OPERATORS)

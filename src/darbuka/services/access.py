@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.errors import ApiError, Forbidden, NotFound
 from darbuka.storage import Stores
+from darbuka.storage.rows import ChatRow, MessageRow
 from darbuka.stream import Event, encode_cursor
 
 __all__ = ["ADMIN_ROLES", "PLAIN_ROLE", "ChatAccess", "access_chat", "access_message",
@@ -36,7 +37,7 @@ PLAIN_ROLE = {"direct": "member", "group": "member", "channel": "subscriber"}
 
 @dataclass(frozen=True, slots=True)
 class ChatAccess:
-    chat: dict[str, Any]
+    chat: ChatRow
     role: str
     last_read_seq: int
     # Never behind last_read_seq (read implies delivered; own sends move only the read mark).
@@ -66,7 +67,7 @@ async def access_chat(conn: AsyncConnection, stores: Stores, user_id: int,
 
 
 async def access_message(conn: AsyncConnection, stores: Stores, user_id: int, chat_id: int,
-                         message_id: int) -> tuple[ChatAccess, dict[str, Any]]:
+                         message_id: int) -> tuple[ChatAccess, MessageRow]:
     access = await access_chat(conn, stores, user_id, chat_id)
     message = await stores.messages.get(conn, message_id)
     if message is None or message["chat_id"] != chat_id:
@@ -92,7 +93,7 @@ def check_joinable(chat: Mapping[str, Any] | None, *, invited: bool = False) -> 
 
 
 async def access_visible_chat(conn: AsyncConnection, stores: Stores, user_id: int,
-                              chat_id: int) -> dict[str, Any]:
+                              chat_id: int) -> ChatRow:
     """A chat the user is a member of, or a public one; 404 otherwise."""
     chat = await stores.chats.get(conn, chat_id)
     if chat is not None and is_public_chat(chat):

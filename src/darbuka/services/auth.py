@@ -19,6 +19,7 @@ from darbuka.services.views import user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import UserRow
 
 __all__ = ["AuthService", "Principal", "SignUpHook", "check_not_restricted", "hash_token",
            "normalise_phone"]
@@ -28,14 +29,14 @@ CODE_ATTEMPTS = 5
 TOKEN_PREFIX = "dk_"  # noqa: S105 - a prefix, not a secret
 TOUCH_EVERY_MS = 10 * 60 * 1000
 # Runs inside the transaction that creates a user (e.g. "X joined" for their contacts).
-SignUpHook = Callable[[Tx, dict[str, Any]], Awaitable[None]]
+SignUpHook = Callable[[Tx, UserRow], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: the user row and the device (token) they call with."""
 
-    user: dict[str, Any]
+    user: UserRow
     device_id: int
 
     @property
@@ -43,7 +44,7 @@ class Principal:
         return int(self.user["id"])
 
 
-def check_not_restricted(user: dict[str, Any], now: int) -> None:
+def check_not_restricted(user: UserRow, now: int) -> None:
     """A banned account, or one suspended until later, may use only the appeal routes.
 
     A suspension lapses by itself at `restricted_until`; nothing has to run to lift it.
@@ -121,7 +122,7 @@ class AuthService:
             raise BadRequest("the code is 6 digits", code="invalid_code")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-        async def check_and_sign_in(tx: Tx) -> dict[str, Any]:
+        async def check_and_sign_in(tx: Tx) -> UserRow:
             await self._check_code(tx, phone, code)
             user = await tx.stores.users.by_phone(tx.conn, phone)
             if user is None:
@@ -153,12 +154,12 @@ class AuthService:
         await tx.stores.codes.remove(tx.conn, phone)
 
     async def do_issue_token(self, phone: str, *, name: str | None,
-                             device_name: str = "admin") -> tuple[str, dict[str, Any]]:
+                             device_name: str = "admin") -> tuple[str, UserRow]:
         """For operators and tests: create the user if needed, return a new device token."""
         phone = normalise_phone(phone)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-        async def issue(tx: Tx) -> dict[str, Any]:
+        async def issue(tx: Tx) -> UserRow:
             user = await tx.stores.users.by_phone(tx.conn, phone)
             if user is None:
                 user_id = await tx.stores.users.create(tx.conn, phone=phone, now=tx.now,
@@ -178,7 +179,7 @@ class AuthService:
         user = await self._writer.run(issue)
         return token, user
 
-    async def _signed_up(self, tx: Tx, user: dict[str, Any]) -> None:
+    async def _signed_up(self, tx: Tx, user: UserRow) -> None:
         if self._on_sign_up is not None:
             await self._on_sign_up(tx, user)
 

@@ -20,6 +20,7 @@ from darbuka.services.auth import TOKEN_PREFIX, hash_token
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import UserRow
 
 __all__ = ["MAX_PAYLOAD", "BotService"]
 
@@ -38,13 +39,13 @@ class BotService:
     # -- accounts -------------------------------------------------------------------------
 
     async def do_create_bot(self, name: str, *, username: str | None = None,
-                            ) -> tuple[str, dict[str, Any]]:
+                            ) -> tuple[str, UserRow]:
         """A new bot account; returns its token (shown once) and the user row."""
         if not name.strip() or len(name) > MAX_NAME:
             raise BadRequest(f"a bot's name is 1 to {MAX_NAME} characters", code="invalid_name")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-        async def create(tx: Tx) -> dict[str, Any]:
+        async def create(tx: Tx) -> UserRow:
             user_id = await tx.stores.users.create(tx.conn, phone=None, now=tx.now,
                                                    display_name=name.strip(), kind="bot")
             if username:

@@ -17,6 +17,7 @@ from darbuka.services.sending import post_system
 from darbuka.services.views import chat_view, message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import ChatFields, MessageRow, UserChatRow
 from darbuka.stream import Event
 
 __all__ = ["ChatService"]
@@ -121,7 +122,7 @@ class ChatService:
         return [self._listed(r, last.get(r["last_message_id"] or 0), user_id) for r in rows]
 
     @staticmethod
-    def _listed(row: dict[str, Any], last: dict[str, Any] | None,
+    def _listed(row: UserChatRow, last: MessageRow | None,
                 user_id: int) -> dict[str, Any]:
         view = member_chat_view(row, row["role"], row["last_read_seq"])
         if last is not None:
@@ -145,7 +146,7 @@ class ChatService:
     # -- changing -------------------------------------------------------------------------
 
     async def do_update(self, user_id: int, chat_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        changes: dict[str, Any] = {}
+        changes: ChatFields = {}
         if "title" in body:
             changes["title"] = _check_title(body["title"])
         if "description" in body:

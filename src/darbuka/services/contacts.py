@@ -23,6 +23,7 @@ from darbuka.services.views import public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import UserRow
 
 __all__ = ["ContactService", "normalise_many"]
 
@@ -74,7 +75,7 @@ class ContactService:
         self._settings = settings
         self._hash = hasher
 
-    async def do_import(self, user: dict[str, Any], phones: list[Any]) -> dict[str, Any]:
+    async def do_import(self, user: UserRow, phones: list[Any]) -> dict[str, Any]:
         # Parsing thousands of numbers takes a while: keep it off the event loop.
         numbers, malformed, duplicates = await asyncio.to_thread(normalise_many, phones,
                                                                  user["phone"])
@@ -85,14 +86,15 @@ class ContactService:
             rows = await tx.stores.contacts.users_by_phone(tx.conn, accepted)
             visible = await allowed(tx.conn, tx.stores, self._hash, "find_by_phone", user,
                                     [r["id"] for r in rows])
-            return [r["phone"] for r in rows if r["id"] in visible], limited
+            return [r["phone"] for r in rows if r["id"] in visible and r["phone"]], limited
 
         found_phones, limited = await self._writer.run(store)
         async with self._db.read() as conn:
             rows = await self._stores.contacts.users_by_phone(conn, found_phones)
         order = {n: i for i, n in enumerate(numbers)}
-        users = sorted(({"user": public_user_view(r), "phone": r["phone"]} for r in rows),
-                       key=lambda u: order[u["phone"]])
+        # Found by their number: every row here has one.
+        users = [{"user": public_user_view(r), "phone": r["phone"]}
+                 for r in sorted(rows, key=lambda r: order[r["phone"] or ""])]
         return {"users": users, "malformed": malformed, "duplicates": duplicates,
                 "limited": limited}
 
@@ -115,7 +117,7 @@ class ContactService:
         held = set(new[room:])
         return [n for n in numbers if n not in held], len(held)
 
-    async def on_sign_up(self, tx: Tx, user: dict[str, Any]) -> None:
+    async def on_sign_up(self, tx: Tx, user: UserRow) -> None:
         """Tell those who had the new user's number: "X joined Darbuka".
 
         Runs inside the sign-up transaction; the events go out after it commits. The new

@@ -17,6 +17,7 @@ from typing import Any
 
 from darbuka.errors import BadRequest, Conflict, Forbidden
 from darbuka.services.writer import Tx
+from darbuka.storage.rows import ChatFields, ChatRow
 
 __all__ = ["check_chat_handle", "check_handle", "do_claim", "do_release", "do_set_chat_handle",
            "normalise", "skeleton"]
@@ -82,8 +83,8 @@ def check_chat_handle(raw: Any) -> tuple[str, str] | None:
     return check_handle(raw)
 
 
-async def do_set_chat_handle(tx: Tx, chat: dict[str, Any],
-                             handle: tuple[str, str] | None) -> dict[str, Any]:
+async def do_set_chat_handle(tx: Tx, chat: ChatRow,
+                             handle: tuple[str, str] | None) -> ChatFields:
     """Claim or drop the chat's handle; returns the column values to store on the chat."""
     if chat["kind"] == "direct":
         raise Forbidden("direct chats have no handle", code="direct_chat")
@@ -91,5 +92,6 @@ async def do_set_chat_handle(tx: Tx, chat: dict[str, Any],
         await do_release(tx, chat_id=chat["id"])
         return {"handle": None, "is_public": False}
     display, key = handle
+    assert chat["owner_id"] is not None  # noqa: S101 - groups and channels have an owner
     await do_claim(tx, key, owner_id=chat["owner_id"], chat_id=chat["id"])
     return {"handle": display, "is_public": True}

@@ -26,6 +26,7 @@ from darbuka.media.result import Hash, MediaRejected, Processed
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import MediaFields, MediaRow
 
 __all__ = ["Hold", "MediaNotReady", "MediaService", "Screen", "check_usable",
            "media_descriptor"]
@@ -33,7 +34,7 @@ __all__ = ["Hold", "MediaNotReady", "MediaService", "Screen", "check_usable",
 # Matches an upload's hashes against the banks: "refuse", "review" or None.
 Screen = Callable[[str, Sequence[Hash]], Awaitable[str | None]]
 # Puts a held upload in the moderation queue, inside the transaction that holds it.
-Hold = Callable[[Tx, dict[str, Any]], Awaitable[None]]
+Hold = Callable[[Tx, MediaRow], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class MediaHeld(ApiError):
         super().__init__("this file is being reviewed by a moderator before it can be shared")
 
 
-def media_descriptor(row: dict[str, Any]) -> dict[str, Any]:
+def media_descriptor(row: MediaRow) -> dict[str, Any]:
     """What a message carries about its media (and what GET /media/{id} shows)."""
     view: dict[str, Any] = {"id": row["id"], "kind": row["kind"]}
     if row.get("mime"):
@@ -59,10 +60,10 @@ def media_descriptor(row: dict[str, Any]) -> dict[str, Any]:
     view["size"] = row["length"]
     if row.get("filename") and row["kind"] == "file":
         view["name"] = row["filename"]
-    if row.get("info"):
-        view.update(orjson.loads(row["info"]))
-    if row.get("variants"):
-        view["variants"] = sorted(orjson.loads(row["variants"]))
+    if info := row["info"]:
+        view.update(orjson.loads(info))
+    if variants := row["variants"]:
+        view["variants"] = sorted(orjson.loads(variants))
     return view
 
 
@@ -163,7 +164,7 @@ class MediaService:
 
     async def _finish(self, media_id: str, result: Processed, variants: dict[str, Any], *,
                       held: bool = False) -> None:
-        values = {"state": "held" if held else "ready", "mime": result.mime,
+        values: MediaFields = {"state": "held" if held else "ready", "mime": result.mime,
                   "info": orjson.dumps(result.info).decode() if result.info else None,
                   "variants": orjson.dumps(variants).decode()}
 
@@ -200,10 +201,12 @@ class MediaService:
         (self._partial / media_id).write_bytes(data)
 
         async def create(tx: Tx) -> None:
-            await tx.stores.media.insert(tx.conn, {
-                "id": media_id, "owner_id": owner_id, "kind": kind, "state": "processing",
-                "length": len(data), "received": len(data), "created_at": tx.now,
-                **({"filename": filename[:255]} if filename else {})})
+            row: MediaRow = {"id": media_id, "owner_id": owner_id, "kind": kind,
+                             "state": "processing", "length": len(data),
+                             "received": len(data), "created_at": tx.now}
+            if filename:
+                row["filename"] = filename[:255]
+            await tx.stores.media.insert(tx.conn, row)
 
         await self._writer.run(create)
         self._done.setdefault(media_id, asyncio.Event())
@@ -216,7 +219,7 @@ class MediaService:
         async with self._db.read() as conn:
             return await self._stores.media.get(conn, media_id) is not None
 
-    async def wait_ready(self, user_id: int, media_id: str) -> dict[str, Any]:
+    async def wait_ready(self, user_id: int, media_id: str) -> MediaRow:
         """The caller's own media once processed; 409 to retry if it takes too long.
 
         Someone else's ready sticker passes too: whether it is in a pack is checked when
@@ -241,7 +244,7 @@ class MediaService:
             except TimeoutError:
                 pass
 
-    async def _own(self, user_id: int, media_id: str) -> dict[str, Any]:
+    async def _own(self, user_id: int, media_id: str) -> MediaRow:
         async with self._db.read() as conn:
             row = await self._stores.media.get(conn, media_id)
         shared_sticker = (row is not None and row["kind"] == "sticker"
@@ -256,12 +259,12 @@ class MediaService:
         view["state"] = row["state"]
         if row["state"] == "uploading":
             view["received"] = row["received"]
-        if row.get("error"):
-            view["error"] = orjson.loads(row["error"])
+        if error := row["error"]:
+            view["error"] = orjson.loads(error)
         return view
 
     @staticmethod
-    def variant(row: dict[str, Any], name: str) -> dict[str, Any] | None:
+    def variant(row: MediaRow, name: str) -> dict[str, Any] | None:
         """A stored variant of ready media (`key`, `size`, `mime`), or None."""
         stored = orjson.loads(row["variants"] or "{}").get(name)
         return dict(stored) if isinstance(stored, dict) else None
@@ -271,7 +274,7 @@ class MediaService:
         return self._blobs.read(key, start, end)
 
     async def access(self, user_id: int, media_id: str, *,
-                     any_state: bool = False) -> dict[str, Any]:
+                     any_state: bool = False) -> MediaRow:
         """The one door for media: its uploader, or a member of a chat where it appears."""
         async with self._db.read() as conn:
             row = await self._stores.media.get(conn, media_id)
@@ -289,16 +292,16 @@ class MediaService:
             raise NotFound("no such media", code="media_not_found")
         return row
 
-    async def _public_elsewhere(self, conn: Any, row: dict[str, Any]) -> bool:
+    async def _public_elsewhere(self, conn: Any, row: MediaRow) -> bool:
         """Stickers in a pack and profile photos are seen by every signed-in user."""
         return bool(row["kind"] in ("sticker", "avatar") and row["state"] == "ready"
                     and await self._stores.media.is_shared(conn, row["id"], row["kind"]))
 
 
-def check_usable(row: dict[str, Any]) -> None:
+def check_usable(row: MediaRow) -> None:
     """Raise for media that will never be ready."""
     if row["state"] == "failed":
-        error = orjson.loads(row["error"]) if row.get("error") else {}
+        error = orjson.loads(row["error"] or "{}")
         raise MediaRejected(error.get("message", "the media was refused"),
                             code=error.get("code", "media_invalid"))
     if row["state"] == "uploading":

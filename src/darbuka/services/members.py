@@ -23,6 +23,7 @@ from darbuka.services.sending import post_system
 from darbuka.services.views import chat_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import ChatRow
 from darbuka.stream import Event
 
 __all__ = ["MAX_ADMINS", "MAX_GROUP_MEMBERS", "MemberService", "check_user_ids",
@@ -39,7 +40,7 @@ def check_user_ids(value: Any, name: str) -> list[int]:
     return list(dict.fromkeys(value))
 
 
-def member_chat_view(chat: dict[str, Any], role: str, last_read_seq: int) -> dict[str, Any]:
+def member_chat_view(chat: ChatRow, role: str, last_read_seq: int) -> dict[str, Any]:
     """A chat as one member sees it: with their role, read mark and unread count."""
     view = chat_view(chat)
     view["role"] = role
@@ -63,6 +64,8 @@ class MemberService:
 
     async def members(self, user_id: int, chat_id: int, *, after: int,
                       limit: int) -> list[dict[str, Any]]:
+        """Members by user id; owners and admins with their `rights` (everyone who may list
+        the members sees them: the rights editor reads them)."""
         async with self._db.read() as conn:
             access = await access_chat(conn, self._stores, user_id, chat_id)
             if access.chat["kind"] == "channel" and not access.is_admin:
@@ -71,14 +74,16 @@ class MemberService:
                                                          limit=limit)
             admins = [(chat_id, r["user_id"]) for r in rows if r["role"] == "admin"]
             stored = await self._stores.rights.get(conn, admins) if admins else {}
-        # Admins' rights show to everyone who may list members (the rights editor reads them).
+        views: list[dict[str, Any]] = []
         for row in rows:
+            view: dict[str, Any] = dict(row)
             if row["role"] == "owner":
-                row["rights"] = list(RIGHTS)
+                view["rights"] = list(RIGHTS)
             elif row["role"] == "admin":
                 held = stored.get((chat_id, row["user_id"]), DEFAULT_ADMIN_RIGHTS)
-                row["rights"] = sorted(held, key=RIGHTS.index)
-        return rows
+                view["rights"] = sorted(held, key=RIGHTS.index)
+            views.append(view)
+        return views
 
     # -- changing -------------------------------------------------------------------------
 
@@ -106,7 +111,7 @@ class MemberService:
 
         return await self._writer.run(add)
 
-    async def _join(self, tx: Tx, chat: dict[str, Any], member: int, *, by: int) -> None:
+    async def _join(self, tx: Tx, chat: ChatRow, member: int, *, by: int) -> None:
         kind, chat_id = chat["kind"], chat["id"]
         role = PLAIN_ROLE[kind]
         pos = await tx.reserve(1)
@@ -123,7 +128,7 @@ class MemberService:
             await post_system(tx, chat_id, {"action": "member.joined", "user_id": member,
                                             "by": by})
 
-    async def _leave(self, tx: Tx, chat: dict[str, Any], member: int, *, by: int) -> None:
+    async def _leave(self, tx: Tx, chat: ChatRow, member: int, *, by: int) -> None:
         chat_id = chat["id"]
         if chat["kind"] == "group":
             await post_system(tx, chat_id, {"action": "member.left", "user_id": member,
@@ -178,7 +183,7 @@ class MemberService:
 
         return await self._writer.run(join)
 
-    async def admit(self, tx: Tx, chat: dict[str, Any], user_id: int) -> dict[str, Any]:
+    async def admit(self, tx: Tx, chat: ChatRow, user_id: int) -> dict[str, Any]:
         """Let `user_id` into a group or channel (a public join or an invite link)."""
         if await tx.stores.chats.member(tx.conn, chat["id"], user_id) is None:
             if chat["member_count"] >= MAX_GROUP_MEMBERS and chat["kind"] == "group":

@@ -7,9 +7,9 @@ badge it even in a muted or busy chat. Costs nothing for messages without "@".
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from darbuka.services.writer import Tx
+from darbuka.storage.rows import MessageRow
 
 __all__ = ["MENTION", "notify_mentions"]
 
@@ -18,13 +18,14 @@ MENTION = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{3,31})\b")
 MAX_PER_MESSAGE = 20
 
 
-async def notify_mentions(tx: Tx, rows: list[dict[str, Any]]) -> None:
-    wanted: list[tuple[dict[str, Any], set[str]]] = []
+async def notify_mentions(tx: Tx, rows: list[MessageRow]) -> None:
+    wanted: list[tuple[MessageRow, set[str]]] = []
     for row in rows:
         if "@" in row["text"] and row["sender_id"] is not None:
             names = {m.lower() for m in MENTION.findall(row["text"])}
             if names:
                 wanted.append((row, set(list(names)[:MAX_PER_MESSAGE])))
+    senders = {row["id"]: row["sender_id"] or 0 for row, _ in wanted}
     if not wanted:
         return
     keys = set().union(*(names for _, names in wanted))
@@ -32,7 +33,7 @@ async def notify_mentions(tx: Tx, rows: list[dict[str, Any]]) -> None:
     pairs = {(row["chat_id"], owners[n]) for row, names in wanted for n in names if n in owners}
     members = await tx.stores.chats.roles(tx.conn, pairs)
     blocked = await tx.stores.privacy.blocked_pairs(
-        tx.conn, {(owners[n], row["sender_id"]) for row, names in wanted for n in names
+        tx.conn, {(owners[n], senders[row["id"]]) for row, names in wanted for n in names
                   if n in owners})
     for row, names in wanted:
         for user_id in sorted({owners[n] for n in names if n in owners}):

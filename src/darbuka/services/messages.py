@@ -30,6 +30,7 @@ from darbuka.services.sending import (
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import MessageFields
 from darbuka.stream import Ephemeral
 
 __all__ = ["MessageService"]
@@ -81,7 +82,7 @@ class MessageService:
             if message["kind"] != "text" and len(text) > MAX_CAPTION:  # a caption
                 raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
                                  code="caption_too_long")
-            changes: dict[str, Any] = {"text": text, "edited_at": tx.now}
+            changes: MessageFields = {"text": text, "edited_at": tx.now}
             if keyboard is not None:
                 changes["keyboard"] = keyboard or None
             await tx.stores.messages.update(tx.conn, message_id, changes)

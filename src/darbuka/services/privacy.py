@@ -18,6 +18,7 @@ from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.services.views import public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import UserRow
 
 __all__ = [
     "AUDIENCES",
@@ -46,7 +47,7 @@ class PhoneHasher:
 
 
 async def allowed(conn: AsyncConnection, stores: Stores, hasher: Callable[[str], bytes],
-                  setting: str, viewer: dict[str, Any], targets: list[int]) -> set[int]:
+                  setting: str, viewer: UserRow, targets: list[int]) -> set[int]:
     """Which of `targets` let `viewer` do what `setting` governs."""
     targets = [t for t in dict.fromkeys(targets) if t != viewer["id"]]
     if not targets:
@@ -157,7 +158,7 @@ class PrivacyService:
 
     # -- presence -------------------------------------------------------------------------
 
-    async def presence(self, viewer: dict[str, Any], target: int) -> dict[str, Any]:
+    async def presence(self, viewer: UserRow, target: int) -> dict[str, Any]:
         """online / offline with last_seen_at, or hidden when the target's setting says so.
 
         Last seen is when a device of theirs last called (kept to about 10 minutes).

@@ -31,6 +31,7 @@ from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import ChatRow, MediaRow, MessageRow, PublicChatRow
 
 __all__ = ["PUBLIC_POSTS", "THUMB_VARIANT", "PublicService", "public_chat_view"]
 
@@ -41,7 +42,7 @@ THUMB_VARIANT = {"photo": "thumb", "video": "poster"}
 INVITE_PREFIX = "inv_"
 
 
-def public_chat_view(row: dict[str, Any]) -> dict[str, Any]:
+def public_chat_view(row: ChatRow) -> dict[str, Any]:
     """What anyone may know of a public chat: no owner id, no member list."""
     view: dict[str, Any] = {"id": row["id"], "kind": row["kind"], "title": row["title"],
                             "description": row["description"],
@@ -53,7 +54,7 @@ def public_chat_view(row: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-def _thumb_variant(row: dict[str, Any]) -> dict[str, Any] | None:
+def _thumb_variant(row: MediaRow) -> dict[str, Any] | None:
     """The small picture of ready media of a kind the public page shows, if it has one."""
     name = THUMB_VARIANT.get(row["kind"])
     if name is None or row["state"] != "ready":
@@ -89,13 +90,13 @@ class PublicService:
             chat = await self._chat_by_handle(conn, raw_handle)
             posts = (await self._stores.public.recent_posts(conn, chat["id"], PUBLIC_POSTS)
                      if chat["kind"] == "channel" else [])
-            wanted = [str(orjson.loads(p["media"])["id"]) for p in posts
-                      if with_thumbs and p.get("media") and p["kind"] in THUMB_VARIANT]
-            media = await self._stores.media.by_ids(conn, wanted) if wanted else {}
-        thumbs = {m for m, row in media.items() if _thumb_variant(row) is not None}
+            wanted = [str(orjson.loads(attached)["id"]) for p in posts
+                      if with_thumbs and (attached := p["media"]) and p["kind"] in THUMB_VARIANT]
+            found = await self._stores.media.by_ids(conn, wanted) if wanted else {}
+        thumbs = {m for m, row in found.items() if _thumb_variant(row) is not None}
         return public_chat_view(chat), self._post_views(chat, posts), thumbs
 
-    async def _chat_by_handle(self, conn: Any, raw_handle: str) -> dict[str, Any]:
+    async def _chat_by_handle(self, conn: Any, raw_handle: str) -> PublicChatRow:
         chat = await self._stores.public.chat_by_handle(conn, normalise(raw_handle)[:64])
         if chat is None or not is_public_chat(chat):
             raise NotFound("no public chat has that handle", code="chat_not_found")
@@ -121,7 +122,7 @@ class PublicService:
         return variant
 
     @staticmethod
-    def _post_views(chat: dict[str, Any], posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _post_views(chat: ChatRow, posts: list[MessageRow]) -> list[dict[str, Any]]:
         views = [message_for(message_view(p), None) for p in posts]
         for view in views:
             if not chat["sign_posts"]:
@@ -196,7 +197,7 @@ class PublicService:
         return invite
 
     @staticmethod
-    def _check_invited(chat: dict[str, Any] | None) -> None:
+    def _check_invited(chat: ChatRow | None) -> None:
         """An invite to a chat that takes no members (closed by moderation, or gone) is the
         same 404 as a wrong token."""
         try:

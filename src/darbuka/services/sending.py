@@ -16,7 +16,7 @@ from darbuka.services.mentions import notify_mentions
 from darbuka.services.rights import lacking_write
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx
-from darbuka.storage.chats import Membership
+from darbuka.storage.rows import MediaRow, Membership, MessageFields, MessageRow
 from darbuka.stream import Event
 
 __all__ = ["MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "MediaKind", "SendRequest", "SendResult",
@@ -113,7 +113,7 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
     # Channel admins whose rights leave out `write` (no query when no channel admin sends).
     no_write = await lacking_write(conn, stores, [p for p, m in roles.items()
                                                   if m.kind == "channel" and m.role == "admin"])
-    media: dict[str, dict[str, Any]] = {}
+    media: dict[str, MediaRow] = {}
     in_packs: set[str] = set()
     if any(r.media_id for r in items):  # text sends (the hot path) skip these queries
         media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
@@ -122,7 +122,7 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
     earlier = await stores.messages.by_client_ids(conn, [(r.sender_id, r.client_id)
                                                          for r in items])
     results: list[SendResult | ApiError | None] = [None] * len(items)
-    accepted: list[tuple[int, SendRequest, dict[str, Any]]] = []
+    accepted: list[tuple[int, SendRequest, MessageFields]] = []
     first_in_batch: dict[tuple[int, str], int] = {}
     repeats: list[tuple[int, int]] = []  # (index, index of the first send with its client_id)
     for index, req in enumerate(items):
@@ -148,9 +148,9 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
 
 
 def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
-               refs: dict[int, dict[str, Any]],
-               no_write: set[tuple[int, int]], media: dict[str, dict[str, Any]],
-               in_packs: set[str]) -> dict[str, Any] | ApiError:
+               refs: dict[int, MessageRow],
+               no_write: set[tuple[int, int]], media: dict[str, MediaRow],
+               in_packs: set[str]) -> MessageFields | ApiError:
     """The row fields this send adds, or the error it earned."""
     membership = roles.get((req.chat_id, req.sender_id))
     if membership is None:
@@ -159,7 +159,7 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
                            has_write=(req.chat_id, req.sender_id) not in no_write)
     if refusal is not None:
         return refusal
-    extra: dict[str, Any] = {"text": req.text}
+    extra: MessageFields = {"text": req.text}
     if req.reply_to is not None:
         target = refs.get(req.reply_to)
         if target is None or target["chat_id"] != req.chat_id:
@@ -173,7 +173,7 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
                                             "message_id": source["id"],
                                             "sender_id": source["sender_id"]}).decode()
         extra["text"] = req.text or source["text"]
-        if source.get("media"):
+        if source["media"]:
             extra["kind"], extra["media"] = source["kind"], source["media"]
     if req.media_id is not None:
         attached = _attach(req, media.get(req.media_id), in_packs)
@@ -183,8 +183,8 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
     return extra
 
 
-def _attach(req: SendRequest, row: dict[str, Any] | None,
-            in_packs: set[str]) -> dict[str, Any] | ApiError:
+def _attach(req: SendRequest, row: MediaRow | None,
+            in_packs: set[str]) -> MessageFields | ApiError:
     """Your own upload, or a sticker from any pack."""
     if row is None or row["kind"] not in MEDIA_KINDS or (
             row["owner_id"] != req.sender_id and row["id"] not in in_packs):
@@ -197,24 +197,35 @@ def _attach(req: SendRequest, row: dict[str, Any] | None,
     return {"kind": row["kind"], "media": orjson.dumps(media_descriptor(row)).decode()}
 
 
-async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[str, Any]]],
+def new_message(chat_id: int, seq: int, now: int, *, sender_id: int | None = None,
+                client_id: str | None = None, kind: str = "text", system: str | None = None,
+                keyboard: str | None = None) -> MessageFields:
+    """Every column of a message about to be inserted. The rows of one executemany must
+    have the same keys: a key missing from the first row is left out of every row."""
+    return {"chat_id": chat_id, "seq": seq, "sender_id": sender_id, "client_id": client_id,
+            "kind": kind, "text": "", "reply_to": None, "forward_of": None, "system": system,
+            "created_at": now, "edited_at": None, "deleted": False, "removed": False,
+            "media": None, "keyboard": keyboard}
+
+
+async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, MessageFields]],
                            results: list[Any]) -> None:
     stores, conn = tx.stores, tx.conn
     seqs = await stores.chats.lock_seqs(conn, {req.chat_id for _, req, _ in accepted})
-    rows = []
+    new: list[MessageFields] = []
     for _, req, extra in accepted:
         seqs[req.chat_id] += 1
-        rows.append({"chat_id": req.chat_id, "seq": seqs[req.chat_id], "sender_id": req.sender_id,
-                     "client_id": req.client_id, "kind": "text", "created_at": tx.now,
-                     "reply_to": None, "forward_of": None, "keyboard": req.keyboard, **extra})
-    ids = await stores.messages.insert_many(conn, rows)
-    last: dict[int, dict[str, Any]] = {}
-    for row, message_id in zip(rows, ids, strict=True):
-        row["id"] = message_id
-        last[row["chat_id"]] = {"cid": row["chat_id"], "seq": row["seq"], "mid": message_id}
+        new.append({**new_message(req.chat_id, seqs[req.chat_id], tx.now,
+                                  sender_id=req.sender_id, client_id=req.client_id,
+                                  keyboard=req.keyboard), **extra})
+    ids = await stores.messages.insert_many(conn, new)
+    rows: list[MessageRow] = [{**row, "id": message_id}
+                              for row, message_id in zip(new, ids, strict=True)]
+    last = {row["chat_id"]: {"cid": row["chat_id"], "seq": row["seq"], "mid": row["id"]}
+            for row in rows}
     await stores.chats.set_last(conn, list(last.values()))
-    refs = [{"media_id": orjson.loads(row["media"])["id"], "message_id": row["id"],
-             "chat_id": row["chat_id"]} for row in rows if "media" in row]
+    refs = [{"media_id": orjson.loads(media)["id"], "message_id": row["id"],
+             "chat_id": row["chat_id"]} for row in rows if (media := row["media"])]
     if refs:
         await stores.media.add_refs(conn, refs)
     # Your own message is read by you: unread counts only count others' messages.
@@ -232,12 +243,10 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, dict[s
 async def post_system(tx: Tx, chat_id: int, body: dict[str, Any]) -> None:
     """A system message (membership or title change) in the chat's history and stream."""
     seq = (await tx.stores.chats.lock_seqs(tx.conn, [chat_id]))[chat_id] + 1
-    row = {"chat_id": chat_id, "seq": seq, "sender_id": None, "client_id": None,
-           "kind": "system", "text": "", "system": orjson.dumps(body).decode(),
-           "created_at": tx.now}
-    (message_id,) = await tx.stores.messages.insert_many(tx.conn, [row])
-    row["id"] = message_id
+    new = new_message(chat_id, seq, tx.now, kind="system", system=orjson.dumps(body).decode())
+    (message_id,) = await tx.stores.messages.insert_many(tx.conn, [new])
     await tx.stores.chats.set_last(tx.conn, [{"cid": chat_id, "seq": seq, "mid": message_id}])
-    await tx.emit("message.new", {"message": message_view(row)}, chat_id=chat_id)
+    await tx.emit("message.new", {"message": message_view({**new, "id": message_id})},
+                  chat_id=chat_id)
 
 

@@ -25,6 +25,7 @@ from darbuka.media.sniff import HEAD_BYTES, KINDS, accepts, sniff
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import MediaFields, MediaRow
 
 __all__ = ["CHECKSUM_ALGORITHMS", "ChecksumMismatch", "UploadService", "sanitise_filename"]
 
@@ -94,7 +95,7 @@ class UploadService:
     def partial_path(self, upload_id: str) -> Path:
         return self._dir / upload_id
 
-    async def do_create(self, user_id: int, length: int, meta: dict[str, str]) -> dict[str, Any]:
+    async def do_create(self, user_id: int, length: int, meta: dict[str, str]) -> MediaRow:
         kind = meta.get("kind", "file")
         if kind not in KINDS:
             raise BadRequest(f"metadata kind must be one of {', '.join(KINDS)}",
@@ -105,7 +106,7 @@ class UploadService:
             raise TooLarge(f"a {kind} may have at most {self.limit_for(kind)} bytes")
         upload_id = secrets.token_urlsafe(16)
         now = self._clock.now_ms()
-        row = {"id": upload_id, "owner_id": user_id, "kind": kind, "state": "uploading",
+        row: MediaRow = {"id": upload_id, "owner_id": user_id, "kind": kind, "state": "uploading",
                "length": length, "received": 0,
                "filename": sanitise_filename(meta.get("filename", "")),
                "created_at": now, "expires_at": now + self._settings.upload_expiry_s * 1000}
@@ -124,7 +125,7 @@ class UploadService:
             raise
         return row
 
-    async def get(self, user_id: int, upload_id: str) -> dict[str, Any]:
+    async def get(self, user_id: int, upload_id: str) -> MediaRow:
         """The caller's own unexpired upload; waits while a PATCH on it is finishing."""
         lock = self._locks.get(upload_id)
         if lock is not None and lock.locked():
@@ -136,14 +137,14 @@ class UploadService:
                 pass
         return await self._load(user_id, upload_id)
 
-    async def _load(self, user_id: int, upload_id: str) -> dict[str, Any]:
+    async def _load(self, user_id: int, upload_id: str) -> MediaRow:
         async with self._db.read() as conn:
             row = await self._stores.media.get(conn, upload_id)
         if row is None or row["owner_id"] != user_id or self._expired(row):
             raise NotFound("no such upload", code="upload_not_found")
         return row
 
-    def _expired(self, row: dict[str, Any]) -> bool:
+    def _expired(self, row: MediaRow) -> bool:
         expires = row["expires_at"]
         return expires is not None and expires < self._clock.now_ms()
 
@@ -210,7 +211,7 @@ class UploadService:
         return written
 
     async def _record(self, upload_id: str, received: int, *, complete: bool = False) -> None:
-        values: dict[str, Any] = {"received": received}
+        values: MediaFields = {"received": received}
         if complete:
             values |= {"state": "processing", "expires_at": None}
 

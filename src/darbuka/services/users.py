@@ -12,12 +12,13 @@ from darbuka.services.views import public_user_view, user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, DuplicateKey, Stores
+from darbuka.storage.rows import UserFields
 
 __all__ = ["UserService"]
 
 
-def _check_profile(body: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _check_profile(body: dict[str, Any]) -> UserFields:
+    values: UserFields = {}
     if "display_name" in body:
         name = body["display_name"]
         if not isinstance(name, str) or len(name.strip()) > 64:

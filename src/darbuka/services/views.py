@@ -6,44 +6,44 @@ from typing import Any
 
 import orjson
 
+from darbuka.storage.rows import ChatRow, MessageRow, UserRow
+
 __all__ = ["chat_view", "message_view", "public_user_view", "user_view"]
 
-Row = dict[str, Any]
 
-
-def message_view(row: Row) -> dict[str, Any]:
+def message_view(row: MessageRow) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": row["id"], "chat_id": row["chat_id"], "seq": row["seq"],
         "sender_id": row["sender_id"],
     }
-    if row.get("client_id") is not None:
+    if row["client_id"] is not None:
         view["client_id"] = row["client_id"]
-    if row.get("deleted"):
+    if row["deleted"]:
         view["deleted"] = True
-        if row.get("removed"):
+        if row["removed"]:
             view["removed"] = True  # by moderation, not by its author
         view["created_at"] = row["created_at"]
         return view
-    if row.get("kind", "text") != "text":
+    if row["kind"] != "text":
         view["kind"] = row["kind"]
     view["text"] = row["text"]
     view["created_at"] = row["created_at"]
-    if row.get("reply_to") is not None:
+    if row["reply_to"] is not None:
         view["reply_to"] = row["reply_to"]
-    if row.get("forward_of"):
-        view["forward_of"] = orjson.loads(row["forward_of"])
-    if row.get("system"):
-        view["system"] = orjson.loads(row["system"])
-    if row.get("media"):
-        view["media"] = orjson.loads(row["media"])
-    if row.get("edited_at") is not None:
+    if forward_of := row["forward_of"]:  # this and the others below are stored as JSON
+        view["forward_of"] = orjson.loads(forward_of)
+    if system := row["system"]:
+        view["system"] = orjson.loads(system)
+    if media := row["media"]:
+        view["media"] = orjson.loads(media)
+    if row["edited_at"] is not None:
         view["edited_at"] = row["edited_at"]
-    if row.get("keyboard"):
-        view["keyboard"] = orjson.loads(row["keyboard"])
+    if keyboard := row["keyboard"]:
+        view["keyboard"] = orjson.loads(keyboard)
     return view
 
 
-def chat_view(row: Row) -> dict[str, Any]:
+def chat_view(row: ChatRow) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": row["id"], "kind": row["kind"], "title": row["title"],
         "description": row["description"], "owner_id": row["owner_id"],
@@ -63,7 +63,7 @@ def chat_view(row: Row) -> dict[str, Any]:
     return view
 
 
-def public_user_view(row: Row) -> dict[str, Any]:
+def public_user_view(row: UserRow) -> dict[str, Any]:
     view = {"id": row["id"], "display_name": row["display_name"], "username": row["username"],
             "about": row["about"], "kind": row["kind"]}
     if row.get("verified"):
@@ -73,7 +73,7 @@ def public_user_view(row: Row) -> dict[str, Any]:
     return view
 
 
-def user_view(row: Row) -> dict[str, Any]:
+def user_view(row: UserRow) -> dict[str, Any]:
     """The signed-in user's own profile: includes the phone number and the staff role
     (user, moderator or operator), so a client knows which screens to offer."""
     return {**public_user_view(row), "phone": row["phone"], "created_at": row["created_at"],

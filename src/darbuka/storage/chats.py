@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.rows import (
+    ChatFields,
+    ChatRow,
+    MemberListRow,
+    MemberRow,
+    Membership,
+    UserChatRow,
+    typed,
+)
 from darbuka.storage.tables.chats import chats, members, membership_spans
 from darbuka.storage.tables.messages import messages
 
-__all__ = ["ChatStore", "Membership"]
+__all__ = ["ChatStore"]
 
 Row = dict[str, Any]
-
-
-class Membership(NamedTuple):
-    """A member's role, with what the send path needs of their chat."""
-
-    role: str
-    kind: str
-    closed: bool
 
 
 class ChatStore:
@@ -33,16 +34,16 @@ class ChatStore:
             is_public=is_public, description=description).returning(chats.c.id))
         return int(result.scalar_one())
 
-    async def get(self, conn: AsyncConnection, chat_id: int) -> Row | None:
+    async def get(self, conn: AsyncConnection, chat_id: int) -> ChatRow | None:
         row = (await conn.execute(select(chats).where(chats.c.id == chat_id))).mappings().first()
-        return dict(row) if row else None
+        return typed(row, ChatRow) if row else None
 
-    async def by_direct_key(self, conn: AsyncConnection, key: str) -> Row | None:
+    async def by_direct_key(self, conn: AsyncConnection, key: str) -> ChatRow | None:
         query = select(chats).where(chats.c.direct_key == key)
         row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
+        return typed(row, ChatRow) if row else None
 
-    async def update(self, conn: AsyncConnection, chat_id: int, values: Row) -> None:
+    async def update(self, conn: AsyncConnection, chat_id: int, values: ChatFields) -> None:
         await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
 
     async def lock_seqs(self, conn: AsyncConnection, chat_ids: Iterable[int]) -> dict[int, int]:
@@ -59,10 +60,10 @@ class ChatStore:
 
     # -- members --------------------------------------------------------------------------
 
-    async def member(self, conn: AsyncConnection, chat_id: int, user_id: int) -> Row | None:
+    async def member(self, conn: AsyncConnection, chat_id: int, user_id: int) -> MemberRow | None:
         query = select(members).where(members.c.chat_id == chat_id, members.c.user_id == user_id)
         row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
+        return typed(row, MemberRow) if row else None
 
     async def roles(self, conn: AsyncConnection,
                     pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Membership]:
@@ -148,7 +149,7 @@ class ChatStore:
         return (await conn.execute(query)).first() is not None
 
     async def list_members(self, conn: AsyncConnection, chat_id: int, *, after_user: int,
-                           limit: int) -> list[Row]:
+                           limit: int) -> list[MemberListRow]:
         # A member's own sends move only last_read_seq; what they read was delivered.
         delivered = case((members.c.last_delivered_seq > members.c.last_read_seq,
                           members.c.last_delivered_seq), else_=members.c.last_read_seq)
@@ -156,7 +157,7 @@ class ChatStore:
                         members.c.last_read_seq, delivered.label("last_delivered_seq"))
                  .where(members.c.chat_id == chat_id, members.c.user_id > after_user)
                  .order_by(members.c.user_id).limit(limit))
-        return [dict(r) for r in (await conn.execute(query)).mappings()]
+        return [typed(r, MemberListRow) for r in (await conn.execute(query)).mappings()]
 
     async def chat_ids_of(self, conn: AsyncConnection, user_id: int) -> set[int]:
         query = select(members.c.chat_id).where(members.c.user_id == user_id)
@@ -171,7 +172,7 @@ class ChatStore:
                  .order_by(members.c.chat_id))
         return [int(c) for c in (await conn.execute(query)).scalars()]
 
-    async def user_chats(self, conn: AsyncConnection, user_id: int) -> list[Row]:
+    async def user_chats(self, conn: AsyncConnection, user_id: int) -> list[UserChatRow]:
         """The user's chats with role, read marker and last message, newest activity first."""
         query = (
             select(chats, members.c.role, members.c.last_read_seq,
@@ -180,7 +181,7 @@ class ChatStore:
             .outerjoin(messages, messages.c.id == chats.c.last_message_id)
             .order_by(chats.c.last_message_id.desc().nulls_last(), chats.c.id.desc())
         )
-        return [dict(r) for r in (await conn.execute(query)).mappings()]
+        return [typed(r, UserChatRow) for r in (await conn.execute(query)).mappings()]
 
     async def roles_of_user(self, conn: AsyncConnection, user_id: int,
                             chat_ids: Iterable[int]) -> dict[int, str]:

@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.storage.db import in_chunks
+from darbuka.storage.rows import UserRow, typed
 from darbuka.storage.tables.accounts import users
 from darbuka.storage.tables.people import contacts
 
@@ -52,9 +53,9 @@ class ContactStore:
             found |= {int(o) for o in (await conn.execute(query)).scalars()}
         return found
 
-    async def users_by_phone(self, conn: AsyncConnection, phones: list[str]) -> list[Row]:
-        found: list[Row] = []
+    async def users_by_phone(self, conn: AsyncConnection, phones: list[str]) -> list[UserRow]:
+        found: list[UserRow] = []
         for part in in_chunks(phones):
             query = select(users).where(users.c.phone.in_(part))
-            found += [dict(r) for r in (await conn.execute(query)).mappings()]
+            found += [typed(r, UserRow) for r in (await conn.execute(query)).mappings()]
         return found

@@ -8,6 +8,7 @@ import orjson
 from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.rows import EventRow
 from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
 
@@ -33,7 +34,7 @@ class EventStore:
             .values(pos=streams.c.pos + count).returning(streams.c.pos))
         return int(result.scalar_one()) - count + 1
 
-    async def append(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    async def append(self, conn: AsyncConnection, rows: list[EventRow]) -> None:
         if rows:
             await conn.execute(insert(events), rows)
 

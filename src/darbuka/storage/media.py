@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.rows import MediaFields, MediaRow, typed
 from darbuka.storage.tables.accounts import users
 from darbuka.storage.tables.chats import chats, members
 from darbuka.storage.tables.media import media, media_hashes, media_refs, stickers
@@ -18,22 +19,22 @@ Row = dict[str, Any]
 
 
 class MediaStore:
-    async def insert(self, conn: AsyncConnection, row: Row) -> None:
+    async def insert(self, conn: AsyncConnection, row: MediaRow) -> None:
         await conn.execute(insert(media).values(**row))
 
-    async def get(self, conn: AsyncConnection, media_id: str) -> Row | None:
+    async def get(self, conn: AsyncConnection, media_id: str) -> MediaRow | None:
         found = (await conn.execute(select(media).where(media.c.id == media_id))).mappings()
         row = found.first()
-        return dict(row) if row else None
+        return typed(row, MediaRow) if row else None
 
-    async def by_ids(self, conn: AsyncConnection, ids: Iterable[str]) -> dict[str, Row]:
+    async def by_ids(self, conn: AsyncConnection, ids: Iterable[str]) -> dict[str, MediaRow]:
         wanted = list(set(ids))
         if not wanted:
             return {}
         rows = (await conn.execute(select(media).where(media.c.id.in_(wanted)))).mappings()
-        return {str(r["id"]): dict(r) for r in rows}
+        return {str(r["id"]): typed(r, MediaRow) for r in rows}
 
-    async def update(self, conn: AsyncConnection, media_id: str, values: Row,
+    async def update(self, conn: AsyncConnection, media_id: str, values: MediaFields,
                      *, state: str | None = None) -> bool:
         """Change a row; with `state`, only while it is still in that state."""
         query = update(media).where(media.c.id == media_id)
@@ -51,11 +52,11 @@ class MediaStore:
             media.c.owner_id == owner_id, media.c.state != "failed")
         return int((await conn.execute(query)).scalar_one())
 
-    async def expired(self, conn: AsyncConnection, now: int, limit: int = 100) -> list[Row]:
+    async def expired(self, conn: AsyncConnection, now: int, limit: int = 100) -> list[MediaRow]:
         query = select(media).where(media.c.state.in_(("uploading", "failed")),
                                     media.c.expires_at.is_not(None),
                                     media.c.expires_at < now).limit(limit)
-        return [dict(r) for r in (await conn.execute(query)).mappings()]
+        return [typed(r, MediaRow) for r in (await conn.execute(query)).mappings()]
 
     async def in_state(self, conn: AsyncConnection, state: str) -> list[str]:
         query = select(media.c.id).where(media.c.state == state)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.rows import MessageFields, MessageRow, typed
 from darbuka.storage.tables.messages import messages
 
 __all__ = ["MessageStore"]
@@ -17,21 +18,22 @@ Row = dict[str, Any]
 
 class MessageStore:
     async def by_client_ids(self, conn: AsyncConnection,
-                            keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Row]:
+                            keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], MessageRow]:
         """Messages already stored under (sender_id, client_id): repeats of earlier sends."""
         keys = set(keys)
         if not keys:
             return {}
         query = select(messages).where(messages.c.sender_id.in_({s for s, _ in keys}),
                                        messages.c.client_id.in_({c for _, c in keys}))
-        found: dict[tuple[int, str], Row] = {}
+        found: dict[tuple[int, str], MessageRow] = {}
         for row in (await conn.execute(query)).mappings():
             key = (int(row["sender_id"]), str(row["client_id"]))
             if key in keys:
-                found[key] = dict(row)
+                found[key] = typed(row, MessageRow)
         return found
 
-    async def insert_many(self, conn: AsyncConnection, rows: list[Row]) -> list[int]:
+    async def insert_many(self, conn: AsyncConnection,
+                          rows: list[MessageFields]) -> list[int]:
         """Insert rows in order and return their new ids in the same order.
 
         One executemany plus one range read, not INSERT ... RETURNING: SQLite's driver can
@@ -48,23 +50,24 @@ class MessageStore:
         ids = {(int(c), int(q)): int(i) for i, c, q in (await conn.execute(query)).all()}
         return [ids[(row["chat_id"], row["seq"])] for row in rows]
 
-    async def get(self, conn: AsyncConnection, message_id: int) -> Row | None:
+    async def get(self, conn: AsyncConnection, message_id: int) -> MessageRow | None:
         query = select(messages).where(messages.c.id == message_id)
         row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
+        return typed(row, MessageRow) if row else None
 
-    async def by_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Row]:
+    async def by_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> dict[int, MessageRow]:
         wanted = list(set(ids))
         if not wanted:
             return {}
         rows = (await conn.execute(select(messages).where(messages.c.id.in_(wanted)))).mappings()
-        return {int(r["id"]): dict(r) for r in rows}
+        return {int(r["id"]): typed(r, MessageRow) for r in rows}
 
-    async def update(self, conn: AsyncConnection, message_id: int, values: Row) -> None:
+    async def update(self, conn: AsyncConnection, message_id: int,
+                     values: MessageFields) -> None:
         await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
 
     async def page(self, conn: AsyncConnection, chat_id: int, *, before: int | None,
-                   after: int | None, limit: int) -> list[Row]:
+                   after: int | None, limit: int) -> list[MessageRow]:
         """Up to `limit` messages by seq, returned oldest first.
 
         `before` pages back from a seq (default: the newest); `after` pages forward.
@@ -76,7 +79,7 @@ class MessageStore:
             if before is not None:
                 query = query.where(messages.c.seq < before)
             query = query.order_by(messages.c.seq.desc())
-        rows = [dict(r) for r in (await conn.execute(query.limit(limit))).mappings()]
+        rows = [typed(r, MessageRow) for r in (await conn.execute(query.limit(limit))).mappings()]
         if after is None:
             rows.reverse()
         return rows

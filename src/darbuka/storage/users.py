@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.kinds import MODERATORS
+from darbuka.storage.rows import UserFields, UserRow, typed
 from darbuka.storage.tables.accounts import users
 
 __all__ = ["DuplicateKey", "UserStore"]
@@ -29,25 +30,25 @@ class UserStore:
                                  created_at=now).returning(users.c.id))
         return int(result.scalar_one())
 
-    async def get(self, conn: AsyncConnection, user_id: int) -> Row | None:
+    async def get(self, conn: AsyncConnection, user_id: int) -> UserRow | None:
         row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        return dict(row) if row else None
+        return typed(row, UserRow) if row else None
 
-    async def by_username_key(self, conn: AsyncConnection, key: str) -> Row | None:
+    async def by_username_key(self, conn: AsyncConnection, key: str) -> UserRow | None:
         query = select(users).where(users.c.username_key == key)
         row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
+        return typed(row, UserRow) if row else None
 
-    async def by_phone(self, conn: AsyncConnection, phone: str) -> Row | None:
+    async def by_phone(self, conn: AsyncConnection, phone: str) -> UserRow | None:
         row = (await conn.execute(select(users).where(users.c.phone == phone))).mappings().first()
-        return dict(row) if row else None
+        return typed(row, UserRow) if row else None
 
-    async def by_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Row]:
+    async def by_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> dict[int, UserRow]:
         wanted = list(set(ids))
         if not wanted:
             return {}
         rows = (await conn.execute(select(users).where(users.c.id.in_(wanted)))).mappings()
-        return {row["id"]: dict(row) for row in rows}
+        return {int(row["id"]): typed(row, UserRow) for row in rows}
 
     async def existing_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> set[int]:
         wanted = list(set(ids))
@@ -56,7 +57,7 @@ class UserStore:
         rows = await conn.execute(select(users.c.id).where(users.c.id.in_(wanted)))
         return {int(r) for r in rows.scalars()}
 
-    async def update(self, conn: AsyncConnection, user_id: int, values: Row) -> None:
+    async def update(self, conn: AsyncConnection, user_id: int, values: UserFields) -> None:
         try:
             await conn.execute(update(users).where(users.c.id == user_id).values(**values))
         except IntegrityError as exc:

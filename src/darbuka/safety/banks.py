@@ -19,6 +19,7 @@ from typing import Any
 import faiss
 import numpy as np
 from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
@@ -223,7 +224,7 @@ class BankService:
         await self._writer.run(remove)
         await self.refresh()
 
-    async def _bank(self, conn: Any, name: str) -> dict[str, Any]:
+    async def _bank(self, conn: AsyncConnection, name: str) -> dict[str, Any]:
         bank = await self._stores.banks.by_name(conn, name)
         if bank is None:
             raise NotFound(f"no bank named {name!r}", code="no_such_bank")

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, Literal, get_args
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
@@ -282,7 +283,7 @@ def clock_view(due_at: int | None, now: int) -> dict[str, Any] | None:
     return {"due_at": due_at, "seconds_left": max(0, left // 1000), "state": state}
 
 
-async def item_view(conn: Any, stores: Stores, item: dict[str, Any], now: int, *,
+async def item_view(conn: AsyncConnection, stores: Stores, item: dict[str, Any], now: int, *,
                     full: bool = False) -> dict[str, Any]:
     """An item with what a moderator needs to decide: the content (from the preserved copy
     if it is already hidden), where it was posted, who posted it, the reports and the clock."""
@@ -298,7 +299,7 @@ async def item_view(conn: Any, stores: Stores, item: dict[str, Any], now: int, *
     return view
 
 
-async def _context(conn: Any, stores: Stores, item: dict[str, Any]) -> dict[str, Any]:
+async def _context(conn: AsyncConnection, stores: Stores, item: dict[str, Any]) -> dict[str, Any]:
     context: dict[str, Any] = {}
     if item["target_type"] == "message":
         message = await stores.messages.get(conn, item["target_id"])

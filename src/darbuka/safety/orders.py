@@ -15,6 +15,7 @@ import re
 from typing import Any, Literal, get_args
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
@@ -237,7 +238,7 @@ class OrderService:
         assert item is not None  # noqa: S101 - made with the order, never deleted
         return order, item
 
-    async def _view(self, conn: Any, order_id: int, now: int, *,
+    async def _view(self, conn: AsyncConnection, order_id: int, now: int, *,
                     full: bool = False) -> dict[str, Any]:
         order = await self._stores.safety.order(conn, order_id)
         assert order is not None  # noqa: S101 - the caller found or made it

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound
@@ -292,7 +293,7 @@ class MediaService:
             raise NotFound("no such media", code="media_not_found")
         return row
 
-    async def _public_elsewhere(self, conn: Any, row: MediaRow) -> bool:
+    async def _public_elsewhere(self, conn: AsyncConnection, row: MediaRow) -> bool:
         """Stickers in a pack and profile photos are seen by every signed-in user."""
         return bool(row["kind"] in ("sticker", "avatar") and row["state"] == "ready"
                     and await self._stores.media.is_shared(conn, row["id"], row["kind"]))

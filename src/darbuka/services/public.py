@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Forbidden, NotFound
@@ -96,7 +97,7 @@ class PublicService:
         thumbs = {m for m, row in found.items() if _thumb_variant(row) is not None}
         return public_chat_view(chat), self._post_views(chat, posts), thumbs
 
-    async def _chat_by_handle(self, conn: Any, raw_handle: str) -> PublicChatRow:
+    async def _chat_by_handle(self, conn: AsyncConnection, raw_handle: str) -> PublicChatRow:
         chat = await self._stores.public.chat_by_handle(conn, normalise(raw_handle)[:64])
         if chat is None or not is_public_chat(chat):
             raise NotFound("no public chat has that handle", code="chat_not_found")

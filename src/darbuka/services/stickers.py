@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.media.drawn_stickers import DEFAULT_PACK_TITLE, drawn_stickers
 from darbuka.services.media import MediaService, check_usable, media_descriptor
@@ -114,7 +116,8 @@ class StickerService:
 
         await self._writer.run(change)
 
-    async def _views(self, conn: Any, packs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _views(self, conn: AsyncConnection,
+                     packs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items = await self._stores.stickers.items(conn, [p["id"] for p in packs])
         media = await self._stores.media.by_ids(conn, [i["media_id"] for i in items])
         views = {p["id"]: {"id": p["id"], "title": p["title"], "owner_id": p["owner_id"],

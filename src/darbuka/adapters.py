@@ -22,7 +22,6 @@ from darbuka.services.avatars import AvatarService
 from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
-from darbuka.services.hub import Hub
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
@@ -53,8 +52,6 @@ class Services:
     messages: MessageService
     reactions: ReactionService
     sync: SyncService
-    # live routing of this process (sockets and long polls attach here)
-    hub: Hub
     # media
     uploads: UploadService
     media: MediaService

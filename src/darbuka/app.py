@@ -41,7 +41,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
               code_sender: CodeSender | None = None) -> FastAPI:
     runtime = build_runtime(settings, clock=clock, code_sender=code_sender)
     services = runtime.services
-    gateway = Gateway(hub=services.hub, auth=services.auth, messages=services.messages,
+    gateway = Gateway(hub=runtime.hub, auth=services.auth, messages=services.messages,
                       sync=services.sync, clock=runtime.clock,
                       queue_limit=settings.ws_queue_limit,
                       idle_timeout_s=settings.ws_idle_timeout_s)

@@ -62,6 +62,8 @@ class Runtime:
     stores: Stores
     bus: Bus
     writer: Writer
+    # Live routing of this process: the gateway's sockets attach here.
+    hub: Hub
     services: Services
 
 
@@ -101,7 +103,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     base = _base(settings, clock or SystemClock())
     services = _services(base, code_sender)
     return Runtime(settings=settings, clock=base.clock, db=base.db, stores=base.stores,
-                   bus=base.bus, writer=base.writer, services=services)
+                   bus=base.bus, writer=base.writer, hub=base.hub, services=services)
 
 
 async def open_storage(runtime: Runtime) -> None:
@@ -138,7 +140,6 @@ def _services(b: _Base, code_sender: CodeSender | None) -> Services:
         messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media),
         reactions=ReactionService(db, stores, writer),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for),
-        hub=b.hub,
         uploads=UploadService(db, stores, writer, clock, settings, media_dir / "partial",
                               on_complete=media.enqueue),
         media=media, stickers=StickerService(db, stores, writer, media),

@@ -8,9 +8,7 @@ import { bornLive, onReactionEvent } from "./reactions.svelte";
 import { onMention } from "./mentioned.svelte";
 import { onPeopleEvent } from "./people.svelte";
 import { app, chatById, me, sortChats, view } from "./state.svelte";
-import type { Chat, Message, User } from "./types";
-
-export type ServerEvent = { type: string; cursor?: string; [key: string]: unknown };
+import type { Chat, Message, ServerEvent, User } from "./types";
 
 async function saveChat(chat: Chat): Promise<void> {
   await (await db()).put("chats", $state.snapshot(chat) as Chat);

@@ -5,10 +5,9 @@
 import { ApiError, call } from "./api";
 import { createChat, selectChat } from "./chats.svelte";
 import { getKv, setKv } from "./db";
-import type { ServerEvent } from "./events.svelte";
 import { t } from "./i18n.svelte";
 import { app, me, toast } from "./state.svelte";
-import type { User } from "./types";
+import type { ServerEvent, User } from "./types";
 import { userName } from "./users";
 
 export type Audience = "everyone" | "contacts" | "nobody";

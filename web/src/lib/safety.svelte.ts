@@ -5,7 +5,7 @@
 import { call } from "./api";
 import { t } from "./i18n.svelte";
 import { toast } from "./state.svelte";
-import type { ServerEvent } from "./events.svelte";
+import type { ServerEvent } from "./types";
 
 export type TargetType = "message" | "user" | "chat";
 

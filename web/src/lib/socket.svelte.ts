@@ -3,13 +3,13 @@
 // reconnects with exponential backoff and full jitter; a silent one is noticed by pings.
 
 import { getKv } from "./db";
-import { applyEvent, replaceChats, type ServerEvent } from "./events.svelte";
+import { applyEvent, replaceChats } from "./events.svelte";
 import { markOutbox, removeFromOutbox } from "./outbox.svelte";
 import { pumpUploads } from "./media.svelte";
 import { flushDelivered } from "./receipts";
 import { app, setSession } from "./state.svelte";
 import { putMessages, clearAll } from "./db";
-import type { Chat, Message } from "./types";
+import type { Chat, Message, ServerEvent } from "./types";
 
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 30_000;

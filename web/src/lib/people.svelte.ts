@@ -5,6 +5,7 @@
 import { ApiError, call } from "./api";
 import { createChat, selectChat } from "./chats.svelte";
 import { getKv, setKv } from "./db";
+import { on } from "./handlers";
 import { t } from "./i18n.svelte";
 import { app, me, toast } from "./state.svelte";
 import type { ServerEvent, User } from "./types";
@@ -133,7 +134,7 @@ export function joinedText(user: User, phone: string): string {
   return t("pJoinedToast").replace("{name}", name);
 }
 
-export async function onPeopleEvent(ev: ServerEvent): Promise<void> {
+async function onPeopleEvent(ev: ServerEvent): Promise<void> {
   await loadLocal(); // no request here: frames are applied one at a time
   switch (ev.type) {
     case "contact.joined": {
@@ -157,3 +158,4 @@ export async function onPeopleEvent(ev: ServerEvent): Promise<void> {
       break;
   }
 }
+for (const type of ["contact.joined", "user.blocked", "user.unblocked", "privacy.updated"]) on(type, onPeopleEvent);

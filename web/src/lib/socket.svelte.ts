@@ -3,13 +3,13 @@
 // order written. A dropped socket reconnects with exponential backoff and full jitter; a
 // silent one is noticed by pings.
 
-import { getKv } from "./db";
-import { applyEvent, replaceChats } from "./events.svelte";
+import { clearAll, getKv, putMessages } from "./db";
+import { replaceChats } from "./events.svelte";
+import { dispatch } from "./handlers";
 import { flushOutbox, linkDown, linkUp, settled } from "./link";
 import { markOutbox, removeFromOutbox } from "./outbox.svelte";
 import { flushDelivered } from "./receipts";
 import { app, setSession } from "./state.svelte";
-import { putMessages, clearAll } from "./db";
 import type { Chat, Message, ServerEvent } from "./types";
 
 const BACKOFF_BASE_MS = 1000;
@@ -164,13 +164,13 @@ async function onFrame(frame: ServerEvent): Promise<void> {
       if (ws) linkUp(ws);
       attempt = 0;
       app.conn = "online";
-      if (frame.cursor) await applyEvent({ type: "cursor", cursor: frame.cursor });
+      if (frame.cursor) await dispatch({ type: "cursor", cursor: frame.cursor });
       flushOutbox();
       flushDelivered();
       return;
     case "reset":
       await replaceChats(frame.chats as Chat[]);
-      await applyEvent({ type: "cursor", cursor: frame.cursor });
+      await dispatch({ type: "cursor", cursor: frame.cursor });
       return;
     case "ack":
       await onAck(frame);
@@ -184,7 +184,7 @@ async function onFrame(frame: ServerEvent): Promise<void> {
     case "pong":
       return;
     default:
-      await applyEvent(frame);
+      await dispatch(frame);
   }
 }
 
@@ -196,7 +196,7 @@ async function onAck(frame: ServerEvent): Promise<void> {
     await removeFromOutbox(id);
     // A fresh ack stands for the message.new event: apply it (with its cursor).
     if (frame.repeat) await putMessages([message]);
-    await applyEvent({ type: "message.new", message, cursor: frame.cursor as string | undefined });
+    await dispatch({ type: "message.new", message, cursor: frame.cursor as string | undefined });
   }
 }
 

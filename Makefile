@@ -48,6 +48,7 @@ lint: $(STAMP) $(WEB_DEPS)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	cd web && npm run --silent check
+	cd web && npm run --silent lint
 
 test: $(STAMP) lint $(WEB_BUILT) chromium
 	DARBUKA_TEST_DATABASE_URL="$${DARBUKA_TEST_DATABASE_URL:-$(TEST_DATABASE_URL)}" \

@@ -12,6 +12,10 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     cssCodeSplit: false,
     manifest: true,
+    // What the first screen imports is one chunk: left alone, the bundler splits it by which
+    // lazy screens share each module, into small chunks that each cost a request and
+    // compress apart. The lazy screens keep chunks of their own.
+    rolldownOptions: { output: { codeSplitting: { groups: [{ name: "app", tags: ["$initial"] }] } } },
   },
   server: { proxy: { "/api": { target: "http://127.0.0.1:8080", ws: true } } },
 });

@@ -1,4 +1,13 @@
 import { mount } from "svelte";
+// The features that follow server events register their handlers as they load
+// (lib/handlers.ts), all before the socket starts. Handlers of one type run in this order:
+// reactions before the chat model, so a message that comes live is known to have no
+// reactions before its row shows (which would otherwise fetch them).
+import "./lib/reactions.svelte";
+import "./lib/events.svelte";
+import "./lib/mentioned.svelte";
+import "./lib/people.svelte";
+import "./lib/safety.svelte";
 import App from "./App.svelte";
 import "./app.css";
 import { applyLocale } from "./lib/i18n.svelte";

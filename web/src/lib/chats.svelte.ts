@@ -5,9 +5,10 @@ import { ApiError, call } from "./api";
 import { db, lastMessages, messagesBetween, putMessages } from "./db";
 import { applyMessage } from "./events.svelte";
 import { t } from "./i18n.svelte";
-import { enqueue } from "./outbox.svelte";
+import { flushOutbox, sendFrame } from "./link";
+import { pumpUploads } from "./media.svelte";
+import { enqueue, markOutbox, removeFromOutbox } from "./outbox.svelte";
 import { app, chatById, me, sortChats, toast, view } from "./state.svelte";
-import { flushOutbox, sendFrame } from "./socket.svelte";
 import type { Chat, Member, Message } from "./types";
 
 const PAGE = 100;
@@ -107,6 +108,17 @@ export async function sendText(chatId: number, text: string, replyTo?: number): 
 export async function forwardTo(chatId: number, messageId: number): Promise<void> {
   await enqueue({ chat_id: chatId, text: "", forward_of: messageId });
   flushOutbox();
+}
+
+/** A failed send, again: the same client_id, so the server still stores it once. */
+export async function retrySend(clientId: string): Promise<void> {
+  await markOutbox(clientId, "pending");
+  void pumpUploads();
+  flushOutbox();
+}
+
+export async function discardSend(clientId: string): Promise<void> {
+  await removeFromOutbox(clientId);
 }
 
 async function online<T>(fn: () => Promise<T>): Promise<T | undefined> {

@@ -1,16 +1,13 @@
-// Applies server events (from the socket replay or live) to IndexedDB and the app state.
+// The chat model's side of the server events (from the socket replay or live): messages,
+// chats, members, read marks and profiles, applied to IndexedDB and the app state. The
+// other features register their own handlers (lib/handlers.ts).
 
 import { db, putMessages, setKv } from "./db";
+import { on } from "./handlers";
 import { removeFromOutbox } from "./outbox.svelte";
 import { applyOthersMark, noteReceived, noteReceivedChats } from "./receipts";
-import { onSafetyEvent } from "./safety.svelte";
-import { bornLive, onReactionEvent } from "./reactions.svelte";
-import { onMention } from "./mentioned.svelte";
-import { onPeopleEvent } from "./people.svelte";
 import { app, chatById, me, sortChats, view } from "./state.svelte";
-import type { Chat, Message, User } from "./types";
-
-export type ServerEvent = { type: string; cursor?: string; [key: string]: unknown };
+import type { Chat, Message, ServerEvent, User } from "./types";
 
 async function saveChat(chat: Chat): Promise<void> {
   await (await db()).put("chats", $state.snapshot(chat) as Chat);
@@ -109,65 +106,38 @@ async function dropChat(chatId: number): Promise<void> {
   if (app.openChatId === chatId) app.openChatId = null;
 }
 
-export async function applyEvent(ev: ServerEvent): Promise<void> {
-  const n = (k: string) => ev[k] as number;
-  switch (ev.type) {
-    case "message.new":
-      bornLive(ev.message as Message); // reactions
-      await applyMessage(ev.message as Message, true);
-      break;
-    case "message.edited":
-    case "message.deleted":
-    case "message.restored": // an appeal or a withdrawn order brings it back
-      await applyMessage(ev.message as Message, false);
-      break;
-    case "chat.created":
-    case "chat.updated":
-      await upsertChat(ev.chat as Chat);
-      break;
-    case "member.joined":
-      if (n("user_id") === me()) {
-        await upsertChat({ ...(ev.chat as Chat), role: ev.role as Chat["role"] });
-      } else if (chatById(n("chat_id"))) {
-        chatById(n("chat_id"))!.member_count += 1;
-      }
-      break;
-    case "member.left":
-      if (n("user_id") === me()) await dropChat(n("chat_id"));
-      else if (chatById(n("chat_id"))) chatById(n("chat_id"))!.member_count -= 1;
-      break;
-    case "member.updated":
-      if (n("user_id") === me() && chatById(n("chat_id"))) {
-        chatById(n("chat_id"))!.role = ev.role as Chat["role"];
-        chatById(n("chat_id"))!.rights = ev.rights as string[] | undefined; // absent: fetched again
-        await saveChat(chatById(n("chat_id"))!);
-      }
-      break;
-    case "chat.read":
-    case "chat.delivered":
-      await applyMark(ev.type === "chat.read" ? "read" : "delivered", n("chat_id"), n("user_id"), n("seq"));
-      break;
-    case "account.restricted":
-    case "report.resolved":
-    case "appeal.decided":
-      await onSafetyEvent(ev);
-      break;
-    case "reaction.added": // reactions
-    case "reaction.removed":
-      onReactionEvent(ev);
-      break;
-    case "mention":
-      await onMention(ev);
-      break;
-    case "contact.joined":
-    case "user.blocked":
-    case "user.unblocked":
-    case "privacy.updated":
-      await onPeopleEvent(ev);
-      break;
-    case "user.updated":
-      await applyUser(ev.user as User);
-      break;
-  }
-  if (ev.cursor) await setKv("cursor", ev.cursor);
+const n = (ev: ServerEvent, k: string) => ev[k] as number;
+
+on("message.new", (ev) => applyMessage(ev.message as Message, true));
+// restored: an appeal or a withdrawn order brings it back
+for (const type of ["message.edited", "message.deleted", "message.restored"]) {
+  on(type, (ev) => applyMessage(ev.message as Message, false));
 }
+on("chat.created", (ev) => upsertChat(ev.chat as Chat));
+on("chat.updated", (ev) => upsertChat(ev.chat as Chat));
+
+on("member.joined", async (ev) => {
+  if (n(ev, "user_id") === me()) {
+    await upsertChat({ ...(ev.chat as Chat), role: ev.role as Chat["role"] });
+  } else if (chatById(n(ev, "chat_id"))) {
+    chatById(n(ev, "chat_id"))!.member_count += 1;
+  }
+});
+
+on("member.left", async (ev) => {
+  if (n(ev, "user_id") === me()) await dropChat(n(ev, "chat_id"));
+  else if (chatById(n(ev, "chat_id"))) chatById(n(ev, "chat_id"))!.member_count -= 1;
+});
+
+on("member.updated", async (ev) => {
+  const chat = chatById(n(ev, "chat_id"));
+  if (n(ev, "user_id") === me() && chat) {
+    chat.role = ev.role as Chat["role"];
+    chat.rights = ev.rights as string[] | undefined; // absent: fetched again
+    await saveChat(chat);
+  }
+});
+
+on("chat.read", (ev) => applyMark("read", n(ev, "chat_id"), n(ev, "user_id"), n(ev, "seq")));
+on("chat.delivered", (ev) => applyMark("delivered", n(ev, "chat_id"), n(ev, "user_id"), n(ev, "seq")));
+on("user.updated", (ev) => applyUser(ev.user as User));

@@ -5,9 +5,9 @@
 
 import { authHeader } from "./api";
 import { db } from "./db";
+import { flushOutbox } from "./link";
 import { enqueue, markOutbox } from "./outbox.svelte";
 import { app } from "./state.svelte";
-import { flushOutbox } from "./socket.svelte";
 import type { OutboxItem, OutboxUpload } from "./types";
 import { create, mediaIdOf, resume, UploadError } from "./upload";
 

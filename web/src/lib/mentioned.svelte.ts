@@ -3,9 +3,10 @@
 
 import { getKv, setKv } from "./db";
 import { chatTitle } from "./format";
+import { on } from "./handlers";
 import { t } from "./i18n.svelte";
 import { app, chatById, toast } from "./state.svelte";
-import type { Chat } from "./types";
+import type { Chat, ServerEvent } from "./types";
 
 /** chat id → seq of the newest message that mentioned me */
 const seqs = $state<Record<number, number>>({});
@@ -24,7 +25,7 @@ export function mentioned(chat: Chat): boolean {
 }
 
 /** The `mention` event: someone named me in a chat. */
-export async function onMention(ev: Record<string, unknown>): Promise<void> {
+async function onMention(ev: ServerEvent): Promise<void> {
   const chatId = ev.chat_id as number;
   const seq = ev.seq as number;
   if (!loaded) await load();
@@ -38,3 +39,4 @@ export async function onMention(ev: Record<string, unknown>): Promise<void> {
   );
   await setKv("mentions", keep);
 }
+on("mention", onMention);

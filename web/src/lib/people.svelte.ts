@@ -5,10 +5,10 @@
 import { ApiError, call } from "./api";
 import { createChat, selectChat } from "./chats.svelte";
 import { getKv, setKv } from "./db";
-import type { ServerEvent } from "./events.svelte";
+import { on } from "./handlers";
 import { t } from "./i18n.svelte";
 import { app, me, toast } from "./state.svelte";
-import type { User } from "./types";
+import type { ServerEvent, User } from "./types";
 import { userName } from "./users";
 
 export type Audience = "everyone" | "contacts" | "nobody";
@@ -134,7 +134,7 @@ export function joinedText(user: User, phone: string): string {
   return t("pJoinedToast").replace("{name}", name);
 }
 
-export async function onPeopleEvent(ev: ServerEvent): Promise<void> {
+async function onPeopleEvent(ev: ServerEvent): Promise<void> {
   await loadLocal(); // no request here: frames are applied one at a time
   switch (ev.type) {
     case "contact.joined": {
@@ -158,3 +158,4 @@ export async function onPeopleEvent(ev: ServerEvent): Promise<void> {
       break;
   }
 }
+for (const type of ["contact.joined", "user.blocked", "user.unblocked", "privacy.updated"]) on(type, onPeopleEvent);

@@ -4,8 +4,10 @@
 // Live `reaction.*` events are applied as deltas to what was fetched.
 
 import { ApiError, call } from "./api";
+import { on } from "./handlers";
 import { t } from "./i18n.svelte";
 import { me, toast } from "./state.svelte";
+import type { Message, ServerEvent } from "./types";
 
 export interface Reaction {
   emoji: string;
@@ -99,9 +101,11 @@ async function fetchSummaries(chat: number, ids: number[]): Promise<void> {
 /** A message that came as `message.new` has no reactions yet, and each one it gets comes
  * after it as an event: nothing to fetch (in a busy channel that would be one request per
  * post per reader). */
-export function bornLive(m: { id: number; chat_id: number }): void {
+function bornLive(m: { id: number; chat_id: number }): void {
   if (m.chat_id === chatId && !fetchedAt.has(m.id) && !inflight.has(m.id)) fetchedAt.set(m.id, 0);
 }
+// Registered before the chat model's handler (main.ts): the row must not ask when it shows.
+on("message.new", (ev) => bornLive(ev.message as Message));
 
 /** Refreshes the view counts of the channel posts on screen (the server sends no event
  * per view: that would be one event per subscriber per post). */
@@ -133,7 +137,7 @@ function applyDelta(id: number, emoji: string, add: boolean, byMe: boolean): voi
 }
 
 /** `reaction.added` / `reaction.removed`: applied to messages whose summary we hold. */
-export function onReactionEvent(ev: Record<string, unknown>): void {
+function onReactionEvent(ev: ServerEvent): void {
   const id = ev.message_id as number;
   if (ev.chat_id !== chatId || !(fetchedAt.has(id) || inflight.has(id))) return;
   const byMe = ev.user_id === me(); // our own change is applied idempotently
@@ -148,6 +152,8 @@ export function onReactionEvent(ev: Record<string, unknown>): void {
   }
   applyDelta(id, ev.emoji as string, ev.type === "reaction.added", byMe);
 }
+on("reaction.added", onReactionEvent);
+on("reaction.removed", onReactionEvent);
 
 /** Adds or takes back my reaction: shown at once, then set to what the server answers. */
 export async function toggleReaction(chat: number, messageId: number, emoji: string): Promise<void> {

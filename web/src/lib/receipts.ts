@@ -6,7 +6,7 @@
 // carrying the highest seq. Read marks stay in chats.svelte.ts (only when visible); a read
 // mark covers delivered, so a chat already read that far sends nothing.
 
-import { sendFrame } from "./socket.svelte";
+import { sendFrame } from "./link";
 import { chatById } from "./state.svelte";
 import type { Chat, Message, OutboxItem } from "./types";
 

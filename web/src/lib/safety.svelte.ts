@@ -3,9 +3,10 @@
 // (dynamic imports in App.svelte): ordinary users never download the moderator code.
 
 import { call } from "./api";
+import { on } from "./handlers";
 import { t } from "./i18n.svelte";
 import { toast } from "./state.svelte";
-import type { ServerEvent } from "./events.svelte";
+import type { ServerEvent } from "./types";
 
 export type TargetType = "message" | "user" | "chat";
 
@@ -33,7 +34,7 @@ export function openReport(type: TargetType, id: number): void {
   safety.report = { type, id };
 }
 
-export async function onSafetyEvent(ev: ServerEvent): Promise<void> {
+async function onSafetyEvent(ev: ServerEvent): Promise<void> {
   if (ev.type === "account.restricted") {
     safety.restricted = { status: String(ev.status), until: (ev.until as number | null) ?? null };
     toast(t("restricted"));
@@ -41,3 +42,4 @@ export async function onSafetyEvent(ev: ServerEvent): Promise<void> {
     toast(`${t("safety")}: ${t("outcome")} ✓`);
   }
 }
+for (const type of ["account.restricted", "report.resolved", "appeal.decided"]) on(type, onSafetyEvent);

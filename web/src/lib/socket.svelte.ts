@@ -1,15 +1,16 @@
 // One WebSocket to /api/v1/ws: sign in with the first frame, resume from the stored cursor,
-// then live events. The outbox is sent after `ready`, in the order written. A dropped link
-// reconnects with exponential backoff and full jitter; a silent one is noticed by pings.
+// then live events. After `ready` the link is up (link.ts) and the outbox is sent, in the
+// order written. A dropped socket reconnects with exponential backoff and full jitter; a
+// silent one is noticed by pings.
 
-import { getKv } from "./db";
-import { applyEvent, replaceChats, type ServerEvent } from "./events.svelte";
+import { clearAll, getKv, putMessages } from "./db";
+import { replaceChats } from "./events.svelte";
+import { dispatch } from "./handlers";
+import { flushOutbox, linkDown, linkUp, settled } from "./link";
 import { markOutbox, removeFromOutbox } from "./outbox.svelte";
-import { pumpUploads } from "./media.svelte";
 import { flushDelivered } from "./receipts";
 import { app, setSession } from "./state.svelte";
-import { putMessages, clearAll } from "./db";
-import type { Chat, Message } from "./types";
+import type { Chat, Message, ServerEvent } from "./types";
 
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_CAP_MS = 30_000;
@@ -21,14 +22,12 @@ const TRANSIENT = new Set(["rate_limited", "internal", "too_many_requests", "una
 const CLOSE_UNAUTHORIZED = 4401;
 
 let ws: WebSocket | null = null;
-let live = false;
 let attempt = 0;
 let retryTimer = 0;
 let pingTimer = 0;
 let pongDeadline = 0;
 let started = false;
 let listening = false;
-const inflight = new Set<string>();
 // Frames are applied one after another, in the order they came.
 let chain: Promise<void> = Promise.resolve();
 
@@ -65,6 +64,7 @@ export function stopSocket(): void {
   clearTimeout(retryTimer);
   const old = ws;
   ws = null;
+  linkDown();
   old?.close();
   app.conn = "offline";
 }
@@ -87,7 +87,6 @@ async function connect(): Promise<void> {
   if (ws || !app.session) return; // another connect() won the race
   const sock = takeEarly() ?? new WebSocket(socketUrl());
   ws = sock;
-  live = false;
   const signIn = () => {
     const auth: Record<string, unknown> = { type: "auth", token: app.session?.token };
     if (cursor) auth.cursor = cursor;
@@ -141,8 +140,7 @@ function takeEarly(): WebSocket | null {
 function drop(sock: WebSocket): void {
   if (ws !== sock) return;
   ws = null;
-  live = false;
-  inflight.clear();
+  linkDown();
   clearTimeout(pingTimer);
 }
 
@@ -163,16 +161,16 @@ function ping(): void {
 async function onFrame(frame: ServerEvent): Promise<void> {
   switch (frame.type) {
     case "ready":
-      live = true;
+      if (ws) linkUp(ws);
       attempt = 0;
       app.conn = "online";
-      if (frame.cursor) await applyEvent({ type: "cursor", cursor: frame.cursor });
+      if (frame.cursor) await dispatch({ type: "cursor", cursor: frame.cursor });
       flushOutbox();
       flushDelivered();
       return;
     case "reset":
       await replaceChats(frame.chats as Chat[]);
-      await applyEvent({ type: "cursor", cursor: frame.cursor });
+      await dispatch({ type: "cursor", cursor: frame.cursor });
       return;
     case "ack":
       await onAck(frame);
@@ -186,19 +184,19 @@ async function onFrame(frame: ServerEvent): Promise<void> {
     case "pong":
       return;
     default:
-      await applyEvent(frame);
+      await dispatch(frame);
   }
 }
 
 async function onAck(frame: ServerEvent): Promise<void> {
   const id = String(frame.id);
-  inflight.delete(id);
+  settled(id);
   const message = frame.message as Message | undefined;
   if (message) {
     await removeFromOutbox(id);
     // A fresh ack stands for the message.new event: apply it (with its cursor).
     if (frame.repeat) await putMessages([message]);
-    await applyEvent({ type: "message.new", message, cursor: frame.cursor as string | undefined });
+    await dispatch({ type: "message.new", message, cursor: frame.cursor as string | undefined });
   }
 }
 
@@ -209,7 +207,7 @@ async function onError(frame: ServerEvent): Promise<void> {
     console.warn("server error", error);
     return;
   }
-  inflight.delete(id);
+  settled(id);
   if (TRANSIENT.has(error.code)) {
     window.setTimeout(flushOutbox, backoffDelay(2));
   } else {
@@ -229,43 +227,6 @@ function onTyping(chatId: number, userId: number): void {
       if (app.typing[chatId]?.[userId] === until) delete app.typing[chatId][userId];
     }, 6000),
   );
-}
-
-/** Sends every pending outbox item not already on its way, oldest first. */
-export function flushOutbox(): void {
-  if (!ws || !live) return;
-  for (const item of app.outbox) {
-    if (item.state !== "pending" || inflight.has(item.client_id)) continue;
-    if (item.upload && !item.upload.media_id) continue; // sent when its upload completes
-    inflight.add(item.client_id);
-    const frame: Record<string, unknown> = {
-      type: "send",
-      id: item.client_id,
-      chat_id: item.chat_id,
-      client_id: item.client_id,
-      text: item.text,
-    };
-    if (item.reply_to) frame.reply_to = item.reply_to;
-    if (item.forward_of) frame.forward_of = item.forward_of;
-    if (item.upload) Object.assign(frame, { media_id: item.upload.media_id, kind: item.upload.kind });
-    ws.send(JSON.stringify(frame));
-  }
-}
-
-export async function retrySend(clientId: string): Promise<void> {
-  await markOutbox(clientId, "pending");
-  void pumpUploads();
-  flushOutbox();
-}
-
-export async function discardSend(clientId: string): Promise<void> {
-  await removeFromOutbox(clientId);
-}
-
-export function sendFrame(frame: Record<string, unknown>): boolean {
-  if (!ws || !live) return false;
-  ws.send(JSON.stringify(frame));
-  return true;
 }
 
 export async function signOutHere(): Promise<void> {

@@ -1,5 +1,12 @@
 // Shapes the server sends (see docs/api.md). Optional fields are left out when empty.
 
+/** A frame from the socket (docs/protocol.md): an event, or an answer to a frame we
+ * sent (`ready`, `reset`, `ack`, `error`, `pong`). Events that move the cursor carry it. */
+export type ServerEvent = { type: string; cursor?: string; [key: string]: unknown };
+
+/** A frame this client sends on the socket (docs/protocol.md): `send`, `read`, `delivered`, `typing`. */
+export type ClientFrame = { type: string; [key: string]: unknown };
+
 export interface User {
   id: number;
   display_name: string;

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from darbuka import __version__
 from darbuka.adapters import Services
@@ -63,6 +64,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     # Upload bodies are bounded by their own Upload-Length and per-kind limits instead.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        exempt_prefix="/api/v1/uploads/")
+    if settings.trust_proxy_headers:
+        # In the app rather than uvicorn's flag, so tests and `serve` resolve it alike.
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=settings.forwarded_allow_ips)
     return app
 
 

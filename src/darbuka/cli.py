@@ -44,7 +44,8 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
                 log_level=settings.log_level, access_log=False, loop="uvloop",
                 http="httptools", ws=GatewayProtocol, ws_max_size=65_536,
                 ws_ping_interval=None, ws_ping_timeout=None, backlog=4096,
-                proxy_headers=settings.trust_proxy_headers, timeout_graceful_shutdown=5)
+                proxy_headers=False,  # the app applies its own (app.py), from settings
+                timeout_graceful_shutdown=5)
 
 
 @admin.command("issue-token")

@@ -77,7 +77,11 @@ class Settings:
     # The largest file a bot may POST to a Bot API upload URL (taken in one request and
     # held in memory while it is read; the per-kind upload limits apply too).
     bot_upload_max_bytes: int = 64 * 1024**2
+    # Behind a reverse proxy: take the client's address from X-Forwarded-For, but only as
+    # far as the proxies listed in forwarded_allow_ips (addresses or networks, or "*") vouch
+    # for it; the rest of the header is the client's own writing.
     trust_proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
     # Removal orders: disable the content the moment an order arrives (a moderator then
     # confirms or refuses), and alert staff this long before the one-hour clock runs out.
     order_disable_on_receipt: bool = True

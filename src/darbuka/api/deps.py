@@ -32,11 +32,10 @@ async def get_caller(request: Request) -> Principal:
 
 
 def client_ip(request: Request) -> str:
-    services = get_services(request)
-    if services.settings.trust_proxy_headers:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+    """The peer's address. Behind a proxy (`DARBUKA_TRUST_PROXY_HEADERS`) the app's proxy
+    middleware has already replaced it with the first address in `X-Forwarded-For`,
+    counted from the right, that is not one of `DARBUKA_FORWARDED_ALLOW_IPS`: the part of
+    the header a client writes itself is never taken."""
     return request.client.host if request.client else "unknown"
 
 

@@ -24,7 +24,6 @@ import orjson
 
 from darbuka.adapters import Services
 from darbuka.backoff import Backoff
-from darbuka.botapi.targets import check_webhook_url
 from darbuka.botapi.updates import UpdateFeed
 from darbuka.errors import ApiError
 
@@ -118,10 +117,14 @@ class WebhookSender:
     async def _post(self, url: str, update: dict[str, Any]) -> bool:
         assert self._http is not None  # noqa: S101 - started before any task runs
         try:
-            await check_webhook_url(url, allow_private=self._settings.bot_webhook_allow_private)
-            # Only the status matters; the body is never read (it could be any size).
-            async with self._http.stream("POST", url, content=orjson.dumps(update),
-                                         headers={"content-type": "application/json"}) as r:
+            target = await self._svc.bots.webhook_target(url)
+            # To the address that was checked, never resolved again; only the status
+            # matters, the body is never read (it could be any size).
+            async with self._http.stream("POST", target.connect_url,
+                                         content=orjson.dumps(update),
+                                         headers={**target.headers,
+                                                  "content-type": "application/json"},
+                                         extensions=target.extensions) as r:
                 return r.status_code == 200
         except (httpx.HTTPError, ApiError) as exc:
             log.info("webhook %s failed: %r", url, exc)

@@ -17,6 +17,7 @@ import orjson
 from darbuka.errors import BadRequest, NotFound
 from darbuka.services.access import access_message, message_for
 from darbuka.services.auth import TOKEN_PREFIX, hash_token
+from darbuka.services.targets import Target, check_target
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -29,10 +30,12 @@ MAX_NAME = 64
 
 
 class BotService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer, *,
+                 allow_private_webhooks: bool = False) -> None:
         self._db = db
         self._stores = stores
         self._writer = writer
+        self._allow_private = allow_private_webhooks
         # Called after a subscription changes (the webhook sender re-reads them).
         self.on_subscriptions: list[Callable[[], None]] = []
 
@@ -117,8 +120,15 @@ class BotService:
         async with self._db.read() as conn:
             return await self._stores.bots.subscriptions(conn, bot_id)
 
+    async def webhook_target(self, url: str) -> Target:
+        """Where a webhook may be sent (checked when a bot subscribes and again before each
+        delivery: a name can be made to resolve elsewhere later)."""
+        return await check_target(url, allow_private=self._allow_private, code="invalid.url")
+
     async def do_subscribe(self, bot_id: int, url: str, update_types: list[str],
                            version: str) -> None:
+        await self.webhook_target(url)
+
         async def subscribe(tx: Tx) -> None:
             await tx.stores.bots.subscribe(tx.conn, bot_id=bot_id, url=url,
                                            update_types=orjson.dumps(update_types).decode(),

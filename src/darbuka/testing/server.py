@@ -41,7 +41,9 @@ class ServerThread(Loopback):
         self.app = app
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 loop="asyncio", ws=GatewayProtocol, ws_max_size=65_536,
-                                ws_ping_interval=None, ws_ping_timeout=None, lifespan="on")
+                                ws_ping_interval=None, ws_ping_timeout=None, lifespan="on",
+                                # The app applies proxy headers itself, from its settings.
+                                proxy_headers=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.loop: asyncio.AbstractEventLoop | None = None

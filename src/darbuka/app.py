@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from darbuka import __version__
 from darbuka.adapters import Services
+from darbuka.api.edge import Edge
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
 from darbuka.api.routers import ROUTERS
@@ -64,6 +65,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     # Upload bodies are bounded by their own Upload-Length and per-kind limits instead.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        exempt_prefix="/api/v1/uploads/")
+    app.add_middleware(Edge)
     if settings.trust_proxy_headers:
         # In the app rather than uvicorn's flag, so tests and `serve` resolve it alike.
         app.add_middleware(ProxyHeadersMiddleware,

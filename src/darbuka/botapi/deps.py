@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from darbuka.adapters import Services
 from darbuka.errors import BadRequest
 from darbuka.services.auth import Principal
+from darbuka.services.text import has_nul
 
 __all__ = ["Bot", "JsonBody", "Svc", "parse_id"]
 
@@ -34,9 +35,12 @@ async def read_json(request: Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest("the body is not valid JSON", code="proto.payload") from exc
+    if has_nul(body):
+        raise BadRequest("text may not contain NUL characters", code="proto.payload")
+    return body
 
 
 def parse_id(value: Any, name: str) -> int:

@@ -15,6 +15,7 @@ from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Forbidden, NotFound, RateLimited, Unauthorized
 from darbuka.services.codes import CodeSender
 from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.text import clean_name
 from darbuka.services.views import user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
@@ -130,7 +131,8 @@ class AuthService:
                 user = await tx.stores.users.get(tx.conn, user_id)
                 assert user is not None  # noqa: S101 - just inserted in this transaction
                 await self._signed_up(tx, user)
-            await tx.stores.devices.create(tx.conn, user_id=user["id"], name=device_name,
+            await tx.stores.devices.create(tx.conn, user_id=user["id"],
+                                           name=clean_name(device_name) or "device",
                                            token_hash=hash_token(token), now=tx.now)
             return user
 

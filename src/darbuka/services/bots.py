@@ -18,6 +18,7 @@ from darbuka.errors import BadRequest, NotFound
 from darbuka.services.access import access_message, message_for
 from darbuka.services.auth import TOKEN_PREFIX, hash_token
 from darbuka.services.targets import Target, check_target
+from darbuka.services.text import clean_name
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -44,13 +45,14 @@ class BotService:
     async def do_create_bot(self, name: str, *, username: str | None = None,
                             ) -> tuple[str, UserRow]:
         """A new bot account; returns its token (shown once) and the user row."""
-        if not name.strip() or len(name) > MAX_NAME:
+        name = clean_name(name)
+        if not name or len(name) > MAX_NAME:
             raise BadRequest(f"a bot's name is 1 to {MAX_NAME} characters", code="invalid_name")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
         async def create(tx: Tx) -> UserRow:
             user_id = await tx.stores.users.create(tx.conn, phone=None, now=tx.now,
-                                                   display_name=name.strip(), kind="bot")
+                                                   display_name=name, kind="bot")
             if username:
                 await tx.stores.users.update(tx.conn, user_id, {
                     "username": username, "username_key": username.lower()})
@@ -73,13 +75,16 @@ class BotService:
         return bot
 
     async def do_edit(self, bot_id: int, values: dict[str, Any]) -> None:
+        name = clean_name(values["name"]) if "name" in values else None
+        if name == "":
+            raise BadRequest(f"a bot's name is 1 to {MAX_NAME} characters", code="invalid_name")
         bot_values = {k: v for k, v in values.items() if k in ("description", "commands")}
         if "commands" in bot_values:
             bot_values["commands"] = orjson.dumps(bot_values["commands"]).decode()
 
         async def edit(tx: Tx) -> None:
-            if "name" in values:
-                await tx.stores.users.update(tx.conn, bot_id, {"display_name": values["name"]})
+            if name is not None:
+                await tx.stores.users.update(tx.conn, bot_id, {"display_name": name})
             if bot_values:
                 await tx.stores.bots.update(tx.conn, bot_id, bot_values)
 

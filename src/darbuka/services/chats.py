@@ -14,6 +14,7 @@ from darbuka.services.members import MAX_GROUP_MEMBERS, check_user_ids, member_c
 from darbuka.services.privacy import PhoneHasher, check_can_add, check_direct_allowed
 from darbuka.services.rights import RIGHTS, check_right, rights_of
 from darbuka.services.sending import post_system
+from darbuka.services.text import check_no_nul, clean_name
 from darbuka.services.views import chat_view, message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -27,9 +28,18 @@ MAX_DESCRIPTION = 1024
 
 
 def _check_title(title: Any) -> str:
-    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE:
+    name = clean_name(title) if isinstance(title, str) else ""
+    if not name or len(name) > MAX_TITLE:
         raise BadRequest(f"title must be 1 to {MAX_TITLE} characters", code="invalid_title")
-    return title.strip()
+    return name
+
+
+def _check_description(description: Any) -> str:
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise BadRequest("description must be text of at most 1024 characters",
+                         code="invalid_description")
+    check_no_nul(description, "description")
+    return description
 
 
 class ChatService:
@@ -53,10 +63,7 @@ class ChatService:
             return await self._writer.run(lambda tx: self._create_direct(tx, user_id, other))
         if kind in ("group", "channel"):
             title = _check_title(body.get("title"))
-            description = body.get("description", "")
-            if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-                raise BadRequest("description must be text of at most 1024 characters",
-                                 code="invalid_description")
+            description = _check_description(body.get("description", ""))
             member_ids = check_user_ids(body.get("member_ids", []), "member_ids")
             if len(member_ids) >= MAX_GROUP_MEMBERS:
                 raise BadRequest("too many members", code="too_many_members")
@@ -150,11 +157,7 @@ class ChatService:
         if "title" in body:
             changes["title"] = _check_title(body["title"])
         if "description" in body:
-            description = body["description"]
-            if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-                raise BadRequest("description must be text of at most 1024 characters",
-                                 code="invalid_description")
-            changes["description"] = description
+            changes["description"] = _check_description(body["description"])
         if "sign_posts" in body:
             if not isinstance(body["sign_posts"], bool):
                 raise BadRequest("sign_posts must be true or false", code="invalid_sign_posts")

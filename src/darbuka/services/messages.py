@@ -27,6 +27,7 @@ from darbuka.services.sending import (
     SendResult,
     store_sends,
 )
+from darbuka.services.text import check_no_nul
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -72,6 +73,7 @@ class MessageService:
         """Change a message's text (and, for bots, its keyboard: None keeps it)."""
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             raise BadRequest(f"text must be 1 to {MAX_TEXT} characters", code="invalid_text")
+        check_no_nul(text, "text")
 
         async def edit(tx: Tx) -> dict[str, Any]:
             _, message = await access_message(tx.conn, tx.stores, user_id, chat_id, message_id)

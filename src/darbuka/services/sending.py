@@ -14,6 +14,7 @@ from darbuka.services.access import post_refusal
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
 from darbuka.services.rights import lacking_write
+from darbuka.services.text import check_no_nul
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx
 from darbuka.storage.rows import MediaRow, Membership, MessageFields, MessageRow
@@ -74,6 +75,7 @@ def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to
         raise BadRequest("text must be a string", code="invalid_text")
     if len(text) > MAX_TEXT:
         raise BadRequest(f"text is longer than {MAX_TEXT} characters", code="text_too_long")
+    check_no_nul(text, "text")
     for name, value in (("reply_to", reply_to), ("forward_of", forward_of)):
         if value is not None and not _is_id(value):
             raise BadRequest(f"{name} must be a message id", code=f"invalid_{name}")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.media.drawn_stickers import DEFAULT_PACK_TITLE, drawn_stickers
 from darbuka.services.media import MediaService, check_usable, media_descriptor
+from darbuka.services.text import clean_name
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 
@@ -58,8 +59,9 @@ class StickerService:
         self._default_ready = True
 
     async def do_create(self, user_id: int, title: Any) -> dict[str, Any]:
-        if not isinstance(title, str) or not 1 <= len(title.strip()) <= 64:
+        if not isinstance(title, str) or not 1 <= len(clean_name(title)) <= 64:
             raise BadRequest("title must be 1 to 64 characters", code="invalid_title")
+        title = clean_name(title)
 
         async def create(tx: Tx) -> int:
             pack_id = await tx.stores.stickers.create_pack(tx.conn, {

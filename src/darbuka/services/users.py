@@ -8,6 +8,7 @@ from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.kinds import SELF_KINDS
 from darbuka.services.handles import check_handle, do_claim, do_release
 from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.text import check_no_nul, clean_name
 from darbuka.services.views import public_user_view, user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
@@ -21,14 +22,15 @@ def _check_profile(body: dict[str, Any]) -> UserFields:
     values: UserFields = {}
     if "display_name" in body:
         name = body["display_name"]
-        if not isinstance(name, str) or len(name.strip()) > 64:
+        if not isinstance(name, str) or len(clean_name(name)) > 64:
             raise BadRequest("display_name must be text of at most 64 characters",
                              code="invalid_display_name")
-        values["display_name"] = name.strip()
+        values["display_name"] = clean_name(name)
     if "about" in body:
         about = body["about"]
         if not isinstance(about, str) or len(about) > 512:
             raise BadRequest("about must be text of at most 512 characters", code="invalid_about")
+        check_no_nul(about, "about")
         values["about"] = about
     if "kind" in body:
         if body["kind"] not in SELF_KINDS:

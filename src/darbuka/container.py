@@ -15,6 +15,7 @@ from darbuka.adapters import Services
 from darbuka.bus import Bus, Handlers, MemoryBus
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
+from darbuka.files import private_dir
 from darbuka.media.blobs import FsBlobStore
 from darbuka.safety.accounts import AccountService
 from darbuka.safety.appeals import AppealService
@@ -100,6 +101,7 @@ def _base(settings: Settings, clock: Clock) -> _Base:
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,
                   code_sender: CodeSender | None = None) -> Runtime:
+    private_dir(Path(settings.data_dir))  # the database, the secret and the media live here
     base = _base(settings, clock or SystemClock())
     services = _services(base, code_sender)
     return Runtime(settings=settings, clock=base.clock, db=base.db, stores=base.stores,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from darbuka.files import create_once, private_dir
 from darbuka.settings import Settings
 
 __all__ = ["load_secret"]
@@ -15,9 +16,6 @@ def load_secret(settings: Settings) -> bytes:
     """From `DARBUKA_SECRET_KEY`, else a file under the data folder, made once."""
     if settings.secret_key:
         return settings.secret_key.encode()
-    path = Path(settings.data_dir) / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
+    path = private_dir(Path(settings.data_dir)) / "secret.key"
+    # Made private before a byte is in it, and once: processes starting together agree.
+    return create_once(path, secrets.token_hex(32).encode()).strip()

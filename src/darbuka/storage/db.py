@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from darbuka.files import private_dir, private_file
+
 __all__ = ["Database", "in_chunks", "normalise_url"]
 
 # Keeps every IN (...) list well under SQLite's and asyncpg's parameter limits.
@@ -48,7 +50,13 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                # SQLite gives its -wal and -shm files the database file's mode.
+                database = Path(parsed.database)
+                private_dir(database.parent)
+                private_file(database)
+                for journal in ("-wal", "-shm"):
+                    if (side := database.with_name(database.name + journal)).exists():
+                        private_file(side)
             self.read_engine = create_async_engine(self.url, pool_size=4, max_overflow=8)
             self.write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
             _sqlite_pragmas(self.read_engine, sqlite_synchronous, immediate=False)

@@ -40,13 +40,18 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The app lives at "/" (its screens are #/… routes); every other page — /c/<handle>,
+// /transparency, whatever the server adds — is the server's own and goes to the network.
+const isShell = (path) => path === "/" || path === "/index.html";
+const isShellFile = (path) =>
+  path.startsWith("/assets/") || path === "/manifest.webmanifest" || path === "/icon.svg";
+
 self.addEventListener("fetch", (event) => {
   const req = event.request;
   const url = new URL(req.url);
-  if (req.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
-  // Public pages (/c/<handle>) are the server's, not the app's: they link into the app.
-  if (url.pathname.startsWith("/c/")) return;
+  if (req.method !== "GET" || url.origin !== location.origin) return;
   if (req.mode === "navigate") {
+    if (!isShell(url.pathname)) return;
     event.respondWith(
       caches.match("/").then((hit) => {
         const refresh = cacheShell().catch(() => undefined);
@@ -59,5 +64,6 @@ self.addEventListener("fetch", (event) => {
     );
     return;
   }
+  if (!isShellFile(url.pathname)) return;
   event.respondWith(caches.match(req).then((hit) => hit || fetch(req)));
 });

@@ -3,6 +3,8 @@ names, NUL anywhere, and answers a browser could sniff into something else."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import orjson
 
@@ -91,3 +93,17 @@ def test_every_answer_says_nosniff(server: LiveServer, alice: Api) -> None:
     for response in answers:
         assert response.headers.get("x-content-type-options") == "nosniff", response.url
     assert orjson.loads(answers[1].content)["error"]["code"] == "chat_not_found"
+
+
+def test_the_openapi_document_declares_every_path_parameter(server: LiveServer) -> None:
+    """Schema tools (fuzzers, client generators) refuse a path whose {parameter} is not
+    declared; every operation must declare its own."""
+    schema = httpx.get(f"{server.url}/api/v1/openapi.json").json()
+    missing = []
+    for path, operations in schema["paths"].items():
+        wanted = set(re.findall(r"{([^}]+)}", path))
+        for method, operation in operations.items():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            if wanted - declared:
+                missing.append(f"{method.upper()} {path}: {sorted(wanted - declared)}")
+    assert not missing

@@ -72,15 +72,24 @@ def _expires(ms: int | None) -> dict[str, str]:
                                               usegmt=True)}
 
 
-@router.options("/", status_code=204)
-@router.options("/{upload_id}", status_code=204)
-async def tus_options(svc: Svc) -> Response:
-    """What this server speaks (no sign-in needed)."""
+def _capabilities(svc: Svc) -> Response:
     return Response(status_code=204, headers=_headers(
         **{"Tus-Version": TUS_VERSION,
            "Tus-Extension": "creation,termination,expiration,checksum",
            "Tus-Max-Size": str(svc.uploads.max_size),
            "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS)}))
+
+
+@router.options("/", status_code=204)
+async def tus_options(svc: Svc) -> Response:
+    """What this server speaks (no sign-in needed)."""
+    return _capabilities(svc)
+
+
+@router.options("/{upload_id}", status_code=204)
+async def tus_options_of_upload(upload_id: UploadId, svc: Svc) -> Response:
+    """The same, asked at an upload's address (tus clients may ask either)."""
+    return _capabilities(svc)
 
 
 @router.post("/", status_code=201)

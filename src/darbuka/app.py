@@ -60,9 +60,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.mount("/botapi", build_botapi(services))
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
-    # Upload bodies are bounded by their own Upload-Length and per-kind limits instead.
+    # Upload bodies are bounded by their own Upload-Length and per-kind limits instead, and
+    # a Bot API upload URL by bot_upload_max_bytes.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       exempt_prefix="/api/v1/uploads/")
+                       exempt_prefixes=("/api/v1/uploads/", "/botapi/uploads/"))
     return app
 
 

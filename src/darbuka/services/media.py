@@ -24,6 +24,7 @@ from darbuka.kinds import MODERATORS, role_of
 from darbuka.media.blobs import BlobStore
 from darbuka.media.pipeline import Limits, process
 from darbuka.media.result import Hash, MediaRejected, Processed
+from darbuka.services.uploads import check_quota
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
@@ -202,6 +203,8 @@ class MediaService:
         (self._partial / media_id).write_bytes(data)
 
         async def create(tx: Tx) -> None:
+            if owner_id is not None:
+                await check_quota(tx, owner_id, len(data), self._settings.upload_quota_bytes)
             row: MediaRow = {"id": media_id, "owner_id": owner_id, "kind": kind,
                              "state": "processing", "length": len(data),
                              "received": len(data), "created_at": tx.now}
@@ -209,7 +212,11 @@ class MediaService:
                 row["filename"] = filename[:255]
             await tx.stores.media.insert(tx.conn, row)
 
-        await self._writer.run(create)
+        try:
+            await self._writer.run(create)
+        except BaseException:
+            (self._partial / media_id).unlink(missing_ok=True)
+            raise
         self._done.setdefault(media_id, asyncio.Event())
         await self._process(media_id)
         return media_id

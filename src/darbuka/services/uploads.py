@@ -27,7 +27,8 @@ from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import MediaFields, MediaRow
 
-__all__ = ["CHECKSUM_ALGORITHMS", "ChecksumMismatch", "UploadService", "sanitise_filename"]
+__all__ = ["CHECKSUM_ALGORITHMS", "ChecksumMismatch", "UploadService", "check_quota",
+           "sanitise_filename"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,13 @@ def sanitise_filename(name: str) -> str:
         ext = ext[:16] if dot else ""
         name = stem.encode()[:180].decode(errors="ignore") + (f".{ext}" if ext else "")
     return name or "file"
+
+
+async def check_quota(tx: Tx, user_id: int, length: int, quota: int) -> None:
+    """The bytes one user may hold in uploads: every way in (tus, the Bot API) checks here."""
+    held = await tx.stores.media.bytes_held(tx.conn, user_id)
+    if held + length > quota:
+        raise TooLarge("this would exceed your storage quota", code="quota_exceeded")
 
 
 class UploadService:
@@ -112,9 +120,7 @@ class UploadService:
                "created_at": now, "expires_at": now + self._settings.upload_expiry_s * 1000}
 
         async def create(tx: Tx) -> None:
-            held = await tx.stores.media.bytes_held(tx.conn, user_id)
-            if held + length > self._settings.upload_quota_bytes:
-                raise TooLarge("this would exceed your storage quota", code="quota_exceeded")
+            await check_quota(tx, user_id, length, self._settings.upload_quota_bytes)
             await tx.stores.media.insert(tx.conn, row)
 
         self.partial_path(upload_id).touch()

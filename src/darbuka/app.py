@@ -44,7 +44,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     gateway = Gateway(hub=runtime.hub, auth=services.auth, messages=services.messages,
                       sync=services.sync, clock=runtime.clock,
                       queue_limit=settings.ws_queue_limit,
-                      idle_timeout_s=settings.ws_idle_timeout_s)
+                      idle_timeout_s=settings.ws_idle_timeout_s,
+                      frames_in_flight=settings.ws_frames_in_flight)
     webhooks = WebhookSender(services)
     app = FastAPI(title="Darbuka", version=__version__, lifespan=_lifespan(runtime, gateway,
                                                                           webhooks),

@@ -61,6 +61,31 @@ class Settings:
     invite_probes_per_hour: int = 60
     # Lookups by @username one account may make in an hour (stops walking the namespace).
     username_lookups_per_hour: int = 60
+    # Writes one account (person or bot) may make, by kind, in the notation of the `limits`
+    # package: "30/second;600/minute" is both at once, each a fixed window on the clock; ""
+    # is no limit. Past one: 429 `rate_limited` with Retry-After, or an `error` frame on the
+    # socket. Counted in Redis when redis_url is set, so they hold across processes.
+    # Messages sent (socket, HTTP and the Bot API; forwarding a selection is a burst).
+    write_limit_sends: str = "30/second;600/minute"
+    # Reactions added or removed.
+    write_limit_reactions: str = "10/second;120/minute"
+    # Read and delivered marks, channel post views and bots' update markers (after a
+    # reconnect a client marks every chat that got news at once).
+    write_limit_marks: str = "200/10 seconds;1200/minute"
+    # Typing notices (clients send one every few seconds while typing).
+    write_limit_typing: str = "5/second;60/minute"
+    # New uploads: tus creations and Bot API uploads (their bytes are bounded by the quota).
+    write_limit_uploads: str = "60/minute;600/hour"
+    # Reports, appeals and removal orders.
+    write_limit_reports: str = "10/minute;100/day"
+    # New chats: groups, channels and direct chats.
+    write_limit_chats: str = "20/minute;200/day"
+    # Every other change a person or bot makes: edits, deletes, members, roles, pins, invite
+    # links, the profile, privacy, blocks, stickers, avatars, bot buttons and webhooks.
+    write_limit_other: str = "30/second;600/minute"
+    # Frames one socket may have in progress (sends not yet stored, marks, typing): past it
+    # the server stops reading that socket until some are done.
+    ws_frames_in_flight: int = 128
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
     # Bot API webhooks: deliver them from this process. With several server processes,

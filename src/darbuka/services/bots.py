@@ -17,6 +17,7 @@ import orjson
 from darbuka.errors import BadRequest, NotFound
 from darbuka.services.access import access_message, message_for
 from darbuka.services.auth import TOKEN_PREFIX, hash_token
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -29,7 +30,9 @@ MAX_NAME = 64
 
 
 class BotService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer,
+                 *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -70,6 +73,7 @@ class BotService:
         return bot
 
     async def do_edit(self, bot_id: int, values: dict[str, Any]) -> None:
+        await self._writes.check("other", bot_id)
         bot_values = {k: v for k, v in values.items() if k in ("description", "commands")}
         if "commands" in bot_values:
             bot_values["commands"] = orjson.dumps(bot_values["commands"]).decode()
@@ -106,6 +110,7 @@ class BotService:
     # -- the marker -----------------------------------------------------------------------
 
     async def do_commit_marker(self, bot_id: int, marker: int) -> None:
+        await self._writes.check("marks", bot_id)
         async def commit(tx: Tx) -> None:
             await tx.stores.bots.set_marker(tx.conn, bot_id, marker)
 
@@ -119,6 +124,7 @@ class BotService:
 
     async def do_subscribe(self, bot_id: int, url: str, update_types: list[str],
                            version: str) -> None:
+        await self._writes.check("other", bot_id)
         async def subscribe(tx: Tx) -> None:
             await tx.stores.bots.subscribe(tx.conn, bot_id=bot_id, url=url,
                                            update_types=orjson.dumps(update_types).decode(),
@@ -128,6 +134,7 @@ class BotService:
         self._changed()
 
     async def do_unsubscribe(self, bot_id: int, url: str) -> bool:
+        await self._writes.check("other", bot_id)
         async def unsubscribe(tx: Tx) -> bool:
             return await tx.stores.bots.unsubscribe(tx.conn, bot_id=bot_id, url=url)
 
@@ -144,6 +151,7 @@ class BotService:
     async def do_press(self, user_id: int, chat_id: int, message_id: int,
                        payload: Any) -> str:
         """A user pressed a callback button: the message's bot hears of it (only it)."""
+        await self._writes.check("other", user_id)
         if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD:
             raise BadRequest("payload must be a button's payload", code="invalid_payload")
         callback_id = secrets.token_urlsafe(16)
@@ -169,6 +177,7 @@ class BotService:
     async def do_answer(self, bot_id: int, callback_id: str,
                         notification: str | None) -> dict[str, Any]:
         """The bot answers a press: a notification for the user who pressed."""
+        await self._writes.check("other", bot_id)
         async def answer(tx: Tx) -> dict[str, Any]:
             press = await tx.stores.bots.callback(tx.conn, callback_id)
             if press is None or press["bot_id"] != bot_id:

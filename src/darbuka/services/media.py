@@ -24,6 +24,7 @@ from darbuka.kinds import MODERATORS, role_of
 from darbuka.media.blobs import BlobStore
 from darbuka.media.pipeline import Limits, process
 from darbuka.media.result import Hash, MediaRejected, Processed
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.uploads import check_quota
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
@@ -72,7 +73,9 @@ def media_descriptor(row: MediaRow) -> dict[str, Any]:
 class MediaService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
                  settings: Settings, blobs: BlobStore, partial_dir: Path, *,
-                 screen: Screen | None = None, hold: Hold | None = None) -> None:
+                 screen: Screen | None = None, hold: Hold | None = None,
+                 writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._screen = screen
         self._hold = hold
@@ -199,6 +202,8 @@ class MediaService:
                         media_id: str | None = None, filename: str | None = None) -> str:
         """Process bytes that came in one piece (the default stickers, Bot API uploads);
         return the media id (`media_id` if given: the Bot API chooses it up front)."""
+        if owner_id is not None:
+            await self._writes.check("uploads", owner_id)
         media_id = media_id or secrets.token_urlsafe(16)
         (self._partial / media_id).write_bytes(data)
 

@@ -22,6 +22,7 @@ from typing import Any
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
 from darbuka.media.sniff import HEAD_BYTES, KINDS, accepts, sniff
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
@@ -77,7 +78,8 @@ async def check_quota(tx: Tx, user_id: int, length: int, quota: int) -> None:
 class UploadService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
                  settings: Settings, partial_dir: Path,
-                 on_complete: Callable[[str], None]) -> None:
+                 on_complete: Callable[[str], None], *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -104,6 +106,7 @@ class UploadService:
         return self._dir / upload_id
 
     async def do_create(self, user_id: int, length: int, meta: dict[str, str]) -> MediaRow:
+        await self._writes.check("uploads", user_id)
         kind = meta.get("kind", "file")
         if kind not in KINDS:
             raise BadRequest(f"metadata kind must be one of {', '.join(KINDS)}",
@@ -228,6 +231,7 @@ class UploadService:
 
     async def do_terminate(self, user_id: int, upload_id: str, *,
                            lock_free: bool = False) -> None:
+        await self._writes.check("other", user_id)
         if not lock_free:
             lock = self._locks.get(upload_id)
             if lock is not None and lock.locked():

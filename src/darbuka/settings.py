@@ -123,10 +123,20 @@ class Settings:
     upload_expiry_s: int = 86_400
     # Images larger than this many pixels are refused before decoding (decompression bombs).
     media_max_pixels: int = 50_000_000
-    # Threads that process media (Pillow, PyAV and PDQ release the GIL while they work).
+    # Files processed at once, each in a child process (see media_timeout_s).
     media_workers: int = 2
     # How long a send waits for its media to finish processing before asking for a retry.
     media_send_wait_s: float = 10.0
+    # What one file may cost to process; past a bound it is refused (`media_too_long`,
+    # `media_too_complex`). Frames of an animated image (GIF, WebP, PNG):
+    media_max_frames: int = 1_000
+    # Seconds of a video or voice note, and frames of a video (an hour at 60 frames/s).
+    media_max_duration_s: float = 3_600.0
+    media_max_video_frames: int = 216_000
+    # Each file is processed in a child process, killed after this many seconds of wall
+    # clock (and limited to this much memory: its address space, in bytes).
+    media_timeout_s: float = 900.0
+    media_max_memory_bytes: int = 4 * 1024**3
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -1,8 +1,9 @@
 """Media after upload: processing off the event loop, waiting for it, and the download door.
 
-Processing runs in a thread pool (Pillow, PyAV and pdqhash do their heavy work without the
-GIL). A row is `processing` from the last uploaded byte until its variants are stored; rows
-left `processing` by a stopped server are picked up again at start-up (`resume`).
+Processing runs in child processes (`media/worker.py`: a deadline, CPU and memory limits),
+at most `media_workers` at once, each waited for by a thread of a pool. A row is
+`processing` from the last uploaded byte until its variants are stored; rows left
+`processing` by a stopped server are picked up again at start-up (`resume`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from darbuka.clock import Clock
 from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound
 from darbuka.kinds import MODERATORS, role_of
 from darbuka.media.blobs import BlobStore
-from darbuka.media.pipeline import Limits, process
+from darbuka.media.pipeline import Limits
 from darbuka.media.result import Hash, MediaRejected, Processed
+from darbuka.media.worker import Bounded
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.uploads import check_quota
 from darbuka.services.writer import Tx, Writer
@@ -85,7 +87,14 @@ class MediaService:
         self._settings = settings
         self._blobs = blobs
         self._partial = partial_dir
-        self._limits = Limits(max_pixels=settings.media_max_pixels)
+        self._limits = Limits(max_pixels=settings.media_max_pixels,
+                              max_frames=settings.media_max_frames,
+                              max_duration_s=settings.media_max_duration_s,
+                              max_video_frames=settings.media_max_video_frames)
+        # Each file in a child process of its own, within a deadline and resource limits;
+        # the pool's threads bound how many run at once.
+        self._bounded = Bounded(timeout_s=settings.media_timeout_s,
+                                memory_bytes=settings.media_max_memory_bytes)
         self._pool = ThreadPoolExecutor(max(1, settings.media_workers),
                                         thread_name_prefix="media")
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -113,6 +122,7 @@ class MediaService:
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
+        self._bounded.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -130,8 +140,8 @@ class MediaService:
                 return
             path = self._partial / media_id
             try:
-                result = await loop.run_in_executor(self._pool, process, row["kind"], path,
-                                                    self._limits)
+                result = await loop.run_in_executor(self._pool, self._bounded.run,
+                                                    row["kind"], path, self._limits)
                 # Checked before anything is stored: a refused file is never served.
                 action = (await self._screen(media_id, result.hashes)
                           if self._screen and result.hashes else None)

@@ -29,7 +29,7 @@ from bench.clients import BenchClient, Tally
 from darbuka.container import build_runtime, open_storage
 from darbuka.services.auth import TOKEN_PREFIX, hash_token
 from darbuka.settings import Settings
-from darbuka.testing import ServerProcess
+from darbuka.testing import LIFTED_WRITE_LIMITS, ServerProcess
 
 
 async def populate(data_dir: Path, subscribers: int,
@@ -74,7 +74,7 @@ async def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     chat_id, tokens = await populate(work, args.subscribers, args.online)
     setup_s = time.perf_counter() - t0
-    server = ServerProcess(work)
+    server = ServerProcess(work, **LIFTED_WRITE_LIMITS)
     try:
         tally = Tally()
         clients = [BenchClient(server.ws_url, token, uid, tally) for token, uid in tokens]

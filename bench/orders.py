@@ -27,7 +27,7 @@ from bench.population import populate
 from darbuka.container import build_runtime
 from darbuka.safety.accounts import AccountChange
 from darbuka.settings import Settings
-from darbuka.testing import ServerProcess
+from darbuka.testing import LIFTED_WRITE_LIMITS, ServerProcess
 
 ORDERS = 50
 
@@ -50,7 +50,7 @@ async def run(work: Path) -> dict[str, Any]:
     pop = await populate(work, users=2, chat_size=2)
     authority = await _make_authority(work)
     (chat_id,) = pop.chats
-    server = ServerProcess(work)
+    server = ServerProcess(work, **LIFTED_WRITE_LIMITS)
     try:
         author = httpx.AsyncClient(base_url=server.url + "/api/v1",
                                    headers={"authorization": f"Bearer {pop.tokens[0]}"})

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.clients import BenchClient, Tally
 from bench.population import Population, populate
-from darbuka.testing import ServerProcess
+from darbuka.testing import LIFTED_WRITE_LIMITS, ServerProcess
 
 
 def _raise_file_limit() -> int:
@@ -148,7 +148,7 @@ def wire_size(tally: Tally) -> dict[str, Any]:
 
 async def busy_phases(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     pop = await populate(work, users=args.senders, chat_size=args.chat_size)
-    server = ServerProcess(work)
+    server = ServerProcess(work, **LIFTED_WRITE_LIMITS)
     try:
         tally = Tally()
         clients = await _connect_all(server, pop, tally, listen=True)
@@ -171,7 +171,7 @@ async def busy_phases(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 async def idle_phase(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     pop = await populate(work, users=args.idle, chat_size=100)
-    server = ServerProcess(work)
+    server = ServerProcess(work, **LIFTED_WRITE_LIMITS)
     try:
         # Warm the server's paths with a few connections before the baseline.
         tally = Tally()

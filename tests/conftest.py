@@ -14,7 +14,7 @@ import pytest
 
 from darbuka.app import build_app
 from darbuka.settings import Settings
-from darbuka.testing import FakeClock, RecordingCodeSender, ServerThread
+from darbuka.testing import LIFTED_WRITE_LIMITS, FakeClock, RecordingCodeSender, ServerThread
 from tests.helpers import Api
 
 PG_URL = os.environ.get("DARBUKA_TEST_DATABASE_URL", "")
@@ -96,7 +96,9 @@ def make_server(database_url: str, data_dir: Path, **overrides: Any) -> LiveServ
     clock = FakeClock()
     codes = RecordingCodeSender()
     # Every test user signs in from 127.0.0.1: lift the per-IP limits unless a test sets them.
-    limits = {"sign_ins_per_ip_hour": 10_000, "code_requests_per_ip_hour": 10_000}
+    # A few test users write faster than people do: lift the write limits too.
+    limits = {"sign_ins_per_ip_hour": 10_000, "code_requests_per_ip_hour": 10_000,
+              **LIFTED_WRITE_LIMITS}
     settings = Settings(data_dir=data_dir, database_url=database_url, **(limits | overrides))
     app = build_app(settings, clock=clock, code_sender=codes)
     thread = ServerThread(app).start()

@@ -12,7 +12,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from darbuka.testing import ServerProcess
+from darbuka.testing import LIFTED_WRITE_LIMITS, ServerProcess
 from tests.helpers import Api, Socket
 
 TOTAL = 2000
@@ -59,7 +59,7 @@ def test_sigkill_during_a_send_storm_loses_no_acked_message(database_url: str,
     env = {**os.environ, "DARBUKA_DATABASE_URL": database_url, "DARBUKA_LOG_LEVEL": "warning"}
     alice_token = _token(tmp_path, env, "+447700900001")
     bob_token = _token(tmp_path, env, "+447700900002")
-    settings = {"database_url": database_url}
+    settings = {"database_url": database_url, **LIFTED_WRITE_LIMITS}
     server = ServerProcess(tmp_path, **settings)
     alice = Api(server.url, alice_token)
     alice.user = alice.ok("GET", "/me")

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import darbuka.services.media as media_service
 from darbuka.client import Backoff, Client, LocalStore, TusUploader
+from darbuka.media.worker import Bounded
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
 
@@ -195,13 +195,13 @@ async def test_media_not_ready_is_retried_with_the_same_client_id(
     alice, bob = impatient_server.sign_up("Alice"), impatient_server.sign_up("Bob")
     chat_id = alice.group("slow media", [bob])["id"]
     gate = threading.Event()
-    real_process = media_service.process
+    real_run = Bounded.run
 
-    def held_process(*args: Any) -> Any:
+    def held_run(*args: Any) -> Any:
         gate.wait(30)  # processing takes as long as the test wants
-        return real_process(*args)
+        return real_run(*args)
 
-    monkeypatch.setattr(media_service, "process", held_process)
+    monkeypatch.setattr(Bounded, "run", held_run)
     photo = tmp_path / "small.png"
     noise_png(photo, side=64)
     async with Client(impatient_server.url, alice.token, store=tmp_path / "d.db") as client:

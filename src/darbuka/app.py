@@ -46,7 +46,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     gateway = Gateway(hub=runtime.hub, auth=services.auth, messages=services.messages,
                       sync=services.sync, clock=runtime.clock,
                       queue_limit=settings.ws_queue_limit,
-                      idle_timeout_s=settings.ws_idle_timeout_s)
+                      idle_timeout_s=settings.ws_idle_timeout_s,
+                      frames_in_flight=settings.ws_frames_in_flight)
     webhooks = WebhookSender(services)
     app = FastAPI(title="Darbuka", version=__version__, lifespan=_lifespan(runtime, gateway,
                                                                           webhooks),
@@ -62,9 +63,10 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.mount("/botapi", build_botapi(services))
     app.router.default = WebClient(settings.web_dir)  # what no API route matches
     _install_error_handlers(app)
-    # Upload bodies are bounded by their own Upload-Length and per-kind limits instead.
+    # Upload bodies are bounded by their own Upload-Length and per-kind limits instead, and
+    # a Bot API upload URL by bot_upload_max_bytes.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       exempt_prefix="/api/v1/uploads/")
+                       exempt_prefixes=("/api/v1/uploads/", "/botapi/uploads/"))
     app.add_middleware(Edge)
     if settings.trust_proxy_headers:
         # In the app rather than uvicorn's flag, so tests and `serve` resolve it alike.

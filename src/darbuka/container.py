@@ -38,7 +38,7 @@ from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
 from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
-from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.reactions import ReactionService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
@@ -120,39 +120,46 @@ def _services(b: _Base, code_sender: CodeSender | None) -> Services:
     sender = code_sender or make_code_sender(settings.code_sender, settings.code_webhook_url)
     secret = load_secret(settings)
     hasher = PhoneHasher(secret)
-    contacts = ContactService(db, stores, writer, settings, hasher)
-    auth = AuthService(db, stores, writer, clock, RateLimiter(clock), sender, settings,
+    # One limiter for every rate limit of the process; in Redis when processes share one.
+    limiter = RateLimiter(clock, redis_url=settings.redis_url, prefix=settings.redis_prefix)
+    writes = WriteLimits(limiter, settings)
+    contacts = ContactService(db, stores, writer, settings, hasher, writes=writes)
+    auth = AuthService(db, stores, writer, clock, limiter, sender, settings,
                        secret, on_sign_up=contacts.on_sign_up)
-    chats = ChatService(db, stores, writer, hasher)
-    members = MemberService(db, stores, writer, hasher)
+    chats = ChatService(db, stores, writer, hasher, writes=writes)
+    members = MemberService(db, stores, writer, hasher, writes=writes)
     media_dir = Path(settings.data_dir) / "media"
     banks = BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s)
     blobs = FsBlobStore(media_dir / "blobs")
     # Uploads are matched against the banks as they are processed; review matches are held.
     media = MediaService(db, stores, writer, clock, settings, blobs, media_dir / "partial",
-                         screen=banks.screen_upload, hold=hold_media)
+                         screen=banks.screen_upload, hold=hold_media, writes=writes)
     banker = MediaBanker(db, stores, banks, blobs)
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
     return Services(
         settings=settings, auth=auth, contacts=contacts,
-        users=UserService(db, stores, writer, RateLimiter(clock), settings),
-        privacy=PrivacyService(db, stores, writer, hasher, b.hub.is_online),
+        users=UserService(db, stores, writer, limiter, settings, writes=writes),
+        privacy=PrivacyService(db, stores, writer, hasher, b.hub.is_online, writes=writes),
         chats=chats, members=members,
-        public=PublicService(db, stores, writer, members, RateLimiter(clock), settings, clock),
-        messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media),
-        reactions=ReactionService(db, stores, writer),
+        public=PublicService(db, stores, writer, members, limiter, settings, clock,
+                             writes=writes),
+        messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
+                                writes=writes),
+        reactions=ReactionService(db, stores, writer, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for),
         uploads=UploadService(db, stores, writer, clock, settings, media_dir / "partial",
-                              on_complete=media.enqueue),
-        media=media, stickers=StickerService(db, stores, writer, media),
-        avatars=AvatarService(db, stores, writer, media),
-        bots=BotService(db, stores, writer,
+                              on_complete=media.enqueue, writes=writes),
+        media=media, stickers=StickerService(db, stores, writer, media, writes=writes),
+        avatars=AvatarService(db, stores, writer, media, writes=writes),
+        bots=BotService(db, stores, writer, writes=writes,
                         allow_private_webhooks=settings.bot_webhook_allow_private),
-        moderation=ModerationService(db, stores, writer, clock, on_media_removed=banker.bank),
+        moderation=ModerationService(db, stores, writer, clock, on_media_removed=banker.bank,
+                                     writes=writes),
         orders=OrderService(db, stores, writer, clock,
                             disable_on_receipt=settings.order_disable_on_receipt,
-                            alert_before_ms=settings.order_alert_before_s * 1000),
-        appeals=AppealService(db, stores, writer, clock),
+                            alert_before_ms=settings.order_alert_before_s * 1000,
+                            writes=writes),
+        appeals=AppealService(db, stores, writer, clock, writes=writes),
         preservation=PreservationService(writer),
         transparency=transparency, banks=banks, accounts=AccountService(writer),
     )

@@ -61,6 +61,31 @@ class Settings:
     invite_probes_per_hour: int = 60
     # Lookups by @username one account may make in an hour (stops walking the namespace).
     username_lookups_per_hour: int = 60
+    # Writes one account (person or bot) may make, by kind, in the notation of the `limits`
+    # package: "30/second;600/minute" is both at once, each a fixed window on the clock; ""
+    # is no limit. Past one: 429 `rate_limited` with Retry-After, or an `error` frame on the
+    # socket. Counted in Redis when redis_url is set, so they hold across processes.
+    # Messages sent (socket, HTTP and the Bot API; forwarding a selection is a burst).
+    write_limit_sends: str = "30/second;600/minute"
+    # Reactions added or removed.
+    write_limit_reactions: str = "10/second;120/minute"
+    # Read and delivered marks, channel post views and bots' update markers (after a
+    # reconnect a client marks every chat that got news at once).
+    write_limit_marks: str = "200/10 seconds;1200/minute"
+    # Typing notices (clients send one every few seconds while typing).
+    write_limit_typing: str = "5/second;60/minute"
+    # New uploads: tus creations and Bot API uploads (their bytes are bounded by the quota).
+    write_limit_uploads: str = "60/minute;600/hour"
+    # Reports, appeals and removal orders.
+    write_limit_reports: str = "10/minute;100/day"
+    # New chats: groups, channels and direct chats.
+    write_limit_chats: str = "20/minute;200/day"
+    # Every other change a person or bot makes: edits, deletes, members, roles, pins, invite
+    # links, the profile, privacy, blocks, stickers, avatars, bot buttons and webhooks.
+    write_limit_other: str = "30/second;600/minute"
+    # Frames one socket may have in progress (sends not yet stored, marks, typing): past it
+    # the server stops reading that socket until some are done.
+    ws_frames_in_flight: int = 128
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
     # Bot API webhooks: deliver them from this process. With several server processes,
@@ -102,10 +127,20 @@ class Settings:
     upload_expiry_s: int = 86_400
     # Images larger than this many pixels are refused before decoding (decompression bombs).
     media_max_pixels: int = 50_000_000
-    # Threads that process media (Pillow, PyAV and PDQ release the GIL while they work).
+    # Files processed at once, each in a child process (see media_timeout_s).
     media_workers: int = 2
     # How long a send waits for its media to finish processing before asking for a retry.
     media_send_wait_s: float = 10.0
+    # What one file may cost to process; past a bound it is refused (`media_too_long`,
+    # `media_too_complex`). Frames of an animated image (GIF, WebP, PNG):
+    media_max_frames: int = 1_000
+    # Seconds of a video or voice note, and frames of a video (an hour at 60 frames/s).
+    media_max_duration_s: float = 3_600.0
+    media_max_video_frames: int = 216_000
+    # Each file is processed in a child process, killed after this many seconds of wall
+    # clock (and limited to this much memory: its address space, in bytes).
+    media_timeout_s: float = 900.0
+    media_max_memory_bytes: int = 4 * 1024**3
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property

@@ -10,14 +10,16 @@ TOO_LARGE = b'{"error":{"code":"body_too_large","message":"the request body is t
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_prefix: str = "") -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 exempt_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.exempt_prefix = exempt_prefix
+        # Paths whose handlers bound their bodies themselves (uploads).
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.exempt_prefix
-                                       and scope["path"].startswith(self.exempt_prefix)):
+        if scope["type"] != "http" or (self.exempt_prefixes
+                                       and scope["path"].startswith(self.exempt_prefixes)):
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:

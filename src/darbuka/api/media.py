@@ -28,6 +28,9 @@ Variant = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+
 
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# Positions with more digits than any file has bytes: read as "past the end" instead of
+# converting thousands of digits (Python refuses over 4,300 of them).
+_MAX_DIGITS = 19
 
 
 class RangeNotSatisfiable(ApiError):
@@ -97,14 +100,20 @@ def _parse_range(header: str, size: int) -> tuple[int, int]:
     match = _RANGE.fullmatch(header.strip())
     if not match or not (match[1] or match[2]):
         raise RangeNotSatisfiable("send one range: bytes=start-end")
+    start, last = _position(match[1]), _position(match[2])
     if not match[1]:  # the last N bytes
-        start, end = max(0, size - int(match[2])), size
+        start, end = max(0, size - last), size
     else:
-        start = int(match[1])
-        end = min(size, int(match[2]) + 1) if match[2] else size
+        end = min(size, last + 1) if match[2] else size
     if start >= size or start >= end:
         raise RangeNotSatisfiable(f"the range is outside 0-{size - 1}")
     return start, end
+
+
+def _position(digits: str) -> int:
+    if len(digits) > _MAX_DIGITS:
+        return 2**63
+    return int(digits) if digits else 0
 
 
 PackId = Annotated[int, Path(gt=0, lt=2**63, description="sticker pack id")]

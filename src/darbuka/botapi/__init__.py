@@ -18,7 +18,7 @@ from darbuka.api.json import Json as JsonResponse
 from darbuka.botapi.routes import router
 from darbuka.botapi.uploads import uploads_router
 from darbuka.botapi.webhooks import WebhookSender
-from darbuka.errors import ApiError
+from darbuka.errors import ApiError, RateLimited
 
 __all__ = ["API_VERSION", "WebhookSender", "build_botapi"]
 
@@ -42,7 +42,10 @@ def build_botapi(services: Services) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JsonResponse:
-        return _error(exc.status, STATUS_CODES.get(exc.status, exc.code), exc.message)
+        response = _error(exc.status, STATUS_CODES.get(exc.status, exc.code), exc.message)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(max(exc.retry_after, 1))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JsonResponse:

@@ -74,7 +74,7 @@ class Gateway:
 
     def __init__(self, *, hub: Hub, auth: AuthService, messages: MessageService,
                  sync: SyncService, clock: Clock, queue_limit: int, idle_timeout_s: float,
-                 ) -> None:
+                 frames_in_flight: int = 128) -> None:
         self.hub = hub
         self.auth = auth
         self.messages = messages
@@ -82,6 +82,7 @@ class Gateway:
         self.clock = clock
         self.queue_limit = queue_limit
         self.idle_timeout_s = idle_timeout_s
+        self.frames_in_flight = frames_in_flight
         # Signed-in connections.
         self.connections: set[SocketConnection] = set()
         self.overflows = 0
@@ -124,8 +125,9 @@ class SocketConnection:
     slows anyone else.
     """
 
-    __slots__ = ("_attached", "_early", "_gw", "_held", "_link", "_opener", "_out", "_state",
-                 "_tasks", "_timer", "key", "last_heard", "last_pos", "user_id")
+    __slots__ = ("_attached", "_early", "_gw", "_held", "_in_flight", "_link", "_opener",
+                 "_out", "_state", "_tasks", "_timer", "_waiting", "key", "last_heard",
+                 "last_pos", "user_id")
 
     def __init__(self, gateway: Gateway, link: Link) -> None:
         self._gw = gateway
@@ -143,6 +145,10 @@ class SocketConnection:
         self._early: list[bytes] | None = None
         self._opener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] | None = None
+        # Frames being handled (sends not stored yet, marks, typing); at the gateway's
+        # `frames_in_flight` reading stops, and frames already read wait in `_waiting`.
+        self._in_flight = 0
+        self._waiting: deque[bytes] | None = None
         loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = loop.call_later(
             AUTH_TIMEOUT_S, self.close_soon, CLOSE_BAD_REQUEST)
@@ -153,7 +159,9 @@ class SocketConnection:
         self.last_heard = self._gw.clock.monotonic()
 
     def on_message(self, raw: bytes) -> None:
-        if self._state == "live":
+        if self._state == "live" and self._waiting is not None:
+            self._waiting.append(raw)  # the rest of a chunk read before reading paused
+        elif self._state == "live":
             self._handle_raw(raw)
         elif self._state == "auth":
             self._state = "opening"
@@ -238,6 +246,27 @@ class SocketConnection:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self._track(task)
+
+    def _track(self, work: asyncio.Future[Any]) -> None:
+        """Count a frame in progress; at the limit, stop reading until some are done, so one
+        client cannot pile up tasks or queued sends."""
+        self._in_flight += 1
+        work.add_done_callback(self._settled)
+        if self._in_flight >= self._gw.frames_in_flight and self._waiting is None:
+            self._waiting = deque()
+            self._link.pause_reading()
+
+    def _settled(self, _work: asyncio.Future[Any]) -> None:
+        self._in_flight -= 1
+        waiting, limit = self._waiting, self._gw.frames_in_flight
+        if waiting is None or self._state != "live":
+            return
+        while waiting and self._in_flight < limit:
+            self._handle_raw(waiting.popleft())
+        if not waiting and self._in_flight < limit:
+            self._waiting = None
+            self._link.resume_reading()
 
     # -- signing in and catching up -------------------------------------------------------
 
@@ -288,7 +317,8 @@ class SocketConnection:
         early, self._early = self._early or [], None
         for raw in early:
             self._handle_raw(raw)
-        link.resume_reading()
+        if self._waiting is None:  # else it resumes once frames in flight are done
+            link.resume_reading()
 
     async def _catch_up(self, after: int | None) -> None:
         """Replay from storage (or reset), waiting for the client to read as we go."""
@@ -350,6 +380,7 @@ class SocketConnection:
                          media_id=frame.get("media_id"), kind=frame.get("kind"))
         future = self._gw.messages.submit_send(req)
         future.add_done_callback(lambda f: self._on_stored(f, request_id))
+        self._track(future)
 
     def _on_stored(self, future: asyncio.Future[SendResult], request_id: Any) -> None:
         """New messages are acked in stream order by `_deliver`; here: repeats and errors."""

@@ -13,13 +13,12 @@ from typing import Any
 import av
 import numpy as np
 
-from darbuka.media.result import MediaRejected, Processed, Variant
+from darbuka.media.result import Limits, MediaRejected, Processed, Variant
 
 __all__ = ["WAVEFORM_BARS", "encode_waveform", "process_voice"]
 
 BIT_RATE = 24_000  # 60 s ≈ 180 KB: inside the 240 KB budget with room for Ogg framing
 RATE = 48_000
-MAX_SECONDS = 3 * 3600
 WAVEFORM_BARS = 64
 # One character per bar, level 0-63: compact inside a message and easy to draw.
 _LEVELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -38,7 +37,7 @@ def encode_waveform(peaks: list[tuple[int, float]]) -> str:
     return "".join(_LEVELS[round(63 * b / loudest)] for b in bars)
 
 
-def process_voice(path: Path, mime: str) -> Processed:
+def process_voice(path: Path, mime: str, limits: Limits) -> Processed:
     out = io.BytesIO()
     peaks: list[tuple[int, float]] = []
     samples = 0
@@ -47,6 +46,8 @@ def process_voice(path: Path, mime: str) -> Processed:
             if not source.streams.audio:
                 raise MediaRejected("there is no sound in this file", code="no_audio")
             stream = source.streams.audio[0]
+            if float(source.duration or 0) / av.time_base > limits.max_duration_s:
+                raise _too_long(limits)
             with av.open(out, "w", format="ogg") as target:
                 encoder: Any = target.add_stream("libopus", rate=RATE, options={
                     "application": "voip", "vbr": "constrained"})
@@ -57,9 +58,8 @@ def process_voice(path: Path, mime: str) -> Processed:
                     for mono in resampler.resample(frame):
                         samples += _take(mono, peaks)
                         target.mux(encoder.encode(mono))
-                    if samples > MAX_SECONDS * RATE:
-                        raise MediaRejected("a voice note may last at most 3 hours",
-                                            code="too_long")
+                    if samples > limits.max_duration_s * RATE:
+                        raise _too_long(limits)
                 for mono in resampler.resample(None):
                     samples += _take(mono, peaks)
                     target.mux(encoder.encode(mono))
@@ -71,6 +71,11 @@ def process_voice(path: Path, mime: str) -> Processed:
     info = {"duration": round(samples / RATE, 2), "waveform": encode_waveform(peaks)}
     return Processed(mime=mime, info=info,
                      variants={"voice": Variant(out.getvalue(), "audio/ogg")})
+
+
+def _too_long(limits: Limits) -> MediaRejected:
+    return MediaRejected(f"a voice note may last at most {limits.max_duration_s:g} seconds",
+                         code="media_too_long")
 
 
 def _take(frame: av.AudioFrame, peaks: list[tuple[int, float]]) -> int:

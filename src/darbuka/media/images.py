@@ -14,7 +14,7 @@ import numpy as np
 import pdqhash
 from PIL import Image, ImageOps
 
-from darbuka.media.result import Hash, MediaRejected, Processed, Variant
+from darbuka.media.result import Hash, Limits, MediaRejected, Processed, Variant
 from darbuka.media.strip import StripError, strip_jpeg, strip_png
 from darbuka.media.thumbhash import thumbhash
 
@@ -34,8 +34,10 @@ def _register_heif() -> None:
         _heif_ready = True
 
 
-def open_limited(source: Path | io.BytesIO, mime: str, max_pixels: int) -> Image.Image:
-    """Open an image, refusing it from its header alone when it has too many pixels."""
+def open_limited(source: Path | io.BytesIO, mime: str, limits: Limits) -> Image.Image:
+    """Open an image, refusing it from its headers alone when it has too many pixels or
+    frames (reading an animation's frame headers decodes no pixels)."""
+    max_pixels = limits.max_pixels
     if mime == "image/heic":
         _register_heif()
     try:
@@ -48,11 +50,34 @@ def open_limited(source: Path | io.BytesIO, mime: str, max_pixels: int) -> Image
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaRejected("the image cannot be read", code="media_corrupt") from exc
     width, height = image.size
-    frames = int(getattr(image, "n_frames", 1))
-    if width * height > max_pixels or width * height * min(frames, 1000) > 4 * max_pixels:
+    try:
+        frames = int(getattr(image, "n_frames", 1))
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise MediaRejected("the image cannot be read", code="media_corrupt") from exc
+    if frames > limits.max_frames:
+        raise MediaRejected(f"an animation may have at most {limits.max_frames} frames",
+                            code="media_too_complex")
+    if width * height > max_pixels or width * height * frames > 4 * max_pixels:
         raise MediaRejected(f"the image has more than {max_pixels} pixels",
                             code="image_too_large")
+    if frames > 1:
+        _check_frames(image, frames, max_pixels)
     return image
+
+
+def _check_frames(image: Image.Image, frames: int, max_pixels: int) -> None:
+    """Each frame of an animation within the pixel limit (a frame may be larger than the
+    first), read from the frame headers; then back to the first frame."""
+    try:
+        for number in range(frames):
+            image.seek(number)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise MediaRejected(f"a frame has more than {max_pixels} pixels",
+                                    code="image_too_large")
+        image.seek(0)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise MediaRejected("the image cannot be read", code="media_corrupt") from exc
 
 
 def _decoded(image: Image.Image, draft_px: int | None = None) -> Image.Image:
@@ -110,8 +135,8 @@ def placeholder(image: Image.Image) -> str:
     return base64.b64encode(thumbhash(image)).decode()
 
 
-def process_image(kind: str, path: Path, mime: str, max_pixels: int) -> Processed:
-    image = open_limited(path, mime, max_pixels)
+def process_image(kind: str, path: Path, mime: str, limits: Limits) -> Processed:
+    image = open_limited(path, mime, limits)
     if kind == "sticker":
         return _sticker(_decoded(image, STICKER_PX), mime)
     if kind == "avatar":
@@ -124,11 +149,11 @@ def process_image(kind: str, path: Path, mime: str, max_pixels: int) -> Processe
     info = {"width": width, "height": height, "thumbhash": placeholder(shown)}
     variants = {"thumb": Variant(_thumb(shown), "image/webp"),
                 "screen": Variant(webp(_fit(shown, SCREEN_PX), 80), "image/webp"),
-                "original": _original(path, mime, orientation, max_pixels)}
+                "original": _original(path, mime, orientation, limits)}
     return Processed(mime=mime, info=info, variants=variants, hashes=image_hashes(shown))
 
 
-def _original(path: Path, mime: str, orientation: int, max_pixels: int) -> Variant:
+def _original(path: Path, mime: str, orientation: int, limits: Limits) -> Variant:
     """The original as sent, minus its metadata: losslessly when the format allows.
 
     An orientation tag cannot survive without EXIF, so a rotated image is turned upright
@@ -141,7 +166,7 @@ def _original(path: Path, mime: str, orientation: int, max_pixels: int) -> Varia
             return Variant(strip_png(data), mime)
     except StripError as exc:
         raise MediaRejected("the image is corrupt", code="media_corrupt") from exc
-    image = open_limited(io.BytesIO(data), mime, max_pixels)
+    image = open_limited(io.BytesIO(data), mime, limits)
     if mime == "image/gif":
         out = io.BytesIO()
         image.info.pop("comment", None)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from darbuka.media.files import file_hashes, head_of, process_file
-from darbuka.media.result import MediaRejected, Processed
+from darbuka.media.result import Limits, MediaRejected, Processed
 from darbuka.media.sniff import accepts, sniff
 
 __all__ = ["Limits", "process"]
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_pixels: int
 
 
 def process(kind: str, path: Path, limits: Limits) -> Processed:
@@ -25,15 +19,15 @@ def process(kind: str, path: Path, limits: Limits) -> Processed:
     if kind in ("photo", "sticker", "avatar"):
         from darbuka.media.images import process_image
 
-        result = process_image(kind, path, mime, limits.max_pixels)
+        result = process_image(kind, path, mime, limits)
     elif kind == "voice":
         from darbuka.media.audio import process_voice
 
-        result = process_voice(path, mime)
+        result = process_voice(path, mime, limits)
     elif kind == "video":
         from darbuka.media.video import process_video
 
-        result = process_video(path, mime, limits.max_pixels)
+        result = process_video(path, mime, limits)
     else:
         result = process_file(path)
     result.hashes[:0] = file_hashes(path)

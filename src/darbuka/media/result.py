@@ -8,7 +8,7 @@ from typing import Any
 
 from darbuka.errors import ApiError
 
-__all__ = ["Hash", "MediaRejected", "Processed", "Variant"]
+__all__ = ["Hash", "Limits", "MediaRejected", "Processed", "Variant"]
 
 
 class MediaRejected(ApiError):
@@ -16,6 +16,19 @@ class MediaRejected(ApiError):
 
     status = 422
     code = "media_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one file may cost to process (the `media_max_*` settings)."""
+
+    # Pixels of an image or of any decoded frame; an animation's frames together 4 times it.
+    max_pixels: int
+    # Frames of an animated image (GIF, WebP, PNG).
+    max_frames: int = 1_000
+    # Seconds of a video or a voice note, and frames of a video.
+    max_duration_s: float = 3_600
+    max_video_frames: int = 216_000
 
 
 @dataclass(frozen=True, slots=True)

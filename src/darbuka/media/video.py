@@ -12,7 +12,7 @@ from typing import Any
 import av
 
 from darbuka.media.images import image_hashes, placeholder, webp
-from darbuka.media.result import Hash, MediaRejected, Processed, Variant
+from darbuka.media.result import Hash, Limits, MediaRejected, Processed, Variant
 
 __all__ = ["process_video"]
 
@@ -66,9 +66,9 @@ class _Low:
         return self.path
 
 
-def process_video(path: Path, mime: str, max_pixels: int) -> Processed:
+def process_video(path: Path, mime: str, limits: Limits) -> Processed:
     try:
-        return _process(path, mime, max_pixels)
+        return _process(path, mime, limits)
     except BaseException as exc:
         path.with_name(path.name + ".low.mp4").unlink(missing_ok=True)
         if isinstance(exc, av.FFmpegError | ValueError | OSError):
@@ -76,14 +76,15 @@ def process_video(path: Path, mime: str, max_pixels: int) -> Processed:
         raise
 
 
-def _process(path: Path, mime: str, max_pixels: int) -> Processed:
+def _process(path: Path, mime: str, limits: Limits) -> Processed:
     with av.open(str(path), metadata_errors="ignore") as source:
         if not source.streams.video:
             raise MediaRejected("there is no picture in this video", code="no_frames")
         video = source.streams.video[0]
         width, height = video.codec_context.width, video.codec_context.height
-        if width * height > max_pixels or not width or not height:
+        if width * height > limits.max_pixels or not width or not height:
             raise MediaRejected("the video frame is too large", code="image_too_large")
+        _check_seconds(float(source.duration or 0) / av.time_base, limits)
         video.thread_type = "AUTO"
         audio = source.streams.audio[0] if source.streams.audio else None
         low = _Low(path.with_name(path.name + ".low.mp4"), width, height,
@@ -92,6 +93,7 @@ def _process(path: Path, mime: str, max_pixels: int) -> Processed:
         hashes: list[Hash] = []
         last = 0.0
         next_second = 0
+        decoded = 0
         streams = [s for s in (video, audio) if s is not None]
         for packet in source.demux(streams):
             for frame in packet.decode():
@@ -100,8 +102,11 @@ def _process(path: Path, mime: str, max_pixels: int) -> Processed:
                     continue
                 if not isinstance(frame, av.VideoFrame):
                     continue
+                decoded += 1
+                _check_frame(frame, decoded, limits)
                 seconds = float(frame.time or 0.0)
                 last = max(last, seconds)
+                _check_seconds(last, limits)
                 if poster is None or seconds >= next_second:
                     picture = frame.to_image()  # type: ignore[no-untyped-call]  # PyAV leaves it untyped
                     if poster is None:
@@ -120,3 +125,20 @@ def _process(path: Path, mime: str, max_pixels: int) -> Processed:
     variants = {"poster": Variant(webp(poster, 75), "image/webp"),
                 "low": Variant(b"", "video/mp4", path=low_path)}
     return Processed(mime=mime, info=info, variants=variants, hashes=hashes, keep_upload=True)
+
+
+def _check_seconds(seconds: float, limits: Limits) -> None:
+    """The header's duration first, then each frame's time (a header can lie)."""
+    if seconds > limits.max_duration_s:
+        raise MediaRejected(f"a video may last at most {limits.max_duration_s:g} seconds",
+                            code="media_too_long")
+
+
+def _check_frame(frame: av.VideoFrame, decoded: int, limits: Limits) -> None:
+    """Every decoded frame within the pixel limit (a stream may change size midway), and
+    not more frames than a video may have."""
+    if frame.width * frame.height > limits.max_pixels:
+        raise MediaRejected("a video frame is too large", code="image_too_large")
+    if decoded > limits.max_video_frames:
+        raise MediaRejected(f"a video may have at most {limits.max_video_frames} frames",
+                            code="media_too_complex")

@@ -13,6 +13,7 @@ from darbuka.safety.audit import do_audit
 from darbuka.safety.mediaremoval import restore_media
 from darbuka.safety.moderation import statement_view
 from darbuka.safety.roles import check_staff
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import UserRow
@@ -23,13 +24,16 @@ APPEAL_WINDOW_MS = 183 * 24 * 3600 * 1000  # six months, as the DSA gives
 
 
 class AppealService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
+                 *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
         self._clock = clock
 
     async def do_appeal(self, user_id: int, statement_id: int, text: str) -> dict[str, Any]:
+        await self._writes.check("reports", user_id)
         async def appeal(tx: Tx) -> dict[str, Any]:
             statement = await tx.stores.safety.statement(tx.conn, statement_id)
             if statement is None or statement["user_id"] != user_id:

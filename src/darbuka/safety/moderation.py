@@ -24,6 +24,7 @@ from darbuka.safety.roles import check_staff
 from darbuka.safety.statements import REASONS, Decision, statement_body
 from darbuka.services.access import access_visible_chat, message_for
 from darbuka.services.media import media_descriptor
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.views import chat_view, message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -50,7 +51,9 @@ LOW_CLOCK_MS = 15 * 60 * 1000
 
 class ModerationService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock, *,
-                 on_media_removed: Callable[[str], Awaitable[Any]] | None = None) -> None:
+                 on_media_removed: Callable[[str], Awaitable[Any]] | None = None,
+                 writes: WriteLimits) -> None:
+        self._writes = writes
         # Banks a removed media item's hashes, after the decision commits.
         self._on_media_removed = on_media_removed
         self._db = db
@@ -61,6 +64,7 @@ class ModerationService:
     # -- reports ----------------------------------------------------------------------------
 
     async def do_report(self, reporter: UserRow, body: dict[str, Any]) -> dict[str, Any]:
+        await self._writes.check("reports", reporter["id"])
         target_type, target_id = body["target_type"], body["target_id"]
         reason, note = body["reason"], body.get("note", "")
         if reason not in REASONS:

@@ -25,6 +25,7 @@ from darbuka.safety.audit import do_audit
 from darbuka.safety.moderation import PRIORITY, apply_decision, clock_view, item_view
 from darbuka.safety.roles import check_authority, check_staff, is_staff
 from darbuka.safety.statements import Decision
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import UserRow
@@ -52,7 +53,8 @@ def message_id_in(location: str, explicit: int | None) -> int | None:
 
 class OrderService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock, *,
-                 disable_on_receipt: bool, alert_before_ms: int) -> None:
+                 disable_on_receipt: bool, alert_before_ms: int, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -62,6 +64,7 @@ class OrderService:
 
     async def do_receive(self, sender: UserRow, body: dict[str, Any], *,
                          channel: str) -> dict[str, Any]:
+        await self._writes.check("reports", sender["id"])
         if channel == "api":
             check_authority(sender)
         else:
@@ -180,6 +183,7 @@ class OrderService:
 
     async def do_withdraw(self, user: UserRow, order_id: int) -> dict[str, Any]:
         """The authority withdraws its order (or an operator records its annulment)."""
+        await self._writes.check("other", user["id"])
 
         async def withdraw(tx: Tx) -> dict[str, Any]:
             order = await tx.stores.safety.order(tx.conn, order_id)

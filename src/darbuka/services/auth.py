@@ -100,9 +100,10 @@ class AuthService:
     async def do_request_code(self, raw_phone: object, ip: str) -> dict[str, Any]:
         phone = normalise_phone(raw_phone)
         s = self._settings
-        self._limits.check_hit(f"code-ip:{ip}", limit=s.code_requests_per_ip_hour, window_s=3600)
-        self._limits.check_hit(f"code-phone:{phone}", limit=s.code_requests_per_phone_hour,
-                               window_s=3600)
+        await self._limits.check_hit(f"code-ip:{ip}", limit=s.code_requests_per_ip_hour,
+                                     window_s=3600)
+        await self._limits.check_hit(f"code-phone:{phone}",
+                                     limit=s.code_requests_per_phone_hour, window_s=3600)
         code = f"{secrets.randbelow(1_000_000):06d}"
         expires_at = self._clock.now_ms() + CODE_TTL_MS
 
@@ -117,8 +118,8 @@ class AuthService:
     async def do_sign_in(self, raw_phone: object, code: object, device_name: str,
                          ip: str) -> dict[str, Any]:
         phone = normalise_phone(raw_phone)
-        self._limits.check_hit(f"signin-ip:{ip}", limit=self._settings.sign_ins_per_ip_hour,
-                               window_s=3600)
+        await self._limits.check_hit(f"signin-ip:{ip}",
+                                     limit=self._settings.sign_ins_per_ip_hour, window_s=3600)
         if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
             raise BadRequest("the code is 6 digits", code="invalid_code")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -8,6 +8,7 @@ from typing import Any
 from darbuka.errors import BadRequest, Forbidden
 from darbuka.services.access import access_chat
 from darbuka.services.media import MediaService
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import check_right
 from darbuka.services.views import chat_view, public_user_view, user_view
 from darbuka.services.writer import Tx, Writer
@@ -18,7 +19,8 @@ __all__ = ["AvatarService"]
 
 class AvatarService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
-                 media: MediaService) -> None:
+                 media: MediaService, *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -33,6 +35,7 @@ class AvatarService:
         return media_id
 
     async def do_set_mine(self, user_id: int, media_id: str | None) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         avatar = await self._checked(user_id, media_id)
 
         async def change(tx: Tx) -> dict[str, Any]:
@@ -51,6 +54,7 @@ class AvatarService:
 
     async def do_set_chat(self, user_id: int, chat_id: int,
                           media_id: str | None) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         async with self._db.read() as conn:  # the chat's door before the media's
             await access_chat(conn, self._stores, user_id, chat_id)
         avatar = await self._checked(user_id, media_id)

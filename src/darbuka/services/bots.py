@@ -17,6 +17,7 @@ import orjson
 from darbuka.errors import BadRequest, NotFound
 from darbuka.services.access import access_message, message_for
 from darbuka.services.auth import TOKEN_PREFIX, hash_token
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.targets import Target, check_target
 from darbuka.services.text import clean_name
 from darbuka.services.views import message_view
@@ -31,8 +32,9 @@ MAX_NAME = 64
 
 
 class BotService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer, *,
+    def __init__(self, db: Database, stores: Stores, writer: Writer, *, writes: WriteLimits,
                  allow_private_webhooks: bool = False) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -75,6 +77,7 @@ class BotService:
         return bot
 
     async def do_edit(self, bot_id: int, values: dict[str, Any]) -> None:
+        await self._writes.check("other", bot_id)
         name = clean_name(values["name"]) if "name" in values else None
         if name == "":
             raise BadRequest(f"a bot's name is 1 to {MAX_NAME} characters", code="invalid_name")
@@ -114,6 +117,7 @@ class BotService:
     # -- the marker -----------------------------------------------------------------------
 
     async def do_commit_marker(self, bot_id: int, marker: int) -> None:
+        await self._writes.check("marks", bot_id)
         async def commit(tx: Tx) -> None:
             await tx.stores.bots.set_marker(tx.conn, bot_id, marker)
 
@@ -132,6 +136,7 @@ class BotService:
 
     async def do_subscribe(self, bot_id: int, url: str, update_types: list[str],
                            version: str) -> None:
+        await self._writes.check("other", bot_id)
         await self.webhook_target(url)
 
         async def subscribe(tx: Tx) -> None:
@@ -143,6 +148,7 @@ class BotService:
         self._changed()
 
     async def do_unsubscribe(self, bot_id: int, url: str) -> bool:
+        await self._writes.check("other", bot_id)
         async def unsubscribe(tx: Tx) -> bool:
             return await tx.stores.bots.unsubscribe(tx.conn, bot_id=bot_id, url=url)
 
@@ -159,6 +165,7 @@ class BotService:
     async def do_press(self, user_id: int, chat_id: int, message_id: int,
                        payload: Any) -> str:
         """A user pressed a callback button: the message's bot hears of it (only it)."""
+        await self._writes.check("other", user_id)
         if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD:
             raise BadRequest("payload must be a button's payload", code="invalid_payload")
         callback_id = secrets.token_urlsafe(16)
@@ -184,6 +191,7 @@ class BotService:
     async def do_answer(self, bot_id: int, callback_id: str,
                         notification: str | None) -> dict[str, Any]:
         """The bot answers a press: a notification for the user who pressed."""
+        await self._writes.check("other", bot_id)
         async def answer(tx: Tx) -> dict[str, Any]:
             press = await tx.stores.bots.callback(tx.conn, callback_id)
             if press is None or press["bot_id"] != bot_id:

@@ -12,6 +12,7 @@ from darbuka.services.access import PLAIN_ROLE, ChatAccess, access_chat, access_
 from darbuka.services.handles import check_chat_handle, do_set_chat_handle
 from darbuka.services.members import MAX_GROUP_MEMBERS, check_user_ids, member_chat_view
 from darbuka.services.privacy import PhoneHasher, check_can_add, check_direct_allowed
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import RIGHTS, check_right, rights_of
 from darbuka.services.sending import post_system
 from darbuka.services.text import check_no_nul, clean_name
@@ -44,7 +45,8 @@ def _check_description(description: Any) -> str:
 
 class ChatService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
-                 hasher: Callable[[str], bytes] | None = None) -> None:
+                 hasher: Callable[[str], bytes] | None = None, *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -55,6 +57,7 @@ class ChatService:
 
     async def do_create(self, user_id: int, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Create a chat; returns (chat, created). A direct chat that exists is returned."""
+        await self._writes.check("chats", user_id)
         kind = body.get("kind")
         if kind == "direct":
             other = body.get("user_id")
@@ -153,6 +156,7 @@ class ChatService:
     # -- changing -------------------------------------------------------------------------
 
     async def do_update(self, user_id: int, chat_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         changes: ChatFields = {}
         if "title" in body:
             changes["title"] = _check_title(body["title"])
@@ -189,6 +193,7 @@ class ChatService:
                      message_id: int | None) -> dict[str, Any]:
         """Pin a message at the top of the chat (None unpins). In groups and channels the
         owner and admins with the `pin` right do it; either side in a direct chat."""
+        await self._writes.check("other", user_id)
         async def pin(tx: Tx) -> dict[str, Any]:
             if message_id is None:
                 access = await access_chat(tx.conn, tx.stores, user_id, chat_id)

@@ -19,6 +19,7 @@ import phonenumbers
 
 from darbuka.errors import RateLimited
 from darbuka.services.privacy import allowed
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.views import public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
@@ -68,7 +69,8 @@ def normalise_many(raw: list[Any], own_phone: str | None) -> tuple[list[str], in
 
 class ContactService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, settings: Settings,
-                 hasher: Callable[[str], bytes]) -> None:
+                 hasher: Callable[[str], bytes], *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -76,6 +78,7 @@ class ContactService:
         self._hash = hasher
 
     async def do_import(self, user: UserRow, phones: list[Any]) -> dict[str, Any]:
+        await self._writes.check("other", user["id"])
         # Parsing thousands of numbers takes a while: keep it off the event loop.
         numbers, malformed, duplicates = await asyncio.to_thread(normalise_many, phones,
                                                                  user["phone"])

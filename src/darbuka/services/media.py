@@ -1,8 +1,9 @@
 """Media after upload: processing off the event loop, waiting for it, and the download door.
 
-Processing runs in a thread pool (Pillow, PyAV and pdqhash do their heavy work without the
-GIL). A row is `processing` from the last uploaded byte until its variants are stored; rows
-left `processing` by a stopped server are picked up again at start-up (`resume`).
+Processing runs in child processes (`media/worker.py`: a deadline, CPU and memory limits),
+at most `media_workers` at once, each waited for by a thread of a pool. A row is
+`processing` from the last uploaded byte until its variants are stored; rows left
+`processing` by a stopped server are picked up again at start-up (`resume`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from darbuka.clock import Clock
 from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound
 from darbuka.kinds import MODERATORS, role_of
 from darbuka.media.blobs import BlobStore
-from darbuka.media.pipeline import Limits, process
+from darbuka.media.pipeline import Limits
 from darbuka.media.result import Hash, MediaRejected, Processed
+from darbuka.media.worker import Bounded
+from darbuka.services.ratelimit import WriteLimits
+from darbuka.services.uploads import check_quota
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
@@ -71,7 +75,9 @@ def media_descriptor(row: MediaRow) -> dict[str, Any]:
 class MediaService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
                  settings: Settings, blobs: BlobStore, partial_dir: Path, *,
-                 screen: Screen | None = None, hold: Hold | None = None) -> None:
+                 screen: Screen | None = None, hold: Hold | None = None,
+                 writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._screen = screen
         self._hold = hold
@@ -81,7 +87,14 @@ class MediaService:
         self._settings = settings
         self._blobs = blobs
         self._partial = partial_dir
-        self._limits = Limits(max_pixels=settings.media_max_pixels)
+        self._limits = Limits(max_pixels=settings.media_max_pixels,
+                              max_frames=settings.media_max_frames,
+                              max_duration_s=settings.media_max_duration_s,
+                              max_video_frames=settings.media_max_video_frames)
+        # Each file in a child process of its own, within a deadline and resource limits;
+        # the pool's threads bound how many run at once.
+        self._bounded = Bounded(timeout_s=settings.media_timeout_s,
+                                memory_bytes=settings.media_max_memory_bytes)
         self._pool = ThreadPoolExecutor(max(1, settings.media_workers),
                                         thread_name_prefix="media")
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -109,6 +122,7 @@ class MediaService:
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
+        self._bounded.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -126,8 +140,8 @@ class MediaService:
                 return
             path = self._partial / media_id
             try:
-                result = await loop.run_in_executor(self._pool, process, row["kind"], path,
-                                                    self._limits)
+                result = await loop.run_in_executor(self._pool, self._bounded.run,
+                                                    row["kind"], path, self._limits)
                 # Checked before anything is stored: a refused file is never served.
                 action = (await self._screen(media_id, result.hashes)
                           if self._screen and result.hashes else None)
@@ -198,10 +212,14 @@ class MediaService:
                         media_id: str | None = None, filename: str | None = None) -> str:
         """Process bytes that came in one piece (the default stickers, Bot API uploads);
         return the media id (`media_id` if given: the Bot API chooses it up front)."""
+        if owner_id is not None:
+            await self._writes.check("uploads", owner_id)
         media_id = media_id or secrets.token_urlsafe(16)
         (self._partial / media_id).write_bytes(data)
 
         async def create(tx: Tx) -> None:
+            if owner_id is not None:
+                await check_quota(tx, owner_id, len(data), self._settings.upload_quota_bytes)
             row: MediaRow = {"id": media_id, "owner_id": owner_id, "kind": kind,
                              "state": "processing", "length": len(data),
                              "received": len(data), "created_at": tx.now}
@@ -209,7 +227,11 @@ class MediaService:
                 row["filename"] = filename[:255]
             await tx.stores.media.insert(tx.conn, row)
 
-        await self._writer.run(create)
+        try:
+            await self._writer.run(create)
+        except BaseException:
+            (self._partial / media_id).unlink(missing_ok=True)
+            raise
         self._done.setdefault(media_id, asyncio.Event())
         await self._process(media_id)
         return media_id

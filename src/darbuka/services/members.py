@@ -18,6 +18,7 @@ from darbuka.services.access import (
     check_joinable,
 )
 from darbuka.services.privacy import PhoneHasher, check_can_add
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import DEFAULT_ADMIN_RIGHTS, RIGHTS, check_right
 from darbuka.services.sending import post_system
 from darbuka.services.views import chat_view
@@ -55,7 +56,8 @@ def _for(access: ChatAccess) -> dict[str, Any]:
 
 class MemberService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
-                 hasher: Callable[[str], bytes] | None = None) -> None:
+                 hasher: Callable[[str], bytes] | None = None, *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -88,6 +90,7 @@ class MemberService:
     # -- changing -------------------------------------------------------------------------
 
     async def do_add_members(self, user_id: int, chat_id: int, ids: Any) -> list[int]:
+        await self._writes.check("other", user_id)
         user_ids = check_user_ids(ids, "user_ids")
         if not user_ids:
             raise BadRequest("user_ids is empty", code="invalid_user_ids")
@@ -140,6 +143,7 @@ class MemberService:
                      chat_id=chat_id, left=(member,)))
 
     async def do_remove_member(self, user_id: int, chat_id: int, member: int) -> None:
+        await self._writes.check("other", user_id)
         async def remove(tx: Tx) -> None:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             if member == user_id:
@@ -168,6 +172,7 @@ class MemberService:
         await self._leave(tx, access.chat, user_id, by=user_id)
 
     async def do_leave(self, user_id: int, chat_id: int) -> None:
+        await self._writes.check("other", user_id)
         async def leave(tx: Tx) -> None:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             await self._check_and_leave(tx, access, user_id)
@@ -175,6 +180,7 @@ class MemberService:
         await self._writer.run(leave)
 
     async def do_join(self, user_id: int, chat_id: int) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         async def join(tx: Tx) -> dict[str, Any]:
             chat = await tx.stores.chats.get(tx.conn, chat_id)
             check_joinable(chat)
@@ -192,6 +198,7 @@ class MemberService:
         return _for(await access_chat(tx.conn, tx.stores, user_id, chat["id"]))
 
     async def do_set_role(self, user_id: int, chat_id: int, member: int, role: Any) -> None:
+        await self._writes.check("other", user_id)
         async def set_role(tx: Tx) -> None:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             kind = access.chat["kind"]
@@ -220,6 +227,7 @@ class MemberService:
 
     async def do_set_rights(self, user_id: int, chat_id: int, member: int,
                             rights: Any) -> list[str]:
+        await self._writes.check("other", user_id)
         if not isinstance(rights, list) or any(r not in RIGHTS for r in rights):
             raise BadRequest(f"rights must be a list of: {', '.join(RIGHTS)}",
                              code="invalid_rights")

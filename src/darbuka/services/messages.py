@@ -19,6 +19,7 @@ from darbuka.services.access import (
     message_for,
 )
 from darbuka.services.media import MediaService
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.sending import (
     MAX_CAPTION,
     MAX_TEXT,
@@ -40,7 +41,8 @@ __all__ = ["MessageService"]
 class MessageService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
                  publish_ephemeral: Callable[[Ephemeral], None],
-                 media: MediaService | None = None) -> None:
+                 media: MediaService | None = None, *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -54,13 +56,13 @@ class MessageService:
         A send with media first waits (bounded) for the media to finish processing, so a
         message never shows up with media that cannot be fetched yet.
         """
-        if req.media_id is not None and self._media is not None:
-            return asyncio.ensure_future(self._send_with_media(req, self._media))
-        return self._writer.submit(store_sends, req)
+        return asyncio.ensure_future(self._send(req))
 
-    async def _send_with_media(self, req: SendRequest, media: MediaService) -> SendResult:
-        assert req.media_id is not None  # noqa: S101 - only called with media
-        await media.wait_ready(req.sender_id, req.media_id)
+    async def _send(self, req: SendRequest) -> SendResult:
+        # Checks of one sender finish in the order made: a socket's sends stay in order.
+        await self._writes.check("sends", req.sender_id)
+        if req.media_id is not None and self._media is not None:
+            await self._media.wait_ready(req.sender_id, req.media_id)
         result: SendResult = await self._writer.submit(store_sends, req)
         return result
 
@@ -71,6 +73,7 @@ class MessageService:
     async def do_edit(self, user_id: int, chat_id: int, message_id: int,
                       text: Any, *, keyboard: str | None = None) -> dict[str, Any]:
         """Change a message's text (and, for bots, its keyboard: None keeps it)."""
+        await self._writes.check("other", user_id)
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             raise BadRequest(f"text must be 1 to {MAX_TEXT} characters", code="invalid_text")
         check_no_nul(text, "text")
@@ -95,6 +98,7 @@ class MessageService:
         return await self._writer.run(edit)
 
     async def do_delete(self, user_id: int, chat_id: int, message_id: int) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         async def delete(tx: Tx) -> dict[str, Any]:
             access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
                                                    message_id)
@@ -127,6 +131,7 @@ class MessageService:
 
     async def do_mark_read(self, user_id: int, chat_id: int, seq: Any) -> dict[str, Any]:
         """Move the read marker forward (and the delivered one with it)."""
+        await self._writes.check("marks", user_id)
         _check_seq(seq)
 
         async def mark(tx: Tx) -> dict[str, Any]:
@@ -147,6 +152,7 @@ class MessageService:
         One forward-only UPDATE; a mark at or behind the current one changes nothing and
         tells no one.
         """
+        await self._writes.check("marks", user_id)
         _check_seq(seq)
 
         async def mark(tx: Tx) -> dict[str, Any]:
@@ -167,6 +173,7 @@ class MessageService:
         send would); says nothing when the caller blocked the other side (their typing is
         not the blocked user's business either).
         """
+        await self._writes.check("typing", user_id)
         async with self._db.read() as conn:
             access = await access_chat(conn, self._stores, user_id, chat_id)
             check_not_blocked(access)

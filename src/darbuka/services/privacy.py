@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.errors import BadRequest, Forbidden, NotFound
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.views import public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -99,7 +100,9 @@ async def _mark_direct(tx: Tx, blocker: int, blocked: int, *, block: bool) -> No
 
 class PrivacyService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
-                 hasher: Callable[[str], bytes], is_online: Callable[[int], bool]) -> None:
+                 hasher: Callable[[str], bytes], is_online: Callable[[int], bool],
+                 *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -113,6 +116,7 @@ class PrivacyService:
         return {k: row[k] for k in PRIVACY_KEYS}
 
     async def do_update(self, user_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         values = {k: v for k, v in body.items() if k in PRIVACY_KEYS and v is not None}
         if not values:
             raise BadRequest("send any of find_by_phone, last_seen, group_add",
@@ -131,6 +135,7 @@ class PrivacyService:
     # -- blocks ---------------------------------------------------------------------------
 
     async def do_block(self, user_id: int, target: int, *, block: bool) -> None:
+        await self._writes.check("other", user_id)
         if target == user_id:
             raise BadRequest("you cannot block yourself", code="invalid_user_id")
 

@@ -26,7 +26,7 @@ from darbuka.services.access import (
 from darbuka.services.handles import normalise
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
-from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.rights import check_right
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
@@ -69,7 +69,9 @@ def _hash(token: str) -> bytes:
 
 class PublicService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, members: MemberService,
-                 limits: RateLimiter, settings: Settings, clock: Clock) -> None:
+                 limits: RateLimiter, settings: Settings, clock: Clock,
+                 *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._clock = clock
         self._db = db
         self._stores = stores
@@ -144,6 +146,7 @@ class PublicService:
 
     async def do_create_invite(self, user_id: int, chat_id: int,
                                body: dict[str, Any]) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         expires_in = body.get("expires_in_s")
         max_uses = body.get("max_uses")
         token = INVITE_PREFIX + secrets.token_urlsafe(16)
@@ -174,6 +177,7 @@ class PublicService:
         return [{k: r[k] for k in keep} for r in rows]
 
     async def do_revoke_invite(self, user_id: int, chat_id: int, invite_id: int) -> None:
+        await self._writes.check("other", user_id)
         async def revoke(tx: Tx) -> None:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             check_admin(access)
@@ -182,9 +186,9 @@ class PublicService:
 
         await self._writer.run(revoke)
 
-    def _check_probe(self, user_id: int, token: str) -> bytes:
-        self._limits.check_hit(f"invite:{user_id}", limit=self._settings.invite_probes_per_hour,
-                               window_s=3600)
+    async def _check_probe(self, user_id: int, token: str) -> bytes:
+        await self._limits.check_hit(f"invite:{user_id}",
+                                     limit=self._settings.invite_probes_per_hour, window_s=3600)
         if not token.startswith(INVITE_PREFIX) or len(token) > 64:
             raise NotFound("no such invite link", code="invite_not_found")
         return _hash(token)
@@ -207,7 +211,7 @@ class PublicService:
             raise NotFound("no such invite link", code="invite_not_found") from None
 
     async def invite_preview(self, user_id: int, token: str) -> dict[str, Any]:
-        token_hash = self._check_probe(user_id, token)
+        token_hash = await self._check_probe(user_id, token)
         async with self._db.read() as conn:
             invite = self._usable(await self._stores.invites.by_hash(conn, token_hash),
                                   self._clock.now_ms())
@@ -217,7 +221,8 @@ class PublicService:
         return {"chat": public_chat_view(chat)}
 
     async def do_join_by_invite(self, user_id: int, token: str) -> dict[str, Any]:
-        token_hash = self._check_probe(user_id, token)
+        await self._writes.check("other", user_id)
+        token_hash = await self._check_probe(user_id, token)
 
         async def join(tx: Tx) -> dict[str, Any]:
             invite = self._usable(await tx.stores.invites.by_hash(tx.conn, token_hash), tx.now)

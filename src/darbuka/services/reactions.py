@@ -13,6 +13,7 @@ from typing import Any
 
 from darbuka.errors import BadRequest, Conflict
 from darbuka.services.access import access_chat, access_message, check_not_blocked
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 
@@ -32,13 +33,16 @@ def check_emoji(raw: Any) -> str:
 
 
 class ReactionService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer) -> None:
+    def __init__(self, db: Database, stores: Stores, writer: Writer,
+                 *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
 
     async def do_react(self, user_id: int, chat_id: int, message_id: int, emoji: Any, *,
                        add: bool) -> dict[str, Any]:
+        await self._writes.check("reactions", user_id)
         async def react(tx: Tx) -> dict[str, Any]:
             access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
                                                    message_id)
@@ -81,6 +85,7 @@ class ReactionService:
         return {m for m, r in rows.items() if r["chat_id"] == chat_id}
 
     async def do_view(self, user_id: int, chat_id: int, ids: list[int]) -> dict[str, Any]:
+        await self._writes.check("marks", user_id)
         async def view(tx: Tx) -> dict[str, Any]:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             if access.chat["kind"] != "channel":

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.media.drawn_stickers import DEFAULT_PACK_TITLE, drawn_stickers
 from darbuka.services.media import MediaService, check_usable, media_descriptor
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.text import clean_name
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -25,7 +26,8 @@ MAX_PACK_STICKERS = 120
 
 class StickerService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
-                 media: MediaService) -> None:
+                 media: MediaService, *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -59,6 +61,7 @@ class StickerService:
         self._default_ready = True
 
     async def do_create(self, user_id: int, title: Any) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         if not isinstance(title, str) or not 1 <= len(clean_name(title)) <= 64:
             raise BadRequest("title must be 1 to 64 characters", code="invalid_title")
         title = clean_name(title)
@@ -73,6 +76,7 @@ class StickerService:
 
     async def do_add(self, user_id: int, pack_id: int, media_id: str,
                      emoji: str) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         row = await self._media.wait_ready(user_id, media_id)
         if row["kind"] != "sticker" or row["owner_id"] != user_id:
             raise BadRequest("upload the picture with kind sticker first", code="not_a_sticker")
@@ -108,6 +112,7 @@ class StickerService:
             return await self._views(conn, packs)
 
     async def do_install(self, user_id: int, pack_id: int, *, install: bool) -> None:
+        await self._writes.check("other", user_id)
         async def change(tx: Tx) -> None:
             if await tx.stores.stickers.pack(tx.conn, pack_id) is None:
                 raise NotFound("no such sticker pack", code="pack_not_found")

@@ -22,12 +22,14 @@ from typing import Any
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
 from darbuka.media.sniff import HEAD_BYTES, KINDS, accepts, sniff
+from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import MediaFields, MediaRow
 
-__all__ = ["CHECKSUM_ALGORITHMS", "ChecksumMismatch", "UploadService", "sanitise_filename"]
+__all__ = ["CHECKSUM_ALGORITHMS", "ChecksumMismatch", "UploadService", "check_quota",
+           "sanitise_filename"]
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +68,18 @@ def sanitise_filename(name: str) -> str:
     return name or "file"
 
 
+async def check_quota(tx: Tx, user_id: int, length: int, quota: int) -> None:
+    """The bytes one user may hold in uploads: every way in (tus, the Bot API) checks here."""
+    held = await tx.stores.media.bytes_held(tx.conn, user_id)
+    if held + length > quota:
+        raise TooLarge("this would exceed your storage quota", code="quota_exceeded")
+
+
 class UploadService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
                  settings: Settings, partial_dir: Path,
-                 on_complete: Callable[[str], None]) -> None:
+                 on_complete: Callable[[str], None], *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -96,6 +106,7 @@ class UploadService:
         return self._dir / upload_id
 
     async def do_create(self, user_id: int, length: int, meta: dict[str, str]) -> MediaRow:
+        await self._writes.check("uploads", user_id)
         kind = meta.get("kind", "file")
         if kind not in KINDS:
             raise BadRequest(f"metadata kind must be one of {', '.join(KINDS)}",
@@ -112,9 +123,7 @@ class UploadService:
                "created_at": now, "expires_at": now + self._settings.upload_expiry_s * 1000}
 
         async def create(tx: Tx) -> None:
-            held = await tx.stores.media.bytes_held(tx.conn, user_id)
-            if held + length > self._settings.upload_quota_bytes:
-                raise TooLarge("this would exceed your storage quota", code="quota_exceeded")
+            await check_quota(tx, user_id, length, self._settings.upload_quota_bytes)
             await tx.stores.media.insert(tx.conn, row)
 
         self.partial_path(upload_id).touch()
@@ -222,6 +231,7 @@ class UploadService:
 
     async def do_terminate(self, user_id: int, upload_id: str, *,
                            lock_free: bool = False) -> None:
+        await self._writes.check("other", user_id)
         if not lock_free:
             lock = self._locks.get(upload_id)
             if lock is not None and lock.locked():

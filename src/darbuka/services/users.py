@@ -7,7 +7,7 @@ from typing import Any
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.kinds import SELF_KINDS
 from darbuka.services.handles import check_handle, do_claim, do_release
-from darbuka.services.ratelimit import RateLimiter
+from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.text import check_no_nul, clean_name
 from darbuka.services.views import public_user_view, user_view
 from darbuka.services.writer import Tx, Writer
@@ -56,7 +56,8 @@ def _check_profile(body: dict[str, Any]) -> UserFields:
 
 class UserService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, limits: RateLimiter,
-                 settings: Settings) -> None:
+                 settings: Settings, *, writes: WriteLimits) -> None:
+        self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -77,8 +78,8 @@ class UserService:
         anything else, so the namespace cannot be walked. Someone who blocked the caller is
         answered as unknown: the caller cannot tell a block from a name nobody holds.
         """
-        self._limits.check_hit(f"username:{caller_id}", window_s=3600,
-                               limit=self._settings.username_lookups_per_hour)
+        await self._limits.check_hit(f"username:{caller_id}", window_s=3600,
+                                     limit=self._settings.username_lookups_per_hour)
         try:
             _, key = check_handle(raw[:200], min_length=4)
         except BadRequest as exc:
@@ -94,6 +95,7 @@ class UserService:
         return public_user_view(row)
 
     async def do_update_me(self, user_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        await self._writes.check("other", user_id)
         values = _check_profile(body)
 
         async def update(tx: Tx) -> dict[str, Any]:

@@ -25,7 +25,8 @@ __all__ = ["AuthService", "Principal", "SignUpHook", "check_not_restricted", "ha
            "normalise_phone"]
 
 CODE_TTL_MS = 10 * 60 * 1000
-CODE_ATTEMPTS = 5
+# Checks of codes against one number are counted in windows this long.
+CHECK_WINDOW_MS = 3600 * 1000
 TOKEN_PREFIX = "dk_"  # noqa: S105 - a prefix, not a secret
 TOUCH_EVERY_MS = 10 * 60 * 1000
 # Runs inside the transaction that creates a user (e.g. "X joined" for their contacts).
@@ -122,8 +123,9 @@ class AuthService:
             raise BadRequest("the code is 6 digits", code="invalid_code")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-        async def check_and_sign_in(tx: Tx) -> UserRow:
-            await self._check_code(tx, phone, code)
+        async def check_and_sign_in(tx: Tx) -> UserRow | None:
+            if not await self._check_code(tx, phone, code):
+                return None  # and commit: the check counts although the code was wrong
             user = await tx.stores.users.by_phone(tx.conn, phone)
             if user is None:
                 user_id = await tx.stores.users.create(tx.conn, phone=phone, now=tx.now)
@@ -134,24 +136,31 @@ class AuthService:
                                            token_hash=hash_token(token), now=tx.now)
             return user
 
-        try:
-            user = await self._writer.run(check_and_sign_in)
-        except _WrongCode:
-            await self._writer.run(lambda tx: tx.stores.codes.count_attempt(tx.conn, phone))
-            raise
+        user = await self._writer.run(check_and_sign_in)
+        if user is None:
+            raise _WrongCode()
         return {"token": token, "user": user_view(user)}
 
-    async def _check_code(self, tx: Tx, phone: str, code: str) -> None:
-        row = await tx.stores.codes.get(tx.conn, phone)
-        if row is None or row["expires_at"] < tx.now:
+    async def _check_code(self, tx: Tx, phone: str, code: str) -> bool:
+        """Count the check, then compare, in one transaction: however many guesses arrive
+        at once, and at however many processes, no more than the limit are compared.
+
+        The count is per number, not per code, and a right code starts it over.
+        """
+        row = await tx.stores.codes.count_check(tx.conn, phone, now=tx.now,
+                                                window_ms=CHECK_WINDOW_MS)
+        if row["attempts"] > self._settings.sign_ins_per_phone_hour:
+            wait_s = -(-(row["attempts_reset_at"] - tx.now) // 1000)
+            raise RateLimited("too many sign-in attempts for this number; try again later",
+                              retry_after=wait_s)
+        if row["expires_at"] < tx.now:
             raise BadRequest("no valid code for this number; ask for a new one",
                              code="code_expired")
-        if row["attempts"] >= CODE_ATTEMPTS:
-            raise RateLimited("too many wrong codes; ask for a new one", retry_after=0)
-        if not hmac.compare_digest(row["code_hash"], self._code_hash(phone, code)):
-            # The transaction rolls back; do_sign_in counts the attempt in a job of its own.
-            raise _WrongCode()
-        await tx.stores.codes.remove(tx.conn, phone)
+        right = hmac.compare_digest(row["code_hash"], self._code_hash(phone, code))
+        if right:
+            await tx.stores.codes.remove(tx.conn, phone)
+            return True
+        return False
 
     async def do_issue_token(self, phone: str, *, name: str | None,
                              device_name: str = "admin") -> tuple[str, UserRow]:

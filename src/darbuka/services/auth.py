@@ -153,11 +153,10 @@ class AuthService:
             wait_s = -(-(row["attempts_reset_at"] - tx.now) // 1000)
             raise RateLimited("too many sign-in attempts for this number; try again later",
                               retry_after=wait_s)
-        if row["expires_at"] < tx.now:
-            raise BadRequest("no valid code for this number; ask for a new one",
-                             code="code_expired")
+        # Expired, used, never sent or wrong: one answer, so a stranger's guess does not
+        # tell whether someone just asked for a code for this number.
         right = hmac.compare_digest(row["code_hash"], self._code_hash(phone, code))
-        if right:
+        if right and row["expires_at"] >= tx.now:
             await tx.stores.codes.remove(tx.conn, phone)
             return True
         return False
@@ -236,7 +235,8 @@ class AuthService:
 
 class _WrongCode(BadRequest):
     def __init__(self) -> None:
-        super().__init__("that code is not right", code="code_invalid")
+        super().__init__("that code is not right, or no longer valid; ask for a new one if "
+                         "it has expired", code="code_invalid")
 
 
 async def _touch_batch(tx: Tx, items: list[Any]) -> list[None]:

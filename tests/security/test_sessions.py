@@ -1,16 +1,175 @@
-"""Sessions and sign-in: a code cannot be guessed by racing the limit or asking again."""
+"""Sessions and sign-in: a signed-out device loses its live sessions on every process, and a
+code cannot be guessed by racing the limit or by asking again."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import LiveServer
-from tests.helpers import Api
+from darbuka.testing import ServerProcess
+from tests.conftest import LiveServer, _pg_admin
+from tests.helpers import Api, Socket, wait_until
+from tests.safety_helpers import staff
 
 PHONE = "+441632960961"
+REDIS_URL = os.environ.get("DARBUKA_TEST_REDIS_URL", "")
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="DARBUKA_TEST_REDIS_URL is not set")
+# The issue's bound: a signed-out device's sessions end within a second.
+CUT_S = 1.0
+
+
+def _long_poll(base_url: str, token: str, cursor: str) -> tuple[httpx.Response, float]:
+    """`GET /sync` waiting up to 30 s; the answer and when it came (monotonic)."""
+    response = httpx.get(f"{base_url}/api/v1/sync", timeout=60,
+                         params={"cursor": cursor, "timeout": 30},
+                         headers={"authorization": f"Bearer {token}"})
+    return response, time.monotonic()
+
+
+def _closed_with(sock: Socket) -> tuple[int, float]:
+    """Read until the server closes the socket: the close code, and when (monotonic)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        _read_on(sock)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, time.monotonic()
+
+
+def _read_on(sock: Socket) -> None:
+    while True:
+        sock.recv(timeout=10)
+
+
+def _other_device(api: Api) -> int:
+    return int(next(d["id"] for d in api.ok("GET", "/devices")["devices"] if not d["current"]))
+
+
+def _sinks(server: LiveServer) -> int:
+    async def count() -> int:
+        return int(server.app.state.runtime.hub.sink_count)
+
+    return int(server.run_async(count()))
+
+
+def _cli(env: dict[str, str], *args: str) -> list[str]:
+    out = subprocess.run([sys.executable, "-m", "darbuka", "admin", *args], env=env,
+                         capture_output=True, text=True, check=True, timeout=120)
+    return out.stdout.strip().splitlines()
+
+
+# -- 1. a revoked device stays connected -------------------------------------------------
+
+
+@needs_redis
+def test_a_revoked_device_is_cut_on_every_process_and_its_other_devices_stay(
+        pg_url: str, tmp_path: Path) -> None:
+    asyncio.run(_pg_admin(pg_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+    settings = {"database_url": pg_url, "redis_url": REDIS_URL,
+                "redis_prefix": f"test-{uuid.uuid4().hex[:8]}", "secret_key": "shared"}
+    env = {**os.environ, **{f"DARBUKA_{k.upper()}": v for k, v in settings.items()},
+           "DARBUKA_LOG_LEVEL": "warning"}
+    # Two devices of one account.
+    lost, kept = (_cli(env, "issue-token", "--phone", PHONE, "--data-dir", str(tmp_path))[-1]
+                  for _ in range(2))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    one = ServerProcess(tmp_path / "a", **settings)
+    two = ServerProcess(tmp_path / "b", **settings)
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        keeper = Api(one.url, kept)
+        cursor = keeper.sync()["cursor"]
+        poll = pool.submit(_long_poll, two.url, lost, cursor)
+        # The lost device has a socket on each process; the kept one a socket on the other.
+        sockets = [Socket(server.ws_url, lost, cursor=cursor) for server in (one, two)]
+        staying = Socket(two.ws_url, kept, cursor=cursor)
+        for sock in (*sockets, staying):
+            assert sock.ready()["type"] == "ready"
+        assert not poll.done()
+
+        keeper.call("DELETE", f"/devices/{_other_device(keeper)}", expect=204)
+        revoked_at = time.monotonic()
+
+        for sock in sockets:
+            assert sock.recv_until(lambda f: f["type"] == "device.revoked")["reason"] == (
+                "revoked")
+            code, when = _closed_with(sock)
+            assert code == 4401
+            assert when - revoked_at <= CUT_S
+        response, when = poll.result(timeout=10)
+        assert (response.status_code, response.json()["error"]["code"]) == (401,
+                                                                            "invalid_token")
+        assert when - revoked_at <= CUT_S
+        # The account's other device heard of it and carries on, on both processes.
+        staying.recv_until(lambda f: f["type"] == "device.revoked")
+        staying.send_json({"type": "ping"})
+        assert staying.recv()["type"] == "pong"
+        assert Api(two.url, kept).ok("GET", "/me")["phone"] == PHONE
+        Api(two.url, lost).call("GET", "/me", expect=401)
+        staying.close()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        one.stop()
+        two.stop()
+
+
+def test_a_revoked_device_long_polls_answer_401_and_the_others_carry_on(
+        server: LiveServer) -> None:
+    lost = server.sign_up("Dee", phone=PHONE)
+    kept = server.sign_up(phone=PHONE)
+    cursor = kept.sync()["cursor"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        polls = [pool.submit(_long_poll, server.url, api.token or "", cursor)
+                 for api in (lost, kept)]
+        wait_until(lambda: _sinks(server) == 2, message="both polls waiting")
+        device = _other_device(kept)
+        kept.call("DELETE", f"/devices/{device}", expect=204)
+        revoked_at = time.monotonic()
+        cut, when = polls[0].result(timeout=10)
+        assert (cut.status_code, cut.json()["error"]["code"]) == (401, "invalid_token")
+        assert when - revoked_at <= CUT_S
+        other, _ = polls[1].result(timeout=10)
+    assert other.status_code == 200
+    assert [(e["type"], e["device_id"]) for e in other.json()["events"]] == [
+        ("device.revoked", device)]
+    kept.ok("GET", "/me")
+
+
+def test_a_ban_ends_every_live_session_of_the_account(server: LiveServer, alice: Api,
+                                                      bob: Api) -> None:
+    bob.ok("POST", "/reports", json={"target_type": "user", "target_id": alice.id,
+                                     "reason": "terrorism"})
+    mod = staff(server, "Mod")
+    (item,) = mod.ok("GET", "/moderation/queue")["items"]
+    cursor = alice.sync()["cursor"]
+    sock = Socket(server.ws_url, alice.token or "", cursor=cursor)
+    assert sock.ready()["type"] == "ready"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        poll: Future[Any] = pool.submit(_long_poll, server.url, alice.token or "", cursor)
+        wait_until(lambda: _sinks(server) == 2, message="the poll waiting")
+        mod.ok("POST", f"/moderation/items/{item['id']}/decision", json={
+            "action": "ban_user", "reason": "terrorism", "facts": "Glorified an attack."})
+        banned_at = time.monotonic()
+        response, when = poll.result(timeout=10)
+    assert response.status_code == 401
+    assert when - banned_at <= CUT_S
+    # The socket is told why (4403), as for a suspension.
+    assert sock.recv_until(lambda f: f["type"] == "account.restricted")["status"] == "banned"
+    assert _closed_with(sock)[0] == 4403
+
+
+# -- 3. code guesses race the limit ------------------------------------------------------
 
 
 def _sign_in(server: LiveServer, code: str, phone: str = PHONE) -> httpx.Response:
@@ -40,6 +199,9 @@ def test_parallel_wrong_codes_get_five_checks_and_a_new_code_gives_none_more(
     server.clock.advance(3600)
     anon.ok("POST", "/auth/request-code", json={"phone": PHONE})
     assert _sign_in(server, server.codes.codes[PHONE]).status_code == 200
+
+
+# -- 4. code_expired vs code_invalid -----------------------------------------------------
 
 
 def test_a_stranger_cannot_tell_an_expired_code_from_a_wrong_one(server: LiveServer) -> None:

@@ -89,7 +89,8 @@ class WebhookSender:
         marker = int((await self._svc.bots.get(bot_id))["marker"])
         while True:
             try:
-                updates, next_marker = await feed.wait(bot_id, marker, limit=100, wait_s=30,
+                updates, next_marker = await feed.wait(bot_id, marker, device_id=None,
+                                                       limit=100, wait_s=30,
                                                        types=types)
                 for update in updates:
                     await self._deliver(bot_id, url, update)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +21,8 @@ from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import UserRow
 
-__all__ = ["AuthService", "Principal", "SignUpHook", "check_not_restricted", "hash_token",
-           "normalise_phone"]
+__all__ = ["SIGNED_OUT", "AuthService", "Principal", "SignUpHook", "check_not_restricted",
+           "hash_token", "normalise_phone", "sign_out_devices", "signed_out", "signs_out"]
 
 CODE_TTL_MS = 10 * 60 * 1000
 # Checks of codes against one number are counted in windows this long.
@@ -31,6 +31,8 @@ TOKEN_PREFIX = "dk_"  # noqa: S105 - a prefix, not a secret
 TOUCH_EVERY_MS = 10 * 60 * 1000
 # Runs inside the transaction that creates a user (e.g. "X joined" for their contacts).
 SignUpHook = Callable[[Tx, UserRow], Awaitable[None]]
+# The event that ends a device's live sessions (its sockets and long polls, on every process).
+SIGNED_OUT = "device.revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,36 @@ def check_not_restricted(user: UserRow, now: int) -> None:
         ending = f" until {until} (ms)" if status == "suspended" and until else ""
         raise Forbidden(f"this account is {status}{ending}; GET /api/v1/statements says why, "
                         "and POST /api/v1/appeals contests it", code=f"account_{status}")
+
+
+def signs_out(event_type: str, body: Mapping[str, Any], device_id: int | None) -> bool:
+    """Whether an event ends the live sessions of `device_id` (None: a session that is no
+    device's, such as a bot's webhook, which no sign-out ends)."""
+    return (event_type == SIGNED_OUT and device_id is not None
+            and body.get("device_id") == device_id)
+
+
+def signed_out() -> Unauthorized:
+    """What a token that no longer authenticates gets, and a session it had open."""
+    return Unauthorized("this token is not valid (signed out or revoked)",
+                        code="invalid_token")
+
+
+async def sign_out_devices(tx: Tx, user_id: int, device_ids: Iterable[int], *,
+                           reason: str) -> list[int]:
+    """Delete the user's devices, so their tokens stop working, and end their live sessions:
+    the event, stored and sent after commit, reaches every process, where each socket or
+    long poll of a device it names closes itself. Answers the ids that were still there.
+
+    `reason`: revoked (by the user or an operator), expired (unused), banned, rotated.
+    """
+    gone = []
+    for device_id in device_ids:
+        if await tx.stores.devices.delete(tx.conn, user_id=user_id, device_id=device_id):
+            await tx.emit(SIGNED_OUT, {"device_id": device_id, "reason": reason},
+                          user_id=user_id)
+            gone.append(device_id)
+    return gone
 
 
 def normalise_phone(raw: object) -> str:
@@ -203,8 +235,7 @@ class AuthService:
             device = await self._stores.devices.by_token_hash(conn, hash_token(token))
             user = await self._stores.users.get(conn, device["user_id"]) if device else None
         if device is None or user is None or (user["kind"] == "bot") != bot:
-            raise Unauthorized("this token is not valid (signed out or revoked)",
-                               code="invalid_token")
+            raise signed_out()
         if not allow_restricted:
             check_not_restricted(user, self._clock.now_ms())
         if self._clock.now_ms() - device["last_seen_at"] > TOUCH_EVERY_MS:
@@ -224,10 +255,20 @@ class AuthService:
                  "last_seen_at": r["last_seen_at"], "current": r["id"] == principal.device_id}
                 for r in rows]
 
+    async def check_signed_in(self, principal: Principal) -> None:
+        """For a session opened with `principal`: raise if its device was signed out since.
+
+        A session attaches to the hub after authenticating; a sign-out committed in between
+        sent its event before the session listened, so it looks in storage once attached.
+        """
+        async with self._db.read() as conn:
+            device = await self._stores.devices.get(conn, principal.device_id)
+        if device is None:
+            raise signed_out()
+
     async def do_revoke_device(self, principal: Principal, device_id: int) -> None:
-        async def revoke(tx: Tx) -> bool:
-            return await tx.stores.devices.delete(tx.conn, user_id=principal.user_id,
-                                                  device_id=device_id)
+        async def revoke(tx: Tx) -> list[int]:
+            return await sign_out_devices(tx, principal.user_id, [device_id], reason="revoked")
 
         if not await self._writer.run(revoke):
             raise NotFound("no such device", code="device_not_found")

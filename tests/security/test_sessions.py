@@ -169,6 +169,51 @@ def test_a_ban_ends_every_live_session_of_the_account(server: LiveServer, alice:
     assert _closed_with(sock)[0] == 4403
 
 
+# -- 2. device tokens never expire -------------------------------------------------------
+
+
+def _last_seen(server: LiveServer, device_id: int, days_ago: int) -> None:
+    """As if the device had not been used for `days_ago` days."""
+    runtime = server.app.state.runtime
+    when = server.clock.now_ms() - days_ago * 24 * 3600 * 1000
+
+    async def age() -> None:
+        await runtime.writer.run(lambda tx: tx.stores.devices.touch(tx.conn, device_id, when))
+
+    server.run_async(age())
+
+
+def test_a_device_unused_for_180_days_stops_working_and_its_sessions_end(
+        server: LiveServer) -> None:
+    lost = server.sign_up("Dee", phone=PHONE)
+    kept = server.sign_up(phone=PHONE)
+    cursor = kept.sync()["cursor"]
+    sock = Socket(server.ws_url, lost.token or "", cursor=cursor)
+    assert sock.ready()["type"] == "ready"
+    device = _other_device(kept)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        poll = pool.submit(_long_poll, server.url, lost.token or "", cursor)
+        wait_until(lambda: _sinks(server) == 2, message="the poll waiting")
+        _last_seen(server, device, days_ago=179)
+        server.run_async(server.app.state.services.auth.do_sweep())
+        assert not poll.done()  # 179 days is not idle enough
+        _last_seen(server, device, days_ago=181)
+        server.run_async(server.app.state.services.auth.do_sweep())
+        swept_at = time.monotonic()
+        response, when = poll.result(timeout=10)
+    assert response.status_code == 401
+    assert when - swept_at <= CUT_S
+    assert sock.recv_until(lambda f: f["type"] == "device.revoked")["reason"] == "expired"
+    assert _closed_with(sock)[0] == 4401
+    lost.call("GET", "/me", expect=401)
+    kept.ok("GET", "/me")
+    # Without waiting for a sweep: a stale token is refused, and signed out, when it is used.
+    stale = server.sign_up(phone=PHONE)
+    _last_seen(server, _other_device(kept), days_ago=181)
+    stale.call("GET", "/me", expect=401)
+    assert [d["current"] for d in kept.ok("GET", "/devices")["devices"]] == [True]
+
+
 # -- 3. code guesses race the limit ------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ import orjson
 from darbuka.clock import Clock
 from darbuka.errors import ApiError
 from darbuka.services.access import event_frame
-from darbuka.services.auth import AuthService, signs_out
+from darbuka.services.auth import TOUCH_EVERY_MS, AuthService, signs_out
 from darbuka.services.hub import Hub
 from darbuka.services.messages import MessageService
 from darbuka.services.sending import SendResult, check_send
@@ -104,12 +104,18 @@ class Gateway:
             conn.close_soon(1001)
 
     async def _sweep(self) -> None:
+        touched = self.clock.monotonic()
         while True:
             await asyncio.sleep(min(10.0, self.idle_timeout_s / 3))
-            deadline = self.clock.monotonic() - self.idle_timeout_s
+            now = self.clock.monotonic()
+            deadline = now - self.idle_timeout_s
             for conn in tuple(self.connections):
                 if conn.last_heard < deadline:
                     conn.close_soon(CLOSE_IDLE)
+            if now - touched >= TOUCH_EVERY_MS / 1000:
+                # A device that keeps a socket open is in use: it must not expire as idle.
+                touched = now
+                self.auth.touch_later({conn.device_id for conn in self.connections})
 
     def open(self, link: Link) -> SocketConnection:
         """A socket finished its handshake; it has AUTH_TIMEOUT_S to sign in."""

@@ -28,7 +28,12 @@ CODE_TTL_MS = 10 * 60 * 1000
 # Checks of codes against one number are counted in windows this long.
 CHECK_WINDOW_MS = 3600 * 1000
 TOKEN_PREFIX = "dk_"  # noqa: S105 - a prefix, not a secret
+# A device's `last_seen_at` moves at most this often (a socket counts as use: the gateway
+# touches the devices it has connected as often).
 TOUCH_EVERY_MS = 10 * 60 * 1000
+DAY_MS = 24 * 3600 * 1000
+# Idle devices signed out per transaction by the sweep.
+SWEEP_BATCH = 500
 # Runs inside the transaction that creates a user (e.g. "X joined" for their contacts).
 SignUpHook = Callable[[Tx, UserRow], Awaitable[None]]
 # The event that ends a device's live sessions (its sockets and long polls, on every process).
@@ -68,7 +73,7 @@ def signs_out(event_type: str, body: Mapping[str, Any], device_id: int | None) -
 
 def signed_out() -> Unauthorized:
     """What a token that no longer authenticates gets, and a session it had open."""
-    return Unauthorized("this token is not valid (signed out or revoked)",
+    return Unauthorized("this token is not valid (signed out, revoked or unused too long)",
                         code="invalid_token")
 
 
@@ -121,6 +126,7 @@ class AuthService:
         self._sender = sender
         self._settings = settings
         self._secret = secret
+        self._idle_expiry_ms = settings.device_idle_expiry_days * DAY_MS
 
     @property
     def code_sender_name(self) -> str:
@@ -236,17 +242,48 @@ class AuthService:
             user = await self._stores.users.get(conn, device["user_id"]) if device else None
         if device is None or user is None or (user["kind"] == "bot") != bot:
             raise signed_out()
+        now = self._clock.now_ms()
+        if self._idle_expiry_ms and user["kind"] != "bot" and (
+                now - device["last_seen_at"] > self._idle_expiry_ms):
+            # Refused at once; signed out now rather than at the next sweep, so whatever
+            # session it still has ends too.
+            await self._writer.run(lambda tx: sign_out_devices(
+                tx, device["user_id"], [device["id"]], reason="expired"))
+            raise signed_out()
         if not allow_restricted:
-            check_not_restricted(user, self._clock.now_ms())
-        if self._clock.now_ms() - device["last_seen_at"] > TOUCH_EVERY_MS:
-            self._touch_later(device["id"])
+            check_not_restricted(user, now)
+        if now - device["last_seen_at"] > TOUCH_EVERY_MS:
+            self.touch_later([device["id"]])
         return Principal(user=user, device_id=int(device["id"]))
 
-    def _touch_later(self, device_id: int) -> None:
-        async def touch(tx: Tx) -> None:
-            await tx.stores.devices.touch(tx.conn, device_id, tx.now)
+    def touch_later(self, device_ids: Iterable[int]) -> None:
+        """Note that the devices are in use (their idle expiry starts again)."""
+        for device_id in device_ids:
+            self._writer.submit(_touch_batch, device_id)
 
-        self._writer.submit(_touch_batch, (device_id, touch))
+    async def do_sweep(self) -> int:
+        """Sign out the people's devices unused for `DARBUKA_DEVICE_IDLE_EXPIRY_DAYS` (their
+        live sessions end as for any sign-out) and forget spent sign-in codes. Bots' tokens
+        do not expire: a bot may be quiet for months, and operators revoke or rotate them.
+        Answers how many devices were signed out."""
+        async def sweep(tx: Tx) -> tuple[int, int]:
+            """Devices found idle (up to a batch), and how many this signed out."""
+            await tx.stores.codes.purge(tx.conn, tx.now)
+            if not self._idle_expiry_ms:
+                return 0, 0
+            idle = await tx.stores.devices.idle_people(
+                tx.conn, seen_before=tx.now - self._idle_expiry_ms, limit=SWEEP_BATCH)
+            gone = 0
+            for device in idle:
+                gone += len(await sign_out_devices(tx, device["user_id"], [device["id"]],
+                                                   reason="expired"))
+            return len(idle), gone
+
+        total, found = 0, SWEEP_BATCH
+        while found == SWEEP_BATCH:
+            found, gone = await self._writer.run(sweep)
+            total += gone
+        return total
 
     async def list_devices(self, principal: Principal) -> list[dict[str, Any]]:
         async with self._db.read() as conn:
@@ -280,7 +317,7 @@ class _WrongCode(BadRequest):
                          "it has expired", code="code_invalid")
 
 
-async def _touch_batch(tx: Tx, items: list[Any]) -> list[None]:
-    for _device_id, fn in items:
-        await fn(tx)
-    return [None] * len(items)
+async def _touch_batch(tx: Tx, device_ids: list[int]) -> list[None]:
+    for device_id in device_ids:
+        await tx.stores.devices.touch(tx.conn, device_id, tx.now)
+    return [None] * len(device_ids)

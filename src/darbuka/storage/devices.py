@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.storage.rows import DeviceRow, typed
-from darbuka.storage.tables.accounts import devices
+from darbuka.storage.tables.accounts import devices, users
 
 __all__ = ["DeviceStore"]
 
@@ -31,6 +31,14 @@ class DeviceStore:
 
     async def for_user(self, conn: AsyncConnection, user_id: int) -> list[DeviceRow]:
         query = select(devices).where(devices.c.user_id == user_id).order_by(devices.c.id)
+        return [typed(r, DeviceRow) for r in (await conn.execute(query)).mappings()]
+
+    async def idle_people(self, conn: AsyncConnection, *, seen_before: int,
+                          limit: int) -> list[DeviceRow]:
+        """People's devices (not bots') last seen before `seen_before`."""
+        query = (select(devices).join(users, users.c.id == devices.c.user_id)
+                 .where(devices.c.last_seen_at < seen_before, users.c.kind != "bot")
+                 .order_by(devices.c.last_seen_at).limit(limit))
         return [typed(r, DeviceRow) for r in (await conn.execute(query)).mappings()]
 
     async def delete(self, conn: AsyncConnection, *, user_id: int, device_id: int) -> bool:

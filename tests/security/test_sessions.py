@@ -144,6 +144,17 @@ def test_a_revoked_device_long_polls_answer_401_and_the_others_carry_on(
     assert [(e["type"], e["device_id"]) for e in other.json()["events"]] == [
         ("device.revoked", device)]
     kept.ok("GET", "/me")
+    # A device signed in later never gets the id of one signed out (SQLite would reuse the
+    # highest), so the event cannot cut it.
+    newest = server.sign_up(phone=PHONE)
+    cursor = kept.sync()["cursor"]
+    newest_id = _other_device(kept)
+    kept.call("DELETE", f"/devices/{newest_id}", expect=204)
+    again = server.sign_up(phone=PHONE)
+    assert _other_device(kept) > newest_id
+    response, _ = _long_poll(server.url, again.token or "", cursor)
+    assert response.status_code == 200
+    assert newest.call("GET", "/me").status_code == 401
 
 
 def test_a_ban_ends_every_live_session_of_the_account(server: LiveServer, alice: Api,
@@ -264,3 +275,4 @@ def test_a_stranger_cannot_tell_an_expired_code_from_a_wrong_one(server: LiveSer
     # The same answers, guess after guess, to the limit and past it.
     assert answers(expired) == answers(asked) == answers(never)
     assert answers(never)[0][0] == 429
+

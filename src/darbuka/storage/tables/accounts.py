@@ -51,6 +51,9 @@ devices = Table(
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
+    # Never reuse an id (SQLite would reuse the highest after a delete): `device.revoked`
+    # names devices by id, and must never name a later device of the same account.
+    sqlite_autoincrement=True,
 )
 
 login_codes = Table(

@@ -19,11 +19,13 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from darbuka.testing import ServerProcess
-from tests.conftest import LiveServer, _pg_admin
+from tests.botapi_helpers import Receiver
+from tests.conftest import LiveServer, _pg_admin, make_server
 from tests.helpers import Api, Socket, wait_until
 from tests.safety_helpers import staff
 
 PHONE = "+441632960961"
+SRC = Path(__file__).resolve().parents[2] / "src"
 REDIS_URL = os.environ.get("DARBUKA_TEST_REDIS_URL", "")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="DARBUKA_TEST_REDIS_URL is not set")
 # The issue's bound: a signed-out device's sessions end within a second.
@@ -276,3 +278,86 @@ def test_a_stranger_cannot_tell_an_expired_code_from_a_wrong_one(server: LiveSer
     assert answers(expired) == answers(asked) == answers(never)
     assert answers(never)[0][0] == 429
 
+
+# -- 5. bot tokens cannot be revoked or rotated ------------------------------------------
+
+
+def _bot_poll(base_url: str, token: str) -> tuple[httpx.Response, float]:
+    response = httpx.get(f"{base_url}/botapi/updates", timeout=60,
+                         params={"access_token": token, "timeout": 30})
+    return response, time.monotonic()
+
+
+def _bot_me(server: LiveServer, token: str) -> int:
+    return httpx.get(f"{server.url}/botapi/me", params={"access_token": token}).status_code
+
+
+def _cut_while_polling(server: LiveServer, token: str, env: dict[str, str],
+                       *command: str) -> list[str]:
+    """Run the admin command while a long poll of `token` waits; it must answer 401 by the
+    time the command is done (give or take the issue's second)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        poll = pool.submit(_bot_poll, server.url, token)
+        wait_until(lambda: _sinks(server) == 1, message="the bot's poll waiting")
+        out = _cli(env, *command)
+        finished_at = time.monotonic()
+        response, when = poll.result(timeout=10)
+    assert (response.status_code, response.json()["code"]) == (401, "verify.token")
+    assert when - finished_at <= CUT_S
+    assert _bot_me(server, token) == 401
+    return out
+
+
+def _running(server: LiveServer) -> set[int]:
+    async def running() -> set[int]:
+        return set(server.app.state.webhooks.running)
+
+    return set(server.run_async(running()))
+
+
+def test_admin_revokes_and_rotates_bot_tokens_and_their_sessions_end(
+        database_url: str, tmp_path: Path) -> None:
+    # No Redis between the command and the server: long polls and webhooks find the
+    # sign-out in storage (with Redis the event would also come over the bus).
+    server = make_server(database_url, tmp_path, bot_webhook_allow_private=True)
+    env = {**os.environ, "PYTHONPATH": str(SRC), "DARBUKA_LOG_LEVEL": "warning",
+           "DARBUKA_DATABASE_URL": server.settings.database_url,
+           "DARBUKA_DATA_DIR": str(tmp_path), "DARBUKA_REDIS_URL": ""}
+    receiver = Receiver()
+    try:
+        made = _cli(env, "create-bot", "Echo", "--username", "echo_bot")
+        bot_id, first = int(made[0].split()[1]), made[-1]
+        said = f"bot {bot_id} Echo: 1 token(s) revoked, 0 webhook(s) removed"
+        # Rotating, by @username: the old token's long poll ends; the new token works.
+        rotated = _cut_while_polling(server, first, env, "rotate-bot-token", "@echo_bot")
+        assert rotated[0] == said
+        second = rotated[-1]
+        assert second.startswith("dk_")
+        assert second != first
+        assert _bot_me(server, second) == 200
+        # Revoking, by id: the bot has no token left.
+        assert _cut_while_polling(server, second, env, "revoke-bot", str(bot_id)) == [said]
+        # A new token brings it back; its webhook gets updates until it is revoked again.
+        third = _cli(env, "rotate-bot-token", str(bot_id))[-1]
+        httpx.post(f"{server.url}/botapi/subscriptions", params={"access_token": third},
+                   json={"url": receiver.url}).raise_for_status()
+        alice = server.sign_up("Alice")
+        chat = alice.group("bots", [])
+        alice.ok("POST", f"/chats/{chat['id']}/members", json={"user_ids": [bot_id]})
+        alice.send(chat["id"], "one")
+        wait_until(lambda: receiver.texts() == ["one"], message="the webhook")
+        assert _cli(env, "revoke-bot", "@Echo_Bot") == [
+            f"bot {bot_id} Echo: 1 token(s) revoked, 1 webhook(s) removed"]
+        alice.send(chat["id"], "two")
+        # The sender finds the subscription gone before it posts "two", and stops.
+        wait_until(lambda: bot_id not in _running(server), message="the webhook to stop")
+        assert receiver.texts() == ["one"]
+        assert _bot_me(server, third) == 401
+        missing = subprocess.run([sys.executable, "-m", "darbuka", "admin", "revoke-bot",
+                                  "@nobody_here"], env=env, capture_output=True, text=True,
+                                 timeout=120)
+        assert missing.returncode == 2
+        assert "no bot" in missing.stderr
+    finally:
+        receiver.close()
+        server.thread.stop()

@@ -151,13 +151,15 @@ def test_webhook_gives_up_on_an_update_after_max_age(hook_server: LiveServer) ->
     sender = hook_server.app.state.webhooks
     broken = Receiver(status=500)
     try:
+        bot = make_bot(hook_server)  # delivery goes on only while the bot is subscribed
+        bot.call("POST", "/subscriptions", json={"url": broken.url})
         stale = {"update_type": "message_created", "message": {},
                  "timestamp": int((time.time() - 9 * 3600) * 1000)}
-        hook_server.run_async(sender._deliver(1, broken.url, stale))
+        hook_server.run_async(sender._deliver(bot.id, broken.url, stale))
         assert sender.delivered == 0
         broken.status = 200
         fresh = {**stale, "timestamp": int(time.time() * 1000)}
-        hook_server.run_async(sender._deliver(1, broken.url, fresh))
+        hook_server.run_async(sender._deliver(bot.id, broken.url, fresh))
         assert sender.delivered == 1
         assert len(broken.received) == 1
     finally:

@@ -135,6 +135,23 @@ async def test_redis_skips_a_gap_whose_publisher_died() -> None:
 
 
 @needs_redis
+async def test_redis_sends_what_was_published_before_it_stopped() -> None:
+    """An admin command publishes its events and stops at once: they still go out."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    publisher, listener = RedisBus(REDIS_URL, prefix=prefix), RedisBus(REDIS_URL, prefix=prefix)
+    recorder = Recorder()
+    listener.subscribe(recorder.handlers())
+    await listener.start()
+    await publisher.start()
+    try:
+        publisher.publish([event(1)])
+        await publisher.stop()
+        await recorder.wait_for(lambda: len(recorder.events) == 1)
+    finally:
+        await listener.stop()
+
+
+@needs_redis
 def test_two_server_processes_share_live_events(pg_url: str, tmp_path: Path) -> None:
     """A message sent through one server reaches a socket on another (PostgreSQL + Redis)."""
     from tests.conftest import _pg_admin

@@ -137,6 +137,7 @@ def test_preserved_copies_are_purged_after_six_months_unless_extended(
     assert server.run_async(preservation.do_purge()) == []
     server.clock.advance(184 * 24 * 3600)
     assert server.run_async(preservation.do_purge()) == [copies[0]["id"]]
+    operator = staff(server, "Op", "operator")  # the first one's token expired, unused
     assert operator.call("GET", f"/moderation/preserved/{copies[0]['id']}").status_code == 404
     assert operator.ok("GET", f"/moderation/preserved/{copies[1]['id']}")["id"] == copies[1]["id"]
 

@@ -88,6 +88,7 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> An
         await services.banks.start()
         await services.media.resume()
         upload_sweeper = asyncio.get_running_loop().create_task(_sweep_uploads(services))
+        session_sweeper = asyncio.get_running_loop().create_task(_sweep_sessions(services))
         gateway.start()
         sweeper.start()
         if settings.bot_webhooks:
@@ -100,7 +101,8 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> An
         finally:
             await sweeper.stop()
             upload_sweeper.cancel()
-            await asyncio.gather(upload_sweeper, return_exceptions=True)
+            session_sweeper.cancel()
+            await asyncio.gather(upload_sweeper, session_sweeper, return_exceptions=True)
             await webhooks.stop()
             await gateway.stop()
             await services.media.stop()
@@ -120,6 +122,16 @@ async def _sweep_uploads(services: Services) -> None:
         except Exception:  # a failed sweep is retried at the next one
             log.exception("sweeping expired uploads failed")
         await asyncio.sleep(60)
+
+
+async def _sweep_sessions(services: Services) -> None:
+    """Sign out devices unused too long, now and every hour (each process: it is idempotent)."""
+    while True:
+        try:
+            await services.auth.do_sweep()
+        except Exception:  # a failed sweep is retried at the next one
+            log.exception("sweeping idle devices failed")
+        await asyncio.sleep(3600)
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

@@ -141,5 +141,29 @@ def create_bot(name: Annotated[str, typer.Argument(help="The bot's display name.
     typer.echo(token)
 
 
+BotRef = Annotated[str, typer.Argument(help="The bot's id or @username.")]
+
+
+@admin.command("revoke-bot")
+def revoke_bot(bot: BotRef, data_dir: DataDir = None) -> None:
+    """Sign out every token of a bot and drop its webhook: its requests and long polls get
+    401 and nothing more is posted to it. `rotate-bot-token` gives it a token again."""
+    revoked = run_admin(_settings(data_dir=data_dir), lambda rt: rt.services.bots
+                        .do_revoke(bot))
+    typer.echo(f"bot {revoked.bot['id']} {revoked.bot['display_name']}: "
+               f"{revoked.tokens} token(s) revoked, {revoked.webhooks} webhook(s) removed")
+
+
+@admin.command("rotate-bot-token")
+def rotate_bot_token(bot: BotRef, data_dir: DataDir = None) -> None:
+    """Give a bot a new token and revoke the old one (and its webhook, which the bot sets
+    again with the new token); prints the new token (the last line)."""
+    token, revoked = run_admin(_settings(data_dir=data_dir), lambda rt: rt.services.bots
+                               .do_rotate_token(bot))
+    typer.echo(f"bot {revoked.bot['id']} {revoked.bot['display_name']}: "
+               f"{revoked.tokens} token(s) revoked, {revoked.webhooks} webhook(s) removed")
+    typer.echo(token)
+
+
 def main() -> None:
     app()

@@ -34,16 +34,20 @@ def load_settings(**flags: Any) -> Settings:
 @asynccontextmanager
 async def runtime_for(settings: Settings) -> AsyncIterator[Runtime]:
     """Migrated, with a running writer. One-shot commands change the database; running
-    servers pick bank changes up by polling, so this process does not poll."""
+    servers pick bank changes up by polling, so this process does not poll. The bus runs
+    too: with Redis, the events a command makes (a revoked token, a changed account) reach
+    the live sessions on running servers."""
     from darbuka.container import build_runtime, open_storage
 
     runtime = build_runtime(settings.replace(safety_bank_poll_s=0))
     await open_storage(runtime)
+    await runtime.bus.start()
     runtime.writer.start()
     try:
         yield runtime
     finally:
         await runtime.writer.stop()
+        await runtime.bus.stop()  # after the writer: what it published goes out first
         await runtime.db.dispose()
 
 

@@ -53,6 +53,13 @@ class Settings:
     code_requests_per_phone_hour: int = 5
     code_requests_per_ip_hour: int = 30
     sign_ins_per_ip_hour: int = 60
+    # Sessions and sign-in. Codes checked against one number in an hour, by every process
+    # together and whatever codes it asked for: 6 digits must not be guessable by asking
+    # for new codes or by spreading guesses over addresses. A right code starts it over.
+    sign_ins_per_phone_hour: int = 5
+    # A person's device token unused this many days stops working and its sessions end: a
+    # lost phone or a forgotten browser should not stay signed in for ever. 0: never.
+    device_idle_expiry_days: int = 180
     # Contact discovery: numbers an account never uploaded before that it may look up in any
     # 24 hours, and how many it may hold in all (stops enumerating the user base).
     contacts_new_per_day: int = 1_000

@@ -30,5 +30,5 @@ async def sync(caller: Caller, svc: Svc,
     if await svc.sync.needs_reset(user_id, after):
         return await svc.sync.reset_state(user_id)
     assert after is not None  # noqa: S101 - needs_reset is true for None
-    page = await svc.sync.wait_page(user_id, after, wait_s=timeout)
+    page = await svc.sync.wait_page(user_id, after, device_id=caller.device_id, wait_s=timeout)
     return {"events": page.events, "cursor": encode_cursor(page.last_pos), "more": page.more}

@@ -300,6 +300,7 @@ async def get_updates(request: Request, bot: Bot, svc: Svc,
         await svc.bots.do_commit_marker(bot.user_id, marker)
     wanted = frozenset(types.split(",")) if types else None
     updates, next_marker = await UpdateFeed(svc).wait(bot.user_id, marker, limit=limit,
+                                                      device_id=bot.device_id,
                                                       wait_s=timeout, types=wanted,
                                                       gone=request.is_disconnected)
     return {"updates": updates, "marker": next_marker}

@@ -45,19 +45,21 @@ class UpdateFeed:
             if not page.more or len(updates) >= limit:
                 return updates, pos
 
-    async def wait(self, bot_id: int, marker: int, *, limit: int, wait_s: float,
-                   types: frozenset[str] | None = None,
+    async def wait(self, bot_id: int, marker: int, *, device_id: int | None, limit: int,
+                   wait_s: float, types: frozenset[str] | None = None,
                    gone: Callable[[], Awaitable[bool]] | None = None,
                    ) -> tuple[list[Json], int]:
         """Long poll: the sync service's wait, until an event becomes an update for this bot
         (many events are none: its own messages, types it did not ask for).
 
-        `gone` tells whether the caller hung up (see `SyncService.wait_page`).
+        `device_id` is the token polling (None for a webhook); `gone` tells whether the
+        caller hung up (see `SyncService.wait_page`).
         """
         deadline = time.monotonic() + wait_s
         while True:
             remaining = max(0.0, deadline - time.monotonic())
-            page = await self._svc.sync.wait_page(bot_id, marker, wait_s=remaining, gone=gone)
+            page = await self._svc.sync.wait_page(bot_id, marker, device_id=device_id,
+                                                  wait_s=remaining, gone=gone)
             if not page.events:
                 return [], marker  # the time ran out, or the caller left
             updates, marker = await self.after(bot_id, marker, limit=limit, types=types,

@@ -43,6 +43,11 @@ class WebhookSender:
         self._sync_lock = asyncio.Lock()
         self.delivered = 0
 
+    @property
+    def running(self) -> set[int]:
+        """The bots whose webhook this process is sending to now."""
+        return {bot_id for bot_id, (_, task) in self._tasks.items() if not task.done()}
+
     async def start(self) -> None:
         self._http = httpx.AsyncClient(timeout=self._settings.bot_webhook_timeout_s,
                                        follow_redirects=False)
@@ -73,7 +78,7 @@ class WebhookSender:
     async def _sync_locked(self) -> None:
         wanted = {s["bot_id"]: s for s in await self._svc.bots.subscriptions()}
         for bot_id, (url, task) in tuple(self._tasks.items()):
-            if bot_id not in wanted or wanted[bot_id]["url"] != url:
+            if task.done() or bot_id not in wanted or wanted[bot_id]["url"] != url:
                 task.cancel()
                 del self._tasks[bot_id]
         for bot_id, sub in wanted.items():
@@ -88,10 +93,12 @@ class WebhookSender:
         marker = int((await self._svc.bots.get(bot_id))["marker"])
         while True:
             try:
-                updates, next_marker = await feed.wait(bot_id, marker, limit=100, wait_s=30,
+                updates, next_marker = await feed.wait(bot_id, marker, device_id=None,
+                                                       limit=100, wait_s=30,
                                                        types=types)
                 for update in updates:
-                    await self._deliver(bot_id, url, update)
+                    if not await self._deliver(bot_id, url, update):
+                        return  # unsubscribed, or the bot revoked, perhaps by another process
                 if next_marker != marker:
                     await self._svc.bots.do_commit_marker(bot_id, next_marker)
                     marker = next_marker
@@ -101,18 +108,24 @@ class WebhookSender:
                 log.exception("webhook sender of bot %s failed; starting again", bot_id)
                 await asyncio.sleep(5)
 
-    async def _deliver(self, bot_id: int, url: str, update: dict[str, Any]) -> None:
+    async def _deliver(self, bot_id: int, url: str, update: dict[str, Any]) -> bool:
+        """Post one update until it is taken or too old; False once the subscription is
+        gone (asked before every attempt: nothing goes out after a revocation)."""
         settings = self._settings
         backoff = Backoff(base=settings.bot_webhook_retry_base_s,
                           cap=settings.bot_webhook_retry_max_s)
-        while not await self._post(url, update):
+        while True:
+            if not await self._svc.bots.is_subscribed(bot_id, url):
+                return False
+            if await self._post(url, update):
+                self.delivered += 1
+                return True
             age_s = time.time() - update["timestamp"] / 1000
             if age_s > settings.bot_webhook_max_age_s:
                 log.warning("bot %s: dropping an update its webhook did not take for %.0f s",
                             bot_id, age_s)
-                return
+                return True
             await asyncio.sleep(backoff.next_delay())
-        self.delivered += 1
 
     async def _post(self, url: str, update: dict[str, Any]) -> bool:
         assert self._http is not None  # noqa: S101 - started before any task runs

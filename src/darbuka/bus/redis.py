@@ -23,6 +23,8 @@ from darbuka.stream import Ephemeral, Event
 __all__ = ["RedisBus", "decode_events", "encode_events"]
 
 log = logging.getLogger(__name__)
+# How long `stop` waits for what is still queued to reach Redis.
+FLUSH_TIMEOUT_S = 5.0
 
 
 def encode_events(events: list[Event]) -> bytes:
@@ -73,6 +75,11 @@ class RedisBus:
         await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def stop(self) -> None:
+        # What was published before stopping still goes out (an admin command's events).
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                    await self._outbox.join()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -89,6 +96,8 @@ class RedisBus:
                 log.exception("publishing to Redis failed; retrying")
                 self._outbox.put_nowait((channel, data))
                 await asyncio.sleep(0.5)
+            finally:
+                self._outbox.task_done()  # after a retry is queued: `stop` waits for it
 
     async def _subscriber(self) -> None:
         assert self._client is not None  # noqa: S101 - set by start()

@@ -20,7 +20,7 @@ import orjson
 from darbuka.clock import Clock
 from darbuka.errors import ApiError
 from darbuka.services.access import event_frame
-from darbuka.services.auth import AuthService
+from darbuka.services.auth import TOUCH_EVERY_MS, AuthService, signs_out
 from darbuka.services.hub import Hub
 from darbuka.services.messages import MessageService
 from darbuka.services.sending import SendResult, check_send
@@ -36,7 +36,8 @@ AUTH_TIMEOUT_S = 10.0
 # Frames a client may send before `ready` (they are handled after it).
 EARLY_FRAMES_MAX = 100
 # Close codes (4000-4999 are ours): the client should resume from its cursor on 4008;
-# 4403 follows `account.restricted` (the account was suspended or banned).
+# 4403 follows `account.restricted` (the account was suspended or banned); 4401 a bad token,
+# or `device.revoked` naming this socket's device (signed out, expired or banned).
 CLOSE_UNAUTHORIZED, CLOSE_BAD_REQUEST, CLOSE_OVERFLOW, CLOSE_IDLE = 4401, 4400, 4008, 4000
 CLOSE_RESTRICTED = 4403
 
@@ -104,12 +105,18 @@ class Gateway:
             conn.close_soon(1001)
 
     async def _sweep(self) -> None:
+        touched = self.clock.monotonic()
         while True:
             await asyncio.sleep(min(10.0, self.idle_timeout_s / 3))
-            deadline = self.clock.monotonic() - self.idle_timeout_s
+            now = self.clock.monotonic()
+            deadline = now - self.idle_timeout_s
             for conn in tuple(self.connections):
                 if conn.last_heard < deadline:
                     conn.close_soon(CLOSE_IDLE)
+            if now - touched >= TOUCH_EVERY_MS / 1000:
+                # A device that keeps a socket open is in use: it must not expire as idle.
+                touched = now
+                self.auth.touch_later({conn.device_id for conn in self.connections})
 
     def open(self, link: Link) -> SocketConnection:
         """A socket finished its handshake; it has AUTH_TIMEOUT_S to sign in."""
@@ -126,13 +133,14 @@ class SocketConnection:
     """
 
     __slots__ = ("_attached", "_early", "_gw", "_held", "_in_flight", "_link", "_opener",
-                 "_out", "_state", "_tasks", "_timer", "_waiting", "key", "last_heard",
-                 "last_pos", "user_id")
+                 "_out", "_state", "_tasks", "_timer", "_waiting", "device_id", "key",
+                 "last_heard", "last_pos", "user_id")
 
     def __init__(self, gateway: Gateway, link: Link) -> None:
         self._gw = gateway
         self._link = link
         self.user_id = 0
+        self.device_id = 0
         self.key = gateway.next_key()
         self.last_pos = 0
         self.last_heard = gateway.clock.monotonic()
@@ -193,10 +201,12 @@ class SocketConnection:
     # -- the sink side --------------------------------------------------------------------
 
     def push(self, event: Event) -> None:
-        if self._held is not None:
-            self._held.append(event)
-        else:
+        if self._held is None:
             self._deliver(event)
+        elif signs_out(event.type, event.body, self.device_id):
+            self.close_soon(CLOSE_UNAUTHORIZED)  # signed out while replaying: stop at once
+        else:
+            self._held.append(event)
 
     def push_ephemeral(self, notice: Ephemeral) -> None:
         if self._held is None:
@@ -213,6 +223,8 @@ class SocketConnection:
             self._enqueue(event_frame(event, self.user_id))
         if event.type == "account.restricted":
             self.close_soon(CLOSE_RESTRICTED)
+        elif signs_out(event.type, event.body, self.device_id):
+            self.close_soon(CLOSE_UNAUTHORIZED)
 
     def _enqueue(self, frame: bytes) -> None:
         if self._state == "closed":
@@ -298,11 +310,19 @@ class SocketConnection:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self.user_id = principal.user_id
+        self.user_id, self.device_id = principal.user_id, principal.device_id
         await gw.hub.attach(self)
         self._attached = True
         if self._state == "closed":
             self.on_closed()  # closed while attaching: undo it
+            return
+        try:
+            await gw.auth.check_signed_in(principal)
+        except ApiError as err:
+            self._enqueue(_error_frame(err))
+            self.close_soon(CLOSE_UNAUTHORIZED)
+            return
+        if self._state == "closed":
             return
         gw.connections.add(self)
         await self._catch_up(after)

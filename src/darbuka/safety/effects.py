@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from darbuka.errors import NotFound
+from darbuka.services.auth import sign_out_devices
 from darbuka.services.views import chat_view, message_view
 from darbuka.services.writer import Tx
 from darbuka.storage.rows import MessageFields, MessageRow
@@ -90,14 +91,14 @@ async def reinstate_message(tx: Tx, message_id: int) -> bool:
 async def restrict_account(tx: Tx, user_id: int, *, status: str, until: int | None,
                            statement_id: int) -> None:
     """Suspend (until a time) or ban. Live sockets get the event and are closed; tokens
-    stop working; a ban also signs every device out for good."""
+    stop working; a ban also signs every device out for good, ending its long polls too."""
     await tx.stores.users.update(tx.conn, user_id, {"status": status,
                                                      "restricted_until": until})
-    if status == "banned":
-        for device in await tx.stores.devices.for_user(tx.conn, user_id):
-            await tx.stores.devices.delete(tx.conn, user_id=user_id, device_id=device["id"])
     await tx.emit("account.restricted", {"status": status, "until": until,
                                          "statement_id": statement_id}, user_id=user_id)
+    if status == "banned":
+        devices = await tx.stores.devices.for_user(tx.conn, user_id)
+        await sign_out_devices(tx, user_id, [d["id"] for d in devices], reason="banned")
 
 
 async def restore_account(tx: Tx, user_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,15 +22,23 @@ from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import UserRow
 
-__all__ = ["AuthService", "Principal", "SignUpHook", "check_not_restricted", "hash_token",
-           "normalise_phone"]
+__all__ = ["SIGNED_OUT", "AuthService", "Principal", "SignUpHook", "check_not_restricted",
+           "hash_token", "normalise_phone", "sign_out_devices", "signed_out", "signs_out"]
 
 CODE_TTL_MS = 10 * 60 * 1000
-CODE_ATTEMPTS = 5
+# Checks of codes against one number are counted in windows this long.
+CHECK_WINDOW_MS = 3600 * 1000
 TOKEN_PREFIX = "dk_"  # noqa: S105 - a prefix, not a secret
+# A device's `last_seen_at` moves at most this often (a socket counts as use: the gateway
+# touches the devices it has connected as often).
 TOUCH_EVERY_MS = 10 * 60 * 1000
+DAY_MS = 24 * 3600 * 1000
+# Idle devices signed out per transaction by the sweep.
+SWEEP_BATCH = 500
 # Runs inside the transaction that creates a user (e.g. "X joined" for their contacts).
 SignUpHook = Callable[[Tx, UserRow], Awaitable[None]]
+# The event that ends a device's live sessions (its sockets and long polls, on every process).
+SIGNED_OUT = "device.revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,36 @@ def check_not_restricted(user: UserRow, now: int) -> None:
         ending = f" until {until} (ms)" if status == "suspended" and until else ""
         raise Forbidden(f"this account is {status}{ending}; GET /api/v1/statements says why, "
                         "and POST /api/v1/appeals contests it", code=f"account_{status}")
+
+
+def signs_out(event_type: str, body: Mapping[str, Any], device_id: int | None) -> bool:
+    """Whether an event ends the live sessions of `device_id` (None: a session that is no
+    device's, such as a bot's webhook, which no sign-out ends)."""
+    return (event_type == SIGNED_OUT and device_id is not None
+            and body.get("device_id") == device_id)
+
+
+def signed_out() -> Unauthorized:
+    """What a token that no longer authenticates gets, and a session it had open."""
+    return Unauthorized("this token is not valid (signed out, revoked or unused too long)",
+                        code="invalid_token")
+
+
+async def sign_out_devices(tx: Tx, user_id: int, device_ids: Iterable[int], *,
+                           reason: str) -> list[int]:
+    """Delete the user's devices, so their tokens stop working, and end their live sessions:
+    the event, stored and sent after commit, reaches every process, where each socket or
+    long poll of a device it names closes itself. Answers the ids that were still there.
+
+    `reason`: revoked (by the user or an operator), expired (unused), banned, rotated.
+    """
+    gone = []
+    for device_id in device_ids:
+        if await tx.stores.devices.delete(tx.conn, user_id=user_id, device_id=device_id):
+            await tx.emit(SIGNED_OUT, {"device_id": device_id, "reason": reason},
+                          user_id=user_id)
+            gone.append(device_id)
+    return gone
 
 
 def normalise_phone(raw: object) -> str:
@@ -89,6 +127,7 @@ class AuthService:
         self._sender = sender
         self._settings = settings
         self._secret = secret
+        self._idle_expiry_ms = settings.device_idle_expiry_days * DAY_MS
 
     @property
     def code_sender_name(self) -> str:
@@ -124,8 +163,9 @@ class AuthService:
             raise BadRequest("the code is 6 digits", code="invalid_code")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-        async def check_and_sign_in(tx: Tx) -> UserRow:
-            await self._check_code(tx, phone, code)
+        async def check_and_sign_in(tx: Tx) -> UserRow | None:
+            if not await self._check_code(tx, phone, code):
+                return None  # and commit: the check counts although the code was wrong
             user = await tx.stores.users.by_phone(tx.conn, phone)
             if user is None:
                 user_id = await tx.stores.users.create(tx.conn, phone=phone, now=tx.now)
@@ -137,24 +177,30 @@ class AuthService:
                                            token_hash=hash_token(token), now=tx.now)
             return user
 
-        try:
-            user = await self._writer.run(check_and_sign_in)
-        except _WrongCode:
-            await self._writer.run(lambda tx: tx.stores.codes.count_attempt(tx.conn, phone))
-            raise
+        user = await self._writer.run(check_and_sign_in)
+        if user is None:
+            raise _WrongCode()
         return {"token": token, "user": user_view(user)}
 
-    async def _check_code(self, tx: Tx, phone: str, code: str) -> None:
-        row = await tx.stores.codes.get(tx.conn, phone)
-        if row is None or row["expires_at"] < tx.now:
-            raise BadRequest("no valid code for this number; ask for a new one",
-                             code="code_expired")
-        if row["attempts"] >= CODE_ATTEMPTS:
-            raise RateLimited("too many wrong codes; ask for a new one", retry_after=0)
-        if not hmac.compare_digest(row["code_hash"], self._code_hash(phone, code)):
-            # The transaction rolls back; do_sign_in counts the attempt in a job of its own.
-            raise _WrongCode()
-        await tx.stores.codes.remove(tx.conn, phone)
+    async def _check_code(self, tx: Tx, phone: str, code: str) -> bool:
+        """Count the check, then compare, in one transaction: however many guesses arrive
+        at once, and at however many processes, no more than the limit are compared.
+
+        The count is per number, not per code, and a right code starts it over.
+        """
+        row = await tx.stores.codes.count_check(tx.conn, phone, now=tx.now,
+                                                window_ms=CHECK_WINDOW_MS)
+        if row["attempts"] > self._settings.sign_ins_per_phone_hour:
+            wait_s = -(-(row["attempts_reset_at"] - tx.now) // 1000)
+            raise RateLimited("too many sign-in attempts for this number; try again later",
+                              retry_after=wait_s)
+        # Expired, used, never sent or wrong: one answer, so a stranger's guess does not
+        # tell whether someone just asked for a code for this number.
+        right = hmac.compare_digest(row["code_hash"], self._code_hash(phone, code))
+        if right and row["expires_at"] >= tx.now:
+            await tx.stores.codes.remove(tx.conn, phone)
+            return True
+        return False
 
     async def do_issue_token(self, phone: str, *, name: str | None,
                              device_name: str = "admin") -> tuple[str, UserRow]:
@@ -198,19 +244,49 @@ class AuthService:
             device = await self._stores.devices.by_token_hash(conn, hash_token(token))
             user = await self._stores.users.get(conn, device["user_id"]) if device else None
         if device is None or user is None or (user["kind"] == "bot") != bot:
-            raise Unauthorized("this token is not valid (signed out or revoked)",
-                               code="invalid_token")
+            raise signed_out()
+        now = self._clock.now_ms()
+        if self._idle_expiry_ms and user["kind"] != "bot" and (
+                now - device["last_seen_at"] > self._idle_expiry_ms):
+            # Refused at once; signed out now rather than at the next sweep, so whatever
+            # session it still has ends too.
+            await self._writer.run(lambda tx: sign_out_devices(
+                tx, device["user_id"], [device["id"]], reason="expired"))
+            raise signed_out()
         if not allow_restricted:
-            check_not_restricted(user, self._clock.now_ms())
-        if self._clock.now_ms() - device["last_seen_at"] > TOUCH_EVERY_MS:
-            self._touch_later(device["id"])
+            check_not_restricted(user, now)
+        if now - device["last_seen_at"] > TOUCH_EVERY_MS:
+            self.touch_later([device["id"]])
         return Principal(user=user, device_id=int(device["id"]))
 
-    def _touch_later(self, device_id: int) -> None:
-        async def touch(tx: Tx) -> None:
-            await tx.stores.devices.touch(tx.conn, device_id, tx.now)
+    def touch_later(self, device_ids: Iterable[int]) -> None:
+        """Note that the devices are in use (their idle expiry starts again)."""
+        for device_id in device_ids:
+            self._writer.submit(_touch_batch, device_id)
 
-        self._writer.submit(_touch_batch, (device_id, touch))
+    async def do_sweep(self) -> int:
+        """Sign out the people's devices unused for `DARBUKA_DEVICE_IDLE_EXPIRY_DAYS` (their
+        live sessions end as for any sign-out) and forget spent sign-in codes. Bots' tokens
+        do not expire: a bot may be quiet for months, and operators revoke or rotate them.
+        Answers how many devices were signed out."""
+        async def sweep(tx: Tx) -> tuple[int, int]:
+            """Devices found idle (up to a batch), and how many this signed out."""
+            await tx.stores.codes.purge(tx.conn, tx.now)
+            if not self._idle_expiry_ms:
+                return 0, 0
+            idle = await tx.stores.devices.idle_people(
+                tx.conn, seen_before=tx.now - self._idle_expiry_ms, limit=SWEEP_BATCH)
+            gone = 0
+            for device in idle:
+                gone += len(await sign_out_devices(tx, device["user_id"], [device["id"]],
+                                                   reason="expired"))
+            return len(idle), gone
+
+        total, found = 0, SWEEP_BATCH
+        while found == SWEEP_BATCH:
+            found, gone = await self._writer.run(sweep)
+            total += gone
+        return total
 
     async def list_devices(self, principal: Principal) -> list[dict[str, Any]]:
         async with self._db.read() as conn:
@@ -219,10 +295,20 @@ class AuthService:
                  "last_seen_at": r["last_seen_at"], "current": r["id"] == principal.device_id}
                 for r in rows]
 
+    async def check_signed_in(self, principal: Principal) -> None:
+        """For a session opened with `principal`: raise if its device was signed out since.
+
+        A session attaches to the hub after authenticating; a sign-out committed in between
+        sent its event before the session listened, so it looks in storage once attached.
+        """
+        async with self._db.read() as conn:
+            device = await self._stores.devices.get(conn, principal.device_id)
+        if device is None:
+            raise signed_out()
+
     async def do_revoke_device(self, principal: Principal, device_id: int) -> None:
-        async def revoke(tx: Tx) -> bool:
-            return await tx.stores.devices.delete(tx.conn, user_id=principal.user_id,
-                                                  device_id=device_id)
+        async def revoke(tx: Tx) -> list[int]:
+            return await sign_out_devices(tx, principal.user_id, [device_id], reason="revoked")
 
         if not await self._writer.run(revoke):
             raise NotFound("no such device", code="device_not_found")
@@ -230,10 +316,11 @@ class AuthService:
 
 class _WrongCode(BadRequest):
     def __init__(self) -> None:
-        super().__init__("that code is not right", code="code_invalid")
+        super().__init__("that code is not right, or no longer valid; ask for a new one if "
+                         "it has expired", code="code_invalid")
 
 
-async def _touch_batch(tx: Tx, items: list[Any]) -> list[None]:
-    for _device_id, fn in items:
-        await fn(tx)
-    return [None] * len(items)
+async def _touch_batch(tx: Tx, device_ids: list[int]) -> list[None]:
+    for device_id in device_ids:
+        await tx.stores.devices.touch(tx.conn, device_id, tx.now)
+    return [None] * len(device_ids)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from darbuka.errors import BadRequest, NotFound
 from darbuka.services.access import access_message, message_for
-from darbuka.services.auth import TOKEN_PREFIX, hash_token
+from darbuka.services.auth import TOKEN_PREFIX, hash_token, sign_out_devices
+from darbuka.services.handles import normalise
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.targets import Target, check_target
 from darbuka.services.text import clean_name
@@ -25,10 +27,19 @@ from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import UserRow
 
-__all__ = ["MAX_PAYLOAD", "BotService"]
+__all__ = ["MAX_PAYLOAD", "BotService", "Revoked"]
 
 MAX_PAYLOAD = 1024
 MAX_NAME = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    """What revoking a bot's tokens ended: the bot, its tokens, its webhook subscriptions."""
+
+    bot: UserRow
+    tokens: int
+    webhooks: int
 
 
 class BotService:
@@ -68,6 +79,39 @@ class BotService:
             return user
 
         return token, await self._writer.run(create)
+
+    async def do_revoke(self, bot: str) -> Revoked:
+        """Sign out every token of the bot (by id or @username): its long polls end with 401
+        and its requests are refused. Its webhook goes too, and no update is posted to it
+        any more. A new token (`do_rotate_token`) brings the bot back."""
+        revoked = await self._writer.run(lambda tx: self._revoke(tx, bot, reason="revoked"))
+        self._changed()
+        return revoked
+
+    async def do_rotate_token(self, bot: str) -> tuple[str, Revoked]:
+        """A new token for the bot; every earlier one is signed out as by `do_revoke`, and
+        its webhook dropped too: a leaked token may have pointed it anywhere, so the bot
+        subscribes again with its new token. Returns the token (shown once)."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+        async def rotate(tx: Tx) -> Revoked:
+            revoked = await self._revoke(tx, bot, reason="rotated")
+            await tx.stores.devices.create(tx.conn, user_id=revoked.bot["id"], name="bot",
+                                           token_hash=hash_token(token), now=tx.now)
+            return revoked
+
+        revoked = await self._writer.run(rotate)
+        self._changed()
+        return token, revoked
+
+    @staticmethod
+    async def _revoke(tx: Tx, bot: str, *, reason: str) -> Revoked:
+        user = await _find_bot(tx, bot)
+        devices = await tx.stores.devices.for_user(tx.conn, user["id"])
+        tokens = await sign_out_devices(tx, user["id"], [d["id"] for d in devices],
+                                        reason=reason)
+        webhooks = await tx.stores.bots.unsubscribe_all(tx.conn, bot_id=user["id"])
+        return Revoked(user, len(tokens), webhooks)
 
     async def get(self, bot_id: int) -> dict[str, Any]:
         async with self._db.read() as conn:
@@ -133,6 +177,11 @@ class BotService:
         """Where a webhook may be sent (checked when a bot subscribes and again before each
         delivery: a name can be made to resolve elsewhere later)."""
         return await check_target(url, allow_private=self._allow_private, code="invalid.url")
+
+    async def is_subscribed(self, bot_id: int, url: str) -> bool:
+        """Whether the bot's webhook still goes to `url` (asked before each delivery: the
+        subscription may have been dropped by another process, or the bot revoked)."""
+        return any(s["url"] == url for s in await self.subscriptions(bot_id))
 
     async def do_subscribe(self, bot_id: int, url: str, update_types: list[str],
                            version: str) -> None:
@@ -205,3 +254,15 @@ class BotService:
 
         return await self._writer.run(answer)
 
+
+
+async def _find_bot(tx: Tx, bot: str) -> UserRow:
+    """A bot by its id or its @username."""
+    ref = bot.strip()
+    if ref.isdigit():
+        user = await tx.stores.users.get(tx.conn, int(ref)) if len(ref) < 19 else None
+    else:
+        user = await tx.stores.users.by_username_key(tx.conn, normalise(ref))
+    if user is None or user["kind"] != "bot":
+        raise NotFound(f"no bot is {bot!r}", code="bot_not_found")
+    return user

@@ -30,6 +30,9 @@ EVENT_TYPES: dict[str, str] = {
                         "order): the whole `message`; apply it like `message.edited`",
     "account.restricted": "your account was suspended (`until`) or banned: `status`, "
                           "`statement_id`; the socket then closes with 4403",
+    "device.revoked": "one of your devices was signed out: `device_id`, `reason` (`revoked`, "
+                      "`expired`, `banned`, or for a bot's token `rotated`); that device's "
+                      "socket closes with 4401 and its long polls answer 401",
     "moderation.statement": "a statement of reasons for a decision about your content or "
                             "account: `statement` (DSA Transparency Database fields)",
     "report.resolved": "a report you made was decided: `report` with its `outcome`",

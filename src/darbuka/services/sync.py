@@ -12,6 +12,7 @@ from typing import Any
 
 from darbuka.errors import BadRequest
 from darbuka.services.access import stored_event_for
+from darbuka.services.auth import signed_out, signs_out
 from darbuka.services.hub import Hub
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
@@ -31,15 +32,20 @@ class SyncPage:
 
 
 class _PollSink:
-    """The hub's sink for one long poll: it only needs to know that something arrived."""
+    """The hub's sink for one long poll: it only needs to know that something arrived, and
+    whether that was the sign-out of the device polling."""
 
-    __slots__ = ("user_id", "woken")
+    __slots__ = ("device_id", "signed_out", "user_id", "woken")
 
-    def __init__(self, user_id: int) -> None:
+    def __init__(self, user_id: int, device_id: int | None) -> None:
         self.user_id = user_id
+        self.device_id = device_id
+        self.signed_out = False
         self.woken = asyncio.Event()
 
     def push(self, event: Event) -> None:
+        if signs_out(event.type, event.body, self.device_id):
+            self.signed_out = True
         self.woken.set()
 
     def push_ephemeral(self, notice: Ephemeral) -> None:
@@ -102,7 +108,8 @@ class SyncService:
         return {"reset": True, "cursor": encode_cursor(head), "chats": chats, "events": [],
                 "more": False}
 
-    async def wait_page(self, user_id: int, after: int, *, wait_s: float,
+    async def wait_page(self, user_id: int, after: int, *, device_id: int | None,
+                        wait_s: float,
                         gone: Callable[[], Awaitable[bool]] | None = None) -> SyncPage:
         """The next page after `after`, waiting up to `wait_s` seconds for one to exist.
 
@@ -111,24 +118,35 @@ class SyncService:
         caller hung up; it is asked every HANGUP_CHECK_S, so a closed poll does not hold
         the server (and its shutdown) for the rest of its timeout. An empty page means the
         time ran out (or the caller left).
+
+        `device_id` is the device polling (None: no device's, a webhook): once it is signed
+        out — the event reaches the sink, or lies in the page — the poll answers 401.
         """
-        page = await self.page(user_id, after)
+        page = self._check_signed_in(await self.page(user_id, after), device_id)
         if page.events or wait_s <= 0:
             return page  # the common case needs no sink
-        sink = _PollSink(user_id)
+        sink = _PollSink(user_id, device_id)
         await self._hub.attach(sink)
         try:
             deadline = time.monotonic() + wait_s
             while True:
                 sink.woken.clear()
-                page = await self.page(user_id, after)
+                page = self._check_signed_in(await self.page(user_id, after), device_id)
                 remaining = deadline - time.monotonic()
                 if page.events or remaining <= 0:
                     return page
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(min(remaining, HANGUP_CHECK_S)):
                         await sink.woken.wait()
+                if sink.signed_out:
+                    raise signed_out()
                 if gone is not None and await gone():
                     return SyncPage([], after, more=False)
         finally:
             self._hub.detach(sink)
+
+    @staticmethod
+    def _check_signed_in(page: SyncPage, device_id: int | None) -> SyncPage:
+        if any(signs_out(e["type"], e, device_id) for e in page.events):
+            raise signed_out()
+        return page

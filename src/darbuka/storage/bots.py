@@ -44,6 +44,11 @@ class BotStore:
         await conn.execute(insert(bot_subscriptions).values(
             bot_id=bot_id, url=url, update_types=update_types, version=version, created_at=now))
 
+    async def unsubscribe_all(self, conn: AsyncConnection, *, bot_id: int) -> int:
+        result = await conn.execute(delete(bot_subscriptions).where(
+            bot_subscriptions.c.bot_id == bot_id))
+        return int(result.rowcount)
+
     async def unsubscribe(self, conn: AsyncConnection, *, bot_id: int, url: str) -> bool:
         result = await conn.execute(delete(bot_subscriptions).where(
             bot_subscriptions.c.bot_id == bot_id, bot_subscriptions.c.url == url))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.tables.accounts import devices
+from darbuka.storage.rows import DeviceRow, typed
+from darbuka.storage.tables.accounts import devices, users
 
 __all__ = ["DeviceStore"]
-
-Row = dict[str, Any]
 
 
 class DeviceStore:
@@ -22,14 +19,27 @@ class DeviceStore:
                                    created_at=now, last_seen_at=now).returning(devices.c.id))
         return int(result.scalar_one())
 
-    async def by_token_hash(self, conn: AsyncConnection, token_hash: bytes) -> Row | None:
+    async def by_token_hash(self, conn: AsyncConnection, token_hash: bytes) -> DeviceRow | None:
         query = select(devices).where(devices.c.token_hash == token_hash)
         row = (await conn.execute(query)).mappings().first()
-        return dict(row) if row else None
+        return typed(row, DeviceRow) if row else None
 
-    async def for_user(self, conn: AsyncConnection, user_id: int) -> list[Row]:
+    async def get(self, conn: AsyncConnection, device_id: int) -> DeviceRow | None:
+        query = select(devices).where(devices.c.id == device_id)
+        row = (await conn.execute(query)).mappings().first()
+        return typed(row, DeviceRow) if row else None
+
+    async def for_user(self, conn: AsyncConnection, user_id: int) -> list[DeviceRow]:
         query = select(devices).where(devices.c.user_id == user_id).order_by(devices.c.id)
-        return [dict(r) for r in (await conn.execute(query)).mappings()]
+        return [typed(r, DeviceRow) for r in (await conn.execute(query)).mappings()]
+
+    async def idle_people(self, conn: AsyncConnection, *, seen_before: int,
+                          limit: int) -> list[DeviceRow]:
+        """People's devices (not bots') last seen before `seen_before`."""
+        query = (select(devices).join(users, users.c.id == devices.c.user_id)
+                 .where(devices.c.last_seen_at < seen_before, users.c.kind != "bot")
+                 .order_by(devices.c.last_seen_at).limit(limit))
+        return [typed(r, DeviceRow) for r in (await conn.execute(query)).mappings()]
 
     async def delete(self, conn: AsyncConnection, *, user_id: int, device_id: int) -> bool:
         result = await conn.execute(

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple, TypedDict, TypeVar, cast
 
-__all__ = ["ChatFields", "ChatRow", "EventRow", "MediaFields", "MediaRow", "MemberListRow",
-           "MemberRow", "Membership", "MessageFields", "MessageRow", "PublicChatRow",
-           "UserChatRow", "UserFields", "UserRow", "typed"]
+__all__ = ["ChatFields", "ChatRow", "DeviceRow", "EventRow", "LoginCodeRow", "MediaFields",
+           "MediaRow", "MemberListRow", "MemberRow", "Membership", "MessageFields",
+           "MessageRow", "PublicChatRow", "UserChatRow", "UserFields", "UserRow", "typed"]
 
 R = TypeVar("R")
 
@@ -44,6 +44,23 @@ class UserFields(TypedDict, total=False):
 
 class UserRow(UserFields):
     id: int
+
+
+class DeviceRow(TypedDict):
+    id: int
+    user_id: int
+    name: str
+    token_hash: bytes
+    created_at: int
+    last_seen_at: int
+
+
+class LoginCodeRow(TypedDict):
+    phone: str
+    code_hash: bytes  # empty: no code was sent (a guess at a number that asked for none)
+    expires_at: int
+    attempts: int  # code checks counted since the window began
+    attempts_reset_at: int  # when that count starts over
 
 
 class ChatFields(TypedDict, total=False):

@@ -51,6 +51,9 @@ devices = Table(
     Column("token_hash", LargeBinary(32), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
+    # Never reuse an id (SQLite would reuse the highest after a delete): `device.revoked`
+    # names devices by id, and must never name a later device of the same account.
+    sqlite_autoincrement=True,
 )
 
 login_codes = Table(
@@ -59,6 +62,8 @@ login_codes = Table(
     Column("phone", String(20), primary_key=True),
     Column("code_hash", LargeBinary(32), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+    # Checks of a code against this number since `attempts_reset_at` - `1 hour`; a new code
+    # keeps the count (see `LoginCodeStore`), so asking again buys no more guesses.
     Column("attempts", Integer, nullable=False, server_default="0"),
 )
 
@@ -78,3 +83,6 @@ handles = Table(
 
 # Columns added to older tables by the social migration.
 users.append_column(Column("verified", Boolean, nullable=False, server_default="0"))
+# By the sessions migration: when the count of code checks starts over (ms; 0: not started).
+login_codes.append_column(Column("attempts_reset_at", BigInteger, nullable=False,
+                                 server_default="0"))

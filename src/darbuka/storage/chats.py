@@ -109,9 +109,11 @@ class ChatStore:
         count = select(func.count()).where(members.c.chat_id == chat_id).scalar_subquery()
         await conn.execute(update(chats).where(chats.c.id == chat_id).values(member_count=count))
 
-    async def set_role(self, conn: AsyncConnection, chat_id: int, user_id: int, role: str) -> None:
+    async def set_role(self, conn: AsyncConnection, chat_id: int, user_id: int, role: str, *,
+                       promoted_by: int | None = None) -> None:
         await conn.execute(update(members).where(
-            members.c.chat_id == chat_id, members.c.user_id == user_id).values(role=role))
+            members.c.chat_id == chat_id, members.c.user_id == user_id).values(
+                role=role, promoted_by=promoted_by))
 
     async def count_role(self, conn: AsyncConnection, chat_id: int, role: str) -> int:
         query = select(func.count()).where(members.c.chat_id == chat_id, members.c.role == role)

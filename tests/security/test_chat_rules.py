@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import LiveServer
-from tests.helpers import Api
+from tests.helpers import Api, Socket
 
 
 def _forbidden(api: Api, method: str, path: str, code: str, **kwargs: Any) -> None:
@@ -55,3 +55,80 @@ def test_admins_give_only_the_rights_they_hold_and_change_only_their_own_admins(
     # Nobody acts on the owner.
     bob.call("PATCH", f"{members}/{erin.id}", json={"role": "admin"}, expect=403)
     _forbidden(dave, "DELETE", f"{members}/{alice.id}", "not_admin")
+
+
+# What a viewer learns of who is in a channel: (type, whom it names).
+_NAMING = ("member.joined", "member.left", "member.updated", "reaction.added",
+           "reaction.removed", "reaction.counts", "message.new")
+
+
+def _seen(events: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    return [(e["type"], e.get("user_id") or e.get("message", {}).get("text"))
+            for e in events if e["type"] in _NAMING]
+
+
+def _live(server: LiveServer, api: Api) -> tuple[Socket, str]:
+    cursor = api.sync()["cursor"]
+    sock = Socket(server.ws_url, api.token or "", cursor=cursor)
+    assert sock.ready()["type"] == "ready"
+    return sock, cursor
+
+
+def test_channel_subscribers_do_not_learn_who_else_subscribes(
+        server: LiveServer, alice: Api, bob: Api, carol: Api) -> None:
+    dave, erin = server.sign_up("Dave"), server.sign_up("Erin")
+    channel = alice.ok("POST", "/chats", json={"kind": "channel", "title": "News",
+                                               "public": True})
+    cid = channel["id"]
+    bob.ok("POST", f"/chats/{cid}/join")
+    carol.ok("POST", f"/chats/{cid}/join")
+    alice.call("PATCH", f"/chats/{cid}/members/{bob.id}", json={"role": "admin"}, expect=204)
+    # Sockets open before dave and erin are members: joining must route them all the same.
+    watch = {who: _live(server, who) for who in (bob, carol, dave, erin)}
+
+    dave.ok("POST", f"/chats/{cid}/join")
+    erin.ok("POST", f"/chats/{cid}/join")
+    erin.ok("POST", f"/chats/{cid}/leave")
+    post = alice.send(cid, "post")
+    reactions = f"/chats/{cid}/messages/{post['id']}/reactions"
+    carol.ok("PUT", reactions, json={"emoji": "👍"})
+    dave.ok("PUT", reactions, json={"emoji": "👍"})
+    carol.ok("DELETE", reactions, params={"emoji": "👍"})
+    alice.send(cid, "end")
+
+    # Subscribers hear only of themselves, and every member gets the counts.
+    tally = ("reaction.counts", None)
+    expected = {
+        bob: [("member.joined", dave.id), ("member.joined", erin.id), ("member.left", erin.id),
+              ("message.new", "post"), ("reaction.added", carol.id), tally,
+              ("reaction.added", dave.id), tally, ("reaction.removed", carol.id), tally,
+              ("message.new", "end")],
+        carol: [("message.new", "post"), ("reaction.added", carol.id), tally, tally,
+                ("reaction.removed", carol.id), tally, ("message.new", "end")],
+        dave: [("member.joined", dave.id), ("message.new", "post"), tally,
+               ("reaction.added", dave.id), tally, tally, ("message.new", "end")],
+    }
+    for who, want in expected.items():
+        sock, cursor = watch[who]
+        sock.recv_until(lambda f: f.get("message", {}).get("text") == "end")
+        live = [f for f in sock.frames if "cursor" in f and f["type"] != "ready"]
+        assert _seen(live) == want, who.user["display_name"]
+        assert _seen(who.sync_all(cursor)[0]) == want, who.user["display_name"]
+        tallies = [f for f in live if f["type"] == "reaction.counts"]
+        assert [t["reactions"] for t in tallies] == [[{"emoji": "👍", "count": 1}],
+                                                     [{"emoji": "👍", "count": 2}],
+                                                     [{"emoji": "👍", "count": 1}]]
+    # Erin left before the post: her socket was routed out of the channel again.
+    erin.ok("PATCH", "/me", json={"display_name": "Erin E"})
+    erin_sock = watch[erin][0]
+    erin_sock.recv_until(lambda f: f["type"] == "user.updated")
+    assert _seen(erin_sock.frames) == [("member.joined", erin.id), ("member.left", erin.id)]
+    # No typing from subscribers: it would tell every subscriber online who is there.
+    carol_sock = watch[carol][0]
+    carol_sock.send_json({"type": "typing", "chat_id": cid, "id": "t1"})
+    refused = carol_sock.recv_until(lambda f: f["type"] == "error")
+    assert (refused["id"], refused["error"]["code"]) == ("t1", "cannot_post")
+    # The member list stays the admins'.
+    _forbidden(carol, "GET", f"/chats/{cid}/members", "not_admin")
+    for sock, _ in watch.values():
+        sock.close()

@@ -17,6 +17,8 @@ from darbuka.services.access import (
     ChatAccess,
     access_chat,
     check_joinable,
+    member_audience,
+    sees_members,
 )
 from darbuka.services.privacy import PhoneHasher, check_can_add
 from darbuka.services.rights import (
@@ -76,7 +78,7 @@ class MemberService:
         the members sees them: the rights editor reads them)."""
         async with self._db.read() as conn:
             access = await access_chat(conn, self._stores, user_id, chat_id)
-            if access.chat["kind"] == "channel" and not access.is_admin:
+            if not sees_members(access):
                 raise Forbidden("only admins see a channel's subscribers", code="not_admin")
             rows = await self._stores.chats.list_members(conn, chat_id, after_user=after,
                                                          limit=limit)
@@ -127,10 +129,9 @@ class MemberService:
                                           pos=pos, read_seq=chat["last_seq"])
         fresh = await tx.stores.chats.get(tx.conn, chat_id)
         assert fresh is not None  # noqa: S101 - the chat exists in this transaction
-        tx.add(Event(pos=pos, type="member.joined",
-                     body={"chat_id": chat_id, "user_id": member, "role": role, "by": by,
-                           "chat": chat_view(fresh)},
-                     chat_id=chat_id, joined=(member,)))
+        await _tell(tx, fresh, member, "member.joined",
+                    {"chat_id": chat_id, "user_id": member, "role": role, "by": by,
+                     "chat": chat_view(fresh)}, pos=pos, joined=True)
         # A channel's subscribers come and go quietly; a group shows who joined.
         if kind == "group":
             await post_system(tx, chat_id, {"action": "member.joined", "user_id": member,
@@ -143,9 +144,8 @@ class MemberService:
                                             "by": by})
         pos = await tx.reserve(1)
         await tx.stores.chats.remove_member(tx.conn, chat_id, member, pos=pos)
-        tx.add(Event(pos=pos, type="member.left",
-                     body={"chat_id": chat_id, "user_id": member, "by": by},
-                     chat_id=chat_id, left=(member,)))
+        await _tell(tx, chat, member, "member.left",
+                    {"chat_id": chat_id, "user_id": member, "by": by}, pos=pos, left=True)
 
     async def do_remove_member(self, user_id: int, chat_id: int, member: int) -> None:
         async def remove(tx: Tx) -> None:
@@ -224,7 +224,7 @@ class MemberService:
                 held = await rights_of(tx.conn, tx.stores, access, user_id)
                 body["rights"] = sorted(DEFAULT_ADMIN_RIGHTS & held, key=RIGHTS.index)
                 await tx.stores.rights.put(tx.conn, chat_id, member, body["rights"])
-            await tx.emit("member.updated", body, chat_id=chat_id)
+            await _tell(tx, access.chat, member, "member.updated", body)
 
         await self._writer.run(set_role)
 
@@ -248,9 +248,28 @@ class MemberService:
             check_grantable(await rights_of(tx.conn, tx.stores, access, user_id),
                             stored.get((chat_id, member), DEFAULT_ADMIN_RIGHTS), wanted)
             await tx.stores.rights.put(tx.conn, chat_id, member, wanted)
-            await tx.emit("member.updated", {"chat_id": chat_id, "user_id": member,
-                                             "role": "admin", "rights": wanted, "by": user_id},
-                          chat_id=chat_id)
+            await _tell(tx, access.chat, member, "member.updated",
+                        {"chat_id": chat_id, "user_id": member, "role": "admin",
+                         "rights": wanted, "by": user_id})
             return wanted
 
         return await self._writer.run(put)
+
+
+async def _tell(tx: Tx, chat: ChatRow, member: int, type_: str, body: dict[str, Any], *,
+                pos: int | None = None, joined: bool = False, left: bool = False) -> None:
+    """A membership event about `member` (at `pos` when the caller reserved it, for the
+    membership span), for those who may hear of it: the chat; or in a channel the member —
+    whose copy carries `joined` / `left`, for routing — and, each on their own devices, the
+    channel's owner and admins (see `member_audience`)."""
+    ins: tuple[int, ...] = (member,) if joined else ()
+    outs: tuple[int, ...] = (member,) if left else ()
+    pos = await tx.reserve(1) if pos is None else pos
+    audience = await member_audience(tx.conn, tx.stores, chat, member)
+    if audience is None:
+        tx.add(Event(pos=pos, type=type_, body=body, chat_id=chat["id"], joined=ins, left=outs))
+        return
+    tx.add(Event(pos=pos, type=type_, body=body, user_id=member, joined=ins, left=outs))
+    for admin in audience:
+        if admin != member:
+            await tx.emit(type_, body, user_id=admin)

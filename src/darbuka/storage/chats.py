@@ -115,6 +115,12 @@ class ChatStore:
             members.c.chat_id == chat_id, members.c.user_id == user_id).values(
                 role=role, promoted_by=promoted_by))
 
+    async def admin_ids(self, conn: AsyncConnection, chat_id: int) -> list[int]:
+        """The chat's owner and admins (at most 51 rows)."""
+        query = select(members.c.user_id).where(members.c.chat_id == chat_id,
+                                                members.c.role.in_(("owner", "admin")))
+        return [int(u) for u in (await conn.execute(query.order_by(members.c.user_id))).scalars()]
+
     async def count_role(self, conn: AsyncConnection, chat_id: int, role: str) -> int:
         query = select(func.count()).where(members.c.chat_id == chat_id, members.c.role == role)
         return int((await conn.execute(query)).scalar_one())

@@ -1,4 +1,4 @@
-"""chat rules: who appointed each admin
+"""chat rules: who appointed each admin; a channel's admins found by role
 
 Revision ID: 0010
 Revises: 0009
@@ -19,8 +19,10 @@ def upgrade() -> None:
     # Admins from before are treated as the owner's: only the owner changes them.
     with op.batch_alter_table('members') as batch:
         batch.add_column(sa.Column('promoted_by', sa.BigInteger(), nullable=True))
+    op.create_index('ix_members_role', 'members', ['chat_id', 'role'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_members_role', table_name='members')
     with op.batch_alter_table('members') as batch:
         batch.drop_column('promoted_by')

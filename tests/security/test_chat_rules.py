@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import LiveServer
-from tests.helpers import Api, Socket
+from tests.helpers import Api, Socket, new_client_id
+from tests.media_helpers import jpeg, upload_ready
+from tests.safety_helpers import staff
 
 
 def _forbidden(api: Api, method: str, path: str, code: str, **kwargs: Any) -> None:
@@ -132,3 +134,37 @@ def test_channel_subscribers_do_not_learn_who_else_subscribes(
     _forbidden(carol, "GET", f"/chats/{cid}/members", "not_admin")
     for sock, _ in watch.values():
         sock.close()
+
+
+def test_a_removed_message_takes_its_media_down_until_it_is_reinstated(
+        server: LiveServer, alice: Api, bob: Api, carol: Api) -> None:
+    dave = server.sign_up("Dave")
+    media = upload_ready(alice, jpeg(320, 240), kind="photo", filename="p.jpg")
+    file = f"/media/{media['id']}/{media['variants'][0]}"
+    here, there = alice.group("Here", [bob, carol]), carol.group("There", [dave])
+    posted = alice.send(here["id"], "", media_id=media["id"])
+    forwarded = carol.send(there["id"], "", forward_of=posted["id"])
+    bob.ok("POST", "/reports", json={"target_type": "message", "target_id": posted["id"],
+                                     "reason": "terrorism"})
+    mod, other_mod = staff(server, "Mod"), staff(server, "Other")
+    (item,) = mod.ok("GET", "/moderation/queue")["items"]
+    decision = mod.ok("POST", f"/moderation/items/{item['id']}/decision",
+                      json={"action": "remove_message", "reason": "terrorism"})
+
+    # Gone for the chat's members and its uploader, and not attachable again.
+    assert bob.call("GET", file).status_code == 404
+    assert alice.call("GET", file).status_code == 404
+    again = alice.call("POST", f"/chats/{here['id']}/messages",
+                       json={"client_id": new_client_id(), "media_id": media["id"]})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "media_removed")
+    # The forward is a message of its own: its decision (or remove_media) is apart.
+    assert dave.history(there["id"])[-1]["id"] == forwarded["id"]
+    assert dave.call("GET", file).status_code == 200
+
+    appeal = alice.ok("POST", "/appeals", json={"statement_id": decision["statement_id"],
+                                                "text": "A holiday photo."})
+    other_mod.ok("POST", f"/moderation/appeals/{appeal['id']}/decision",
+                 json={"outcome": "reversed"})
+    assert bob.call("GET", file).status_code == 200
+    assert alice.call("GET", file).status_code == 200
+    assert alice.send(here["id"], "", media_id=media["id"])["media"]["id"] == media["id"]

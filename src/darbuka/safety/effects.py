@@ -58,12 +58,17 @@ async def load_message(tx: Tx, message_id: int) -> MessageRow:
 
 async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
                          item_id: int | None) -> bool:
-    """Hide a message from everyone, everywhere; False if it was hidden already."""
+    """Hide a message from everyone, everywhere, and its media with it: the message's media
+    refs let nobody download it and its upload cannot be attached again (a forward of it
+    elsewhere is a message of its own, removed by its own decision or by `remove_media`).
+    False if it was hidden already."""
     if message["removed"]:
         return False
     await preserve_message(tx, message, reason=reason, item_id=item_id)
     await tx.stores.messages.update(tx.conn, message["id"], {
         "removed": True, "deleted": True, "text": "", "forward_of": None})
+    # Its media is no longer served through it, nor attachable again by its uploader.
+    await tx.stores.media.set_refs_removed(tx.conn, message["id"], True)
     view = message_view({**message, "removed": True, "deleted": True})
     await tx.stores.events.scrub_message(tx.conn, message["chat_id"], message["id"],
                                          since=message["created_at"], view=view)
@@ -72,7 +77,8 @@ async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
 
 
 async def reinstate_message(tx: Tx, message_id: int) -> bool:
-    """Put a removed message back from its preserved copy; every client gets it again."""
+    """Put a removed message back from its preserved copy, with its media; every client
+    gets it again."""
     message = await load_message(tx, message_id)
     copy = await tx.stores.safety.preserved_for(tx.conn, "message", message_id)
     if not message["removed"] or copy is None:
@@ -82,6 +88,7 @@ async def reinstate_message(tx: Tx, message_id: int) -> bool:
                                "text": original.get("text", ""),
                                "forward_of": original.get("forward_of")}
     await tx.stores.messages.update(tx.conn, message_id, restored)
+    await tx.stores.media.set_refs_removed(tx.conn, message_id, False)
     view = message_view({**message, **restored})
     await tx.emit("message.restored", {"message": view}, chat_id=message["chat_id"])
     return True

@@ -9,7 +9,7 @@ from typing import Any
 from tests.conftest import LiveServer
 from tests.helpers import Api, Socket, new_client_id
 from tests.media_helpers import jpeg, upload_ready
-from tests.safety_helpers import staff
+from tests.safety_helpers import make_authority, order_for, staff
 
 
 def _forbidden(api: Api, method: str, path: str, code: str, **kwargs: Any) -> None:
@@ -168,3 +168,43 @@ def test_a_removed_message_takes_its_media_down_until_it_is_reinstated(
     assert bob.call("GET", file).status_code == 200
     assert alice.call("GET", file).status_code == 200
     assert alice.send(here["id"], "", media_id=media["id"])["media"]["id"] == media["id"]
+
+
+def _remove_on_report(mod: Api, reporter: Api, message: dict[str, Any]) -> dict[str, Any]:
+    reporter.ok("POST", "/reports", json={"target_type": "message", "target_id": message["id"],
+                                          "reason": "terrorism"})
+    item = next(i for i in mod.ok("GET", "/moderation/queue")["items"]
+                if i["source"] == "report" and i["target_id"] == message["id"])
+    decided: dict[str, Any] = mod.ok("POST", f"/moderation/items/{item['id']}/decision",
+                                     json={"action": "remove_message", "reason": "terrorism"})
+    return decided
+
+
+def test_undoing_an_order_brings_back_only_what_the_order_removed(
+        server: LiveServer, alice: Api, bob: Api) -> None:
+    chat = alice.group("Orders", [bob])
+    first, second = alice.send(chat["id"], "first"), alice.send(chat["id"], "second")
+    authority = make_authority(server, server.sign_up("Authority"))
+    mod = staff(server, "Mod")
+
+    def removed(message: dict[str, Any]) -> bool:
+        return bool(next(m for m in bob.history(chat["id"]) if m["id"] == message["id"])
+                    .get("removed"))
+
+    # A moderator removed it first; an order for it then arrives, is confirmed, withdrawn.
+    decision = _remove_on_report(mod, bob, first)
+    order = authority.ok("POST", "/orders", json=order_for(first, "REF-1"))
+    mod.ok("POST", f"/moderation/orders/{order['id']}/confirm", json={})
+    authority.ok("POST", f"/orders/{order['id']}/withdraw")
+    assert removed(first)
+    statements = {s["id"]: s for s in alice.ok("GET", "/statements")["statements"]}
+    assert statements[decision["statement_id"]]["reversed_at"] is None
+    assert [s["reversed_at"] is not None for s in statements.values()].count(True) == 1
+
+    # Two orders disable the same message: refusing one leaves the other's removal.
+    orders = [authority.ok("POST", "/orders", json=order_for(second, ref))
+              for ref in ("REF-2", "REF-3")]
+    for order, still in zip(orders, (True, False), strict=True):
+        mod.ok("POST", f"/moderation/orders/{order['id']}/refuse",
+               json={"reason": "manifest_error"})
+        assert removed(second) is still

@@ -100,7 +100,8 @@ async def _undo(tx: Tx, statement: dict[str, Any]) -> None:
     target_type, target_id = statement["target_type"], int(statement["target_id"])
     decision = statement["decision"]
     if decision in ("remove_message", "disable_message"):
-        await effects.reinstate_message(tx, target_id)
+        # Only this decision's removal: an order or another decision about it stands.
+        await effects.reinstate_message(tx, target_id, item_id=int(statement["item_id"] or 0))
     elif decision == "remove_media":
         await restore_media(tx, int(statement["item_id"] or 0))
     elif decision in ("suspend_user", "ban_user"):

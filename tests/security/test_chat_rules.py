@@ -208,3 +208,31 @@ def test_undoing_an_order_brings_back_only_what_the_order_removed(
         mod.ok("POST", f"/moderation/orders/{order['id']}/refuse",
                json={"reason": "manifest_error"})
         assert removed(second) is still
+
+
+def test_staff_act_only_on_accounts_below_them_and_never_on_themselves(
+        server: LiveServer, alice: Api) -> None:
+    mod, other_mod = staff(server, "Mod"), staff(server, "Other Mod")
+    operator = staff(server, "Op", "operator")
+
+    def item_for(target_type: str, target_id: int) -> str:
+        alice.ok("POST", "/reports", json={"target_type": target_type, "target_id": target_id,
+                                           "reason": "spam"})
+        found = next(i for i in operator.ok("GET", "/moderation/queue")["items"]
+                     if (i["target_type"], i["target_id"]) == (target_type, target_id))
+        return f"/moderation/items/{found['id']}/decision"
+
+    ban, dismiss = {"action": "ban_user"}, {"action": "dismiss"}
+    suspend = {"action": "suspend_user", "end_date": server.clock.now_ms() + 86_400_000}
+    on_operator, on_mod = item_for("user", operator.id), item_for("user", other_mod.id)
+    _forbidden(mod, "POST", on_operator, "outranked", json=suspend)
+    _forbidden(mod, "POST", on_operator, "outranked", json=ban)
+    _forbidden(mod, "POST", on_mod, "outranked", json=ban)
+    _forbidden(operator, "POST", on_operator, "own_case", json=dismiss)
+    assert operator.ok("GET", "/me")["role"] == "operator"  # nothing happened
+    operator.ok("POST", on_mod, json=suspend)  # an operator acts on moderators
+    # Nobody decides about their own content; another moderator does.
+    post = mod.send(mod.group("Mine", [alice])["id"], "my own post")
+    on_post = item_for("message", post["id"])
+    _forbidden(mod, "POST", on_post, "own_case", json=dismiss)
+    operator.ok("POST", on_post, json=dismiss)

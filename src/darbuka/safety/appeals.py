@@ -80,6 +80,9 @@ class AppealService:
             if statement["decided_by"] == staff["id"]:
                 raise Forbidden("another moderator must review your own decision",
                                 code="same_moderator")
+            if appeal["user_id"] == staff["id"]:
+                raise Forbidden("another moderator decides about your own content or "
+                                "account", code="own_case")
             if outcome == "reversed":
                 await _undo(tx, statement)
             await tx.stores.safety.update_appeal(tx.conn, appeal_id, status=outcome,

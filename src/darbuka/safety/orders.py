@@ -22,7 +22,14 @@ from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.kinds import OPERATORS
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
-from darbuka.safety.moderation import PRIORITY, apply_decision, clock_view, item_view
+from darbuka.safety.moderation import (
+    PRIORITY,
+    affected_user,
+    apply_decision,
+    check_decider,
+    clock_view,
+    item_view,
+)
 from darbuka.safety.roles import check_authority, check_staff, is_staff
 from darbuka.safety.statements import Decision
 from darbuka.services.writer import Tx, Writer
@@ -161,9 +168,12 @@ class OrderService:
 
         async def refuse(tx: Tx) -> dict[str, Any]:
             order, item = await self._open_order(tx, order_id)
-            if order["message_id"] is not None:  # what this order removed, nothing else
-                await effects.reinstate_message(tx, int(order["message_id"]),
-                                                item_id=int(order["item_id"]))
+            if order["message_id"] is not None:
+                message_id = int(order["message_id"])
+                # Not about your own post; and back comes what this order removed, only.
+                await check_decider(tx, staff["id"], await affected_user(
+                    tx, "message", message_id), on_account=False)
+                await effects.reinstate_message(tx, message_id, item_id=int(order["item_id"]))
             annex_iii = {"form": "Annex III", "reference": order["reference"],
                          "reason": reason, "explanation": body.get("explanation", ""),
                          "answered_at": tx.now}

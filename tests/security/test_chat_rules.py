@@ -4,9 +4,10 @@ these open)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, Socket, new_client_id
 from tests.media_helpers import jpeg, upload_ready
 from tests.safety_helpers import make_authority, order_for, staff
@@ -236,3 +237,30 @@ def test_staff_act_only_on_accounts_below_them_and_never_on_themselves(
     on_post = item_for("message", post["id"])
     _forbidden(mod, "POST", on_post, "own_case", json=dismiss)
     operator.ok("POST", on_post, json=dismiss)
+
+
+def test_profiles_by_id_respect_blocks_and_cannot_be_walked(database_url: str,
+                                                             tmp_path: Path) -> None:
+    server = make_server(database_url, tmp_path, user_lookups_per_hour=4)
+    try:
+        alice, bob, carol = (server.sign_up(n) for n in ("Alice", "Bob", "Carol"))
+        strangers = [server.sign_up(f"Stranger {n}") for n in range(3)]
+        # Someone who blocked you is the same 404 as an id nobody has.
+        bob.call("PUT", f"/me/blocked/{alice.id}", expect=204)
+        blocked = alice.call("GET", f"/users/{bob.id}", expect=404)
+        unknown = alice.call("GET", "/users/999999", expect=404)
+        assert blocked.text == unknown.text
+        assert bob.ok("GET", f"/users/{alice.id}")["id"] == alice.id
+        # Those two counted; people you share a group with cost nothing; walking runs out.
+        alice.group("Friends", [carol])
+        for _ in range(5):
+            assert alice.ok("GET", f"/users/{carol.id}")["id"] == carol.id
+        assert alice.ok("GET", f"/users/{strangers[0].id}")["id"] == strangers[0].id
+        alice.call("GET", f"/users/{strangers[1].id}", expect=200)
+        limited = alice.call("GET", f"/users/{strangers[2].id}", expect=429)
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert alice.ok("GET", f"/users/{carol.id}")["id"] == carol.id
+        server.clock.advance(3600)
+        alice.call("GET", f"/users/{strangers[2].id}", expect=200)
+    finally:
+        server.thread.stop()

@@ -197,9 +197,13 @@ class ChatStore:
             members.c.user_id == user_id, members.c.chat_id.in_(list(chat_ids)))
         return {int(c): str(r) for c, r in (await conn.execute(query)).all()}
 
-    async def shares_chat(self, conn: AsyncConnection, user_a: int, user_b: int) -> bool:
+    async def shares_chat(self, conn: AsyncConnection, user_a: int, user_b: int, *,
+                          kinds: tuple[str, ...] = ("direct", "group", "channel")) -> bool:
+        """Whether both users are members of one chat of these kinds."""
         other = members.alias("other")
         query = (select(members.c.chat_id)
                  .join(other, other.c.chat_id == members.c.chat_id)
-                 .where(members.c.user_id == user_a, other.c.user_id == user_b).limit(1))
+                 .join(chats, chats.c.id == members.c.chat_id)
+                 .where(members.c.user_id == user_a, other.c.user_id == user_b,
+                        chats.c.kind.in_(kinds)).limit(1))
         return (await conn.execute(query)).first() is not None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests.botapi_helpers import make_bot
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, Socket, new_client_id
 from tests.media_helpers import jpeg, upload_ready
@@ -264,3 +265,58 @@ def test_profiles_by_id_respect_blocks_and_cannot_be_walked(database_url: str,
         alice.call("GET", f"/users/{strangers[2].id}", expect=200)
     finally:
         server.thread.stop()
+
+
+def test_the_bot_api_reports_the_rights_an_admin_holds(server: LiveServer, alice: Api) -> None:
+    bot = make_bot(server)
+    channel = alice.ok("POST", "/chats", json={"kind": "channel", "title": "Bots",
+                                               "member_ids": [bot.id]})
+    cid = channel["id"]
+    alice.call("PATCH", f"/chats/{cid}/members/{bot.id}", json={"role": "admin"}, expect=204)
+    alice.ok("PUT", f"/chats/{cid}/members/{bot.id}/rights", json={"rights": ["write"]})
+    me = bot.call("GET", f"/chats/{cid}/members/me")
+    assert (me["is_admin"], me["permissions"]) == (True, ["write"])
+    admins = {m["user_id"]: m["permissions"]
+              for m in bot.call("GET", f"/chats/{cid}/members/admins")["members"]}
+    assert admins[alice.id] == ["read_all_messages", "add_remove_members", "add_admins",
+                                "change_chat_info", "pin_message", "write"]
+    assert admins[bot.id] == ["write"]
+    # And what it reports is what holds: no pinning without `pin_message`.
+    post = bot.call("POST", "/messages", params={"chat_id": cid}, json={"text": "hi"})
+    bot.call("PUT", f"/chats/{cid}/pin", json={"message_id": post["message"]["body"]["mid"]},
+             expect=403)
+
+
+def test_invite_links_are_for_admins_who_may_add_members(alice: Api, bob: Api) -> None:
+    group = alice.group("Links", [bob])
+    links = f"/chats/{group['id']}/invites"
+    invite = alice.ok("POST", links, json={})
+    alice.call("PATCH", f"/chats/{group['id']}/members/{bob.id}", json={"role": "admin"},
+               expect=204)
+    alice.ok("PUT", f"/chats/{group['id']}/members/{bob.id}/rights", json={"rights": ["pin"]})
+    _forbidden(bob, "GET", links, "missing_right")
+    _forbidden(bob, "DELETE", f"{links}/{invite['id']}", "missing_right")
+    assert [i["revoked"] for i in alice.ok("GET", links)["invites"]] == [False]
+
+
+def test_a_closed_chat_takes_no_reactions_or_button_presses(server: LiveServer, alice: Api,
+                                                            bob: Api) -> None:
+    bot = make_bot(server)
+    group = alice.ok("POST", "/chats", json={"kind": "group", "title": "Closing",
+                                             "member_ids": [bob.id, bot.id]})
+    keyboard = {"type": "inline_keyboard", "payload": {"buttons": [[
+        {"type": "callback", "text": "Vote", "payload": "yes"}]]}}
+    bot.call("POST", "/messages", params={"chat_id": group["id"]},
+             json={"text": "Vote", "attachments": [keyboard]})
+    voted = next(m for m in bob.history(group["id"]) if m.get("keyboard"))
+    message = f"/chats/{group['id']}/messages/{voted['id']}"
+    bob.ok("POST", f"{message}/callback", json={"payload": "yes"})
+    bob.ok("PUT", f"{message}/reactions", json={"emoji": "👍"})
+    bob.ok("POST", "/reports", json={"target_type": "chat", "target_id": group["id"],
+                                     "reason": "spam"})
+    mod = staff(server, "Mod")
+    (item,) = mod.ok("GET", "/moderation/queue")["items"]
+    mod.ok("POST", f"/moderation/items/{item['id']}/decision", json={"action": "close_chat"})
+    _forbidden(bob, "POST", f"{message}/callback", "chat_closed", json={"payload": "yes"})
+    _forbidden(bob, "PUT", f"{message}/reactions", "chat_closed", json={"emoji": "❤️"})
+    _forbidden(bob, "DELETE", f"{message}/reactions", "chat_closed", params={"emoji": "👍"})

@@ -179,7 +179,7 @@ async def create_invite(chat_id: ChatId, body: InviteBody, caller: Caller, svc: 
 
 @router.get("/chats/{chat_id}/invites", tags=["public"])
 async def list_invites(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
-    """The chat's invite links, without their tokens (admins)."""
+    """The chat's invite links, without their tokens (admins with add_members)."""
     return {"invites": await svc.public.invites(caller.user_id, chat_id)}
 
 
@@ -187,6 +187,6 @@ async def list_invites(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
                       tags=["public"])
 async def revoke_invite(chat_id: ChatId, invite_id: InviteId, caller: Caller,
                         svc: Svc) -> Response:
-    """Revoke an invite link: it stops working at once (admins)."""
+    """Revoke an invite link: it stops working at once (admins with add_members)."""
     await svc.public.do_revoke_invite(caller.user_id, chat_id, invite_id)
     return Response(status_code=204)

@@ -27,7 +27,7 @@ from darbuka.storage.rows import ChatRow, MessageRow
 from darbuka.stream import Event, encode_cursor
 
 __all__ = ["ADMIN_ROLES", "PLAIN_ROLE", "ChatAccess", "access_chat", "access_message",
-           "access_visible_chat", "check_admin", "check_joinable", "check_not_blocked",
+           "access_visible_chat", "check_admin", "check_can_interact", "check_joinable",
            "event_frame", "is_public_chat", "is_quiet_pair", "member_audience", "message_for",
            "post_refusal", "sees_members", "stored_event_for"]
 
@@ -119,9 +119,12 @@ def post_refusal(role: str, kind: str, closed: bool, *, has_write: bool = True,
     return None
 
 
-def check_not_blocked(access: ChatAccess) -> None:
-    """Reactions and typing from someone the other side of a direct chat blocked are
-    refused as a send would be."""
+def check_can_interact(access: ChatAccess) -> None:
+    """Reactions and button presses are refused where a send would be for any member: in a
+    chat closed by moderation, and from someone the other side of a direct chat blocked.
+    (Subscribers react in channels; typing follows `post_refusal`, as a send.)"""
+    if access.closed:
+        raise Forbidden("this chat was closed by moderation", code="chat_closed")
     if access.role == "blocked":
         raise Forbidden("this user does not take messages from you", code="cannot_message")
 

@@ -18,7 +18,7 @@ from darbuka.errors import BadRequest, Conflict
 from darbuka.services.access import (
     access_chat,
     access_message,
-    check_not_blocked,
+    check_can_interact,
     member_audience,
 )
 from darbuka.services.writer import Tx, Writer
@@ -51,7 +51,7 @@ class ReactionService:
         async def react(tx: Tx) -> dict[str, Any]:
             access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
                                                    message_id)
-            check_not_blocked(access)
+            check_can_interact(access)
             emoji_ = check_emoji(emoji)
             if message["deleted"] or message["kind"] == "system":
                 raise BadRequest("this message takes no reactions", code="cannot_react")

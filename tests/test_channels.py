@@ -44,9 +44,12 @@ def test_admin_rights_as_tamtam_had_them(alice: Api, bob: Api, carol: Api,
     refused = bob.call("POST", f"/chats/{cid}/messages",
                        json={"client_id": new_client_id(), "text": "x"}, expect=403)
     assert refused.json()["error"]["code"] == "cannot_post"
-    # An admin with add_admins makes admins (but the owner alone demotes).
+    # An admin with add_admins makes admins, and demotes only those they made.
     alice.ok("PUT", f"/chats/{cid}/members/{bob.id}/rights", json={"rights": ["add_admins"]})
     bob.call("PATCH", f"/chats/{cid}/members/{carol.id}", json={"role": "admin"}, expect=204)
+    bob.call("PATCH", f"/chats/{cid}/members/{carol.id}", json={"role": "subscriber"},
+             expect=204)
+    alice.call("PATCH", f"/chats/{cid}/members/{carol.id}", json={"role": "admin"}, expect=204)
     bob.call("PATCH", f"/chats/{cid}/members/{carol.id}", json={"role": "subscriber"},
              expect=403)
     # Rights are for admins only, and checked.

@@ -284,6 +284,24 @@ async def test_reactions_reach_the_other_side_as_typed_events(server: LiveServer
     assert (await b.reactions(group.id, [message.id]))[message.id].reactions == []
 
 
+async def test_channel_reactions_reach_subscribers_as_counts(server: LiveServer,
+                                                             sdk: Clients) -> None:
+    alice, bob, carol = (server.sign_up(n) for n in ("Alice", "Bob", "Carol"))
+    a, b, c = sdk(alice), sdk(bob), sdk(carol)
+    channel = await a.create_group("Counted", [bob.id, carol.id], kind="channel")
+    post = await a.send_now(channel.id, "react to me")
+    a_events, b_events = await online(a), await online(b)
+    await c.react(channel.id, post.id, "👍")
+    # The owner hears who; a subscriber only the counts.
+    who = (await next_event(a_events, "reaction.added")).reaction
+    assert who is not None
+    assert (who.user_id, who.emoji) == (carol.id, "👍")
+    tally = (await next_event(b_events, "reaction.counts")).reaction_tally
+    assert tally is not None
+    assert (tally.chat_id, tally.message_id) == (channel.id, post.id)
+    assert [(r.emoji, r.count, r.mine) for r in tally.reactions] == [("👍", 1, False)]
+
+
 async def test_delivered_marks_reach_the_sender(server: LiveServer, sdk: Clients) -> None:
     alice, bob = server.sign_up("Alice"), server.sign_up("Bob")
     a, b = sdk(alice), sdk(bob)

@@ -107,6 +107,39 @@ def test_reactions_live_toggle_and_after_a_reload(browser: Any, web_server: Live
         b_ctx.close()
 
 
+def test_channel_reactions_reach_a_subscriber_as_counts(browser: Any,
+                                                        web_server: LiveServer) -> None:
+    alice, bob, carol = (web_server.sign_up(n) for n in ("Alice", "Bob", "Carol"))
+    channel = alice.ok("POST", "/chats", json={"kind": "channel", "title": "Daily",
+                                               "member_ids": [bob.id, carol.id]})
+    text = "Morning post"
+    post = alice.send(channel["id"], text)
+    reactions = f"/chats/{channel['id']}/messages/{post['id']}/reactions"
+    ctx = browser.new_context()
+    try:
+        b = open_signed_in(ctx, web_server, bob)
+        _open(b, "Daily")
+        b.get_by_test_id("messages").get_by_text(text).wait_for()
+        # Bob hears only counts (`reaction.counts`), never who: they are set as they come.
+        carol.ok("PUT", reactions, json={"emoji": THUMBS})
+        wait_until(lambda: _has_chip(b, text, THUMBS, 1, mine=False), timeout=10,
+                   message="Bob sees Carol's reaction as a count")
+        b.locator(f"[data-emoji='{THUMBS}']").click()
+        wait_until(lambda: _has_chip(b, text, THUMBS, 2, mine=True), message="Bob's counts")
+        carol.ok("DELETE", reactions, params={"emoji": THUMBS})
+        wait_until(lambda: _has_chip(b, text, THUMBS, 1, mine=True), timeout=10,
+                   message="the counts keep which one is Bob's")
+        # A post that came live has nothing fetched: its counts come as events too.
+        late = alice.send(channel["id"], "Evening post")
+        b.get_by_test_id("messages").get_by_text("Evening post").wait_for()
+        carol.ok("PUT", f"/chats/{channel['id']}/messages/{late['id']}/reactions",
+                 json={"emoji": "🎉"})
+        wait_until(lambda: _has_chip(b, "Evening post", "🎉", 1, mine=False), timeout=10,
+                   message="Bob sees the counts of a post that came live")
+    finally:
+        ctx.close()
+
+
 def _mention_spans(page: Any) -> list[dict[str, Any]]:
     spans: list[dict[str, Any]] = page.eval_on_selector_all(
         "[data-testid=messages] .text .mention",

@@ -64,6 +64,10 @@ class Settings:
     # 24 hours, and how many it may hold in all (stops enumerating the user base).
     contacts_new_per_day: int = 1_000
     contacts_max_total: int = 5_000
+    # Profiles by user id one account may look up in an hour (ids are sequential: stops
+    # walking them). People it shares a direct chat or group with are not counted: the web
+    # client looks up everyone whose name it shows.
+    user_lookups_per_hour: int = 600
     # Invite-link lookups and joins one account may try in an hour (stops guessing links).
     invite_probes_per_hour: int = 60
     # Lookups by @username one account may make in an hour (stops walking the namespace).

@@ -37,7 +37,9 @@ class Event:
     # Exactly one scope: a chat (every member sees it) or a user (only their devices).
     chat_id: int | None = None
     user_id: int | None = None
-    # Users let into / out of the chat by this event: the hub updates its routing.
+    # Users let into / out of the chat by this event: the hub updates its routing. An event
+    # scoped to one user names that chat in its body's `chat_id` (a channel's membership
+    # events reach only the member concerned and the channel's admins).
     joined: tuple[int, ...] = ()
     left: tuple[int, ...] = ()
     # "<sink key>:<request id>" when a socket sent this; that socket gets an ack instead.

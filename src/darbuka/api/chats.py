@@ -120,7 +120,8 @@ async def add_members(chat_id: ChatId, body: AddMembersBody, caller: Caller, svc
 @router.delete("/chats/{chat_id}/members/{user_id}", status_code=204, tags=["chats"])
 async def remove_member(chat_id: ChatId, user_id: UserId, caller: Caller,
                         svc: Svc) -> Response:
-    """Remove a member (owner and admins; admins only plain members)."""
+    """Remove a member (owner, and admins with `remove_members`: plain members and the
+    admins they appointed)."""
     await svc.members.do_remove_member(caller.user_id, chat_id, user_id)
     return Response(status_code=204)
 
@@ -128,7 +129,8 @@ async def remove_member(chat_id: ChatId, user_id: UserId, caller: Caller,
 @router.patch("/chats/{chat_id}/members/{user_id}", status_code=204, tags=["chats"])
 async def set_role(chat_id: ChatId, user_id: UserId, body: RoleBody, caller: Caller,
                    svc: Svc) -> Response:
-    """Make a member admin, or back (the owner only)."""
+    """Make a member admin, or back (owner, and admins with `add_admins`: they give at most
+    their own rights, and demote only the admins they appointed)."""
     await svc.members.do_set_role(caller.user_id, chat_id, user_id, body.role)
     return Response(status_code=204)
 
@@ -137,7 +139,8 @@ async def set_role(chat_id: ChatId, user_id: UserId, body: RoleBody, caller: Cal
 async def set_rights(chat_id: ChatId, user_id: UserId, body: RightsBody, caller: Caller,
                      svc: Svc) -> Json:
     """Set an admin's rights: any of read_all, add_members, remove_members, add_admins,
-    change_info, pin, write (owner, or admins with add_admins)."""
+    change_info, pin, write (owner, or the admin with add_admins who appointed them; nobody
+    their own, nobody grants a right they lack)."""
     rights = await svc.members.do_set_rights(caller.user_id, chat_id, user_id, body.rights)
     return {"user_id": user_id, "rights": rights}
 
@@ -176,7 +179,7 @@ async def create_invite(chat_id: ChatId, body: InviteBody, caller: Caller, svc: 
 
 @router.get("/chats/{chat_id}/invites", tags=["public"])
 async def list_invites(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
-    """The chat's invite links, without their tokens (admins)."""
+    """The chat's invite links, without their tokens (admins with add_members)."""
     return {"invites": await svc.public.invites(caller.user_id, chat_id)}
 
 
@@ -184,6 +187,6 @@ async def list_invites(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
                       tags=["public"])
 async def revoke_invite(chat_id: ChatId, invite_id: InviteId, caller: Caller,
                         svc: Svc) -> Response:
-    """Revoke an invite link: it stops working at once (admins)."""
+    """Revoke an invite link: it stops working at once (admins with add_members)."""
     await svc.public.do_revoke_invite(caller.user_id, chat_id, invite_id)
     return Response(status_code=204)

@@ -54,8 +54,11 @@ async def patch_me(body: ProfileBody, caller: Caller, svc: Svc) -> Json:
 
 @router.get("/users/{user_id}", tags=["profile"])
 async def get_user(user_id: UserId, caller: Caller, svc: Svc) -> Json:
-    """Another user's public profile (no phone number)."""
-    return await svc.users.get(user_id)
+    """Another user's public profile (no phone number); 404 `user_not_found` for an unknown
+    id or someone who blocked you. Each account may look up `DARBUKA_USER_LOOKUPS_PER_HOUR`
+    profiles an hour of people it shares no direct chat or group with (429 with
+    `Retry-After` beyond)."""
+    return await svc.users.get(caller.user_id, user_id)
 
 
 @router.get("/users/by-username/{username}", tags=["profile"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 import orjson
@@ -128,7 +128,8 @@ async def unpin_message(chat_id: int, bot: Bot, svc: Svc) -> Json:
 @router.get("/chats/{chat_id}/members/me")
 async def my_membership(chat_id: int, bot: Bot, svc: Svc) -> Json:
     chat = await svc.chats.get(bot.user_id, chat_id)
-    return _member(bot.user, {"role": chat["role"], "joined_at": 0})
+    return _member(bot.user, {"role": chat["role"], "joined_at": 0,
+                              "rights": chat.get("rights")})
 
 
 @router.delete("/chats/{chat_id}/members/me")
@@ -184,9 +185,21 @@ def _member(user: Mapping[str, Any], row: Mapping[str, Any]) -> Json:
             "description": None, "avatar_url": None, "full_avatar_url": None,
             "last_access_time": 0, "is_owner": row["role"] == "owner",
             "is_admin": row["role"] in ADMIN_ROLES, "join_time": row.get("joined_at", 0),
-            "permissions": ["read_all_messages", "add_remove_members", "add_admins",
-                            "change_chat_info", "pin_message", "write"]
+            "permissions": _permissions(row.get("rights") or ())
             if row["role"] in ADMIN_ROLES else None}
+
+
+# TamTam's admin permissions, by the rights each needs (add_remove_members needs both).
+_PERMISSIONS = (("read_all_messages", {"read_all"}),
+                ("add_remove_members", {"add_members", "remove_members"}),
+                ("add_admins", {"add_admins"}), ("change_chat_info", {"change_info"}),
+                ("pin_message", {"pin"}), ("write", {"write"}))
+
+
+def _permissions(rights: Iterable[str]) -> list[str]:
+    """What an admin's rights let them do, as TamTam names it: only what they hold."""
+    held = set(rights)
+    return [name for name, needs in _PERMISSIONS if needs <= held]
 
 
 # -- messages -----------------------------------------------------------------------------

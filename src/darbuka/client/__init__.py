@@ -26,6 +26,7 @@ from darbuka.client.models import (
     Reaction,
     ReactionCount,
     Reactions,
+    ReactionTally,
     User,
     ViewReport,
 )
@@ -35,4 +36,5 @@ from darbuka.client.uploads import TusUploader, guess_kind
 __all__ = ["ApiError", "Backoff", "BlockedUser", "Chat", "Client", "ContactImport",
            "ContactMatch", "Event", "EventStream", "Invite", "LocalStore", "Mention", "Message",
            "OutboxItem", "Presence", "Privacy", "PublicChat", "PublicPreview", "Reaction",
-           "ReactionCount", "Reactions", "TusUploader", "User", "ViewReport", "guess_kind"]
+           "ReactionCount", "ReactionTally", "Reactions", "TusUploader", "User", "ViewReport",
+           "guess_kind"]

@@ -344,7 +344,8 @@ class HttpApi:
 
     async def react(self, chat_id: int, message_id: int, emoji: str) -> list[ReactionCount]:
         """React with one emoji (at most 3 per message); answers the message's reactions.
-        The chat's members get `reaction.added`."""
+        The chat's members get `reaction.added` (in a channel: its owner and admins; every
+        subscriber gets `reaction.counts`)."""
         result = await self.call("PUT", f"/chats/{chat_id}/messages/{message_id}/reactions",
                                  json={"emoji": emoji})
         return [ReactionCount.from_json(r) for r in result["reactions"]]

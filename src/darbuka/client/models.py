@@ -8,7 +8,7 @@ from typing import Any
 
 __all__ = ["BlockedUser", "Chat", "ContactImport", "ContactMatch", "Event", "Invite", "Mention",
            "Message", "OutboxItem", "Presence", "Privacy", "PublicChat", "PublicPreview",
-           "Reaction", "ReactionCount", "Reactions", "User", "ViewReport"]
+           "Reaction", "ReactionCount", "ReactionTally", "Reactions", "User", "ViewReport"]
 
 Json = dict[str, Any]
 
@@ -112,6 +112,11 @@ class Event:
         return Reaction.from_json(self.data, added=self.type == "reaction.added")
 
     @property
+    def reaction_tally(self) -> ReactionTally | None:
+        """`reaction.counts` (channels): a message's counts, nobody named."""
+        return ReactionTally.from_json(self.data) if self.type == "reaction.counts" else None
+
+    @property
     def blocked_user_id(self) -> int | None:
         """`user.blocked` / `user.unblocked` (on your own devices only): whom."""
         if self.type not in ("user.blocked", "user.unblocked"):
@@ -154,7 +159,9 @@ class Mention:
 
 @dataclass(frozen=True, slots=True)
 class Reaction:
-    """`user_id` added (or took back) `emoji` on `message_id`."""
+    """`user_id` added (or took back) `emoji` on `message_id`. In a channel only the
+    reacting user's devices and the channel's owner and admins hear it; subscribers get a
+    `ReactionTally`."""
 
     chat_id: int
     message_id: int
@@ -166,6 +173,22 @@ class Reaction:
     def from_json(cls, data: Json, *, added: bool = True) -> Reaction:
         return cls(chat_id=int(data["chat_id"]), message_id=int(data["message_id"]),
                    user_id=int(data["user_id"]), emoji=str(data["emoji"]), added=added)
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionTally:
+    """A channel post's reactions as every subscriber sees them: counts, most first, with
+    nobody named and no `mine` (the channel's owner and admins also get who reacted, as
+    `Reaction`s)."""
+
+    chat_id: int
+    message_id: int
+    reactions: list[ReactionCount]
+
+    @classmethod
+    def from_json(cls, data: Json) -> ReactionTally:
+        return cls(chat_id=int(data["chat_id"]), message_id=int(data["message_id"]),
+                   reactions=[ReactionCount.from_json(r) for r in data.get("reactions", [])])
 
 
 @dataclass(frozen=True, slots=True)

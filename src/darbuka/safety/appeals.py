@@ -84,6 +84,9 @@ class AppealService:
             if statement["decided_by"] == staff["id"]:
                 raise Forbidden("another moderator must review your own decision",
                                 code="same_moderator")
+            if appeal["user_id"] == staff["id"]:
+                raise Forbidden("another moderator decides about your own content or "
+                                "account", code="own_case")
             if outcome == "reversed":
                 await _undo(tx, statement)
             await tx.stores.safety.update_appeal(tx.conn, appeal_id, status=outcome,
@@ -104,7 +107,8 @@ async def _undo(tx: Tx, statement: dict[str, Any]) -> None:
     target_type, target_id = statement["target_type"], int(statement["target_id"])
     decision = statement["decision"]
     if decision in ("remove_message", "disable_message"):
-        await effects.reinstate_message(tx, target_id)
+        # Only this decision's removal: an order or another decision about it stands.
+        await effects.reinstate_message(tx, target_id, item_id=int(statement["item_id"] or 0))
     elif decision == "remove_media":
         await restore_media(tx, int(statement["item_id"] or 0))
     elif decision in ("suspend_user", "ban_user"):

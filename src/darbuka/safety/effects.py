@@ -39,10 +39,15 @@ async def preserve_message(tx: Tx, message: MessageRow, *, reason: str,
     chat = await tx.stores.chats.get(tx.conn, message["chat_id"])
     content = {"message": _plain(message), "chat": _plain(chat) if chat else {},
                "sender_id": message["sender_id"]}
+    return await _keep(tx, message["id"], orjson.dumps(content).decode(), reason=reason,
+                       item_id=item_id, keep_ms=keep_ms)
+
+
+async def _keep(tx: Tx, message_id: int, content: str, *, reason: str, item_id: int | None,
+                keep_ms: int = PRESERVE_MS) -> int:
     return await tx.stores.safety.preserve(
-        tx.conn, target_type="message", target_id=message["id"],
-        content=orjson.dumps(content).decode(), reason=reason, item_id=item_id,
-        preserved_at=tx.now, keep_until=tx.now + keep_ms)
+        tx.conn, target_type="message", target_id=message_id, content=content, reason=reason,
+        item_id=item_id, preserved_at=tx.now, keep_until=tx.now + keep_ms)
 
 
 def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,12 +64,28 @@ async def load_message(tx: Tx, message_id: int) -> MessageRow:
 
 async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
                          item_id: int | None) -> bool:
-    """Hide a message from everyone, everywhere; False if it was hidden already."""
+    """Hide a message from everyone, everywhere, and its media with it: the message's media
+    refs let nobody download it and its upload cannot be attached again (a forward of it
+    elsewhere is a message of its own, removed by its own decision or by `remove_media`).
+
+    Each item that removes the message gets its preserved copy, also when the message was
+    hidden already (then False): a message stays removed while any removal stands, so
+    undoing one decision or order never brings back what another removed.
+    """
     if message["removed"]:
+        standing = await tx.stores.safety.standing_removals(tx.conn, "message", message["id"])
+        if item_id is not None and all(c["item_id"] != item_id for c in standing):
+            # The row is scrubbed already: this removal keeps the first one's content.
+            earlier = await tx.stores.safety.preserved_for(tx.conn, "message", message["id"])
+            if earlier is not None:
+                await _keep(tx, message["id"], earlier["content"], reason=reason,
+                            item_id=item_id)
         return False
     await preserve_message(tx, message, reason=reason, item_id=item_id)
     await tx.stores.messages.update(tx.conn, message["id"], {
         "removed": True, "deleted": True, "text": "", "forward_of": None})
+    # Its media is no longer served through it, nor attachable again by its uploader.
+    await tx.stores.media.set_refs_removed(tx.conn, message["id"], True)
     view = message_view({**message, "removed": True, "deleted": True})
     await tx.stores.events.scrub_message(tx.conn, message["chat_id"], message["id"],
                                          since=message["created_at"], view=view)
@@ -72,17 +93,25 @@ async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
     return True
 
 
-async def reinstate_message(tx: Tx, message_id: int) -> bool:
-    """Put a removed message back from its preserved copy; every client gets it again."""
+async def reinstate_message(tx: Tx, message_id: int, *, item_id: int) -> bool:
+    """Undo the removal item `item_id` made; when no other removal of the message stands,
+    put it back from its preserved copy, with its media: every client gets it again.
+
+    False when that item removed nothing here, or the message stays removed by another."""
     message = await load_message(tx, message_id)
-    copy = await tx.stores.safety.preserved_for(tx.conn, "message", message_id)
-    if not message["removed"] or copy is None:
+    copy = await tx.stores.safety.removal_by(tx.conn, "message", message_id, item_id)
+    if copy is None:
+        return False
+    await tx.stores.safety.mark_reinstated(tx.conn, copy["id"], tx.now)
+    if not message["removed"] or await tx.stores.safety.standing_removals(
+            tx.conn, "message", message_id):
         return False
     original = orjson.loads(copy["content"])["message"]
     restored: MessageFields = {"removed": False, "deleted": bool(original.get("deleted")),
                                "text": original.get("text", ""),
                                "forward_of": original.get("forward_of")}
     await tx.stores.messages.update(tx.conn, message_id, restored)
+    await tx.stores.media.set_refs_removed(tx.conn, message_id, False)
     view = message_view({**message, **restored})
     await tx.emit("message.restored", {"message": view}, chat_id=message["chat_id"])
     return True

@@ -90,10 +90,8 @@ async def restore_media(tx: Tx, item_id: int) -> None:
         return
     media_id = str(item["target_key"])
     for ref in await tx.stores.media.refs_of(tx.conn, media_id):
-        copy = await tx.stores.safety.preserved_for(tx.conn, "message", ref["message_id"])
         # Only what this decision removed: another decision's removal stands.
-        if copy is not None and copy["item_id"] == item_id:
-            await effects.reinstate_message(tx, ref["message_id"])
+        await effects.reinstate_message(tx, ref["message_id"], item_id=item_id)
     await tx.stores.media.update(tx.conn, media_id, {"state": "ready"}, state="removed")
 
 

@@ -20,7 +20,7 @@ from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
 from darbuka.safety.mediaremoval import media_of_item, release_media, remove_media
-from darbuka.safety.roles import check_staff
+from darbuka.safety.roles import check_may_decide, check_staff
 from darbuka.safety.statements import REASONS, Decision, statement_body
 from darbuka.services.access import access_visible_chat, message_for
 from darbuka.services.media import media_descriptor
@@ -30,8 +30,8 @@ from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import UserRow
 
-__all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "TargetType", "apply_decision",
-           "item_view"]
+__all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "TargetType", "affected_user",
+           "apply_decision", "check_decider", "item_view"]
 
 PRIORITY = {"order": 0, "referral": 1, "hash_match": 2, "report": 3}
 # What a report may name, and what a moderator may do with a queue item; request bodies
@@ -131,6 +131,8 @@ class ModerationService:
                 raise Conflict("orders are confirmed or refused under /moderation/orders",
                                code="use_order_routes")
             if action == "dismiss":
+                await check_decider(tx, staff["id"], await _affected_by_item(tx, item),
+                                   on_account=False)
                 return await dismiss_item(tx, item, staff["id"])
             decision = Decision(
                 action=action, ground=body.get("ground", "terms"),
@@ -177,6 +179,23 @@ async def affected_user(tx: Tx, target_type: str, target_id: int) -> int | None:
     return int(chat["owner_id"]) if chat and chat["owner_id"] else None
 
 
+async def _affected_by_item(tx: Tx, item: dict[str, Any]) -> int | None:
+    if item["target_type"] == "media":
+        return (await media_of_item(tx, item))["owner_id"]
+    return await affected_user(tx, item["target_type"], int(item["target_id"]))
+
+
+async def check_decider(tx: Tx, actor_id: int | None, user_id: int | None, *,
+                       on_account: bool) -> None:
+    """See `roles.check_may_decide`: not one's own case; accounts only below one's role."""
+    if actor_id is None or user_id is None:
+        return
+    actor = await tx.stores.users.get(tx.conn, actor_id)
+    affected = await tx.stores.users.get(tx.conn, user_id)
+    if actor is not None and affected is not None:
+        check_may_decide(actor, affected, on_account=on_account)
+
+
 async def apply_decision(tx: Tx, item: dict[str, Any], decision: Decision, *,
                          actor_id: int | None) -> dict[str, Any]:
     """Carry out a decision on an item's target, with its statement, outcome and audit."""
@@ -191,6 +210,9 @@ async def apply_decision(tx: Tx, item: dict[str, Any], decision: Decision, *,
             _MEDIA_CONTENT.get(row["kind"], "CONTENT_TYPE_IMAGE"),))
     else:
         content_date, user_id = await _apply_effect(tx, decision, target_type, target_id, item)
+    # Checked once the affected user is known; refusing rolls the effect back with the rest.
+    await check_decider(tx, actor_id, user_id,
+                       on_account=decision.action in ("suspend_user", "ban_user"))
     statement_id = None
     if user_id is not None:
         statement_id = await send_statement(tx, user_id, item, decision, content_date,

@@ -22,7 +22,14 @@ from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.kinds import OPERATORS
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
-from darbuka.safety.moderation import PRIORITY, apply_decision, clock_view, item_view
+from darbuka.safety.moderation import (
+    PRIORITY,
+    affected_user,
+    apply_decision,
+    check_decider,
+    clock_view,
+    item_view,
+)
 from darbuka.safety.roles import check_authority, check_staff, is_staff
 from darbuka.safety.statements import Decision
 from darbuka.services.ratelimit import WriteLimits
@@ -165,7 +172,11 @@ class OrderService:
         async def refuse(tx: Tx) -> dict[str, Any]:
             order, item = await self._open_order(tx, order_id)
             if order["message_id"] is not None:
-                await effects.reinstate_message(tx, int(order["message_id"]))
+                message_id = int(order["message_id"])
+                # Not about your own post; and back comes what this order removed, only.
+                await check_decider(tx, staff["id"], await affected_user(
+                    tx, "message", message_id), on_account=False)
+                await effects.reinstate_message(tx, message_id, item_id=int(order["item_id"]))
             annex_iii = {"form": "Annex III", "reference": order["reference"],
                          "reason": reason, "explanation": body.get("explanation", ""),
                          "answered_at": tx.now}
@@ -192,10 +203,14 @@ class OrderService:
                 raise NotFound("no such order", code="order_not_found")
             if order["state"] in ("withdrawn", "not_executed"):
                 raise Conflict(f"this order is {order['state']}", code="order_closed")
+            # Only what this order removed and stated: a moderator's decision about the
+            # same message, or another order, stands.
             if order["message_id"] is not None:
-                await effects.reinstate_message(tx, int(order["message_id"]))
+                await effects.reinstate_message(tx, int(order["message_id"]),
+                                                item_id=int(order["item_id"]))
             for statement in await tx.stores.safety.statements_for_target(
-                    tx.conn, "message", int(order["message_id"] or 0)):
+                    tx.conn, "message", int(order["message_id"] or 0),
+                    item_id=int(order["item_id"])):
                 await tx.stores.safety.reverse_statement(tx.conn, statement["id"], tx.now)
             await tx.stores.safety.update_order(tx.conn, order_id, state="withdrawn")
             item = await tx.stores.safety.item(tx.conn, order["item_id"])

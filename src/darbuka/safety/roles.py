@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from darbuka.errors import Forbidden, NotFound
-from darbuka.kinds import MODERATORS, OPERATORS, role_of
+from darbuka.kinds import MODERATORS, OPERATORS, STAFF_ROLES, role_of
 
-__all__ = ["check_authority", "check_role", "check_staff", "is_staff"]
+__all__ = ["check_authority", "check_may_decide", "check_role", "check_staff", "is_staff"]
 
 
 def is_staff(user: Mapping[str, Any], roles: frozenset[str] = MODERATORS) -> bool:
@@ -42,3 +42,19 @@ def check_authority(user: Mapping[str, Any]) -> None:
     """Removal orders come from accounts of kind `authority`, or are entered by operators."""
     if user.get("kind") != "authority" and role_of(user) not in OPERATORS:
         raise NotFound("no such page", code="not_found")
+
+
+def check_may_decide(actor: Mapping[str, Any], affected: Mapping[str, Any], *,
+                     on_account: bool) -> None:
+    """Nobody decides about their own content or account: another moderator does, as with
+    appeals. Suspending and banning (`on_account`) reach only accounts below the actor's
+    role: a moderator's users, an operator's users and moderators.
+
+    Content is judged the same whoever posted it (an order must be carried out all the
+    same), so removing a staff member's message or closing their chat needs no rank."""
+    if actor["id"] == affected["id"]:
+        raise Forbidden("another moderator decides about your own content or account",
+                        code="own_case")
+    if on_account and STAFF_ROLES.index(role_of(affected)) >= STAFF_ROLES.index(role_of(actor)):
+        raise Forbidden("staff suspend and ban only accounts below their own role",
+                        code="outranked")

@@ -5,6 +5,8 @@ rule about who sees or may do what in a chat is written here once.
   — unless it is public (`is_public_chat`), which non-members may see and join.
 - A chat closed by moderation is a state of the chat (`closed`), not a kind: it keeps its
   kind and members, nobody posts in it, and it is no longer public or joinable.
+- Who sees who else is in a chat: in a channel only its owner and admins (`sees_members`,
+  `member_audience`).
 - Who may post (`post_refusal`), and how a viewer sees a message: its `client_id` (the
   sender's own idempotency key) only to its sender (`message_for`, `event_frame`,
   `stored_event_for`).
@@ -25,9 +27,9 @@ from darbuka.storage.rows import ChatRow, MessageRow
 from darbuka.stream import Event, encode_cursor
 
 __all__ = ["ADMIN_ROLES", "PLAIN_ROLE", "ChatAccess", "access_chat", "access_message",
-           "access_visible_chat", "check_admin", "check_joinable", "check_not_blocked",
-           "event_frame", "is_public_chat", "is_quiet_pair", "message_for", "post_refusal",
-           "stored_event_for"]
+           "access_visible_chat", "check_admin", "check_can_interact", "check_joinable",
+           "event_frame", "is_public_chat", "is_quiet_pair", "member_audience", "message_for",
+           "post_refusal", "sees_members", "stored_event_for"]
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
 # The role a plain member has, by chat kind. In a direct chat a member the other side
@@ -117,11 +119,31 @@ def post_refusal(role: str, kind: str, closed: bool, *, has_write: bool = True,
     return None
 
 
-def check_not_blocked(access: ChatAccess) -> None:
-    """Reactions and typing from someone the other side of a direct chat blocked are
-    refused as a send would be."""
+def check_can_interact(access: ChatAccess) -> None:
+    """Reactions and button presses are refused where a send would be for any member: in a
+    chat closed by moderation, and from someone the other side of a direct chat blocked.
+    (Subscribers react in channels; typing follows `post_refusal`, as a send.)"""
+    if access.closed:
+        raise Forbidden("this chat was closed by moderation", code="chat_closed")
     if access.role == "blocked":
         raise Forbidden("this user does not take messages from you", code="cannot_message")
+
+
+def sees_members(access: ChatAccess) -> bool:
+    """Whether the viewer sees who else is in the chat: everyone in direct chats and groups;
+    in a channel only its owner and admins. Subscribers do not learn who else subscribes:
+    not from the member list, nor from who joined, left or changed role, nor who reacted."""
+    return access.chat["kind"] != "channel" or access.is_admin
+
+
+async def member_audience(conn: AsyncConnection, stores: Stores, chat: ChatRow,
+                          member: int) -> list[int] | None:
+    """Who hears that `member` joined, left, changed role or reacted: None for everyone in
+    the chat (direct chats and groups); in a channel the member and the channel's owner and
+    admins, each on their own devices (events scoped to one user: catch-up agrees)."""
+    if chat["kind"] != "channel":
+        return None
+    return sorted({member, *await stores.chats.admin_ids(conn, chat["id"])})
 
 
 def check_admin(access: ChatAccess) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from darbuka.errors import BadRequest, NotFound
-from darbuka.services.access import access_message, message_for
+from darbuka.services.access import access_message, check_can_interact, message_for
 from darbuka.services.auth import TOKEN_PREFIX, hash_token, sign_out_devices
 from darbuka.services.handles import normalise
 from darbuka.services.ratelimit import WriteLimits
@@ -220,7 +220,9 @@ class BotService:
         callback_id = secrets.token_urlsafe(16)
 
         async def press(tx: Tx) -> str:
-            _, message = await access_message(tx.conn, tx.stores, user_id, chat_id, message_id)
+            access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
+                                                   message_id)
+            check_can_interact(access)
             buttons = [b for row in orjson.loads(message["keyboard"] or "[]") for b in row]
             if message["deleted"] or not any(b.get("type") == "callback"
                                              and b.get("payload") == payload for b in buttons):

@@ -20,9 +20,12 @@ EVENT_TYPES: dict[str, str] = {
     "chat.read": "someone read up to `seq` in `chat_id` (`user_id`); read implies delivered",
     "chat.delivered": "`user_id`'s devices received `chat_id` up to `seq` (not in channels, "
                       "nor across a block in a direct chat)",
-    "member.joined": "`user_id` joined `chat_id` with `role` (`by` who); carries `chat`",
-    "member.left": "`user_id` left or was removed from `chat_id` (`by` who)",
-    "member.updated": "`user_id`'s `role` in `chat_id` changed (and for admins `rights`)",
+    "member.joined": "`user_id` joined `chat_id` with `role` (`by` who); carries `chat`. In "
+                     "a channel only the member and the channel's owner and admins get it",
+    "member.left": "`user_id` left or was removed from `chat_id` (`by` who); in a channel "
+                   "only the member and the owner and admins",
+    "member.updated": "`user_id`'s `role` in `chat_id` changed (and for admins `rights`); "
+                      "in a channel only the member and the owner and admins",
     "user.updated": "your own profile changed (on another device), or the profile photo "
                     "of someone in one of your direct chats or groups (then with "
                     "`chat_id`): `user`",
@@ -44,8 +47,14 @@ EVENT_TYPES: dict[str, str] = {
     "user.blocked": "you blocked `user_id` (only your devices hear it)",
     "user.unblocked": "you unblocked `user_id`",
     "mention": "you were @mentioned: `chat_id`, `message_id`, `seq`, `by`",
-    "reaction.added": "`user_id` reacted with `emoji` to `message_id` in `chat_id`",
-    "reaction.removed": "`user_id` took back `emoji` on `message_id` in `chat_id`",
+    "reaction.added": "`user_id` reacted with `emoji` to `message_id` in `chat_id`; in a "
+                      "channel only the reacting user's devices and the owner and admins "
+                      "get it",
+    "reaction.removed": "`user_id` took back `emoji` on `message_id` in `chat_id` (in a "
+                        "channel as `reaction.added`)",
+    "reaction.counts": "channels: `message_id`'s `reactions` in `chat_id` changed, as "
+                       "[{`emoji`, `count`}], most first — who reacted is left out; set them "
+                       "(keep your own `mine`)",
     "bot.callback": "(bots) a user pressed a callback button: `callback_id`, `payload`, "
                     "`user_id`, `chat_id`, `message`",
     "bot.answer": "a bot answered your button press: `callback_id`, `chat_id`, "

@@ -3,8 +3,10 @@ process: the bus hands every committed event here, and the hub pushes it to the 
 the users it concerns.
 
 Routing state is per user: the set of chats they are in, kept current by the membership
-events themselves. Loading that set races with membership changes, so while it loads the
-user's membership events are kept and replayed on top (see `attach`).
+events themselves (in a channel those reach only the member and the admins: the member's
+own copy, scoped to them, carries the change). Loading that set races with membership
+changes, so while it loads the user's membership events are kept and replayed on top (see
+`attach`).
 """
 
 from __future__ import annotations
@@ -122,11 +124,11 @@ class Hub:
 
     @staticmethod
     def _apply_membership(user: _User, event: Event) -> None:
-        assert event.chat_id is not None  # noqa: S101 - membership events are chat events
+        chat_id = _membership_chat(event)
         if user.user_id in event.joined:
-            user.chats.add(event.chat_id)
+            user.chats.add(chat_id)
         if user.user_id in event.left:
-            user.chats.discard(event.chat_id)
+            user.chats.discard(chat_id)
 
     # -- dispatch (called by the bus, in position order) ----------------------------------
 
@@ -138,11 +140,17 @@ class Hub:
                 self._deliver_to_chat(event)
 
     def _deliver_to_user(self, event: Event) -> None:
+        # A channel's membership events go to the member alone (and its admins), so the
+        # member's own copy is what lets them in or out of the chat's routing.
+        for user_id in event.joined:
+            self._route(user_id, event, _membership_chat(event), add=True)
         user = self._users.get(event.user_id or 0)
         if user is not None and user.ready is None:
             for sink in tuple(user.sinks):
                 sink.push(event)
                 self.delivered += 1
+        for user_id in event.left:
+            self._route(user_id, event, _membership_chat(event), add=False)
 
     def _deliver_to_chat(self, event: Event) -> None:
         chat_id = event.chat_id
@@ -180,3 +188,9 @@ class Hub:
                 continue
             for sink in tuple(user.sinks):
                 sink.push_ephemeral(notice)
+
+
+def _membership_chat(event: Event) -> int:
+    """The chat an event's `joined` / `left` refer to: its scope, or for an event scoped to
+    one user the `chat_id` in its body."""
+    return event.chat_id if event.chat_id is not None else int(event.body["chat_id"])

@@ -298,7 +298,8 @@ class MediaService:
 
     async def access(self, user_id: int, media_id: str, *,
                      any_state: bool = False) -> MediaRow:
-        """The one door for media: its uploader, or a member of a chat where it appears."""
+        """The one door for media: its uploader, or a member of a chat where it appears
+        (neither through a message that moderation removed)."""
         async with self._db.read() as conn:
             row = await self._stores.media.get(conn, media_id)
             if row is None:
@@ -308,7 +309,11 @@ class MediaService:
                 user = await self._stores.users.get(conn, user_id)
                 if user is not None and role_of(user) in MODERATORS:
                     return row
-            allowed = (row["owner_id"] == user_id or row["owner_id"] is None
+            # An upload on a message moderation removed is no longer its uploader's to
+            # read (they may still see it where a message not removed carries it).
+            own = row["owner_id"] == user_id and not await self._stores.media.removed_uploads(
+                conn, [media_id])
+            allowed = (own or row["owner_id"] is None
                        or await self._stores.media.seen_by(conn, media_id, user_id)
                        or await self._public_elsewhere(conn, row))
         if not allowed or (not any_state and row["state"] != "ready"):

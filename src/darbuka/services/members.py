@@ -1,7 +1,8 @@
 """Membership of groups and channels: who is in, joining and leaving, roles and admin rights.
 
 Admin rights follow TamTam (see rights.py): the owner holds every right; an admin holds
-what the owner (or an admin with `add_admins`) gave them.
+what the owner (or an admin with `add_admins`) gave them. An admin who appoints admins gives
+at most their own rights, and changes only the admins they appointed (`check_over`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,19 @@ from darbuka.services.access import (
     ChatAccess,
     access_chat,
     check_joinable,
+    member_audience,
+    sees_members,
 )
 from darbuka.services.privacy import PhoneHasher, check_can_add
 from darbuka.services.ratelimit import WriteLimits
-from darbuka.services.rights import DEFAULT_ADMIN_RIGHTS, RIGHTS, check_right
+from darbuka.services.rights import (
+    DEFAULT_ADMIN_RIGHTS,
+    RIGHTS,
+    check_grantable,
+    check_over,
+    check_right,
+    rights_of,
+)
 from darbuka.services.sending import post_system
 from darbuka.services.views import chat_view
 from darbuka.services.writer import Tx, Writer
@@ -70,7 +80,7 @@ class MemberService:
         the members sees them: the rights editor reads them)."""
         async with self._db.read() as conn:
             access = await access_chat(conn, self._stores, user_id, chat_id)
-            if access.chat["kind"] == "channel" and not access.is_admin:
+            if not sees_members(access):
                 raise Forbidden("only admins see a channel's subscribers", code="not_admin")
             rows = await self._stores.chats.list_members(conn, chat_id, after_user=after,
                                                          limit=limit)
@@ -122,10 +132,9 @@ class MemberService:
                                           pos=pos, read_seq=chat["last_seq"])
         fresh = await tx.stores.chats.get(tx.conn, chat_id)
         assert fresh is not None  # noqa: S101 - the chat exists in this transaction
-        tx.add(Event(pos=pos, type="member.joined",
-                     body={"chat_id": chat_id, "user_id": member, "role": role, "by": by,
-                           "chat": chat_view(fresh)},
-                     chat_id=chat_id, joined=(member,)))
+        await _tell(tx, fresh, member, "member.joined",
+                    {"chat_id": chat_id, "user_id": member, "role": role, "by": by,
+                     "chat": chat_view(fresh)}, pos=pos, joined=True)
         # A channel's subscribers come and go quietly; a group shows who joined.
         if kind == "group":
             await post_system(tx, chat_id, {"action": "member.joined", "user_id": member,
@@ -138,9 +147,8 @@ class MemberService:
                                             "by": by})
         pos = await tx.reserve(1)
         await tx.stores.chats.remove_member(tx.conn, chat_id, member, pos=pos)
-        tx.add(Event(pos=pos, type="member.left",
-                     body={"chat_id": chat_id, "user_id": member, "by": by},
-                     chat_id=chat_id, left=(member,)))
+        await _tell(tx, chat, member, "member.left",
+                    {"chat_id": chat_id, "user_id": member, "by": by}, pos=pos, left=True)
 
     async def do_remove_member(self, user_id: int, chat_id: int, member: int) -> None:
         await self._writes.check("other", user_id)
@@ -154,10 +162,7 @@ class MemberService:
             target = await tx.stores.chats.member(tx.conn, chat_id, member)
             if target is None:
                 raise NotFound("not a member of this chat", code="member_not_found")
-            if target["role"] == "owner" or (target["role"] == "admin"
-                                             and access.role != "owner"):
-                raise Forbidden("only the owner removes admins; nobody removes the owner",
-                                code="cannot_remove")
+            check_over(access, user_id, target)
             await self._leave(tx, access.chat, member, by=user_id)
             return None
 
@@ -198,35 +203,42 @@ class MemberService:
         return _for(await access_chat(tx.conn, tx.stores, user_id, chat["id"]))
 
     async def do_set_role(self, user_id: int, chat_id: int, member: int, role: Any) -> None:
+        """Make a member admin, or back. The owner, or an admin with `add_admins`: such an
+        admin gives at most the rights they hold, and demotes only admins they appointed."""
         await self._writes.check("other", user_id)
         async def set_role(tx: Tx) -> None:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             kind = access.chat["kind"]
             if role not in ("admin", PLAIN_ROLE[kind]) or kind == "direct":
                 raise BadRequest(f"role must be admin or {PLAIN_ROLE[kind]}", code="invalid_role")
-            # Admins with the add_admins right promote; only the owner demotes an admin.
-            if access.role != "owner" and role != "admin":
-                raise Forbidden("only the owner changes roles", code="not_owner")
             await check_right(tx.conn, tx.stores, access, "add_admins", user_id)
             target = await tx.stores.chats.member(tx.conn, chat_id, member)
             if target is None:
                 raise NotFound("not a member of this chat", code="member_not_found")
-            if target["role"] == "owner":
-                raise Forbidden("the owner's role does not change", code="cannot_change_owner")
+            check_over(access, user_id, target)
             if target["role"] == role:
                 return
             if role == "admin" and await tx.stores.chats.count_role(
                     tx.conn, chat_id, "admin") >= MAX_ADMINS:
                 raise Conflict(f"a chat has at most {MAX_ADMINS} admins", code="too_many_admins")
-            await tx.stores.chats.set_role(tx.conn, chat_id, member, role)
+            promoted_by = user_id if role == "admin" else None
+            await tx.stores.chats.set_role(tx.conn, chat_id, member, role,
+                                           promoted_by=promoted_by)
             await tx.stores.rights.drop(tx.conn, chat_id, member)
-            await tx.emit("member.updated", {"chat_id": chat_id, "user_id": member,
-                                             "role": role, "by": user_id}, chat_id=chat_id)
+            body: dict[str, Any] = {"chat_id": chat_id, "user_id": member, "role": role,
+                                    "by": user_id}
+            if role == "admin" and access.role != "owner":
+                held = await rights_of(tx.conn, tx.stores, access, user_id)
+                body["rights"] = sorted(DEFAULT_ADMIN_RIGHTS & held, key=RIGHTS.index)
+                await tx.stores.rights.put(tx.conn, chat_id, member, body["rights"])
+            await _tell(tx, access.chat, member, "member.updated", body)
 
         await self._writer.run(set_role)
 
     async def do_set_rights(self, user_id: int, chat_id: int, member: int,
                             rights: Any) -> list[str]:
+        """Set an admin's rights: the owner, or the admin with `add_admins` who appointed
+        them; nobody their own, and nobody grants a right they lack."""
         await self._writes.check("other", user_id)
         if not isinstance(rights, list) or any(r not in RIGHTS for r in rights):
             raise BadRequest(f"rights must be a list of: {', '.join(RIGHTS)}",
@@ -239,10 +251,33 @@ class MemberService:
             target = await tx.stores.chats.member(tx.conn, chat_id, member)
             if target is None or target["role"] != "admin":
                 raise NotFound("not an admin of this chat", code="member_not_found")
+            check_over(access, user_id, target)
+            stored = await tx.stores.rights.get(tx.conn, [(chat_id, member)])
+            check_grantable(await rights_of(tx.conn, tx.stores, access, user_id),
+                            stored.get((chat_id, member), DEFAULT_ADMIN_RIGHTS), wanted)
             await tx.stores.rights.put(tx.conn, chat_id, member, wanted)
-            await tx.emit("member.updated", {"chat_id": chat_id, "user_id": member,
-                                             "role": "admin", "rights": wanted, "by": user_id},
-                          chat_id=chat_id)
+            await _tell(tx, access.chat, member, "member.updated",
+                        {"chat_id": chat_id, "user_id": member, "role": "admin",
+                         "rights": wanted, "by": user_id})
             return wanted
 
         return await self._writer.run(put)
+
+
+async def _tell(tx: Tx, chat: ChatRow, member: int, type_: str, body: dict[str, Any], *,
+                pos: int | None = None, joined: bool = False, left: bool = False) -> None:
+    """A membership event about `member` (at `pos` when the caller reserved it, for the
+    membership span), for those who may hear of it: the chat; or in a channel the member —
+    whose copy carries `joined` / `left`, for routing — and, each on their own devices, the
+    channel's owner and admins (see `member_audience`)."""
+    ins: tuple[int, ...] = (member,) if joined else ()
+    outs: tuple[int, ...] = (member,) if left else ()
+    pos = await tx.reserve(1) if pos is None else pos
+    audience = await member_audience(tx.conn, tx.stores, chat, member)
+    if audience is None:
+        tx.add(Event(pos=pos, type=type_, body=body, chat_id=chat["id"], joined=ins, left=outs))
+        return
+    tx.add(Event(pos=pos, type=type_, body=body, user_id=member, joined=ins, left=outs))
+    for admin in audience:
+        if admin != member:
+            await tx.emit(type_, body, user_id=admin)

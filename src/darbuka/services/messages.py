@@ -14,12 +14,13 @@ from darbuka.services.access import (
     ChatAccess,
     access_chat,
     access_message,
-    check_not_blocked,
     is_quiet_pair,
     message_for,
+    post_refusal,
 )
 from darbuka.services.media import MediaService
 from darbuka.services.ratelimit import WriteLimits
+from darbuka.services.rights import rights_of
 from darbuka.services.sending import (
     MAX_CAPTION,
     MAX_TEXT,
@@ -169,14 +170,22 @@ class MessageService:
     async def do_typing(self, user_id: int, chat_id: int) -> None:
         """Tell the chat's connected members that `user_id` is typing. Never stored.
 
-        Raises for outsiders (404) and for a user blocked in this direct chat (403, as a
-        send would); says nothing when the caller blocked the other side (their typing is
-        not the blocked user's business either).
+        Raises for outsiders (404), and where a send would be refused (403, as a send
+        would: a channel's subscribers, a closed chat, a user blocked in this direct chat);
+        a subscriber typing would tell every subscriber online who else is there. Says
+        nothing when the caller blocked the other side (their typing is not the blocked
+        user's business either).
         """
         await self._writes.check("typing", user_id)
         async with self._db.read() as conn:
             access = await access_chat(conn, self._stores, user_id, chat_id)
-            check_not_blocked(access)
+            channel_admin = access.role == "admin" and access.chat["kind"] == "channel"
+            has_write = not channel_admin or "write" in await rights_of(
+                conn, self._stores, access, user_id)
+            refusal = post_refusal(access.role, access.chat["kind"], access.closed,
+                                   has_write=has_write)
+            if refusal is not None:
+                raise refusal
             if await is_quiet_pair(conn, self._stores, access):
                 return
         frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": user_id})

@@ -168,9 +168,11 @@ class PublicService:
         return await self._writer.run(create)
 
     async def invites(self, user_id: int, chat_id: int) -> list[dict[str, Any]]:
+        """The chat's links, for those who may make them (admins with `add_members`)."""
         async with self._db.read() as conn:
             access = await access_chat(conn, self._stores, user_id, chat_id)
             check_admin(access)
+            await check_right(conn, self._stores, access, "add_members", user_id)
             rows = await self._stores.invites.for_chat(conn, chat_id)
         keep = ("id", "chat_id", "created_by", "created_at", "expires_at", "max_uses", "uses",
                 "revoked")
@@ -181,6 +183,7 @@ class PublicService:
         async def revoke(tx: Tx) -> None:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
             check_admin(access)
+            await check_right(tx.conn, tx.stores, access, "add_members", user_id)
             if not await tx.stores.invites.revoke(tx.conn, chat_id, invite_id):
                 raise NotFound("no such invite link", code="invite_not_found")
 

@@ -1,5 +1,8 @@
 """Emoji reactions on messages, and view counters of channel posts.
 
+In a channel subscribers do not learn who else subscribes: they get each message's
+reaction counts (`reaction.counts`), while the owner and admins also hear who reacted.
+
 Views: a client reports the posts it showed, a screenful at a time (one request per batch,
 one statement per table per batch). Each user counts once per post; nothing is written for
 subscribers who never open a post, so a post to 20,000 subscribers writes no row per
@@ -12,10 +15,16 @@ import unicodedata
 from typing import Any
 
 from darbuka.errors import BadRequest, Conflict
-from darbuka.services.access import access_chat, access_message, check_not_blocked
+from darbuka.services.access import (
+    access_chat,
+    access_message,
+    check_can_interact,
+    member_audience,
+)
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
+from darbuka.storage.rows import ChatRow
 
 __all__ = ["MAX_REACTIONS_PER_USER", "ReactionService"]
 
@@ -46,7 +55,7 @@ class ReactionService:
         async def react(tx: Tx) -> dict[str, Any]:
             access, message = await access_message(tx.conn, tx.stores, user_id, chat_id,
                                                    message_id)
-            check_not_blocked(access)
+            check_can_interact(access)
             emoji_ = check_emoji(emoji)
             if message["deleted"] or message["kind"] == "system":
                 raise BadRequest("this message takes no reactions", code="cannot_react")
@@ -61,12 +70,10 @@ class ReactionService:
             else:
                 changed = await store.remove(tx.conn, message_id=message_id, user_id=user_id,
                                              emoji=emoji_)
+            summary = (await store.summary(tx.conn, [message_id], user_id)).get(message_id, [])
             if changed:
-                await tx.emit("reaction.added" if add else "reaction.removed",
-                              {"chat_id": chat_id, "message_id": message_id, "user_id": user_id,
-                               "emoji": emoji_}, chat_id=chat_id)
-            summary = await store.summary(tx.conn, [message_id], user_id)
-            return {"message_id": message_id, "reactions": summary.get(message_id, [])}
+                await _tell(tx, access.chat, message_id, user_id, emoji_, summary, add=add)
+            return {"message_id": message_id, "reactions": summary}
 
         return await self._writer.run(react)
 
@@ -98,3 +105,22 @@ class ReactionService:
             return {"counted": counted, "views": {str(m): counts.get(m, 0) for m in mine}}
 
         return await self._writer.run(view)
+
+
+async def _tell(tx: Tx, chat: ChatRow, message_id: int, user_id: int, emoji: str,
+                summary: list[dict[str, Any]], *, add: bool) -> None:
+    """Who reacted goes to the chat; in a channel only to the reacting subscriber's own
+    devices and the channel's owner and admins, and every member gets `reaction.counts`
+    (the message's counts, nobody named) after it."""
+    type_ = "reaction.added" if add else "reaction.removed"
+    body = {"chat_id": chat["id"], "message_id": message_id, "user_id": user_id,
+            "emoji": emoji}
+    audience = await member_audience(tx.conn, tx.stores, chat, user_id)
+    if audience is None:
+        await tx.emit(type_, body, chat_id=chat["id"])
+        return
+    for viewer in audience:
+        await tx.emit(type_, body, user_id=viewer)
+    counts = [{"emoji": r["emoji"], "count": r["count"]} for r in summary]
+    await tx.emit("reaction.counts", {"chat_id": chat["id"], "message_id": message_id,
+                                      "reactions": counts}, chat_id=chat["id"])

@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from darbuka.errors import Forbidden
 from darbuka.services.access import ChatAccess
 from darbuka.storage import Stores
+from darbuka.storage.rows import MemberRow
 
-__all__ = ["DEFAULT_ADMIN_RIGHTS", "RIGHTS", "check_right", "lacking_write", "rights_of"]
+__all__ = ["DEFAULT_ADMIN_RIGHTS", "RIGHTS", "check_grantable", "check_over", "check_right",
+           "lacking_write", "rights_of"]
 
 RIGHTS = ("read_all", "add_members", "remove_members", "add_admins", "change_info", "pin",
           "write")
@@ -43,6 +45,31 @@ async def check_right(conn: AsyncConnection, stores: Stores, access: ChatAccess,
         raise Forbidden("only the chat's owner and admins may do this", code="not_admin")
     if right not in await rights_of(conn, stores, access, user_id):
         raise Forbidden(f"you lack the admin right {right}", code="missing_right")
+
+
+def check_over(access: ChatAccess, user_id: int, target: MemberRow) -> None:
+    """Raise Forbidden unless the caller may remove, demote or change the rights of the
+    member `target`: nobody acts on the owner or on themselves; the owner acts on everyone
+    else; an admin on plain members and on the admins they appointed themselves.
+
+    Which admin right the action needs (`remove_members`, `add_admins`) is checked apart,
+    with `check_right`."""
+    if target["role"] == "owner":
+        raise Forbidden("nobody changes or removes the owner", code="cannot_change_owner")
+    if target["user_id"] == user_id:
+        raise Forbidden("you do not change your own role or rights", code="cannot_change_self")
+    if target["role"] == "admin" and access.role != "owner" \
+            and target["promoted_by"] != user_id:
+        raise Forbidden("only the owner and the admin who appointed an admin change them",
+                        code="not_your_admin")
+
+
+def check_grantable(held: frozenset[str], before: Iterable[str], after: Iterable[str]) -> None:
+    """Nobody grants a right they lack: what `after` adds to `before` must be in `held`
+    (taking a right away, or leaving one an admin has, is not granting it)."""
+    if missing := (set(after) - set(before)) - held:
+        names = ", ".join(sorted(missing, key=RIGHTS.index))
+        raise Forbidden(f"you cannot grant rights you lack: {names}", code="missing_right")
 
 
 async def lacking_write(conn: AsyncConnection, stores: Stores,

@@ -9,7 +9,7 @@ from typing import Any, Literal, get_args
 
 import orjson
 
-from darbuka.errors import ApiError, BadRequest, NotFound
+from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
 from darbuka.services.access import post_refusal
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
@@ -117,10 +117,14 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
                                                   if m.kind == "channel" and m.role == "admin"])
     media: dict[str, MediaRow] = {}
     in_packs: set[str] = set()
+    removed: set[str] = set()
     if any(r.media_id for r in items):  # text sends (the hot path) skip these queries
         media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
         in_packs = await stores.stickers.in_packs(conn, [
             m["id"] for m in media.values() if m["kind"] == "sticker"])
+        # An upload on a message moderation removed is not attached again (a sticker of
+        # a pack stays the pack's).
+        removed = await stores.media.removed_uploads(conn, media) - in_packs
     earlier = await stores.messages.by_client_ids(conn, [(r.sender_id, r.client_id)
                                                          for r in items])
     results: list[SendResult | ApiError | None] = [None] * len(items)
@@ -134,7 +138,7 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
         elif key in first_in_batch:
             repeats.append((index, first_in_batch[key]))
         else:
-            checked = _check_one(req, roles, refs, no_write, media, in_packs)
+            checked = _check_one(req, roles, refs, no_write, media, in_packs, removed)
             if isinstance(checked, ApiError):
                 results[index] = checked
             else:
@@ -152,7 +156,7 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
 def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
                refs: dict[int, MessageRow],
                no_write: set[tuple[int, int]], media: dict[str, MediaRow],
-               in_packs: set[str]) -> MessageFields | ApiError:
+               in_packs: set[str], removed: set[str]) -> MessageFields | ApiError:
     """The row fields this send adds, or the error it earned."""
     membership = roles.get((req.chat_id, req.sender_id))
     if membership is None:
@@ -178,19 +182,22 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
         if source["media"]:
             extra["kind"], extra["media"] = source["kind"], source["media"]
     if req.media_id is not None:
-        attached = _attach(req, media.get(req.media_id), in_packs)
+        attached = _attach(req, media.get(req.media_id), in_packs, removed)
         if isinstance(attached, ApiError):
             return attached
         extra.update(attached)
     return extra
 
 
-def _attach(req: SendRequest, row: MediaRow | None,
-            in_packs: set[str]) -> MessageFields | ApiError:
-    """Your own upload, or a sticker from any pack."""
+def _attach(req: SendRequest, row: MediaRow | None, in_packs: set[str],
+            removed: set[str]) -> MessageFields | ApiError:
+    """Your own upload, or a sticker from any pack; not one whose message moderation
+    removed (`removed`)."""
     if row is None or row["kind"] not in MEDIA_KINDS or (
             row["owner_id"] != req.sender_id and row["id"] not in in_packs):
         return NotFound("no such media", code="media_not_found")
+    if row["state"] == "removed" or row["id"] in removed:
+        return Conflict("this file was removed by a moderator", code="media_removed")
     if row["state"] != "ready":
         return MediaNotReady("the media is still being processed; send again shortly")
     if req.kind is not None and req.kind != row["kind"]:

@@ -64,9 +64,25 @@ class UserService:
         self._limits = limits
         self._settings = settings
 
-    async def get(self, user_id: int) -> dict[str, Any]:
+    async def get(self, caller_id: int, user_id: int) -> dict[str, Any]:
+        """A user's public profile, as `by_username` answers it: someone who blocked the
+        caller is the same 404 as an id nobody has.
+
+        User ids are sequential, so lookups count against a per-account hourly limit —
+        except of people the caller shares a direct chat or group with, whom they see there
+        anyway (the web client looks up everyone whose name it shows). No privacy setting
+        hides the profile: it is what the person shows everyone (name, @username, about,
+        photo), while presence and finding by number have their own settings.
+        """
         async with self._db.read() as conn:
+            if user_id != caller_id and not await self._stores.chats.shares_chat(
+                    conn, caller_id, user_id, kinds=("direct", "group")):
+                await self._limits.check_hit(f"user:{caller_id}", window_s=3600,
+                                             limit=self._settings.user_lookups_per_hour)
             row = await self._stores.users.get(conn, user_id)
+            if row is not None and await self._stores.privacy.blocked_pairs(
+                    conn, [(user_id, caller_id)]):
+                row = None
         if row is None:
             raise NotFound("no such user", code="user_not_found")
         return public_user_view(row)

@@ -109,9 +109,17 @@ class ChatStore:
         count = select(func.count()).where(members.c.chat_id == chat_id).scalar_subquery()
         await conn.execute(update(chats).where(chats.c.id == chat_id).values(member_count=count))
 
-    async def set_role(self, conn: AsyncConnection, chat_id: int, user_id: int, role: str) -> None:
+    async def set_role(self, conn: AsyncConnection, chat_id: int, user_id: int, role: str, *,
+                       promoted_by: int | None = None) -> None:
         await conn.execute(update(members).where(
-            members.c.chat_id == chat_id, members.c.user_id == user_id).values(role=role))
+            members.c.chat_id == chat_id, members.c.user_id == user_id).values(
+                role=role, promoted_by=promoted_by))
+
+    async def admin_ids(self, conn: AsyncConnection, chat_id: int) -> list[int]:
+        """The chat's owner and admins (at most 51 rows)."""
+        query = select(members.c.user_id).where(members.c.chat_id == chat_id,
+                                                members.c.role.in_(("owner", "admin")))
+        return [int(u) for u in (await conn.execute(query.order_by(members.c.user_id))).scalars()]
 
     async def count_role(self, conn: AsyncConnection, chat_id: int, role: str) -> int:
         query = select(func.count()).where(members.c.chat_id == chat_id, members.c.role == role)
@@ -189,9 +197,13 @@ class ChatStore:
             members.c.user_id == user_id, members.c.chat_id.in_(list(chat_ids)))
         return {int(c): str(r) for c, r in (await conn.execute(query)).all()}
 
-    async def shares_chat(self, conn: AsyncConnection, user_a: int, user_b: int) -> bool:
+    async def shares_chat(self, conn: AsyncConnection, user_a: int, user_b: int, *,
+                          kinds: tuple[str, ...] = ("direct", "group", "channel")) -> bool:
+        """Whether both users are members of one chat of these kinds."""
         other = members.alias("other")
         query = (select(members.c.chat_id)
                  .join(other, other.c.chat_id == members.c.chat_id)
-                 .where(members.c.user_id == user_a, other.c.user_id == user_b).limit(1))
+                 .join(chats, chats.c.id == members.c.chat_id)
+                 .where(members.c.user_id == user_a, other.c.user_id == user_b,
+                        chats.c.kind.in_(kinds)).limit(1))
         return (await conn.execute(query)).first() is not None

@@ -69,6 +69,22 @@ class MediaStore:
     async def drop_refs(self, conn: AsyncConnection, message_id: int) -> None:
         await conn.execute(delete(media_refs).where(media_refs.c.message_id == message_id))
 
+    async def set_refs_removed(self, conn: AsyncConnection, message_id: int,
+                               removed: bool) -> None:
+        """A message removed by moderation (or reinstated): its media refs stop (or start
+        again) letting anyone download, and its uploads being attached again."""
+        await conn.execute(update(media_refs).where(media_refs.c.message_id == message_id)
+                           .values(removed=removed))
+
+    async def removed_uploads(self, conn: AsyncConnection, media_ids: Iterable[str]) -> set[str]:
+        """Of these media, those on a message that moderation removed."""
+        wanted = list(set(media_ids))
+        if not wanted:
+            return set()
+        query = select(media_refs.c.media_id).where(media_refs.c.media_id.in_(wanted),
+                                                    media_refs.c.removed.is_(True)).distinct()
+        return {str(m) for m in (await conn.execute(query)).scalars()}
+
     async def refs_of(self, conn: AsyncConnection, media_id: str) -> list[Row]:
         """Every message that carries the media, oldest first."""
         query = select(media_refs).where(media_refs.c.media_id == media_id)
@@ -76,9 +92,10 @@ class MediaStore:
                 .mappings()]
 
     async def seen_by(self, conn: AsyncConnection, media_id: str, user_id: int) -> bool:
-        """Whether the media appears in a chat the user is a member of."""
+        """Whether the media appears in a chat the user is a member of (on a message
+        moderation has not removed)."""
         query = select(exists().where(
-            media_refs.c.media_id == media_id,
+            media_refs.c.media_id == media_id, media_refs.c.removed.is_(False),
             exists().where(and_(members.c.chat_id == media_refs.c.chat_id,
                                 members.c.user_id == user_id))))
         return bool((await conn.execute(query)).scalar())

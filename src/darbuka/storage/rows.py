@@ -108,6 +108,7 @@ class MemberRow(TypedDict):
     joined_at: int
     last_read_seq: int
     last_delivered_seq: int
+    promoted_by: int | None  # who made them admin (None: from before it was kept)
 
 
 class MemberListRow(TypedDict):

@@ -104,10 +104,14 @@ class SafetyStore:
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
     async def statements_for_target(self, conn: AsyncConnection, target_type: str,
-                                    target_id: int) -> list[Row]:
+                                    target_id: int, *, item_id: int | None = None) -> list[Row]:
+        """Statements about the target not reversed yet (with `item_id`: of that item's
+        decision only)."""
         query = select(statements).where(statements.c.target_type == target_type,
                                          statements.c.target_id == target_id,
                                          statements.c.reversed_at.is_(None))
+        if item_id is not None:
+            query = query.where(statements.c.item_id == item_id)
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
     async def reverse_statement(self, conn: AsyncConnection, statement_id: int,
@@ -171,6 +175,29 @@ class SafetyStore:
                  .order_by(preserved.c.id.desc()).limit(1))
         row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None
+
+    async def removal_by(self, conn: AsyncConnection, target_type: str, target_id: int,
+                         item_id: int) -> Row | None:
+        """The copy kept when item `item_id` removed the target, while that removal stands."""
+        query = (select(preserved).where(preserved.c.target_type == target_type,
+                                         preserved.c.target_id == target_id,
+                                         preserved.c.item_id == item_id,
+                                         preserved.c.reinstated_at.is_(None))
+                 .order_by(preserved.c.id.desc()).limit(1))
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def standing_removals(self, conn: AsyncConnection, target_type: str,
+                                target_id: int) -> list[Row]:
+        """The copies of every removal of the target not undone yet."""
+        query = select(preserved).where(preserved.c.target_type == target_type,
+                                        preserved.c.target_id == target_id,
+                                        preserved.c.reinstated_at.is_(None))
+        return [dict(r) for r in (await conn.execute(query.order_by(preserved.c.id)))
+                .mappings()]
+
+    async def mark_reinstated(self, conn: AsyncConnection, copy_id: int, now: int) -> None:
+        await self._update(conn, preserved, copy_id, {"reinstated_at": now})
 
     async def extend_preservation(self, conn: AsyncConnection, copy_id: int,
                                   keep_until: int) -> None:

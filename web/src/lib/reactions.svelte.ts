@@ -1,13 +1,14 @@
 // Reactions and view counts of the messages on screen (docs/web.md, "Reactions, mentions
 // and views"). Rows register while they are in the page; the ids are fetched in one
 // request per batch (GET /chats/{id}/reactions, at most 100 ids), never one per row.
-// Live `reaction.*` events are applied as deltas to what was fetched.
+// Live `reaction.added` / `reaction.removed` are applied as deltas to what was fetched;
+// in channels subscribers get `reaction.counts` instead, which are set as they come.
 
 import { ApiError, call } from "./api";
 import { on } from "./handlers";
 import { t } from "./i18n.svelte";
 import { me, toast } from "./state.svelte";
-import type { Message, ServerEvent } from "./types";
+import type { Message, ReactionCounts, ServerEvent } from "./types";
 
 export interface Reaction {
   emoji: string;
@@ -154,6 +155,22 @@ function onReactionEvent(ev: ServerEvent): void {
 }
 on("reaction.added", onReactionEvent);
 on("reaction.removed", onReactionEvent);
+
+/** `reaction.counts` (channels): a post's counts as every subscriber gets them, with
+ * nobody named (only the channel's admins and the reactor's own devices hear who). They
+ * are the whole state: set them, keeping which ones are ours. */
+function onReactionCounts(ev: ServerEvent): void {
+  const tally = ev as ReactionCounts;
+  const id = tally.message_id;
+  if (tally.chat_id !== chatId || !(fetchedAt.has(id) || inflight.has(id))) return;
+  if (inflight.has(id)) {
+    dirty.add(id); // the fetch on its way may be older than these counts: ask again after
+    return;
+  }
+  const mine = new Set((social.reactions[id] ?? []).filter((r) => r.mine).map((r) => r.emoji));
+  social.reactions[id] = tally.reactions.map((r) => ({ ...r, mine: mine.has(r.emoji) }));
+}
+on("reaction.counts", onReactionCounts);
 
 /** Adds or takes back my reaction: shown at once, then set to what the server answers. */
 export async function toggleReaction(chat: number, messageId: number, emoji: string): Promise<void> {

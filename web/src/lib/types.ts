@@ -4,6 +4,15 @@
  * sent (`ready`, `reset`, `ack`, `error`, `pong`). Events that move the cursor carry it. */
 export type ServerEvent = { type: string; cursor?: string; [key: string]: unknown };
 
+/** `reaction.counts` (channels): a message's reactions as every subscriber sees them, most
+ * first, with nobody named and no `mine`. */
+export type ReactionCounts = ServerEvent & {
+  type: "reaction.counts";
+  chat_id: number;
+  message_id: number;
+  reactions: { emoji: string; count: number }[];
+};
+
 /** A frame this client sends on the socket (docs/protocol.md): `send`, `read`, `delivered`, `typing`. */
 export type ClientFrame = { type: string; [key: string]: unknown };
 

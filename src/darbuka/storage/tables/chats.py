@@ -51,7 +51,13 @@ members = Table(
     # How far the member's devices have received the chat (never behind last_read_seq
     # once they read; a member's own sends move only last_read_seq, see `delivered_seq`).
     Column("last_delivered_seq", BigInteger, nullable=False, server_default="0"),
+    # Who made this member an admin (None: an admin from before this was kept, taken as the
+    # owner's). Only the owner and that admin demote, remove or change the rights of an admin.
+    Column("promoted_by", BigInteger, nullable=True),
     Index("ix_members_user", "user_id", "chat_id"),
+    # A channel's owner and admins hear who joins, leaves and reacts: found without a walk
+    # through its subscribers.
+    Index("ix_members_role", "chat_id", "role"),
 )
 
 # Which stretch of the event stream a user may see of a chat: from the event that let them in

@@ -56,6 +56,9 @@ media_refs = Table(
     Column("media_id", String(32), primary_key=True),
     Column("message_id", BigInteger, primary_key=True),
     Column("chat_id", BigInteger, nullable=False),
+    # The message was removed by moderation: the ref lets nobody download the media, and
+    # its uploader may not attach it again (kept, so reinstating the message restores it).
+    Column("removed", Boolean, nullable=False, server_default="0"),
 )
 
 # Hashes for the safety work: MD5/SHA-256 of originals; PDQ (with quality) of images,

@@ -129,6 +129,9 @@ preserved = Table(
     Column("item_id", BigInteger, nullable=True),
     Column("preserved_at", BigInteger, nullable=False),
     Column("keep_until", BigInteger, nullable=False, index=True),
+    # When the removal this copy records (by `item_id`) was undone: a message stays removed
+    # while any removal of it stands.
+    Column("reinstated_at", BigInteger, nullable=True),
     Index("ix_preserved_target", "target_type", "target_id"),
 )
 

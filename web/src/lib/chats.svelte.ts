@@ -8,7 +8,7 @@ import { t } from "./i18n.svelte";
 import { flushOutbox, sendFrame } from "./link";
 import { pumpUploads } from "./media.svelte";
 import { enqueue, markOutbox, removeFromOutbox } from "./outbox.svelte";
-import { app, chatById, me, sortChats, toast, view } from "./state.svelte";
+import { app, chatById, me, sortChats, startingRole, toast, view } from "./state.svelte";
 import type { Chat, Member, Message } from "./types";
 
 const PAGE = 100;
@@ -169,7 +169,9 @@ export async function joinChat(chatId: number): Promise<Chat | undefined> {
 
 export async function keep(chat: Chat | undefined): Promise<Chat | undefined> {
   if (!chat) return undefined;
-  if (!chatById(chat.id)) app.chats.unshift({ ...chat, role: chat.role ?? "owner" });
+  const have = chatById(chat.id);
+  if (!have) app.chats.unshift({ ...chat, role: chat.role ?? startingRole(chat) });
+  else have.role ??= chat.role ?? startingRole(chat); // the socket's copy came first
   sortChats();
   await (await db()).put("chats", $state.snapshot(chatById(chat.id)!) as Chat);
   return chat;

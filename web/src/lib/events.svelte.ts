@@ -6,7 +6,7 @@ import { db, putMessages, setKv } from "./db";
 import { on } from "./handlers";
 import { removeFromOutbox } from "./outbox.svelte";
 import { applyOthersMark, noteReceived, noteReceivedChats } from "./receipts";
-import { app, chatById, me, sortChats, view } from "./state.svelte";
+import { app, chatById, me, sortChats, startingRole, view } from "./state.svelte";
 import type { Chat, Message, ServerEvent, User } from "./types";
 
 async function saveChat(chat: Chat): Promise<void> {
@@ -84,7 +84,7 @@ async function upsertChat(chat: Chat): Promise<void> {
   // The server leaves out cleared keys (no photo, unpinned, made private, unsigned): drop ours too.
   if (have) for (const k of ["avatar", "handle", "sign_posts", "pinned_message_id"] as const) if (!(k in chat)) delete have[k];
   if (have) Object.assign(have, chat);
-  else app.chats.push(chat);
+  else app.chats.push({ ...chat, role: chat.role ?? startingRole(chat) });
   sortChats();
   await saveChat(chatById(chat.id)!);
 }

@@ -1,0 +1,66 @@
+"""What a newcomer trips over in the first hour, each fixed and checked as they would meet
+it: a fresh browser profile, the screens, no reloads and no state put in behind the app's
+back. (The whole first hour in one walk: test_web_newcomer.py.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser import STORED, open_signed_in, sign_in_ui
+from tests.conftest import LiveServer
+from tests.helpers import wait_until
+
+
+def create_chat(page: Any, kind: str, title: str) -> None:
+    """New chat → Group or Channel → a title → Create, as a person does it."""
+    page.get_by_role("button", name="New chat").click()
+    page.get_by_label(kind, exact=True).check()
+    page.get_by_label("Title").fill(title)
+    page.get_by_role("button", name="Create", exact=True).click()
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def post(page: Any, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.keyboard.press("Enter")
+    page.get_by_test_id("messages").get_by_text(text, exact=True).wait_for()
+    page.locator(f"[data-testid=message]:has-text('{text}') :is({STORED})").wait_for()
+
+
+def test_the_creator_of_a_group_or_channel_runs_it_at_once(browser: Any,
+                                                           web_server: LiveServer) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in_ui(page, web_server, "+447700900401")
+        create_chat(page, "Channel", "Tour dates")
+        # The owner gets the composer, not "Only admins post in this channel."
+        assert page.get_by_text("Only admins post in this channel.").count() == 0
+        post(page, "first post")
+        page.get_by_role("button", name="Chat info").click()
+        page.locator("#i-title").wait_for()  # the admin's form, not just "Report chat"
+
+        create_chat(page, "Group", "Band")
+        post(page, "hello band")
+        page.get_by_role("button", name="Chat info").click()
+        page.locator("#i-title").wait_for()
+        assert page.get_by_role("button", name="Report chat").count() == 0
+        assert page.get_by_role("button", name="Leave chat").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_new_group_member_is_not_made_owner(browser: Any, web_server: LiveServer) -> None:
+    """The role a chat starts with comes from who owns it: someone added to a channel is a
+    subscriber there, not its owner."""
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    context = browser.new_context()
+    try:
+        page = open_signed_in(context, web_server, bob)
+        alice.ok("POST", "/chats", json={"kind": "channel", "title": "News",
+                                          "member_ids": [bob.id]})
+        page.get_by_test_id("chat-list").get_by_text("News", exact=True).click()
+        page.get_by_text("Only admins post in this channel.").wait_for()
+        wait_until(lambda: page.get_by_label("Message").count() == 0, message="no composer")
+    finally:
+        context.close()

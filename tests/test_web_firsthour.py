@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser import STORED, open_signed_in, sign_in_ui
+import pytest
+
+from tests.browser import ARTIFACTS, STORED, open_signed_in, sign_in_ui
 from tests.conftest import LiveServer
 from tests.helpers import wait_until
 
@@ -48,6 +50,52 @@ def test_the_creator_of_a_group_or_channel_runs_it_at_once(browser: Any,
         assert page.get_by_role("button", name="Leave chat").count() == 0
     finally:
         context.close()
+
+
+HEADER = ["Profile", "Reports and decisions", "New chat"]
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+@pytest.mark.parametrize("locale", ["en", "ar"])
+def test_every_header_control_stays_reachable_offline(browser: Any, web_server: LiveServer,
+                                                      width: int, locale: str) -> None:
+    alice = web_server.sign_up("Alice")
+    context = browser.new_context(viewport={"width": width, "height": 700})
+    try:
+        page = open_signed_in(context, web_server, alice)
+        if locale == "ar":
+            page.evaluate("localStorage.setItem('locale', 'ar')")
+            page.reload()
+            page.wait_for_selector("[data-testid=conn][data-state=online]")
+        context.set_offline(True)
+        page.wait_for_selector("[data-testid=conn][data-state=offline]")
+        page.get_by_test_id("offline-note").wait_for()
+        page.screenshot(path=str(ARTIFACTS / f"firsthour-offline-{locale}-{width}.png"))
+        bar = page.locator("nav.list header.bar")
+        box = bar.bounding_box()
+        names = [_label(page, name, locale) for name in HEADER]
+        for name in [*names, "h1"]:
+            control = bar.locator("h1") if name == "h1" else bar.get_by_role("button", name=name)
+            assert control.is_visible(), name
+            rect = control.bounding_box()
+            assert rect["x"] >= box["x"] - 1, name
+            assert rect["x"] + rect["width"] <= box["x"] + box["width"] + 1, name
+        # Clickable while offline: the profile opens, and so does New chat.
+        bar.get_by_role("button", name=names[0]).click()
+        page.locator("#p-name").wait_for()
+        if width == 360:
+            page.locator(".panel .bar .back").click()
+        bar.get_by_role("button", name=names[2]).click()
+        page.locator("#new-h").wait_for()
+    finally:
+        context.close()
+
+
+def _label(page: Any, english: str, locale: str) -> str:
+    if locale == "en":
+        return english
+    return {"Profile": "الملف الشخصي", "Reports and decisions": "البلاغات والقرارات",
+            "New chat": "محادثة جديدة"}[english]
 
 
 def test_a_new_group_member_is_not_made_owner(browser: Any, web_server: LiveServer) -> None:

@@ -1,6 +1,10 @@
 // Interface strings. Arabic flips the whole interface to right-to-left; message text gets
 // its own direction per message (dir="auto") whatever the interface language is.
 
+// Left-to-right text (a phone number, a @name) inside a sentence of either direction, as
+// LRI … PDI. Made from char codes: Svelte warns on the characters, even written as escapes.
+export const ltr = (text: string): string => String.fromCharCode(0x2066) + text + String.fromCharCode(0x2069);
+
 const en = {
   app: "Darbuka",
   phone: "Phone number",
@@ -281,6 +285,7 @@ const en = {
   addMemberByName: "Add member by @username or user id",
   unknownUsername: "Nobody has the username {name}.",
   invalidUsername: "{name} is not a username: 4 to 32 letters, digits or _, starting with a letter.",
+  offlineShort: "Offline",
 };
 
 export type Key = keyof typeof en;
@@ -288,7 +293,7 @@ export type Key = keyof typeof en;
 const ar: Record<Key, string> = {
   app: "دربكة",
   phone: "رقم الهاتف",
-  phoneHint: "بالصيغة الدولية، مثل ‎+44 7700 900123",
+  phoneHint: "بالصيغة الدولية، مثل " + ltr("+44 7700 900123"),
   sendCode: "أرسل الرمز",
   code: "الرمز",
   signIn: "تسجيل الدخول",
@@ -559,10 +564,11 @@ const ar: Record<Key, string> = {
   pLastSeenHidden: "آخر ظهور مخفي",
   // username
   userOrName: "@اسم المستخدم أو معرّف المستخدم للشخص",
-  userOrNameHint: "مثلًا \u2066@sara_k\u2069، أو رقم مثل 42.",
+  userOrNameHint: "مثلًا " + ltr("@sara_k") + "، أو رقم مثل 42.",
   addMemberByName: "أضف عضوًا باسم المستخدم (@) أو بمعرّف المستخدم",
   unknownUsername: "لا أحد يحمل اسم المستخدم {name}.",
   invalidUsername: "{name} ليس اسم مستخدم: من 4 إلى 32 حرفًا أو رقمًا أو _، يبدأ بحرف.",
+  offlineShort: "غير متصل",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

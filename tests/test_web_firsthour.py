@@ -29,6 +29,13 @@ def post(page: Any, text: str) -> None:
     page.locator(f"[data-testid=message]:has-text('{text}') :is({STORED})").wait_for()
 
 
+def act(page: Any, text: str, action: str) -> None:
+    """A message's action (Reply, Edit, Delete …), as hovering the message shows it."""
+    row = page.get_by_test_id("messages").locator("[data-testid=message]", has_text=text)
+    row.hover()
+    row.get_by_role("button", name=action, exact=True).click()
+
+
 def test_the_creator_of_a_group_or_channel_runs_it_at_once(browser: Any,
                                                            web_server: LiveServer) -> None:
     context = browser.new_context()
@@ -110,5 +117,168 @@ def test_a_new_group_member_is_not_made_owner(browser: Any, web_server: LiveServ
         page.get_by_test_id("chat-list").get_by_text("News", exact=True).click()
         page.get_by_text("Only admins post in this channel.").wait_for()
         wait_until(lambda: page.get_by_label("Message").count() == 0, message="no composer")
+    finally:
+        context.close()
+
+
+def _clipped_start(page: Any, selector: str) -> bool:
+    """Whether the first character of the element's text is drawn outside its box."""
+    return bool(page.eval_on_selector(selector, """el => {
+        const node = [...el.childNodes].find(n => n.nodeType === 3) ?? el.firstChild.firstChild;
+        const range = document.createRange();
+        range.setStart(node, 0);
+        range.setEnd(node, 1);
+        const ch = range.getBoundingClientRect(), box = el.getBoundingClientRect();
+        return ch.left < box.left - 1 || ch.right > box.right + 1;
+    }"""))
+
+
+def _x_of(page: Any, selector: str, char: str) -> float:
+    """Where `char` (its first time in the element's text) is drawn, from the left."""
+    x: float = page.eval_on_selector(selector, """(el, ch) => {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const at = n.data.indexOf(ch);
+            if (at < 0) continue;
+            const range = document.createRange();
+            range.setStart(n, at);
+            range.setEnd(n, at + 1);
+            return range.getBoundingClientRect().left;
+        }
+        return NaN;
+    }""", char)
+    return x
+
+
+def test_numbers_and_latin_previews_keep_their_direction_in_arabic(
+        browser: Any, web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    link = "https://example.org/map is where we meet, see you all there at eight tonight"
+    alice.send(chat["id"], link)
+    context = browser.new_context(locale="ar-EG", viewport={"width": 360, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(web_server.url)
+        hint = "#phone-hint"
+        page.locator(hint).wait_for()
+        # "+44 7700 900123" reads left to right: the + comes before the 4, not after 900123.
+        assert _x_of(page, hint, "+") < _x_of(page, hint, "4")
+        page.close()
+
+        page = open_signed_in(context, web_server, alice)
+        page.get_by_test_id("chat-list").locator(".last .text").wait_for()
+        page.screenshot(path=str(ARTIFACTS / "firsthour-rtl-preview-360.png"))
+        # The preview shows the start of the Latin text ("https://…"), cut at its end.
+        assert not _clipped_start(page, "[data-testid=chat-list] .last .text")
+        assert page.locator("[data-testid=chat-list] .last .who").inner_text() == "أنت:"
+    finally:
+        context.close()
+
+
+def test_delete_offers_undo_and_the_list_shows_what_is_left(browser: Any,
+                                                            web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    context = browser.new_context()
+    try:
+        page = open_signed_in(context, web_server, alice)
+        page.get_by_test_id("chat-list").get_by_role("button").first.click()
+        for text in ("hello", "see you at eight", "bring the drum"):
+            post(page, text)
+        messages = page.get_by_test_id("messages")
+
+        act(page, "bring the drum", "Delete")
+        page.get_by_test_id("undo").wait_for()
+        assert messages.get_by_text("bring the drum", exact=True).count() == 0
+        page.get_by_test_id("undo").get_by_role("button", name="Undo").click()
+        messages.get_by_text("bring the drum", exact=True).wait_for()
+
+        act(page, "see you at eight", "Delete")
+        wait_until(lambda: [m.get("deleted") for m in alice.history(chat["id"])
+                            if m.get("text") == "see you at eight" or m.get("deleted")]
+                   == [True], timeout=15, message="the second delete went through")
+        stored = {m.get("text"): m for m in alice.history(chat["id"])}
+        assert not stored["bring the drum"].get("deleted"), "Undo kept it"
+
+        act(page, "bring the drum", "Delete")
+        page.get_by_test_id("undo").wait_for(state="detached", timeout=15_000)
+        chat_list = page.get_by_test_id("chat-list")
+        # The preview line is the newest message still there, not "Message deleted".
+        wait_until(lambda: "Message deleted" not in chat_list.inner_text(), timeout=10,
+                   message="no 'Message deleted' preview")
+        assert chat_list.locator(".last .text").inner_text() == "hello"
+    finally:
+        context.close()
+
+
+def test_layout_the_sign_in_page_the_forms_and_a_short_chat(browser: Any,
+                                                            web_server: LiveServer) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(web_server.url)
+        theme = page.get_by_label("Theme").bounding_box()
+        assert theme["x"] + theme["width"] <= 360, "the theme selector fits"
+        low = page.locator(".settings label.check").bounding_box()
+        line = page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 22")
+        assert low["height"] <= 2.5 * line, "the low-data label takes at most two lines"
+        page.screenshot(path=str(ARTIFACTS / "firsthour-signin-360.png"))
+
+        sign_in_ui(page, web_server, "+447700900410")
+        page.get_by_role("button", name="New chat").click()
+        hint = page.locator("#n-user-hint").bounding_box()
+        create = page.get_by_role("button", name="Create", exact=True).bounding_box()
+        assert create["y"] >= hint["y"] + hint["height"], "Create sits under its hint"
+        page.get_by_label("Join").check()
+        search = page.get_by_label("Search public channels and groups")
+        search.wait_for()
+        assert page.locator(".public-results li").count() == 0 or page.evaluate(
+            "getComputedStyle(document.querySelector('.public-results li')).listStyleType"
+        ) == "none", "no stray bullet"
+        page.locator("#new-h").locator("..").get_by_role("button", name="Back").click()
+        create_chat(page, "Group", "Tour News")
+        post(page, "one line")
+        # A short chat sits at the bottom, by the composer.
+        log = page.get_by_test_id("messages").bounding_box()
+        bubble = page.get_by_test_id("message").last.bounding_box()
+        assert bubble["y"] + bubble["height"] > log["y"] + log["height"] - 60
+        # The same initials wherever the chat's face is drawn.
+        faces = page.locator("[data-testid=chat-list] [data-testid=avatar], "
+                             ".conversation .bar [data-testid=avatar]").all_inner_texts()
+        assert set(faces) == {"TN"}, faces
+    finally:
+        context.close()
+
+
+def test_a_toast_never_blocks_the_button_under_it(browser: Any, web_server: LiveServer) -> None:
+    alice = web_server.sign_up("Alice")
+    group = alice.group("Band", [], public=False)
+    alice.ok("PATCH", f"/chats/{group['id']}", json={"handle": "the_band"})
+    context = browser.new_context(viewport={"width": 360, "height": 640})
+    try:
+        page = open_signed_in(context, web_server, alice)
+        page.get_by_test_id("chat-list").get_by_text("Band", exact=True).click()
+        page.get_by_role("button", name="Chat info").click()
+        page.get_by_role("button", name="Save").first.click()
+        page.get_by_role("status").filter(has_text="Saved").wait_for()
+        button = page.get_by_role("button", name="Make private")
+        toast = page.get_by_role("status").filter(has_text="Saved").bounding_box()
+        # Put the button right under the toast, as a person scrolling the panel may.
+        page.evaluate("""([y]) => {
+            const b = [...document.querySelectorAll('button')]
+                .find(e => e.textContent === 'Make private');
+            const r = b.getBoundingClientRect();
+            b.closest('.panel').scrollTop += r.top + r.height / 2 - y;
+        }""", [toast["y"] + toast["height"] / 2])
+        box = button.bounding_box()
+        assert abs(box["y"] + box["height"] / 2 - toast["y"] - toast["height"] / 2) < 8
+        # A point the toast covers, inside the button: the button is what it hits.
+        x = max(box["x"] + 4, toast["x"] + 4)
+        assert x < box["x"] + box["width"]
+        hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.textContent",
+                            [x, toast["y"] + toast["height"] / 2])
+        page.screenshot(path=str(ARTIFACTS / "firsthour-toast.png"))
+        assert hit == "Make private", (hit, box, toast)
     finally:
         context.close()

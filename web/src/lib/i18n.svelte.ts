@@ -286,6 +286,8 @@ const en = {
   unknownUsername: "Nobody has the username {name}.",
   invalidUsername: "{name} is not a username: 4 to 32 letters, digits or _, starting with a letter.",
   offlineShort: "Offline",
+  deletedUndoable: "Message deleted",
+  undo: "Undo",
 };
 
 export type Key = keyof typeof en;
@@ -569,6 +571,8 @@ const ar: Record<Key, string> = {
   unknownUsername: "لا أحد يحمل اسم المستخدم {name}.",
   invalidUsername: "{name} ليس اسم مستخدم: من 4 إلى 32 حرفًا أو رقمًا أو _، يبدأ بحرف.",
   offlineShort: "غير متصل",
+  deletedUndoable: "حُذفت الرسالة",
+  undo: "تراجع",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

@@ -24,6 +24,8 @@ export const app = $state({
   // chat id → user id → until (ms): who is typing there now
   typing: {} as Record<number, Record<number, number>>,
   toast: "",
+  // A delete that Undo can still take back: its message is hidden until it goes (chats.svelte.ts).
+  undo: null as null | { messageId: number; text: string },
   codeSender: "",
 });
 

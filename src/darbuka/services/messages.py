@@ -53,13 +53,13 @@ class MessageService:
         A send with media first waits (bounded) for the media to finish processing, so a
         message never shows up with media that cannot be fetched yet.
         """
-        if req.media_id is not None and self._media is not None:
+        if req.media_ids and self._media is not None:
             return asyncio.ensure_future(self._send_with_media(req, self._media))
         return self._writer.submit(store_sends, req)
 
     async def _send_with_media(self, req: SendRequest, media: MediaService) -> SendResult:
-        assert req.media_id is not None  # noqa: S101 - only called with media
-        await media.wait_ready(req.sender_id, req.media_id)
+        for media_id in req.media_ids:  # an album waits for each of its uploads
+            await media.wait_ready(req.sender_id, media_id)
         result: SendResult = await self._writer.submit(store_sends, req)
         return result
 

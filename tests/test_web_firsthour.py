@@ -4,13 +4,15 @@ back. (The whole first hour in one walk: test_web_newcomer.py.)"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import ARTIFACTS, STORED, open_signed_in, sign_in_ui
+from tests.browser import ARTIFACTS, STORED, attach_files, open_signed_in, sign_in_ui
 from tests.conftest import LiveServer
 from tests.helpers import wait_until
+from tests.media_helpers import jpeg, make_video, upload_ready
 
 
 def create_chat(page: Any, kind: str, title: str) -> None:
@@ -280,5 +282,126 @@ def test_a_toast_never_blocks_the_button_under_it(browser: Any, web_server: Live
                             [x, toast["y"] + toast["height"] / 2])
         page.screenshot(path=str(ARTIFACTS / "firsthour-toast.png"))
         assert hit == "Make private", (hit, box, toast)
+    finally:
+        context.close()
+
+
+def _photos(tmp_path: Path, n: int) -> list[Path]:
+    paths = []
+    for i in range(n):
+        path = tmp_path / f"photo{i}.jpg"
+        path.write_bytes(jpeg(1600 + 40 * i, 1200))
+        paths.append(path)
+    return paths
+
+
+def test_picked_photos_are_shown_first_and_go_as_one_album_with_the_caption(
+        browser: Any, web_server: LiveServer, tmp_path: Path) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    a_ctx, b_ctx = browser.new_context(), browser.new_context()
+    try:
+        a = open_signed_in(a_ctx, web_server, alice)
+        a.get_by_test_id("chat-list").get_by_role("button").first.click()
+        photos = _photos(tmp_path, 3)
+        a.get_by_test_id("attach-input").set_input_files([str(p) for p in photos])
+        preview = a.get_by_test_id("attach-preview")
+        preview.wait_for()
+        assert preview.locator("img").count() == 3  # what will go, each with its size
+        assert "at most 1,280 px" in preview.inner_text()  # "send original" explained
+        wait_until(lambda: "To send:" in preview.inner_text(), timeout=20,
+                   message="the size to send")
+        a.screenshot(path=str(ARTIFACTS / "firsthour-attach-preview.png"))
+        preview.get_by_role("button", name="Cancel").click()
+        preview.wait_for(state="detached")
+        assert a.locator("[data-testid=message]").count() == 0, "Cancel sends nothing"
+
+        attach_files(a, *photos, caption="the view from the stage")
+        a.wait_for_selector(STORED, timeout=30_000)
+        stored = alice.history(chat["id"])
+        assert len(stored) == 1, "one message, not one per photo nor one for the caption"
+        assert stored[0]["text"] == "the view from the stage"
+        assert len(stored[0]["album"]) == 3
+        assert all(max(m["width"], m["height"]) == 1280 for m in stored[0]["album"])
+
+        b = open_signed_in(b_ctx, web_server, bob)
+        b.get_by_test_id("chat-list").get_by_role("button").first.click()
+        album = b.get_by_test_id("album")
+        album.wait_for()
+        wait_until(lambda: album.locator("[data-loaded=true]").count() == 3, timeout=20,
+                   message="three pictures")
+        b.get_by_test_id("message").get_by_text("the view from the stage").wait_for()
+        b.screenshot(path=str(ARTIFACTS / "firsthour-album.png"))
+    finally:
+        a_ctx.close()
+        b_ctx.close()
+
+
+def test_the_viewer_zooms_walks_the_chat_downloads_and_plays(browser: Any,
+                                                             web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    ids = [upload_ready(alice, jpeg(640 + 10 * i, 480), kind="photo", filename=f"{i}.jpg")["id"]
+           for i in range(3)]
+    alice.send(chat["id"], "first", media_id=ids[0], kind="photo")
+    alice.send(chat["id"], "two more", media_ids=ids[1:])
+    video = upload_ready(alice, make_video(), kind="video", filename="clip.mp4")
+    alice.send(chat["id"], "", media_id=video["id"], kind="video")
+    context = browser.new_context()
+    try:
+        page = open_signed_in(context, web_server, bob)
+        page.get_by_test_id("chat-list").get_by_role("button").first.click()
+        page.get_by_role("button", name="Open photo").first.click()
+        viewer = page.get_by_test_id("viewer")
+        viewer.wait_for()
+        page.get_by_test_id("viewer-image").wait_for()
+        assert viewer.get_attribute("data-index") == "0"
+        assert "first" in viewer.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "firsthour-viewer.png"))
+
+        page.keyboard.press("ArrowRight")
+        wait_until(lambda: viewer.get_attribute("data-index") == "1", message="next photo")
+        viewer.get_by_role("button", name="Zoom in").click()
+        page.wait_for_selector("[data-testid=viewer-image][data-zoom='2']")
+        with page.expect_download() as download:
+            viewer.get_by_role("button", name="Download original").click()
+        original = alice.call("GET", f"/media/{ids[1]}/original").content
+        assert Path(download.value.path()).read_bytes() == original
+
+        # A swipe across the picture goes on, to the album's second photo and then the video.
+        viewer.get_by_role("button", name="Zoom out").click()
+        for expected in ("2", "3"):
+            box = page.locator(".viewer .stage").bounding_box()
+            y = box["y"] + box["height"] / 2
+            page.mouse.move(box["x"] + box["width"] * 0.8, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * 0.2, y, steps=5)
+            page.mouse.up()
+            wait_until(lambda e=expected: viewer.get_attribute("data-index") == e,
+                       message=f"item {expected}")
+        wait_until(lambda: page.evaluate(
+            "document.querySelector('[data-testid=viewer-video]')?.duration > 1"),
+                   timeout=20, message="the video plays in the viewer")
+
+        page.keyboard.press("Escape")
+        viewer.wait_for(state="detached")
+    finally:
+        context.close()
+
+
+def test_a_newcomer_is_asked_for_a_name(browser: Any, web_server: LiveServer) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sign_in_ui(page, web_server, "+447700900420")
+        prompt = page.get_by_test_id("name-prompt")
+        prompt.wait_for()
+        face = page.get_by_test_id("profile-button")
+        assert face.get_attribute("aria-label") == "Profile"
+        page.screenshot(path=str(ARTIFACTS / "firsthour-name-prompt.png"))
+        prompt.get_by_label("Your name").fill("Tariq Nasser")
+        prompt.get_by_role("button", name="Save").click()
+        prompt.wait_for(state="detached")
+        wait_until(lambda: face.inner_text() == "TN", message="the face has initials")
     finally:
         context.close()

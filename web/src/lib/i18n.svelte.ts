@@ -140,7 +140,6 @@ const en = {
   download: "Download",
   uploading: "Uploading",
   attach: "Attach a file",
-  sendOriginal: "Send original",
   recordVoice: "Record a voice note",
   recording: "Recording",
   sendVoice: "Send voice",
@@ -288,6 +287,11 @@ const en = {
   offlineShort: "Offline",
   deletedUndoable: "Message deleted",
   undo: "Undo",
+  yourName: "Your name",
+  yourNameHint: "People see it with your messages. You can change it in your profile.",
+  later: "Later",
+  openPhoto: "Open photo",
+  album: "Album",
 };
 
 export type Key = keyof typeof en;
@@ -426,7 +430,6 @@ const ar: Record<Key, string> = {
   download: "تنزيل",
   uploading: "جارٍ الرفع",
   attach: "إرفاق ملف",
-  sendOriginal: "إرسال الأصل",
   recordVoice: "تسجيل رسالة صوتية",
   recording: "جارٍ التسجيل",
   sendVoice: "إرسال الصوت",
@@ -573,6 +576,11 @@ const ar: Record<Key, string> = {
   offlineShort: "غير متصل",
   deletedUndoable: "حُذفت الرسالة",
   undo: "تراجع",
+  yourName: "اسمك",
+  yourNameHint: "يراه الناس مع رسائلك. يمكنك تغييره من ملفك الشخصي.",
+  later: "لاحقًا",
+  openPhoto: "فتح الصورة",
+  album: "ألبوم",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

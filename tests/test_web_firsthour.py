@@ -405,3 +405,60 @@ def test_a_newcomer_is_asked_for_a_name(browser: Any, web_server: LiveServer) ->
         wait_until(lambda: face.inner_text() == "TN", message="the face has initials")
     finally:
         context.close()
+
+
+def test_public_means_a_name_chosen_at_creation_and_join_takes_a_link(
+        browser: Any, web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    a_ctx, b_ctx = browser.new_context(), browser.new_context()
+    try:
+        a = open_signed_in(a_ctx, web_server, alice)
+        a.get_by_role("button", name="New chat").click()
+        a.get_by_label("Channel", exact=True).check()
+        a.get_by_label("Title").fill("Tour News")
+        a.get_by_label("Public name (optional)").fill("tour_news")
+        a.get_by_role("button", name="Create", exact=True).click()
+        a.get_by_role("heading", name="Tour News").wait_for()
+        chat = next(c for c in alice.ok("GET", "/chats")["chats"] if c["title"] == "Tour News")
+        assert chat["handle"] == "tour_news"
+        assert chat["public"] is True
+        photo = upload_ready(alice, jpeg(800, 600), kind="photo", filename="stage.jpg")
+        alice.send(chat["id"], "tonight https://example.org/map", media_id=photo["id"],
+                   kind="photo")
+
+        b = open_signed_in(b_ctx, web_server, bob)
+        b.get_by_role("button", name="New chat").click()
+        b.get_by_label("Join").check()
+        # The search has a visible label; results have no stray bullet.
+        search = b.get_by_label("Search public channels and groups")
+        search.fill("tour")
+        result = b.get_by_test_id("public-results").locator("li").first
+        result.wait_for()
+        assert result.evaluate("li => getComputedStyle(li).listStyleType") == "none"
+        # A link to the public page opens the chat's preview, with the post's picture.
+        b.get_by_label("Link or @name of the group or channel").fill(
+            f"{web_server.url}/c/tour_news")
+        b.get_by_role("button", name="Join", exact=True).click()
+        preview = b.get_by_test_id("public-preview")
+        preview.locator("#pub-h", has_text="Tour News").wait_for()
+        thumb = preview.get_by_test_id("public-thumb")
+        wait_until(lambda: thumb.evaluate("i => i.complete && i.naturalWidth > 0"),
+                   timeout=15, message="the thumbnail, not the word Photo")
+        assert preview.get_by_role("link", name="https://example.org/map").count() == 1
+        b.screenshot(path=str(ARTIFACTS / "firsthour-public-preview.png"))
+        preview.get_by_role("button", name="Subscribe").click()
+        b.get_by_test_id("chat-list").get_by_text("Tour News", exact=True).wait_for()
+
+        # @name works too; something else says what the field takes.
+        b.get_by_role("button", name="New chat").click()
+        b.get_by_label("Join").check()
+        field = b.get_by_label("Link or @name of the group or channel")
+        field.fill("not a link at all")
+        b.get_by_role("button", name="Join", exact=True).click()
+        b.get_by_role("alert").filter(has_text="invite link").wait_for()
+        field.fill("@Tour_News")
+        b.get_by_role("button", name="Join", exact=True).click()
+        b.get_by_test_id("public-preview").get_by_role("button", name="Open").wait_for()
+    finally:
+        a_ctx.close()
+        b_ctx.close()

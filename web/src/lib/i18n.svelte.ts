@@ -58,11 +58,10 @@ const en = {
   channel: "Channel",
   title: "Title",
   description: "Description",
-  publicChat: "Public (anyone can join)",
   memberIds: "Members: @usernames or user ids (comma-separated)",
   create: "Create",
   join: "Join",
-  joinHint: "Join a public group or channel by its id",
+  joinHint: "Its page's address (…/c/tour_news), an invite link, or @tour_news.",
   chatId: "Chat id",
   members: "Members",
   membersCount: "members",
@@ -292,6 +291,10 @@ const en = {
   later: "Later",
   openPhoto: "Open photo",
   album: "Album",
+  joinWhere: "Link or @name of the group or channel",
+  joinWhat: "Paste a link such as …/c/name, an invite link, or type @name.",
+  publicName: "Public name (optional)",
+  publicNameHint: "With a @name, anyone can find the chat, read its public page and join. Without one it is private: people join when added or with an invite link.",
 };
 
 export type Key = keyof typeof en;
@@ -349,11 +352,10 @@ const ar: Record<Key, string> = {
   channel: "قناة",
   title: "العنوان",
   description: "الوصف",
-  publicChat: "عامة (يمكن لأي شخص الانضمام)",
   memberIds: "الأعضاء: أسماء المستخدمين (@) أو المعرّفات (مفصولة بفواصل)",
   create: "إنشاء",
   join: "انضمام",
-  joinHint: "انضم إلى مجموعة أو قناة عامة بمعرّفها",
+  joinHint: "عنوان صفحتها (" + ltr("…/c/tour_news") + ") أو رابط دعوة أو " + ltr("@tour_news") + ".",
   chatId: "معرّف المحادثة",
   members: "الأعضاء",
   membersCount: "أعضاء",
@@ -581,6 +583,10 @@ const ar: Record<Key, string> = {
   later: "لاحقًا",
   openPhoto: "فتح الصورة",
   album: "ألبوم",
+  joinWhere: "رابط المجموعة أو القناة أو @اسمها",
+  joinWhat: "الصق رابطًا مثل …/c/name أو رابط دعوة، أو اكتب @الاسم.",
+  publicName: "الاسم العام (اختياري)",
+  publicNameHint: "مع @اسم يستطيع أي شخص العثور على المحادثة وقراءة صفحتها العامة والانضمام إليها. ومن دونه تكون خاصة: ينضم الناس بالإضافة أو برابط دعوة.",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

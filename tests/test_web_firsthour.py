@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import ARTIFACTS, STORED, attach_files, open_signed_in, sign_in_ui
+from tests.browser import ARTIFACTS, LOOKS, STORED, attach_files, open_signed_in, sign_in_ui
 from tests.conftest import LiveServer
 from tests.helpers import wait_until
 from tests.media_helpers import jpeg, make_video, upload_ready
@@ -33,7 +33,8 @@ def post(page: Any, text: str) -> None:
 
 def act(page: Any, text: str, action: str) -> None:
     """A message's action (Reply, Edit, Delete …), as hovering the message shows it."""
-    row = page.get_by_test_id("messages").locator("[data-testid=message]", has_text=text)
+    row = page.get_by_test_id("messages").locator("[data-testid=message]").filter(
+        has=page.get_by_text(text, exact=True))
     row.hover()
     row.get_by_role("button", name=action, exact=True).click()
 
@@ -462,3 +463,37 @@ def test_public_means_a_name_chosen_at_creation_and_join_takes_a_link(
     finally:
         a_ctx.close()
         b_ctx.close()
+
+
+@pytest.mark.parametrize("look", [*LOOKS, "phone-dark"])
+def test_the_first_hours_screens(browser: Any, web_server: LiveServer, tmp_path: Path,
+                                 look: str) -> None:
+    """Pictures of the new screens (name prompt, attach preview, album, viewer) in every
+    look, for a person to look at; and nothing sticks out sideways."""
+    newcomer, bob = web_server.sign_up(""), web_server.sign_up("Bob")
+    chat = newcomer.direct(bob)
+    ids = [upload_ready(bob, jpeg(900, 600), kind="photo", filename=f"{i}.jpg")["id"]
+           for i in range(2)]
+    bob.send(chat["id"], "two from the sound check", media_ids=ids)
+    options = (dict(LOOKS["dark"], viewport={"width": 360, "height": 740})
+               if look == "phone-dark" else dict(LOOKS[look]))
+    context = browser.new_context(**options)
+    try:
+        page = open_signed_in(context, web_server, newcomer)
+        page.get_by_test_id("name-prompt").wait_for()
+        page.screenshot(path=str(ARTIFACTS / f"firsthour-name-{look}.png"))
+        page.get_by_test_id("chat-list").get_by_role("button").first.click()
+        page.get_by_test_id("album").locator("[data-loaded=true]").nth(1).wait_for()
+        page.screenshot(path=str(ARTIFACTS / f"firsthour-album-{look}.png"))
+        page.get_by_test_id("attach-input").set_input_files([str(p) for p in _photos(tmp_path, 2)])
+        preview = page.get_by_test_id("attach-preview")
+        wait_until(lambda: preview.locator("s").count() == 2, timeout=20, message="sizes")
+        page.screenshot(path=str(ARTIFACTS / f"firsthour-attach-{look}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        page.keyboard.press("Escape")
+        preview.wait_for(state="detached")
+        page.get_by_test_id("open-photo").first.click()
+        page.get_by_test_id("viewer-image").wait_for()
+        page.screenshot(path=str(ARTIFACTS / f"firsthour-viewer-{look}.png"))
+    finally:
+        context.close()

@@ -41,8 +41,9 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# `make run PORT=9000 HOST=0.0.0.0`: another port or address (else DARBUKA_PORT/HOST, else 127.0.0.1:8080).
 run: $(STAMP) $(WEB_BUILT)
-	$(BIN)/darbuka serve --data-dir data
+	$(BIN)/darbuka serve --data-dir data $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 lint: $(STAMP) $(WEB_DEPS)
 	$(BIN)/ruff check src tests bench

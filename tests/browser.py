@@ -14,8 +14,8 @@ import pytest
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
 
-__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "LOOKS", "STORED", "browser", "open_signed_in",
-           "sign_in_ui", "web_server"]
+__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "LOOKS", "STORED", "attach_files", "browser",
+           "open_signed_in", "sign_in_ui", "web_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIST = ROOT / "web" / "dist"
@@ -100,3 +100,17 @@ def open_signed_in(context: Any, server: LiveServer, api: Api) -> Any:
     page.wait_for_selector("[data-testid=conn][data-state=online]")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     return page
+
+
+def attach_files(page: Any, *paths: Any, caption: str = "", original: bool = False) -> None:
+    """The composer's attach button as a person uses it: pick, look at the preview, Send."""
+    page.get_by_test_id("attach-input").set_input_files([str(p) for p in paths])
+    preview = page.get_by_test_id("attach-preview")
+    if original:
+        preview.get_by_label("Send original").check()
+    if caption:
+        preview.get_by_label("Caption").fill(caption)
+    send = preview.get_by_role("button", name="Send", exact=True)
+    page.wait_for_function("b => !b.disabled", arg=send.element_handle(), timeout=30_000)
+    send.click()
+    preview.wait_for(state="detached")

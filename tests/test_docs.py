@@ -73,3 +73,22 @@ def test_readme_shows_exactly_the_two_setup_commands() -> None:
     block = readme.split("```sh", 1)[1].split("```", 1)[0]
     commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
     assert commands == ["make run", "make test"]
+
+
+def test_readme_says_how_to_change_the_port_and_where_the_command_is() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "make run PORT=9000" in readme
+    assert "DARBUKA_PORT" in readme
+    assert ".venv/bin/darbuka" in readme
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--port $(PORT)" in makefile, "make run takes PORT="
+
+
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_no_raw_bidirectional_control_characters_in_the_web_sources() -> None:
+    """They reorder how the code reads (the build warns about them): write them as code."""
+    found = [str(path.relative_to(ROOT)) for path in (ROOT / "web" / "src").rglob("*")
+             if path.is_file() and BIDI_CONTROLS.search(path.read_text(encoding="utf-8"))]
+    assert not found, found

@@ -166,3 +166,39 @@ def test_probing_invite_links_tells_nothing(server: LiveServer, alice: Api,
     statuses = {carol.call("GET", f"/invites/inv_{n:022d}").status_code for n in range(60)}
     assert statuses == {404, 429}
     carol.call("GET", f"/chats/{group['id']}", expect=404)
+
+
+def test_a_handle_at_creation_makes_the_public_page_at_once(server: LiveServer, alice: Api,
+                                                            bob: Api) -> None:
+    chat = _channel(alice, "Tour", handle="@Tour_Dates")
+    assert chat["handle"] == "Tour_Dates"
+    assert chat["public"] is True
+    assert httpx.get(f"{server.url}/c/tour_dates").status_code == 200
+    found = bob.ok("GET", "/public/search", params={"q": "tour_dates"})
+    assert [c["id"] for c in found["chats"]] == [chat["id"]]
+    # A taken or malformed handle creates nothing.
+    before = len(alice.ok("GET", "/chats")["chats"])
+    taken = alice.call("POST", "/chats", json={"kind": "group", "title": "Copy",
+                                               "handle": "tour_dates"}, expect=409)
+    assert taken.json()["error"]["code"] == "handle_taken"
+    alice.call("POST", "/chats", json={"kind": "group", "title": "Bad", "handle": "ab"},
+               expect=400)
+    assert len(alice.ok("GET", "/chats")["chats"]) == before
+    # No handle: as before, private unless asked.
+    assert "handle" not in _channel(alice, "Plain")
+
+
+def test_links_on_the_public_page_are_links_and_nothing_else_is(server: LiveServer,
+                                                                alice: Api) -> None:
+    chat = _channel(alice, "Maps", handle="map_room")
+    alice.send(chat["id"], "see https://example.org/map?a=1&b=2. and javascript:alert(1) "
+                           'or https://x.test/"onmouseover=alert(1) <a href="https://evil">')
+    body = httpx.get(f"{server.url}/c/map_room").text
+    assert ('<a href="https://example.org/map?a=1&amp;b=2" rel="nofollow noopener ugc">'
+            "https://example.org/map?a=1&amp;b=2</a>.") in body
+    assert '<a href="https://x.test/" rel="nofollow noopener ugc">' in body
+    assert "&quot;onmouseover=alert(1)" in body
+    assert 'href="javascript' not in body
+    assert "&lt;a href=&quot;" in body  # the markup someone typed is text
+    # Three links in the post (https://evil too, as text that is a link), and the footer's.
+    assert body.count("<a ") == 4

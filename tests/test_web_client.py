@@ -204,7 +204,8 @@ def test_channels_admins_post_subscribers_read(browser: Any, web_server: LiveSer
         b = open_signed_in(b_ctx, web_server, bob)
         b.get_by_role("button", name="New chat").click()
         b.get_by_role("radio", name="Join").check()
-        b.get_by_label("Chat id").fill(str(channel["id"]))
+        # A public chat without a @name is joined by its id, as its info panel shows it.
+        b.get_by_label("Link or @name of the group or channel").fill(str(channel["id"]))
         b.get_by_role("button", name="Join", exact=True).click()
         b.get_by_text("Only admins post in this channel.").wait_for()
 

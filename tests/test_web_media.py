@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, STORED, open_signed_in
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, STORED, attach_files, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 from tests.media_helpers import jpeg, make_video, upload_ready
@@ -73,7 +73,7 @@ def test_photo_upload_resumes_after_going_offline(media_browser: Any, web_server
 
         a.route("**/api/v1/uploads/**", hold_third_patch)
         _open_first_chat(a)
-        a.get_by_test_id("attach-input").set_input_files(str(_photo_file(tmp_path)))
+        attach_files(a, str(_photo_file(tmp_path)))
         wait_until(lambda: a.evaluate("1") and held, timeout=15, message="the third PATCH")
         a_ctx.set_offline(True)
         held[0].abort("internetdisconnected")
@@ -130,7 +130,7 @@ def test_photo_upload_resumes_after_a_reload(media_browser: Any, web_server: Liv
 
         a.route("**/api/v1/uploads/**", hold_third_patch)
         _open_first_chat(a)
-        a.get_by_test_id("attach-input").set_input_files(str(_photo_file(tmp_path)))
+        attach_files(a, str(_photo_file(tmp_path)))
         wait_until(lambda: a.evaluate("1") and held, timeout=15, message="the third PATCH")
         total = int(a.get_by_test_id("upload-progress").get_attribute("max") or 0)
         a.reload()
@@ -248,7 +248,7 @@ def test_file_card_video_poster_and_a_sticker(media_browser: Any, web_server: Li
         _open_first_chat(a)
         notes = tmp_path / "setlist.txt"
         notes.write_bytes(b"1. Longa\n2. Sama'i\n" * 60)
-        a.get_by_test_id("attach-input").set_input_files(str(notes))
+        attach_files(a, str(notes))
         a.wait_for_selector(
             "[data-kind=file] >> xpath=ancestor::article[.//*[@data-status='sent']]")
         a.get_by_role("button", name="Stickers").click()

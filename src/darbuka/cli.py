@@ -39,7 +39,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
     from darbuka.app import build_app
     from darbuka.gateway.protocol import GatewayProtocol
 
-    settings = _settings(host=host, port=port, data_dir=data_dir)
+    settings = _settings(serving=True, host=host, port=port, data_dir=data_dir)
     uvicorn.run(build_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level, access_log=False, loop="uvloop",
                 http="httptools", ws=GatewayProtocol, ws_max_size=65_536,
@@ -52,11 +52,35 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
 def issue_token(phone: Annotated[str, typer.Option(help="Phone number, +E.164.")],
                 name: Annotated[str | None, typer.Option(help="Display name.")] = None,
                 data_dir: DataDir = None) -> None:
-    """Create the user if needed and print a new device token (the last line)."""
-    token, user = run_admin(_settings(data_dir=data_dir),
-                            lambda rt: rt.services.auth.do_issue_token(phone, name=name))
+    """Create the user if needed and print a new device token (the last line).
+
+    --name names a new account only: an existing person keeps the name they chose (the
+    command says so), so a token for someone never renames them."""
+    async def issue(rt: Runtime) -> tuple[str, UserRow, UserRow | None]:
+        existing = await _user_by_phone(rt, phone)
+        token, user = await rt.services.auth.do_issue_token(
+            phone, name=None if existing else name)
+        return token, user, existing
+
+    token, user, existing = run_admin(_settings(data_dir=data_dir), issue)
+    if existing and name and name != existing["display_name"]:
+        typer.echo(f"note: {user['phone']} already has an account, named "
+                   f"{existing['display_name']!r}; --name {name!r} was not applied "
+                   "(it names new accounts only)", err=True)
     typer.echo(f"user {user['id']} {user['phone']}")
     typer.echo(token)
+
+
+async def _user_by_phone(rt: Runtime, phone: str) -> UserRow | None:
+    from darbuka.errors import BadRequest
+    from darbuka.services.auth import normalise_phone
+
+    try:
+        number = normalise_phone(phone)
+    except BadRequest:
+        return None  # the issue itself refuses it, with the reason
+    async with rt.db.read() as conn:
+        return await rt.stores.users.by_phone(conn, number)
 
 
 @admin.command("set-role")
@@ -166,4 +190,26 @@ def rotate_bot_token(bot: BotRef, data_dir: DataDir = None) -> None:
 
 
 def main() -> None:
-    app()
+    """The command; a refusal or an unreachable server is one line on stderr and exit 1
+    (a traceback is for bugs, not for a wrong token or an unknown chat)."""
+    try:
+        app()
+    except Exception as err:  # sorted below; anything else is re-raised
+        line = _one_line(err)
+        if line is None:
+            raise
+        typer.echo(f"error: {line}", err=True)
+        raise SystemExit(1) from None
+
+
+def _one_line(err: Exception) -> str | None:
+    import httpx
+
+    from darbuka.client.http import ApiError as ClientError
+    from darbuka.errors import ApiError
+
+    if isinstance(err, ClientError | ApiError):
+        return f"{err.message} ({err.status})"
+    if isinstance(err, httpx.TransportError | ConnectionError):
+        return f"cannot reach the server: {err or type(err).__name__}"
+    return None

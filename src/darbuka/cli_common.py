@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,9 +25,14 @@ T = TypeVar("T")
 DataDir = Annotated[Path | None, typer.Option(help="Where SQLite and files live [./data].")]
 
 
-def load_settings(**flags: Any) -> Settings:
+def load_settings(*, serving: bool = False, **flags: Any) -> Settings:
+    """Settings from flags and DARBUKA_*. A one-shot command logs only warnings unless
+    DARBUKA_LOG_LEVEL asks for more: what it prints (a token, a count) is the answer, and
+    the libraries' start-up chatter (migrations, the vector index) would bury it."""
     settings = Settings.from_env(**flags)
-    logging.basicConfig(level=settings.log_level.upper(),
+    asked = "DARBUKA_LOG_LEVEL" in os.environ
+    level = settings.log_level if serving or asked else "warning"
+    logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return settings
 

@@ -28,6 +28,9 @@ class ChatCreateBody(Body):
     description: str | None = Field(None, max_length=1024)
     member_ids: list[Id] = Field(default_factory=list, max_length=20_000)
     public: bool = False
+    # Groups and channels: public at once under @handle, with its /c/<handle> page (the
+    # rule of PATCH /chats/{id}'s handle); 409 when taken or reserved, nothing created.
+    handle: str | None = Field(None, max_length=64)
 
 
 class ChatUpdateBody(Body):

@@ -27,6 +27,10 @@ class SendBody(Body):
     # A finished upload (see Media); `text` is then its caption (at most 1,024 characters).
     media_id: str | None = Field(None, min_length=1, max_length=32)
     kind: Literal["text"] | MediaKind | None = None
+    # An album: 2 to 10 finished photo and video uploads as one message (instead of
+    # media_id, without kind); `text` is its one caption. The message then has `album`.
+    media_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        None, min_length=2, max_length=10)
 
 
 class EditBody(Body):
@@ -64,7 +68,8 @@ async def send_message(chat_id: ChatId, body: SendBody, caller: Caller, svc: Svc
                        response: Response) -> Json:
     """Send once: a repeat of a `client_id` returns the original (200, not 201)."""
     req = check_send(caller.user_id, chat_id, body.client_id, body.text, body.reply_to,
-                     body.forward_of, media_id=body.media_id, kind=body.kind)
+                     body.forward_of, media_id=body.media_id, kind=body.kind,
+                     media_ids=body.media_ids)
     result = await svc.messages.do_send(req)
     response.status_code = 200 if result.repeated else 201
     return result.message

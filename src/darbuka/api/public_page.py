@@ -1,7 +1,8 @@
 """`/c/{handle}`: a public channel's shop window, readable without signing in.
 
 Server-rendered, tiny and safe: every piece of user content goes through `html.escape`
-(nothing a user wrote is ever HTML), the page runs no script, and the Content-Security-Policy
+(nothing a user wrote is ever HTML; its http(s) links become `<a rel="nofollow noopener
+ugc">`, the only markup made from it), the page runs no script, and the Content-Security-Policy
 allows only its own inline style (by hash) and images from its own origin. Pages are
 cacheable: an ETag of the body and a short max-age, so a proxy or browser asks again cheaply.
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from datetime import UTC, datetime
 from html import escape
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
@@ -70,6 +72,30 @@ def _thumb(handle: str, media: dict[str, Any]) -> str:
             f'loading="lazy">')
 
 
+# A link as the web client finds one: http(s), ended by a space, a quote or `<`; trailing
+# punctuation is the sentence's, not the link's.
+_LINK = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}»"
+
+
+def _link(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return escape(url)
+    return f'<a href="{escape(url)}" rel="nofollow noopener ugc">{escape(url)}</a>'
+
+
+def linked_text(text: str) -> str:
+    """The text escaped, its http(s) links as `<a rel="nofollow noopener ugc">`: nothing
+    else a user wrote becomes markup."""
+    out, at = [], 0
+    for found in _LINK.finditer(text):
+        url = found.group().rstrip(_TRAILING)
+        out += [escape(text[at:found.start()]), _link(url)]
+        at = found.start() + len(url)
+    return "".join([*out, escape(text[at:])])
+
+
 def _post(post: dict[str, Any], handle: str, thumbs: set[str]) -> str:
     text = post.get("text", "")
     if len(text) > POST_CHARS:
@@ -78,7 +104,7 @@ def _post(post: dict[str, Any], handle: str, thumbs: set[str]) -> str:
     media = post.get("media") or {}
     picture = _thumb(handle, media) if str(media.get("id")) in thumbs else ""
     label = f'<p class="meta">[{escape(kind)}]</p>' if kind != "text" and not picture else ""
-    return (f'<article>{label}{picture}{escape(text)}<br><time>{_when(post["created_at"])} '
+    return (f'<article>{label}{picture}{linked_text(text)}<br><time>{_when(post["created_at"])} '
             f'UTC</time></article>')
 
 

@@ -73,10 +73,12 @@ class ChatService:
             public = body.get("public", False)
             if not isinstance(public, bool):
                 raise BadRequest("public must be true or false", code="invalid_public")
+            # A handle at creation: public at once, with its /c/<handle> page.
+            handle = check_chat_handle(body.get("handle"))
 
             async def create(tx: Tx) -> tuple[dict[str, Any], bool]:
                 chat = await self._create_shared(tx, user_id, kind, title, description,
-                                                 member_ids, public)
+                                                 member_ids, public, handle)
                 return chat, True
 
             return await self._writer.run(create)
@@ -97,8 +99,8 @@ class ChatService:
         return await self._open(tx, chat_id, roles), True
 
     async def _create_shared(self, tx: Tx, user_id: int, kind: str, title: str,
-                             description: str, member_ids: list[int],
-                             public: bool) -> dict[str, Any]:
+                             description: str, member_ids: list[int], public: bool,
+                             handle: tuple[str, str] | None) -> dict[str, Any]:
         others = [m for m in member_ids if m != user_id]
         found = await tx.stores.users.existing_ids(tx.conn, others)
         if missing := [m for m in others if m not in found]:
@@ -107,6 +109,11 @@ class ChatService:
         chat_id = await tx.stores.chats.create(tx.conn, kind=kind, title=title, owner_id=user_id,
                                                now=tx.now, is_public=public,
                                                description=description)
+        if handle is not None:  # before the chat is announced, so chat.created has it
+            row = await tx.stores.chats.get(tx.conn, chat_id)
+            assert row is not None  # noqa: S101 - created in this transaction
+            await tx.stores.chats.update(tx.conn, chat_id,
+                                         await do_set_chat_handle(tx, row, handle))
         roles = {user_id: "owner"} | dict.fromkeys(others, PLAIN_ROLE[kind])
         chat = await self._open(tx, chat_id, roles)
         await post_system(tx, chat_id, {"action": "chat.created", "by": user_id, "title": title})

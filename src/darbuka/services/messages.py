@@ -62,8 +62,9 @@ class MessageService:
     async def _send(self, req: SendRequest) -> SendResult:
         # Checks of one sender finish in the order made: a socket's sends stay in order.
         await self._writes.check("sends", req.sender_id)
-        if req.media_id is not None and self._media is not None:
-            await self._media.wait_ready(req.sender_id, req.media_id)
+        if self._media is not None:
+            for media_id in req.media_ids:  # an album waits for each of its uploads
+                await self._media.wait_ready(req.sender_id, media_id)
         result: SendResult = await self._writer.submit(store_sends, req)
         return result
 

@@ -20,8 +20,9 @@ from darbuka.services.writer import Tx
 from darbuka.storage.rows import MediaRow, Membership, MessageFields, MessageRow
 from darbuka.stream import Event
 
-__all__ = ["MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "MediaKind", "SendRequest", "SendResult",
-           "check_send", "post_system", "store_sends"]
+__all__ = ["ALBUM_KINDS", "MAX_ALBUM", "MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "MediaKind",
+           "SendRequest", "SendResult", "check_send", "media_ids_of", "post_system",
+           "store_sends"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -29,6 +30,11 @@ MAX_CLIENT_ID = 64
 # What a message may carry; the request bodies declare `MediaKind`.
 MediaKind = Literal["photo", "voice", "video", "sticker", "file"]
 MEDIA_KINDS: tuple[str, ...] = get_args(MediaKind)
+# An album: one message of several photos and videos, sent together with one caption. It
+# is stored as the first item's descriptor with `album` (every item) beside its keys, so
+# the message is a photo (or video) message to anything that knows no albums.
+ALBUM_KINDS = ("photo", "video")
+MAX_ALBUM = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,13 @@ class SendRequest:
     kind: str | None = None
     # JSON rows of buttons (bots only; checked by the Bot API).
     keyboard: str | None = None
+    # An album's uploads, in order (2 to MAX_ALBUM); then media_id is None.
+    album: tuple[str, ...] = ()
+
+    @property
+    def media_ids(self) -> tuple[str, ...]:
+        """Every upload this send attaches."""
+        return self.album or ((self.media_id,) if self.media_id is not None else ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,7 @@ class SendResult:
 
 def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to: Any = None,
                forward_of: Any = None, origin: str | None = None, *, media_id: Any = None,
-               kind: Any = None) -> SendRequest:
+               kind: Any = None, media_ids: Any = None) -> SendRequest:
     """Validate the shape of a send before it is queued; raise BadRequest."""
     if not _is_id(chat_id):
         raise BadRequest("chat_id must be a positive integer", code="invalid_chat_id")
@@ -79,14 +92,32 @@ def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to
     for name, value in (("reply_to", reply_to), ("forward_of", forward_of)):
         if value is not None and not _is_id(value):
             raise BadRequest(f"{name} must be a message id", code=f"invalid_{name}")
-    if media_id is not None:
+    album: tuple[str, ...] = ()
+    if media_ids is not None:
+        album = _check_album(media_ids, media_id, kind, text)
+    elif media_id is not None:
         _check_media(media_id, kind, text)
     elif kind not in (None, "text"):
         raise BadRequest(f"a {kind} message needs media_id", code="media_required")
     elif not text.strip() and forward_of is None:
         raise BadRequest("a message needs text (or forward_of)", code="empty_message")
     return SendRequest(sender_id, chat_id, client_id, text, reply_to, forward_of, origin,
-                       media_id, kind)
+                       media_id, kind, album=album)
+
+
+def _check_album(media_ids: Any, media_id: Any, kind: Any, text: str) -> tuple[str, ...]:
+    if media_id is not None:
+        raise BadRequest("send media_id or media_ids, not both", code="invalid_media_ids")
+    if (not isinstance(media_ids, list) or not 2 <= len(media_ids) <= MAX_ALBUM
+            or len(set(map(str, media_ids))) != len(media_ids)):
+        raise BadRequest(f"media_ids must be 2 to {MAX_ALBUM} different upload ids",
+                         code="invalid_media_ids")
+    if kind is not None:
+        raise BadRequest("an album takes no kind: each upload has its own",
+                         code="invalid_kind")
+    for one in media_ids:
+        _check_media(one, None, text)
+    return tuple(media_ids)
 
 
 def _check_media(media_id: Any, kind: Any, text: str) -> None:
@@ -118,8 +149,8 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
     media: dict[str, MediaRow] = {}
     in_packs: set[str] = set()
     removed: set[str] = set()
-    if any(r.media_id for r in items):  # text sends (the hot path) skip these queries
-        media = await stores.media.by_ids(conn, [r.media_id for r in items if r.media_id])
+    if any(r.media_ids for r in items):  # text sends (the hot path) skip these queries
+        media = await stores.media.by_ids(conn, [i for r in items for i in r.media_ids])
         in_packs = await stores.stickers.in_packs(conn, [
             m["id"] for m in media.values() if m["kind"] == "sticker"])
         # An upload on a message moderation removed is not attached again (a sticker of
@@ -186,7 +217,38 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
         if isinstance(attached, ApiError):
             return attached
         extra.update(attached)
+    elif req.album:
+        album = _attach_album(req, media, removed)
+        if isinstance(album, ApiError):
+            return album
+        extra.update(album)
     return extra
+
+
+def _attach_album(req: SendRequest, media: dict[str, MediaRow],
+                  removed: set[str]) -> MessageFields | ApiError:
+    """Your own photos and videos, every one ready and none removed by moderation; the
+    message takes the first's kind."""
+    items: list[dict[str, Any]] = []
+    for media_id in req.album:
+        row = media.get(media_id)
+        if row is None or row["owner_id"] != req.sender_id:
+            return NotFound("no such media", code="media_not_found")
+        if row["state"] == "removed" or row["id"] in removed:
+            return Conflict("this file was removed by a moderator", code="media_removed")
+        if row["kind"] not in ALBUM_KINDS:
+            return BadRequest("an album holds photos and videos only", code="invalid_album")
+        if row["state"] != "ready":
+            return MediaNotReady("the media is still being processed; send again shortly")
+        items.append(media_descriptor(row))
+    stored = {**items[0], "album": items}
+    return {"kind": items[0]["kind"], "media": orjson.dumps(stored).decode()}
+
+
+def media_ids_of(stored: str) -> list[str]:
+    """Every upload a message's stored `media` names (an album's all, in order)."""
+    media = orjson.loads(stored)
+    return [str(m["id"]) for m in media.get("album") or [media]]
 
 
 def _attach(req: SendRequest, row: MediaRow | None, in_packs: set[str],
@@ -233,8 +295,8 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, Messag
     last = {row["chat_id"]: {"cid": row["chat_id"], "seq": row["seq"], "mid": row["id"]}
             for row in rows}
     await stores.chats.set_last(conn, list(last.values()))
-    refs = [{"media_id": orjson.loads(media)["id"], "message_id": row["id"],
-             "chat_id": row["chat_id"]} for row in rows if (media := row["media"])]
+    refs = [{"media_id": media_id, "message_id": row["id"], "chat_id": row["chat_id"]}
+            for row in rows if (media := row["media"]) for media_id in media_ids_of(media)]
     if refs:
         await stores.media.add_refs(conn, refs)
     # Your own message is read by you: unread counts only count others' messages.

@@ -35,7 +35,10 @@ def message_view(row: MessageRow) -> dict[str, Any]:
     if system := row["system"]:
         view["system"] = orjson.loads(system)
     if media := row["media"]:
+        # An album: `media` is its first item, as a one-media message has it; `album` all.
         view["media"] = orjson.loads(media)
+        if album := view["media"].pop("album", None):
+            view["album"] = album
     if row["edited_at"] is not None:
         view["edited_at"] = row["edited_at"]
     if keyboard := row["keyboard"]:

@@ -6,7 +6,7 @@ import { db, getKv, setKv } from "./db";
 import { loadOutbox } from "./outbox.svelte";
 import { pumpUploads } from "./media.svelte";
 import { startSocket } from "./socket.svelte";
-import { app, setSession, sortChats, type Session } from "./state.svelte";
+import { app, setSession, sortChats, startingRole, type Session } from "./state.svelte";
 import { loadStoredUsers } from "./users";
 
 export async function boot(): Promise<void> {
@@ -14,6 +14,8 @@ export async function boot(): Promise<void> {
   if (session) {
     setSession(session);
     app.chats = await (await db()).getAll("chats");
+    // Chats stored by an older client without a role (a creator's own): the owner's again.
+    for (const c of app.chats) c.role ??= startingRole(c);
     sortChats();
     await loadOutbox();
     void pumpUploads(); // attachments left half-uploaded resume where the server stopped

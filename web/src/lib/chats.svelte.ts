@@ -8,7 +8,7 @@ import { t } from "./i18n.svelte";
 import { flushOutbox, sendFrame } from "./link";
 import { pumpUploads } from "./media.svelte";
 import { enqueue, markOutbox, removeFromOutbox } from "./outbox.svelte";
-import { app, chatById, me, sortChats, toast, view } from "./state.svelte";
+import { app, chatById, me, sortChats, startingRole, toast, view } from "./state.svelte";
 import type { Chat, Member, Message } from "./types";
 
 const PAGE = 100;
@@ -135,6 +135,33 @@ export async function editMessage(m: Message, text: string): Promise<void> {
   if (updated) await applyMessage(updated, false);
 }
 
+// Deleting waits a moment in which Undo takes it back (the server has no undelete); the
+// message is hidden meanwhile. One at a time: a second delete sends the first at once. A
+// tab closed within the moment keeps the message.
+const UNDO_MS = 5000;
+let undoable: { m: Message; timer: number } | null = null;
+
+export function deleteSoon(m: Message): void {
+  void commitDelete();
+  undoable = { m, timer: window.setTimeout(() => void commitDelete(), UNDO_MS) };
+  app.undo = { messageId: m.id, text: t("deletedUndoable") };
+}
+
+export function undoDelete(): void {
+  if (undoable) clearTimeout(undoable.timer);
+  undoable = null;
+  app.undo = null;
+}
+
+async function commitDelete(): Promise<void> {
+  if (!undoable) return;
+  const { m, timer } = undoable;
+  clearTimeout(timer);
+  undoable = null;
+  app.undo = null;
+  await deleteMessage(m);
+}
+
 export async function deleteMessage(m: Message): Promise<void> {
   const updated = await online(() => call<Message>("DELETE", `/chats/${m.chat_id}/messages/${m.id}`));
   if (updated) await applyMessage(updated, false);
@@ -169,7 +196,9 @@ export async function joinChat(chatId: number): Promise<Chat | undefined> {
 
 export async function keep(chat: Chat | undefined): Promise<Chat | undefined> {
   if (!chat) return undefined;
-  if (!chatById(chat.id)) app.chats.unshift({ ...chat, role: chat.role ?? "owner" });
+  const have = chatById(chat.id);
+  if (!have) app.chats.unshift({ ...chat, role: chat.role ?? startingRole(chat) });
+  else have.role ??= chat.role ?? startingRole(chat); // the socket's copy came first
   sortChats();
   await (await db()).put("chats", $state.snapshot(chatById(chat.id)!) as Chat);
   return chat;

@@ -2,11 +2,11 @@
 // chats, members, read marks and profiles, applied to IndexedDB and the app state. The
 // other features register their own handlers (lib/handlers.ts).
 
-import { db, putMessages, setKv } from "./db";
+import { db, lastMessages, putMessages, setKv } from "./db";
 import { on } from "./handlers";
 import { removeFromOutbox } from "./outbox.svelte";
 import { applyOthersMark, noteReceived, noteReceivedChats } from "./receipts";
-import { app, chatById, me, sortChats, view } from "./state.svelte";
+import { app, chatById, me, sortChats, startingRole, view } from "./state.svelte";
 import type { Chat, Message, ServerEvent, User } from "./types";
 
 async function saveChat(chat: Chat): Promise<void> {
@@ -33,6 +33,11 @@ export async function replaceChats(chats: Chat[]): Promise<void> {
   await putMessages(last);
 }
 
+async function standingBefore(m: Message): Promise<Message | undefined> {
+  const stored = await lastMessages(m.chat_id, 50);
+  return stored.filter((x) => x.seq < m.seq && !x.deleted).pop();
+}
+
 /** Shows a message in the open conversation if it belongs there. */
 function showInView(m: Message): void {
   if (view.chatId !== m.chat_id) return;
@@ -54,6 +59,8 @@ export async function applyMessage(m: Message, isNew: boolean): Promise<void> {
   const chat = chatById(m.chat_id);
   if (!chat) return;
   if (!chat.last_message || chat.last_message.seq <= m.seq) chat.last_message = m;
+  // The list shows what is there, not "Message deleted": the newest message still standing.
+  if (m.deleted && !m.removed && chat.last_message.id === m.id) chat.last_message = await standingBefore(m) ?? m;
   if (isNew) {
     chat.last_seq = Math.max(chat.last_seq, m.seq);
     if (m.sender_id === me()) chat.last_read_seq = Math.max(chat.last_read_seq ?? 0, m.seq);
@@ -84,7 +91,7 @@ async function upsertChat(chat: Chat): Promise<void> {
   // The server leaves out cleared keys (no photo, unpinned, made private, unsigned): drop ours too.
   if (have) for (const k of ["avatar", "handle", "sign_posts", "pinned_message_id"] as const) if (!(k in chat)) delete have[k];
   if (have) Object.assign(have, chat);
-  else app.chats.push(chat);
+  else app.chats.push({ ...chat, role: chat.role ?? startingRole(chat) });
   sortChats();
   await saveChat(chatById(chat.id)!);
 }

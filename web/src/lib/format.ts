@@ -28,11 +28,16 @@ export function systemText(m: Message): string {
   }
 }
 
-export function preview(m: Message | undefined): string {
-  if (!m) return "";
-  if (m.deleted) return m.removed ? t("removedByMods") : t("deleted");
-  if (m.system) return systemText(m);
+/** The chat list's line for a message: who (only "You", in the interface's language) and the
+ * text in its own direction, shown apart so a Latin preview in the Arabic interface shows its
+ * start, not its end. */
+export function previewParts(m: Message | undefined): { who: string; text: string } {
+  if (!m) return { who: "", text: "" };
+  // A deleted last message is replaced by the one before it (events.svelte.ts); a chat list
+  // from the server may still end on one: say nothing rather than "Message deleted".
+  if (m.deleted) return { who: "", text: m.removed ? t("removedByMods") : "" };
+  if (m.system) return { who: "", text: systemText(m) };
   const caption = m.text || (m.media ? t(m.media.kind as "photo") : ""); // a media message: its kind
   const text = caption.replace(/\s+/g, " ").slice(0, 120);
-  return m.sender_id === me() ? `${t("you")}: ${text}` : text;
+  return { who: m.sender_id === me() ? t("you") : "", text };
 }

@@ -1,6 +1,10 @@
 // Interface strings. Arabic flips the whole interface to right-to-left; message text gets
 // its own direction per message (dir="auto") whatever the interface language is.
 
+// Left-to-right text (a phone number, a @name) inside a sentence of either direction, as
+// LRI … PDI. Made from char codes: Svelte warns on the characters, even written as escapes.
+export const ltr = (text: string): string => String.fromCharCode(0x2066) + text + String.fromCharCode(0x2069);
+
 const en = {
   app: "Darbuka",
   phone: "Phone number",
@@ -54,11 +58,10 @@ const en = {
   channel: "Channel",
   title: "Title",
   description: "Description",
-  publicChat: "Public (anyone can join)",
   memberIds: "Members: @usernames or user ids (comma-separated)",
   create: "Create",
   join: "Join",
-  joinHint: "Join a public group or channel by its id",
+  joinHint: "Its page's address (…/c/tour_news), an invite link, or @tour_news.",
   chatId: "Chat id",
   members: "Members",
   membersCount: "members",
@@ -136,7 +139,6 @@ const en = {
   download: "Download",
   uploading: "Uploading",
   attach: "Attach a file",
-  sendOriginal: "Send original",
   recordVoice: "Record a voice note",
   recording: "Recording",
   sendVoice: "Send voice",
@@ -281,6 +283,18 @@ const en = {
   addMemberByName: "Add member by @username or user id",
   unknownUsername: "Nobody has the username {name}.",
   invalidUsername: "{name} is not a username: 4 to 32 letters, digits or _, starting with a letter.",
+  offlineShort: "Offline",
+  deletedUndoable: "Message deleted",
+  undo: "Undo",
+  yourName: "Your name",
+  yourNameHint: "People see it with your messages. You can change it in your profile.",
+  later: "Later",
+  openPhoto: "Open photo",
+  album: "Album",
+  joinWhere: "Link or @name of the group or channel",
+  joinWhat: "Paste a link such as …/c/name, an invite link, or type @name.",
+  publicName: "Public name (optional)",
+  publicNameHint: "With a @name, anyone can find the chat, read its public page and join. Without one it is private: people join when added or with an invite link.",
 };
 
 export type Key = keyof typeof en;
@@ -288,7 +302,7 @@ export type Key = keyof typeof en;
 const ar: Record<Key, string> = {
   app: "دربكة",
   phone: "رقم الهاتف",
-  phoneHint: "بالصيغة الدولية، مثل ‎+44 7700 900123",
+  phoneHint: "بالصيغة الدولية، مثل " + ltr("+44 7700 900123"),
   sendCode: "أرسل الرمز",
   code: "الرمز",
   signIn: "تسجيل الدخول",
@@ -338,11 +352,10 @@ const ar: Record<Key, string> = {
   channel: "قناة",
   title: "العنوان",
   description: "الوصف",
-  publicChat: "عامة (يمكن لأي شخص الانضمام)",
   memberIds: "الأعضاء: أسماء المستخدمين (@) أو المعرّفات (مفصولة بفواصل)",
   create: "إنشاء",
   join: "انضمام",
-  joinHint: "انضم إلى مجموعة أو قناة عامة بمعرّفها",
+  joinHint: "عنوان صفحتها (" + ltr("…/c/tour_news") + ") أو رابط دعوة أو " + ltr("@tour_news") + ".",
   chatId: "معرّف المحادثة",
   members: "الأعضاء",
   membersCount: "أعضاء",
@@ -419,7 +432,6 @@ const ar: Record<Key, string> = {
   download: "تنزيل",
   uploading: "جارٍ الرفع",
   attach: "إرفاق ملف",
-  sendOriginal: "إرسال الأصل",
   recordVoice: "تسجيل رسالة صوتية",
   recording: "جارٍ التسجيل",
   sendVoice: "إرسال الصوت",
@@ -559,10 +571,22 @@ const ar: Record<Key, string> = {
   pLastSeenHidden: "آخر ظهور مخفي",
   // username
   userOrName: "@اسم المستخدم أو معرّف المستخدم للشخص",
-  userOrNameHint: "مثلًا \u2066@sara_k\u2069، أو رقم مثل 42.",
+  userOrNameHint: "مثلًا " + ltr("@sara_k") + "، أو رقم مثل 42.",
   addMemberByName: "أضف عضوًا باسم المستخدم (@) أو بمعرّف المستخدم",
   unknownUsername: "لا أحد يحمل اسم المستخدم {name}.",
   invalidUsername: "{name} ليس اسم مستخدم: من 4 إلى 32 حرفًا أو رقمًا أو _، يبدأ بحرف.",
+  offlineShort: "غير متصل",
+  deletedUndoable: "حُذفت الرسالة",
+  undo: "تراجع",
+  yourName: "اسمك",
+  yourNameHint: "يراه الناس مع رسائلك. يمكنك تغييره من ملفك الشخصي.",
+  later: "لاحقًا",
+  openPhoto: "فتح الصورة",
+  album: "ألبوم",
+  joinWhere: "رابط المجموعة أو القناة أو @اسمها",
+  joinWhat: "الصق رابطًا مثل …/c/name أو رابط دعوة، أو اكتب @الاسم.",
+  publicName: "الاسم العام (اختياري)",
+  publicNameHint: "مع @اسم يستطيع أي شخص العثور على المحادثة وقراءة صفحتها العامة والانضمام إليها. ومن دونه تكون خاصة: ينضم الناس بالإضافة أو برابط دعوة.",
 };
 
 export const LOCALES = { en: "English", ar: "العربية" } as const;

@@ -2,6 +2,7 @@
 // it. socket.svelte.ts opens the socket and brings the link up and down; everything else
 // sends through here and never imports the socket, so the socket may depend on them.
 
+import { uploadsOf } from "./outbox.svelte";
 import { app } from "./state.svelte";
 import type { ClientFrame } from "./types";
 
@@ -38,7 +39,7 @@ export function flushOutbox(): void {
   if (!sock) return;
   for (const item of app.outbox) {
     if (item.state !== "pending" || inflight.has(item.client_id)) continue;
-    if (item.upload && !item.upload.media_id) continue; // sent when its upload completes
+    if (uploadsOf(item).some((u) => !u.media_id)) continue; // sent when its uploads complete
     inflight.add(item.client_id);
     const frame: ClientFrame = {
       type: "send",
@@ -50,6 +51,7 @@ export function flushOutbox(): void {
     if (item.reply_to) frame.reply_to = item.reply_to;
     if (item.forward_of) frame.forward_of = item.forward_of;
     if (item.upload) Object.assign(frame, { media_id: item.upload.media_id, kind: item.upload.kind });
+    if (item.album) frame.media_ids = item.album.map((u) => u.media_id!);
     sock.send(JSON.stringify(frame));
   }
 }

@@ -6,7 +6,7 @@
 import { authHeader } from "./api";
 import { db } from "./db";
 import { flushOutbox } from "./link";
-import { enqueue, markOutbox } from "./outbox.svelte";
+import { enqueue, markOutbox, uploadsOf } from "./outbox.svelte";
 import { app } from "./state.svelte";
 import type { OutboxItem, OutboxUpload } from "./types";
 import { create, mediaIdOf, resume, UploadError } from "./upload";
@@ -85,12 +85,17 @@ export async function shrinkPhoto(file: Blob): Promise<{ blob: Blob; width: numb
   return { blob, width, height };
 }
 
-export async function attach(
-  chatId: number,
+/** What a file goes as: image/* a photo, video/* a video, anything else a file. */
+export function kindOf(file: Blob): OutboxUpload["kind"] {
+  return file.type.startsWith("image/") ? "photo" : file.type.startsWith("video/") ? "video" : "file";
+}
+
+/** The attachment as it will be uploaded: a photo shrunk unless `original`. */
+export async function prepare(
   blob: Blob,
   kind: OutboxUpload["kind"],
-  opts: { name?: string; text?: string; original?: boolean; duration?: number } = {},
-): Promise<void> {
+  opts: { name?: string; original?: boolean; duration?: number } = {},
+): Promise<OutboxUpload> {
   const upload: OutboxUpload = { kind, blob, name: opts.name ?? "", size: blob.size, mime: blob.type, duration: opts.duration };
   // GIFs keep their animation: the server keeps the original and makes still variants.
   if (kind === "photo" && !opts.original && blob.type !== "image/gif") {
@@ -101,7 +106,24 @@ export async function attach(
       // Not decodable here (HEIC in most browsers): send as it is; the server converts it.
     }
   }
-  await enqueue({ chat_id: chatId, text: opts.text ?? "", upload });
+  return upload;
+}
+
+export async function attach(
+  chatId: number,
+  blob: Blob,
+  kind: OutboxUpload["kind"],
+  opts: { name?: string; text?: string; original?: boolean; duration?: number } = {},
+): Promise<void> {
+  await enqueue({ chat_id: chatId, text: opts.text ?? "", upload: await prepare(blob, kind, opts) });
+  void pumpUploads();
+}
+
+export const MAX_ALBUM = 10;
+
+/** Photos and videos prepared together, as one album message (2 to MAX_ALBUM). */
+export async function attachAlbum(chatId: number, uploads: OutboxUpload[], text: string): Promise<void> {
+  await enqueue({ chat_id: chatId, text, album: uploads });
   void pumpUploads();
 }
 
@@ -132,10 +154,10 @@ export async function pumpUploads(): Promise<void> {
   try {
     do {
       again = false;
-      const item = app.outbox.find((o) => o.upload && !o.upload.media_id && o.state === "pending");
+      const item = app.outbox.find((o) => o.state === "pending" && uploadsOf(o).some((u) => !u.media_id));
       if (!item) return;
       try {
-        await uploadOne(item, item.upload!);
+        await uploadOne(item, uploadsOf(item).find((u) => !u.media_id)!);
         failures = 0;
         again = true;
       } catch (err) {
@@ -162,7 +184,9 @@ async function uploadOne(item: OutboxItem, up: OutboxUpload): Promise<void> {
     await save(item); // a reload resumes this upload instead of starting over
   }
   try {
-    await resume(up.url, up.blob, (n) => (media.sent[item.client_id] = n));
+    // An album's progress counts its finished items too: one bar for the message.
+    const done = uploadsOf(item).filter((u) => u !== up && u.media_id).reduce((sum, u) => sum + u.size, 0);
+    await resume(up.url, up.blob, (n) => (media.sent[item.client_id] = done + n));
   } catch (err) {
     if (err instanceof UploadError && err.status === 404) {
       up.url = undefined; // expired on the server: start a new one next time

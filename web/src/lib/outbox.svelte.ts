@@ -5,7 +5,7 @@
 
 import { db } from "./db";
 import { app } from "./state.svelte";
-import type { OutboxItem } from "./types";
+import type { OutboxItem, OutboxUpload } from "./types";
 
 export function newClientId(): string {
   return crypto.randomUUID();
@@ -37,4 +37,9 @@ export async function markOutbox(clientId: string, state: OutboxItem["state"], e
   item.state = state;
   item.error = error;
   await (await db()).put("outbox", $state.snapshot(item) as OutboxItem);
+}
+
+/** Every attachment of an item: an album's, or its one upload. */
+export function uploadsOf(item: OutboxItem): OutboxUpload[] {
+  return item.album ?? (item.upload ? [item.upload] : []);
 }

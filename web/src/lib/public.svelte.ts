@@ -17,6 +17,12 @@ export interface PublicChat {
   member_count: number;
   handle?: string;
   verified?: boolean;
+  avatar?: string;
+}
+
+/** A public chat drawn like one of yours (its face: the same initials and colour). */
+export function asChat(c: PublicChat): Chat {
+  return { ...c, owner_id: 0, public: true, last_seq: 0, created_at: 0 };
 }
 
 export interface Invite {

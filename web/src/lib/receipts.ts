@@ -1,5 +1,5 @@
 // Delivery receipts: telling the server what this device received, and the marks on your
-// own messages (pending 🕓, stored ✓, delivered ✓✓ muted, read ✓✓ accent).
+// own messages (pending: a clock, stored ✓, delivered ✓✓ muted, read ✓✓ accent; drawn as SVG).
 //
 // A `delivered` frame goes for every chat that got messages from others, seen or not (the
 // chat need not be open, the tab may be hidden): at most one frame per chat per second,
@@ -71,10 +71,11 @@ export function receiptOf(chat: Chat, mine: boolean, m?: Message, pending?: Outb
   return "sent";
 }
 
-export const RECEIPT_MARKS: Record<Exclude<Receipt, "">, string> = {
-  pending: "🕓",
-  failed: "!",
-  sent: "✓",
-  delivered: "✓✓",
-  read: "✓✓",
-};
+/** Each mark's icon (ui/Icon.svelte): no glyph of a font that may be missing. */
+export const RECEIPT_MARKS = {
+  pending: "clock",
+  failed: "alert",
+  sent: "check",
+  delivered: "checks",
+  read: "checks",
+} as const satisfies Record<Exclude<Receipt, "">, string>;

@@ -1,7 +1,7 @@
 // The app's reactive state, loaded from IndexedDB first so the app opens with no network.
 
 import { setToken } from "./api";
-import type { Chat, Message, OutboxItem, User } from "./types";
+import type { Chat, Message, OutboxItem, Role, User } from "./types";
 
 // The people screens (lib/people.svelte.ts): find contacts, privacy, a person's profile.
 export type PeoplePanel = "contacts" | "privacy" | "user";
@@ -24,6 +24,8 @@ export const app = $state({
   // chat id → user id → until (ms): who is typing there now
   typing: {} as Record<number, Record<number, number>>,
   toast: "",
+  // A delete that Undo can still take back: its message is hidden until it goes (chats.svelte.ts).
+  undo: null as null | { messageId: number; text: string },
   codeSender: "",
 });
 
@@ -44,6 +46,14 @@ export function me(): number {
 export function setSession(session: Session | null): void {
   app.session = session;
   setToken(session?.token ?? "");
+}
+
+/** My role in a chat the server described without one (`chat.created` goes to every member
+ * alike, and the create call's answer is that same view): the owner's is "owner", everyone
+ * else starts plain. The socket's copy often arrives before the call returns. */
+export function startingRole(chat: Chat): Role {
+  if (chat.kind !== "direct" && chat.owner_id === me()) return "owner";
+  return chat.kind === "channel" ? "subscriber" : "member";
 }
 
 export function chatById(id: number): Chat | undefined {

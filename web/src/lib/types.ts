@@ -50,7 +50,8 @@ export interface Message {
   edited_at?: number | string;
   deleted?: boolean;
   removed?: boolean; // deleted by moderation, not by its author
-  media?: Media;
+  media?: Media; // an album's first item, as a one-media message has it
+  album?: Media[]; // an album: every item, the first included
 }
 
 /** What a media message carries about its media (docs/api.md, "media"). */
@@ -132,4 +133,5 @@ export interface OutboxItem {
   state: "pending" | "failed";
   error?: string;
   upload?: OutboxUpload;
+  album?: OutboxUpload[]; // photos and videos sent as one message (then no `upload`)
 }

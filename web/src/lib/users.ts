@@ -2,7 +2,7 @@
 
 import { ApiError, call } from "./api";
 import { db } from "./db";
-import { t } from "./i18n.svelte";
+import { ltr, t } from "./i18n.svelte";
 import { app } from "./state.svelte";
 import type { User } from "./types";
 
@@ -48,7 +48,7 @@ export async function findUser(typed: string): Promise<number | string> {
   const text = typed.trim();
   if (/^\d+$/.test(text)) return Number(text);
   // Isolated (LRI … PDI) so the name reads left to right inside Arabic text.
-  const name = "\u2066@" + text.replace(/^@/, "") + "\u2069";
+  const name = ltr("@" + text.replace(/^@/, ""));
   try {
     const user = await call<User>("GET", `/users/by-username/${encodeURIComponent(text)}`);
     app.users[user.id] = user;

@@ -156,7 +156,9 @@ def test_probing_invite_links_tells_nothing(server: LiveServer, alice: Api,
     revoked = alice.ok("POST", f"/chats/{group['id']}/invites", json={})
     alice.ok("DELETE", f"/chats/{group['id']}/invites/{revoked['id']}")
     answers = set()
-    for token in (revoked["token"], "inv_" + "A" * 22, "inv_x", "nothing", "%00"):
+    # (A NUL in any address is refused at the door for every route alike: see
+    # tests/security/test_inputs.py.)
+    for token in (revoked["token"], "inv_" + "A" * 22, "inv_x", "nothing", "%ff", "x" * 64):
         for method, path in (("GET", f"/invites/{token}"), ("POST", f"/invites/{token}/join")):
             response = carol.call(method, path)
             answers.add((response.status_code, response.text))

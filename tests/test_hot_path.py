@@ -26,10 +26,11 @@ def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer,
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    engine = runtime.db.write_engine.sync_engine
+    engines = runtime.db.statement_engines
     sock = Socket(server.ws_url, alice.token or "", cursor=alice.sync()["cursor"])
     sock.ready()  # sign-in and catch-up are done: from here on only sends touch the database
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         batches_before = runtime.writer.batches
         total = 300
@@ -40,7 +41,8 @@ def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer,
                    message="acks")
         sock.close()
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
     batches = runtime.writer.batches - batches_before
     assert batches < total  # sends did share transactions
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]

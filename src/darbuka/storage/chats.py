@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.rows import (
     ChatFields,
     ChatRow,
@@ -26,7 +26,7 @@ Row = dict[str, Any]
 
 
 class ChatStore:
-    async def create(self, conn: AsyncConnection, *, kind: str, title: str, owner_id: int | None,
+    async def create(self, conn: Conn, *, kind: str, title: str, owner_id: int | None,
                      now: int, direct_key: str | None = None, is_public: bool = False,
                      description: str = "") -> int:
         result = await conn.execute(insert(chats).values(
@@ -34,25 +34,25 @@ class ChatStore:
             is_public=is_public, description=description).returning(chats.c.id))
         return int(result.scalar_one())
 
-    async def get(self, conn: AsyncConnection, chat_id: int) -> ChatRow | None:
+    async def get(self, conn: Conn, chat_id: int) -> ChatRow | None:
         row = (await conn.execute(select(chats).where(chats.c.id == chat_id))).mappings().first()
         return typed(row, ChatRow) if row else None
 
-    async def by_direct_key(self, conn: AsyncConnection, key: str) -> ChatRow | None:
+    async def by_direct_key(self, conn: Conn, key: str) -> ChatRow | None:
         query = select(chats).where(chats.c.direct_key == key)
         row = (await conn.execute(query)).mappings().first()
         return typed(row, ChatRow) if row else None
 
-    async def update(self, conn: AsyncConnection, chat_id: int, values: ChatFields) -> None:
+    async def update(self, conn: Conn, chat_id: int, values: ChatFields) -> None:
         await conn.execute(update(chats).where(chats.c.id == chat_id).values(**values))
 
-    async def lock_seqs(self, conn: AsyncConnection, chat_ids: Iterable[int]) -> dict[int, int]:
+    async def lock_seqs(self, conn: Conn, chat_ids: Iterable[int]) -> dict[int, int]:
         """Current last_seq of each chat, locked until commit (PostgreSQL; SQLite is serial)."""
         query = (select(chats.c.id, chats.c.last_seq).where(chats.c.id.in_(list(chat_ids)))
                  .with_for_update())
         return {int(i): int(s) for i, s in (await conn.execute(query)).all()}
 
-    async def set_last(self, conn: AsyncConnection, rows: list[Row]) -> None:
+    async def set_last(self, conn: Conn, rows: list[Row]) -> None:
         """rows: {"cid", "seq", "mid"} — bump each chat's last message."""
         stmt = (update(chats).where(chats.c.id == bindparam("cid"))
                 .values(last_seq=bindparam("seq"), last_message_id=bindparam("mid")))
@@ -60,12 +60,12 @@ class ChatStore:
 
     # -- members --------------------------------------------------------------------------
 
-    async def member(self, conn: AsyncConnection, chat_id: int, user_id: int) -> MemberRow | None:
+    async def member(self, conn: Conn, chat_id: int, user_id: int) -> MemberRow | None:
         query = select(members).where(members.c.chat_id == chat_id, members.c.user_id == user_id)
         row = (await conn.execute(query)).mappings().first()
         return typed(row, MemberRow) if row else None
 
-    async def roles(self, conn: AsyncConnection,
+    async def roles(self, conn: Conn,
                     pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Membership]:
         """(chat_id, user_id) -> the membership, for the pairs that are memberships."""
         pairs = list(set(pairs))
@@ -85,7 +85,7 @@ class ChatStore:
                                                                  bool(closed))
         return found
 
-    async def add_members(self, conn: AsyncConnection, chat_id: int, user_roles: dict[int, str],
+    async def add_members(self, conn: Conn, chat_id: int, user_roles: dict[int, str],
                           *, now: int, pos: int, read_seq: int) -> None:
         if not user_roles:
             return
@@ -96,7 +96,7 @@ class ChatStore:
             {"chat_id": chat_id, "user_id": u, "from_pos": pos} for u in user_roles])
         await self._recount(conn, chat_id)
 
-    async def remove_member(self, conn: AsyncConnection, chat_id: int, user_id: int, *,
+    async def remove_member(self, conn: Conn, chat_id: int, user_id: int, *,
                             pos: int) -> None:
         await conn.execute(delete(members).where(members.c.chat_id == chat_id,
                                                  members.c.user_id == user_id))
@@ -105,27 +105,27 @@ class ChatStore:
             membership_spans.c.to_pos.is_(None)).values(to_pos=pos))
         await self._recount(conn, chat_id)
 
-    async def _recount(self, conn: AsyncConnection, chat_id: int) -> None:
+    async def _recount(self, conn: Conn, chat_id: int) -> None:
         count = select(func.count()).where(members.c.chat_id == chat_id).scalar_subquery()
         await conn.execute(update(chats).where(chats.c.id == chat_id).values(member_count=count))
 
-    async def set_role(self, conn: AsyncConnection, chat_id: int, user_id: int, role: str, *,
+    async def set_role(self, conn: Conn, chat_id: int, user_id: int, role: str, *,
                        promoted_by: int | None = None) -> None:
         await conn.execute(update(members).where(
             members.c.chat_id == chat_id, members.c.user_id == user_id).values(
                 role=role, promoted_by=promoted_by))
 
-    async def admin_ids(self, conn: AsyncConnection, chat_id: int) -> list[int]:
+    async def admin_ids(self, conn: Conn, chat_id: int) -> list[int]:
         """The chat's owner and admins (at most 51 rows)."""
         query = select(members.c.user_id).where(members.c.chat_id == chat_id,
                                                 members.c.role.in_(("owner", "admin")))
         return [int(u) for u in (await conn.execute(query.order_by(members.c.user_id))).scalars()]
 
-    async def count_role(self, conn: AsyncConnection, chat_id: int, role: str) -> int:
+    async def count_role(self, conn: Conn, chat_id: int, role: str) -> int:
         query = select(func.count()).where(members.c.chat_id == chat_id, members.c.role == role)
         return int((await conn.execute(query)).scalar_one())
 
-    async def mark_read(self, conn: AsyncConnection, rows: list[Row], *,
+    async def mark_read(self, conn: Conn, rows: list[Row], *,
                         delivered: bool = False) -> None:
         """rows: {"cid", "uid", "seq"} — move read markers forward only.
 
@@ -143,20 +143,20 @@ class ChatStore:
                 .values(**values))
         await conn.execute(stmt, rows)
 
-    async def mark_delivered(self, conn: AsyncConnection, chat_id: int, user_id: int,
+    async def mark_delivered(self, conn: Conn, chat_id: int, user_id: int,
                              seq: int) -> None:
         """Move one member's delivered marker forward only."""
         await conn.execute(update(members).where(
             members.c.chat_id == chat_id, members.c.user_id == user_id,
             members.c.last_delivered_seq < seq).values(last_delivered_seq=seq))
 
-    async def has_blocked_member(self, conn: AsyncConnection, chat_id: int) -> bool:
+    async def has_blocked_member(self, conn: Conn, chat_id: int) -> bool:
         """Whether a member of the chat has the role "blocked" (direct chats only have it)."""
         query = (select(members.c.user_id)
                  .where(members.c.chat_id == chat_id, members.c.role == "blocked").limit(1))
         return (await conn.execute(query)).first() is not None
 
-    async def list_members(self, conn: AsyncConnection, chat_id: int, *, after_user: int,
+    async def list_members(self, conn: Conn, chat_id: int, *, after_user: int,
                            limit: int) -> list[MemberListRow]:
         # A member's own sends move only last_read_seq; what they read was delivered.
         delivered = case((members.c.last_delivered_seq > members.c.last_read_seq,
@@ -167,11 +167,11 @@ class ChatStore:
                  .order_by(members.c.user_id).limit(limit))
         return [typed(r, MemberListRow) for r in (await conn.execute(query)).mappings()]
 
-    async def chat_ids_of(self, conn: AsyncConnection, user_id: int) -> set[int]:
+    async def chat_ids_of(self, conn: Conn, user_id: int) -> set[int]:
         query = select(members.c.chat_id).where(members.c.user_id == user_id)
         return {int(c) for c in (await conn.execute(query)).scalars()}
 
-    async def shared_chat_ids(self, conn: AsyncConnection, user_id: int) -> list[int]:
+    async def shared_chat_ids(self, conn: Conn, user_id: int) -> list[int]:
         """The user's direct chats and groups: where the others see who the user is (in a
         channel, subscribers do not see each other)."""
         query = (select(members.c.chat_id)
@@ -180,7 +180,7 @@ class ChatStore:
                  .order_by(members.c.chat_id))
         return [int(c) for c in (await conn.execute(query)).scalars()]
 
-    async def user_chats(self, conn: AsyncConnection, user_id: int) -> list[UserChatRow]:
+    async def user_chats(self, conn: Conn, user_id: int) -> list[UserChatRow]:
         """The user's chats with role, read marker and last message, newest activity first."""
         query = (
             select(chats, members.c.role, members.c.last_read_seq,
@@ -191,13 +191,13 @@ class ChatStore:
         )
         return [typed(r, UserChatRow) for r in (await conn.execute(query)).mappings()]
 
-    async def roles_of_user(self, conn: AsyncConnection, user_id: int,
+    async def roles_of_user(self, conn: Conn, user_id: int,
                             chat_ids: Iterable[int]) -> dict[int, str]:
         query = select(members.c.chat_id, members.c.role).where(
             members.c.user_id == user_id, members.c.chat_id.in_(list(chat_ids)))
         return {int(c): str(r) for c, r in (await conn.execute(query)).all()}
 
-    async def shares_chat(self, conn: AsyncConnection, user_a: int, user_b: int, *,
+    async def shares_chat(self, conn: Conn, user_a: int, user_b: int, *,
                           kinds: tuple[str, ...] = ("direct", "group", "channel")) -> bool:
         """Whether both users are members of one chat of these kinds."""
         other = members.alias("other")

@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.rows import EventRow
 from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
@@ -18,12 +18,12 @@ SHARD = 0
 
 
 class EventStore:
-    async def ensure_stream(self, conn: AsyncConnection) -> None:
+    async def ensure_stream(self, conn: Conn) -> None:
         found = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
         if found.first() is None:
             await conn.execute(insert(streams).values(id=SHARD, pos=0))
 
-    async def reserve(self, conn: AsyncConnection, count: int) -> int:
+    async def reserve(self, conn: Conn, count: int) -> int:
         """Take `count` consecutive positions; return the first.
 
         The UPDATE holds the row lock until commit, so transactions that take positions
@@ -34,15 +34,15 @@ class EventStore:
             .values(pos=streams.c.pos + count).returning(streams.c.pos))
         return int(result.scalar_one()) - count + 1
 
-    async def append(self, conn: AsyncConnection, rows: list[EventRow]) -> None:
+    async def append(self, conn: Conn, rows: list[EventRow]) -> None:
         if rows:
             await conn.execute(insert(events), rows)
 
-    async def head(self, conn: AsyncConnection) -> int:
+    async def head(self, conn: Conn) -> int:
         result = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
         return int(result.scalar_one_or_none() or 0)
 
-    async def oldest(self, conn: AsyncConnection) -> int:
+    async def oldest(self, conn: Conn) -> int:
         """The lowest position still stored (0 when nothing was ever pruned)."""
         result = await conn.execute(select(func.min(events.c.pos)))
         return int(result.scalar_one_or_none() or 0)
@@ -66,21 +66,21 @@ class EventStore:
             user_part = user_part.where(events.c.pos <= upto)
         return union_all(chat_part, user_part).subquery()
 
-    async def visible_to(self, conn: AsyncConnection, user_id: int, *, after: int,
+    async def visible_to(self, conn: Conn, user_id: int, *, after: int,
                          limit: int, upto: int | None = None) -> list[tuple[int, bytes]]:
         """Events the user may see with after < pos (<= upto), oldest first."""
         sub = self._visible(user_id, after, upto)
         query = select(sub.c.pos, sub.c.payload).order_by(sub.c.pos).limit(limit)
         return [(int(p), bytes(b)) for p, b in (await conn.execute(query)).all()]
 
-    async def backlog_exceeds(self, conn: AsyncConnection, user_id: int, *, after: int,
+    async def backlog_exceeds(self, conn: Conn, user_id: int, *, after: int,
                               cap: int) -> bool:
         sub = self._visible(user_id, after, None)
         inner = select(literal(1)).select_from(sub).limit(cap + 1).subquery()
         count = (await conn.execute(select(func.count()).select_from(inner))).scalar_one()
         return int(count) > cap
 
-    async def scrub_message(self, conn: AsyncConnection, chat_id: int, message_id: int, *,
+    async def scrub_message(self, conn: Conn, chat_id: int, message_id: int, *,
                             since: int, view: dict[str, Any]) -> int:
         """Replace a message's content in the stored events that carried it (new, edited).
 

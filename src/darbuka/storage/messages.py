@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.rows import MessageFields, MessageRow, typed
 from darbuka.storage.tables.messages import messages
 
@@ -17,7 +17,7 @@ Row = dict[str, Any]
 
 
 class MessageStore:
-    async def by_client_ids(self, conn: AsyncConnection,
+    async def by_client_ids(self, conn: Conn,
                             keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], MessageRow]:
         """Messages already stored under (sender_id, client_id): repeats of earlier sends."""
         keys = set(keys)
@@ -32,7 +32,7 @@ class MessageStore:
                 found[key] = typed(row, MessageRow)
         return found
 
-    async def insert_many(self, conn: AsyncConnection,
+    async def insert_many(self, conn: Conn,
                           rows: list[MessageFields]) -> list[int]:
         """Insert rows in order and return their new ids in the same order.
 
@@ -50,23 +50,23 @@ class MessageStore:
         ids = {(int(c), int(q)): int(i) for i, c, q in (await conn.execute(query)).all()}
         return [ids[(row["chat_id"], row["seq"])] for row in rows]
 
-    async def get(self, conn: AsyncConnection, message_id: int) -> MessageRow | None:
+    async def get(self, conn: Conn, message_id: int) -> MessageRow | None:
         query = select(messages).where(messages.c.id == message_id)
         row = (await conn.execute(query)).mappings().first()
         return typed(row, MessageRow) if row else None
 
-    async def by_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> dict[int, MessageRow]:
+    async def by_ids(self, conn: Conn, ids: Iterable[int]) -> dict[int, MessageRow]:
         wanted = list(set(ids))
         if not wanted:
             return {}
         rows = (await conn.execute(select(messages).where(messages.c.id.in_(wanted)))).mappings()
         return {int(r["id"]): typed(r, MessageRow) for r in rows}
 
-    async def update(self, conn: AsyncConnection, message_id: int,
+    async def update(self, conn: Conn, message_id: int,
                      values: MessageFields) -> None:
         await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
 
-    async def page(self, conn: AsyncConnection, chat_id: int, *, before: int | None,
+    async def page(self, conn: Conn, chat_id: int, *, before: int | None,
                    after: int | None, limit: int) -> list[MessageRow]:
         """Up to `limit` messages by seq, returned oldest first.
 

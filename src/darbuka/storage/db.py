@@ -6,22 +6,25 @@ SQLite runs its statements on the event loop, through SQLAlchemy's synchronous e
 statement on a local file in WAL mode takes microseconds, while the async driver hands
 every statement to a thread and back (measured: about 230 µs of CPU per statement through
 aiosqlite against 22 µs in the loop — the difference was most of an HTTP request's cost).
-What can wait on the disk or on another process goes to a thread instead: opening a
-connection, BEGIN IMMEDIATE (it waits for the write lock an admin command may hold) and
-COMMIT (its fsync is the durability we promise). PostgreSQL's driver is natively async.
+What can wait on the disk goes to a thread instead: opening a connection and COMMIT (its
+fsync is the durability we promise). BEGIN IMMEDIATE, which waits when another process (an
+admin command) holds the write lock, is tried on the loop without waiting and, while the
+lock is taken, tried again after a pause. PostgreSQL's driver is natively async.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar, TypeVarTuple, overload
 
 from sqlalchemy import Connection, Dialect, Engine, create_engine, event
-from sqlalchemy.engine import CursorResult, make_url
+from sqlalchemy.engine import CursorResult, RootTransaction, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
@@ -34,6 +37,8 @@ __all__ = ["Conn", "Database", "in_chunks", "normalise_url"]
 CHUNK = 500
 # SQLite readers open at once; more wait their turn (reads take microseconds).
 SQLITE_READERS = 8
+# How long a write waits for another process's write lock before it fails.
+SQLITE_BUSY_S = 10.0
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
@@ -129,8 +134,10 @@ class Database:
                                           connect_args=args)
             self._writers = create_engine(self.url, pool_size=1, max_overflow=0,
                                           connect_args=args)
-            _sqlite_pragmas(self._readers, sqlite_synchronous, immediate=False)
-            _sqlite_pragmas(self._writers, sqlite_synchronous, immediate=True)
+            _sqlite_pragmas(self._readers, sqlite_synchronous, busy_ms=int(SQLITE_BUSY_S * 1000),
+                            immediate=False)
+            # The writer never waits inside SQLite: `_begin_immediate` waits on the loop.
+            _sqlite_pragmas(self._writers, sqlite_synchronous, busy_ms=0, immediate=True)
             # The pools never block the loop: at most their size is checked out.
             self._read_gate = asyncio.Semaphore(SQLITE_READERS)
             self._write_gate = asyncio.Semaphore(1)
@@ -171,7 +178,7 @@ class Database:
         async with self._write_gate:
             conn = await _checkout(self._writers)
             try:
-                transaction = await _off_loop(conn.begin)  # may wait for the lock
+                transaction = await _begin_immediate(conn)
                 try:
                     yield _InLoop(conn)
                 except BaseException:
@@ -192,8 +199,13 @@ class Database:
 
         def run() -> T:
             with self._writers.connect() as conn:
-                result = fn(conn)
-                conn.commit()
+                # In a thread of its own, it may wait for the lock inside SQLite.
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
+                try:
+                    result = fn(conn)
+                    conn.commit()
+                finally:
+                    conn.exec_driver_sql("PRAGMA busy_timeout=0")
                 return result
 
         async with self._write_gate:
@@ -212,6 +224,22 @@ async def _checkout(engine: Engine) -> Connection:
     if engine.pool.checkedin():  # type: ignore[attr-defined]
         return engine.connect()
     return await _off_loop(engine.connect)
+
+
+async def _begin_immediate(conn: Connection) -> RootTransaction:
+    """BEGIN IMMEDIATE on the loop: at once when the write lock is free (it is but for
+    admin commands), else again after a pause, for up to `SQLITE_BUSY_S`."""
+    deadline = time.monotonic() + SQLITE_BUSY_S
+    pause = 0.001
+    while True:
+        try:
+            return conn.begin()
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlite_errorname", "") != "SQLITE_BUSY" or (
+                    time.monotonic() > deadline):
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 async def _off_loop(fn: Callable[[], T]) -> T:
@@ -234,7 +262,8 @@ async def _off_loop(fn: Callable[[], T]) -> T:
     return result
 
 
-def _sqlite_pragmas(engine: Engine, synchronous: str, *, immediate: bool) -> None:
+def _sqlite_pragmas(engine: Engine, synchronous: str, *, busy_ms: int,
+                    immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Leave transaction control to the "begin" hook below instead of the driver's guesses.
@@ -242,7 +271,7 @@ def _sqlite_pragmas(engine: Engine, synchronous: str, *, immediate: bool) -> Non
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

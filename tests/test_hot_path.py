@@ -114,3 +114,62 @@ def test_no_dependency_hops_to_a_thread(server: LiveServer) -> None:
     plain = {f"{c.__module__}.{c.__qualname__}" for r in routes for c in calls(r.dependant)
              if c is not None and not inspect.iscoroutinefunction(c)}
     assert not plain, plain
+
+
+class _Statements:
+    """Every statement any of the server's engines runs while counting."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.engines = server.app.state.runtime.db.statement_engines
+        self.seen: list[str] = []
+
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.seen.append(statement)
+
+    def __enter__(self) -> _Statements:
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._count)
+
+
+# Measured; a change that adds a statement to these paths fails here, as a count.
+# An HTTP send: BEGIN, membership, repeats, seq lock, insert, new ids, last message, read
+# marker, positions, events (the caller's account comes from the principal cache).
+HTTP_SEND_STATEMENTS = 10
+# A long poll that finds nothing: BEGIN, head and oldest kept event (is the cursor too far
+# behind?), BEGIN, one page read.
+EMPTY_SYNC_STATEMENTS = 5
+# A socket signing in with a fresh cursor, its account not cached: BEGIN, device and user;
+# BEGIN, head, chat ids (routing); BEGIN, the device still there (a revocation racing the
+# sign-in); then as an empty sync.
+SOCKET_SIGN_IN_STATEMENTS = 13
+
+
+def test_the_http_send_sync_and_sign_in_paths_cost_a_fixed_number_of_statements(
+        server: LiveServer, alice: Api, bob: Api) -> None:
+    chat = alice.direct(bob)
+    alice.send(chat["id"], "warm")
+    cursor = alice.sync()["cursor"]
+    with _Statements(server) as sends:
+        for n in range(10):
+            alice.send(chat["id"], f"counted {n}")
+    now = alice.sync()["cursor"]
+    with _Statements(server) as syncs:
+        page = alice.ok("GET", "/sync", params={"cursor": now})
+    assert page["events"] == []
+    sock_cursor = alice.sync()["cursor"]
+    server.app.state.runtime.services.auth.principals.forget_user(alice.id)  # a cold sign-in
+    with _Statements(server) as sign_in:
+        sock = Socket(server.ws_url, alice.token or "", cursor=sock_cursor)
+        sock.ready()
+    sock.close()
+    print(f"statements: {len(sends.seen) / 10} per HTTP send, {len(syncs.seen)} per empty "
+          f"sync, {len(sign_in.seen)} per socket sign-in")
+    assert cursor
+    assert len(sends.seen) <= HTTP_SEND_STATEMENTS * 10, sends.seen
+    assert len(syncs.seen) <= EMPTY_SYNC_STATEMENTS, syncs.seen
+    assert len(sign_in.seen) <= SOCKET_SIGN_IN_STATEMENTS, sign_in.seen

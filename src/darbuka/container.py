@@ -92,9 +92,9 @@ def _base(settings: Settings, clock: Clock) -> _Base:
                     window_ms=settings.commit_window_ms)
 
     async def load_chats(user_id: int) -> tuple[int, set[int]]:
+        # One snapshot: the chat ids are exactly those as of the head.
         async with db.read() as conn:
             head = await stores.events.head(conn)
-        async with db.read() as conn:
             return head, await stores.chats.chat_ids_of(conn, user_id)
 
     hub = Hub(load_chats)

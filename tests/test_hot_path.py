@@ -7,8 +7,6 @@ import inspect
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import event
-
 from darbuka.services.sending import check_send, store_sends
 from tests.conftest import LiveServer
 from tests.helpers import Api, Socket, wait_until
@@ -24,16 +22,9 @@ def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer,
     chat = alice.direct(bob)
     runtime = server.app.state.runtime
     statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engines = runtime.db.statement_engines
     sock = Socket(server.ws_url, alice.token or "", cursor=alice.sync()["cursor"])
     sock.ready()  # sign-in and catch-up are done: from here on only sends touch the database
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
+    with runtime.db.watch_statements(statements.append):
         batches_before = runtime.writer.batches
         total = 300
         for i in range(total):
@@ -42,9 +33,6 @@ def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer,
         wait_until(lambda: sum(f["type"] == "ack" for f in _frames(sock)) == total,
                    message="acks")
         sock.close()
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
     batches = runtime.writer.batches - batches_before
     assert batches < total  # sends did share transactions
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]
@@ -117,23 +105,20 @@ def test_no_dependency_hops_to_a_thread(server: LiveServer) -> None:
 
 
 class _Statements:
-    """Every statement any of the server's engines runs while counting."""
+    """Every statement the server runs while counting."""
 
     def __init__(self, server: LiveServer) -> None:
-        self.engines = server.app.state.runtime.db.statement_engines
+        self._db = server.app.state.runtime.db
         self.seen: list[str] = []
-
-    def _count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.seen.append(statement)
+        self._watch: Any = None
 
     def __enter__(self) -> _Statements:
-        for engine in self.engines:
-            event.listen(engine, "before_cursor_execute", self._count)
+        self._watch = self._db.watch_statements(self.seen.append)
+        self._watch.__enter__()
         return self
 
-    def __exit__(self, *_exc: object) -> None:
-        for engine in self.engines:
-            event.remove(engine, "before_cursor_execute", self._count)
+    def __exit__(self, *exc: object) -> None:
+        self._watch.__exit__(*exc)
 
 
 # Measured; a change that adds a statement to these paths fails here, as a count.

@@ -62,24 +62,12 @@ def test_a_touch_updates_the_cached_device() -> None:
 
 def test_requests_read_the_account_once_and_see_changes_at_once(server: LiveServer,
                                                                alice: Api) -> None:
-    from sqlalchemy import event
-
-    reads: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM devices" in statement:
-            reads.append(statement)
-
-    engines = server.app.state.runtime.db.statement_engines
+    statements: list[str] = []
     alice.ok("GET", "/me")
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
+    with server.app.state.runtime.db.watch_statements(statements.append):
         for _ in range(20):
             alice.ok("GET", "/me")
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
+    reads = [s for s in statements if "FROM devices" in s]
     assert len(reads) <= 1  # 20 requests, at most one read of the device (on expiry)
     # A change with an event is seen by the very next request.
     alice.ok("PATCH", "/me", json={"display_name": "Alice Two"})

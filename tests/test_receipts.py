@@ -194,6 +194,9 @@ def test_a_block_keeps_typing_and_marks_on_their_own_side(server: LiveServer) ->
     c = _socket(server, carol)
     c.send_json({"type": "typing", "chat_id": open_chat["id"]})
     c.send_json({"type": "delivered", "chat_id": open_chat["id"], "seq": to_carol["seq"]})
+    # Stored before the read that follows over HTTP (else the read, which implies
+    # delivered, may come first and leave the delivered mark nothing to move).
+    c.recv_until(lambda f: f["type"] == "chat.delivered")
     carol.ok("POST", f"/chats/{open_chat['id']}/read", json={"seq": to_carol["seq"]})
     wanted = [("typing", carol.id), ("typing", carol.id), ("chat.delivered", carol.id),
               ("chat.read", carol.id)]

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 
-from darbuka.storage.db import Conn
+from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import (
     ChatFields,
     ChatRow,
@@ -23,6 +23,28 @@ from darbuka.storage.tables.messages import messages
 __all__ = ["ChatStore"]
 
 Row = dict[str, Any]
+
+
+# The send path's statements, once per batch of sends (see prepared.py).
+_LOCK_SEQS = Query(select(chats.c.id, chats.c.last_seq)
+                   .where(chats.c.id.in_(bindparam("ids", expanding=True))).with_for_update(),
+                   expanding=("ids",))
+_SET_LAST = Query(update(chats).where(chats.c.id == bindparam("cid"))
+                  .values(last_seq=bindparam("seq"), last_message_id=bindparam("mid")))
+_ROLES = Query(select(members.c.chat_id, members.c.user_id, members.c.role, chats.c.kind,
+                      chats.c.closed)
+               .join(chats, chats.c.id == members.c.chat_id)
+               .where(members.c.chat_id.in_(bindparam("chats", expanding=True)),
+                      members.c.user_id.in_(bindparam("users", expanding=True))),
+               expanding=("chats", "users"))
+_READ_WHERE = (members.c.chat_id == bindparam("cid"), members.c.user_id == bindparam("uid"),
+               members.c.last_read_seq < bindparam("seq"))
+_MARK_READ = Query(update(members).where(*_READ_WHERE).values(last_read_seq=bindparam("seq")))
+_MARK_READ_DELIVERED = Query(update(members).where(*_READ_WHERE).values(
+    last_read_seq=bindparam("seq"),
+    last_delivered_seq=case((members.c.last_delivered_seq < bindparam("seq"),
+                             bindparam("seq")), else_=members.c.last_delivered_seq)))
+_CHAT_IDS_OF = Query(select(members.c.chat_id).where(members.c.user_id == bindparam("uid")))
 
 
 class ChatStore:
@@ -48,15 +70,12 @@ class ChatStore:
 
     async def lock_seqs(self, conn: Conn, chat_ids: Iterable[int]) -> dict[int, int]:
         """Current last_seq of each chat, locked until commit (PostgreSQL; SQLite is serial)."""
-        query = (select(chats.c.id, chats.c.last_seq).where(chats.c.id.in_(list(chat_ids)))
-                 .with_for_update())
-        return {int(i): int(s) for i, s in (await conn.execute(query)).all()}
+        rows = await conn.rows(_LOCK_SEQS, {"ids": list(chat_ids)})
+        return {int(i): int(s) for i, s in rows}
 
     async def set_last(self, conn: Conn, rows: list[Row]) -> None:
         """rows: {"cid", "seq", "mid"} — bump each chat's last message."""
-        stmt = (update(chats).where(chats.c.id == bindparam("cid"))
-                .values(last_seq=bindparam("seq"), last_message_id=bindparam("mid")))
-        await conn.execute(stmt, rows)
+        await conn.run_many(_SET_LAST, rows)
 
     # -- members --------------------------------------------------------------------------
 
@@ -71,15 +90,11 @@ class ChatStore:
         pairs = list(set(pairs))
         if not pairs:
             return {}
-        chat_ids = {c for c, _ in pairs}
-        user_ids = {u for _, u in pairs}
-        query = (select(members.c.chat_id, members.c.user_id, members.c.role, chats.c.kind,
-                        chats.c.closed)
-                 .join(chats, chats.c.id == members.c.chat_id)
-                 .where(members.c.chat_id.in_(chat_ids), members.c.user_id.in_(user_ids)))
+        rows = await conn.rows(_ROLES, {"chats": sorted({c for c, _ in pairs}),
+                                        "users": sorted({u for _, u in pairs})})
         wanted = set(pairs)
         found: dict[tuple[int, int], Membership] = {}
-        for chat_id, user_id, role, kind, closed in (await conn.execute(query)).all():
+        for chat_id, user_id, role, kind, closed in rows:
             if (chat_id, user_id) in wanted:
                 found[(int(chat_id), int(user_id))] = Membership(str(role), str(kind),
                                                                  bool(closed))
@@ -132,16 +147,7 @@ class ChatStore:
         With `delivered` the delivered marker moves along in the same UPDATE (read implies
         delivered). The send path leaves it out: a sender's own messages need no mark.
         """
-        values: dict[str, Any] = {"last_read_seq": bindparam("seq")}
-        if delivered:
-            values["last_delivered_seq"] = case(
-                (members.c.last_delivered_seq < bindparam("seq"), bindparam("seq")),
-                else_=members.c.last_delivered_seq)
-        stmt = (update(members)
-                .where(members.c.chat_id == bindparam("cid"), members.c.user_id == bindparam("uid"),
-                       members.c.last_read_seq < bindparam("seq"))
-                .values(**values))
-        await conn.execute(stmt, rows)
+        await conn.run_many(_MARK_READ_DELIVERED if delivered else _MARK_READ, rows)
 
     async def mark_delivered(self, conn: Conn, chat_id: int, user_id: int,
                              seq: int) -> None:
@@ -168,8 +174,7 @@ class ChatStore:
         return [typed(r, MemberListRow) for r in (await conn.execute(query)).mappings()]
 
     async def chat_ids_of(self, conn: Conn, user_id: int) -> set[int]:
-        query = select(members.c.chat_id).where(members.c.user_id == user_id)
-        return {int(c) for c in (await conn.execute(query)).scalars()}
+        return {int(c) for c, in await conn.rows(_CHAT_IDS_OF, {"uid": user_id})}
 
     async def shared_chat_ids(self, conn: Conn, user_id: int) -> list[int]:
         """The user's direct chats and groups: where the others see who the user is (in a

@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, TypeVarTuple, overload
 
@@ -30,8 +30,9 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from darbuka.files import private_dir, private_file
+from darbuka.storage.prepared import Query
 
-__all__ = ["Conn", "Database", "in_chunks", "normalise_url"]
+__all__ = ["Conn", "Database", "Query", "in_chunks", "normalise_url"]
 
 # Keeps every IN (...) list well under SQLite's and asyncpg's parameter limits.
 CHUNK = 500
@@ -78,17 +79,54 @@ class Conn:
                       parameters: Any = None) -> CursorResult[Any]:
         raise NotImplementedError
 
+    async def rows(self, query: Query, params: Mapping[str, Any]) -> list[Any]:
+        """A hot-path query's rows, as tuples (see `prepared.py`)."""
+        raise NotImplementedError
+
+    async def run(self, query: Query, params: Mapping[str, Any]) -> int:
+        """A hot-path write; answers the number of rows it changed."""
+        raise NotImplementedError
+
+    async def run_many(self, query: Query, params: Sequence[Mapping[str, Any]]) -> None:
+        """A hot-path write once per parameter set (no expanding parameters)."""
+        raise NotImplementedError
+
 
 class _InLoop(Conn):
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_heard", "_raw")
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, heard: list[Callable[[str], None]]) -> None:
         super().__init__(conn.dialect)
         self._conn = conn
+        # The driver's connection, inside the transaction SQLAlchemy began.
+        self._raw: Any = conn.connection.driver_connection
+        self._heard = heard
 
     async def execute(self, statement: Executable,
                       parameters: Any = None) -> CursorResult[Any]:
         return self._conn.execute(statement, parameters)
+
+    async def rows(self, query: Query, params: Mapping[str, Any]) -> list[Any]:
+        sql, values = query.for_sqlite(params)
+        self._tell(sql)
+        rows: list[Any] = self._raw.execute(sql, values).fetchall()
+        return rows
+
+    async def run(self, query: Query, params: Mapping[str, Any]) -> int:
+        sql, values = query.for_sqlite(params)
+        self._tell(sql)
+        return int(self._raw.execute(sql, values).rowcount)
+
+    async def run_many(self, query: Query, params: Sequence[Mapping[str, Any]]) -> None:
+        if not params:
+            return
+        sql, _ = query.for_sqlite(params[0])
+        self._tell(sql)
+        self._raw.executemany(sql, [query.for_sqlite(p)[1] for p in params])
+
+    def _tell(self, sql: str) -> None:
+        for heard in self._heard:
+            heard(sql)
 
 
 class _Async(Conn):
@@ -101,6 +139,16 @@ class _Async(Conn):
     async def execute(self, statement: Executable,
                       parameters: Any = None) -> CursorResult[Any]:
         return await self._conn.execute(statement, parameters)
+
+    async def rows(self, query: Query, params: Mapping[str, Any]) -> list[Any]:
+        return list((await self._conn.execute(query.statement, dict(params))).all())
+
+    async def run(self, query: Query, params: Mapping[str, Any]) -> int:
+        return int((await self._conn.execute(query.statement, dict(params))).rowcount)
+
+    async def run_many(self, query: Query, params: Sequence[Mapping[str, Any]]) -> None:
+        if params:
+            await self._conn.execute(query.statement, [dict(p) for p in params])
 
 
 class Database:
@@ -116,6 +164,8 @@ class Database:
         if sqlite_synchronous not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("DARBUKA_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
         self.url = normalise_url(url)
+        # Who hears every statement run on the driver's cursor (`watch_statements`).
+        self._heard: list[Callable[[str], None]] = []
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -144,12 +194,25 @@ class Database:
         else:
             self._engine = create_async_engine(self.url, pool_size=10, max_overflow=20)
 
-    @property
-    def statement_engines(self) -> list[Engine]:
-        """The synchronous engines whose events see every statement (for counting them)."""
-        if self.is_sqlite:
-            return [self._readers, self._writers]
-        return [self._engine.sync_engine]
+    @contextmanager
+    def watch_statements(self, heard: Callable[[str], None]) -> Iterator[None]:
+        """Call `heard(sql)` for every statement either side runs meanwhile (for tests that
+        count them: a regression shows as a number, not a timing)."""
+        engines = ([self._readers, self._writers] if self.is_sqlite
+                   else [self._engine.sync_engine])
+
+        def on_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            heard(statement)
+
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", on_execute)
+        self._heard.append(heard)
+        try:
+            yield
+        finally:
+            self._heard.remove(heard)
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", on_execute)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
@@ -165,7 +228,7 @@ class Database:
             try:
                 # A deferred BEGIN takes no lock: it returns at once.
                 with conn.begin():
-                    yield _InLoop(conn)
+                    yield _InLoop(conn, self._heard)
             finally:
                 conn.close()
 
@@ -180,7 +243,7 @@ class Database:
             try:
                 transaction = await _begin_immediate(conn)
                 try:
-                    yield _InLoop(conn)
+                    yield _InLoop(conn, self._heard)
                 except BaseException:
                     transaction.rollback()
                     raise

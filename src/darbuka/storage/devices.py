@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
-from darbuka.storage.db import Conn
+from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import DeviceRow, typed
 from darbuka.storage.tables.accounts import devices, users
 
 __all__ = ["DeviceStore"]
+
+_COLUMNS = tuple(c.name for c in devices.columns)
+# Every authenticated request that misses the principal cache, and every socket sign-in.
+_BY_TOKEN_HASH = Query(select(devices).where(devices.c.token_hash == bindparam("hash")))
+_BY_ID = Query(select(devices).where(devices.c.id == bindparam("id")))
+
+
+def _device(row: tuple[object, ...]) -> DeviceRow:
+    return typed(dict(zip(_COLUMNS, row, strict=True)), DeviceRow)
 
 
 class DeviceStore:
@@ -20,14 +29,12 @@ class DeviceStore:
         return int(result.scalar_one())
 
     async def by_token_hash(self, conn: Conn, token_hash: bytes) -> DeviceRow | None:
-        query = select(devices).where(devices.c.token_hash == token_hash)
-        row = (await conn.execute(query)).mappings().first()
-        return typed(row, DeviceRow) if row else None
+        rows = await conn.rows(_BY_TOKEN_HASH, {"hash": token_hash})
+        return _device(rows[0]) if rows else None
 
     async def get(self, conn: Conn, device_id: int) -> DeviceRow | None:
-        query = select(devices).where(devices.c.id == device_id)
-        row = (await conn.execute(query)).mappings().first()
-        return typed(row, DeviceRow) if row else None
+        rows = await conn.rows(_BY_ID, {"id": device_id})
+        return _device(rows[0]) if rows else None
 
     async def for_user(self, conn: Conn, user_id: int) -> list[DeviceRow]:
         query = select(devices).where(devices.c.user_id == user_id).order_by(devices.c.id)

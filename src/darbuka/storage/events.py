@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, union_all, update
 
-from darbuka.storage.db import Conn
+from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import EventRow
 from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
@@ -15,6 +15,11 @@ from darbuka.storage.tables.events import events, streams
 __all__ = ["EventStore"]
 
 SHARD = 0
+# Every write transaction takes positions; every sign-in and sync reads the head.
+_RESERVE = Query(update(streams).where(streams.c.id == SHARD)
+                 .values(pos=streams.c.pos + bindparam("count")).returning(streams.c.pos))
+_HEAD = Query(select(streams.c.pos).where(streams.c.id == SHARD))
+_OLDEST = Query(select(func.min(events.c.pos)))
 
 
 class EventStore:
@@ -29,23 +34,21 @@ class EventStore:
         The UPDATE holds the row lock until commit, so transactions that take positions
         commit in position order: a reader never sees N+1 before N (no gaps at read time).
         """
-        result = await conn.execute(
-            update(streams).where(streams.c.id == SHARD)
-            .values(pos=streams.c.pos + count).returning(streams.c.pos))
-        return int(result.scalar_one()) - count + 1
+        rows = await conn.rows(_RESERVE, {"count": count})
+        return int(rows[0][0]) - count + 1
 
     async def append(self, conn: Conn, rows: list[EventRow]) -> None:
         if rows:
             await conn.execute(insert(events), rows)
 
     async def head(self, conn: Conn) -> int:
-        result = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
-        return int(result.scalar_one_or_none() or 0)
+        rows = await conn.rows(_HEAD, {})
+        return int(rows[0][0] or 0) if rows else 0
 
     async def oldest(self, conn: Conn) -> int:
         """The lowest position still stored (0 when nothing was ever pruned)."""
-        result = await conn.execute(select(func.min(events.c.pos)))
-        return int(result.scalar_one_or_none() or 0)
+        rows = await conn.rows(_OLDEST, {})
+        return int(rows[0][0] or 0) if rows else 0
 
     def _visible(self, user_id: int, after: int, upto: int | None) -> Any:
         chat_part = (

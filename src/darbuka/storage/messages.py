@@ -5,15 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
-from darbuka.storage.db import Conn
+from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import MessageFields, MessageRow, typed
 from darbuka.storage.tables.messages import messages
 
 __all__ = ["MessageStore"]
 
 Row = dict[str, Any]
+
+
+# Every batch of sends looks for repeats; repeats are rare, so only ids are read first.
+_REPEATS = Query(select(messages.c.id, messages.c.sender_id, messages.c.client_id)
+                 .where(messages.c.sender_id.in_(bindparam("senders", expanding=True)),
+                        messages.c.client_id.in_(bindparam("clients", expanding=True))),
+                 expanding=("senders", "clients"))
 
 
 class MessageStore:
@@ -23,14 +30,13 @@ class MessageStore:
         keys = set(keys)
         if not keys:
             return {}
-        query = select(messages).where(messages.c.sender_id.in_({s for s, _ in keys}),
-                                       messages.c.client_id.in_({c for _, c in keys}))
-        found: dict[tuple[int, str], MessageRow] = {}
-        for row in (await conn.execute(query)).mappings():
-            key = (int(row["sender_id"]), str(row["client_id"]))
-            if key in keys:
-                found[key] = typed(row, MessageRow)
-        return found
+        rows = await conn.rows(_REPEATS, {"senders": sorted({s for s, _ in keys}),
+                                          "clients": sorted({c for _, c in keys})})
+        ids = {(int(s), str(c)): int(i) for i, s, c in rows if (int(s), str(c)) in keys}
+        if not ids:
+            return {}
+        full = await self.by_ids(conn, ids.values())
+        return {key: full[message_id] for key, message_id in ids.items()}
 
     async def insert_many(self, conn: Conn,
                           rows: list[MessageFields]) -> list[int]:

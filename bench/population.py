@@ -24,9 +24,12 @@ class Population:
     chats: dict[int, list[int]] = field(default_factory=dict)
 
 
-async def populate(data_dir: Path, *, users: int, chat_size: int) -> Population:
-    """`users` users; consecutive runs of `chat_size` of them share one group chat."""
-    settings = Settings(data_dir=data_dir, sqlite_synchronous="NORMAL")
+async def populate(data_dir: Path, *, users: int, chat_size: int,
+                   database_url: str = "") -> Population:
+    """`users` users; consecutive runs of `chat_size` of them share one group chat.
+    `database_url` "" is SQLite in `data_dir`, as the server then uses."""
+    settings = Settings(data_dir=data_dir, database_url=database_url,
+                        sqlite_synchronous="NORMAL")
     runtime = build_runtime(settings)
     await open_storage(runtime)
     runtime.writer.start()

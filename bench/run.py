@@ -5,6 +5,11 @@ Phases (each on its own fresh server, SQLite, shipped durability settings):
               server takes them; every member's socket counts the deliveries.
   latency     the same clients offering a steady 1,000 messages/s: send→deliver p50/p99.
   idle        10,000 signed-in sockets doing nothing: server memory per connection.
+  http        one sender over HTTP, one send at a time; then 16 HTTP senders into one group
+              and one member long-polling `/sync` (bench/over_http.py).
+  storm       10,000 signed-in sockets reconnecting at once after a restart (bench/storm.py).
+Every phase runs on SQLite, and again on PostgreSQL when DARBUKA_BENCH_DATABASE_URL is set
+(bench/databases.py).
 The wire size is the frame each recipient gets for a 20-character text message.
 """
 
@@ -28,7 +33,11 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.clients import BenchClient, Tally
+from bench.databases import engines, fresh_database
+from bench.over_http import http_group, http_single
 from bench.population import Population, populate
+from bench.storm import storm
+from bench.wire import HttpConnection
 from darbuka.testing import LIFTED_WRITE_LIMITS, ServerProcess
 
 
@@ -146,9 +155,13 @@ def wire_size(tally: Tally) -> dict[str, Any]:
             "bytes_on_wire_per_recipient": int(payload) + header}
 
 
-async def busy_phases(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    pop = await populate(work, users=args.senders, chat_size=args.chat_size)
-    server = ServerProcess(work, **LIFTED_WRITE_LIMITS)
+def _server(work: Path, database_url: str) -> ServerProcess:
+    return ServerProcess(work, **{"database_url": database_url, **LIFTED_WRITE_LIMITS})
+
+
+async def busy_phases(args: argparse.Namespace, work: Path, db: str) -> dict[str, Any]:
+    pop = await populate(work, users=args.senders, chat_size=args.chat_size, database_url=db)
+    server = _server(work, db)
     try:
         tally = Tally()
         clients = await _connect_all(server, pop, tally, listen=True)
@@ -169,9 +182,9 @@ async def busy_phases(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         server.stop()
 
 
-async def idle_phase(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    pop = await populate(work, users=args.idle, chat_size=100)
-    server = ServerProcess(work, **LIFTED_WRITE_LIMITS)
+async def idle_phase(args: argparse.Namespace, work: Path, db: str) -> dict[str, Any]:
+    pop = await populate(work, users=args.idle, chat_size=100, database_url=db)
+    server = _server(work, db)
     try:
         # Warm the server's paths with a few connections before the baseline.
         tally = Tally()
@@ -195,6 +208,46 @@ async def idle_phase(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         server.stop()
 
 
+async def http_phases(args: argparse.Namespace, work: Path, db: str) -> dict[str, Any]:
+    # Users 0 and 1 share the first two-member chat (the single sender); users 2 to 18 get a
+    # group of 17 (16 senders and the receiver), made over HTTP as a client would.
+    pop = await populate(work, users=2 + 17, chat_size=2, database_url=db)
+    first = next(iter(pop.chats))
+    single = Population(pop.tokens, pop.user_ids, {first: pop.chats[first]})
+    server = _server(work, db)
+    try:
+        members = list(range(2, 19))
+        group = Population(pop.tokens, pop.user_ids,
+                           {await _group_of(server, pop, members): members})
+        return {"http_single": await http_single(server, single, sends=args.http_sends),
+                "http_group": await http_group(server, group, seconds=args.seconds)}
+    finally:
+        server.stop()
+
+
+async def _group_of(server: ServerProcess, pop: Population, members: list[int]) -> int:
+    """A group of the given members, made over HTTP by the first."""
+    conn = HttpConnection("127.0.0.1", server.port, pop.tokens[members[0]])
+    await conn.open()
+    try:
+        status, chat = await conn.call("POST", "/api/v1/chats", {
+            "kind": "group", "title": "HTTP bench",
+            "member_ids": [pop.user_ids[i] for i in members[1:]]})
+        if status != 201:
+            raise RuntimeError(f"create answered {status}: {chat}")
+        return int(chat["id"])
+    finally:
+        await conn.close()
+
+
+async def storm_phase(args: argparse.Namespace, work: Path, db: str) -> dict[str, Any]:
+    pop = await populate(work, users=args.storm, chat_size=100, database_url=db)
+    return await storm(lambda: _server(work, db), pop)
+
+
+PHASES = {"busy": busy_phases, "idle": idle_phase, "http": http_phases, "storm": storm_phase}
+
+
 def machine() -> dict[str, Any]:
     model = next((line.split(":", 1)[1].strip()
                   for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -206,8 +259,10 @@ def machine() -> dict[str, Any]:
 def check_targets(results: dict[str, Any]) -> list[str]:
     notes = []
     if "throughput" in results:
-        notes.append(_target("throughput ≥ 5,000 msg/s", results["throughput"]["sent_per_s"]
-                             >= 5000))
+        notes.append(_target("throughput ≥ 10,000 msg/s", results["throughput"]["sent_per_s"]
+                             >= 10_000))
+        notes.append(_target("≤ 90 µs server CPU per message",
+                             results["throughput"]["server_cpu_s_per_1000_msgs"] <= 0.090))
     if "latency" in results:
         notes.append(_target("p99 ≤ 50 ms at 1,000 msg/s", results["latency"]["p99_ms"] <= 50))
         notes.append(_target("≤ 200 bytes per recipient",
@@ -215,6 +270,16 @@ def check_targets(results: dict[str, Any]) -> list[str]:
     if "idle" in results:
         notes.append(_target("≤ 20 KB per idle socket",
                              results["idle"]["bytes_per_connection"] <= 20 * 1024))
+    if "http_single" in results:
+        notes.append(_target("HTTP send p50 ≤ 2 ms",
+                             results["http_single"]["send"]["p50_ms"] <= 2))
+    if "http_group" in results:
+        group = results["http_group"]
+        notes.append(_target("HTTP group ≥ 2,000 delivered/s", group["delivered_per_s"] >= 2000))
+        notes.append(_target("HTTP group p99 ≤ 50 ms", group["p99_ms"] <= 50))
+    if "storm" in results:
+        notes.append(_target("≤ 1 ms server CPU per reconnect",
+                             results["storm"]["server_cpu_ms_per_connection"] <= 1))
     return notes
 
 
@@ -230,22 +295,32 @@ async def main() -> None:
     parser.add_argument("--window", type=int, default=8, help="sends in flight per sender")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rate", type=float, default=1000, help="latency phase msg/s")
-    parser.add_argument("--idle", type=int, default=10_000, help="idle sockets (0: skip)")
+    parser.add_argument("--idle", type=int, default=10_000, help="idle sockets")
+    parser.add_argument("--storm", type=int, default=10_000, help="reconnecting sockets")
+    parser.add_argument("--http-sends", type=int, default=1000, help="single HTTP sends")
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help=f"comma-separated, of {', '.join(PHASES)}")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
+    phases = [p for p in args.phases.split(",") if p]
+    if unknown := set(phases) - set(PHASES):
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
     limit = _raise_file_limit()
-    if args.idle + 1000 > limit:  # each side holds one end of every socket
-        parser.error(f"{args.idle} idle sockets need more open files than {limit}")
+    if max(args.idle, args.storm) + 1000 > limit:  # each side holds one end of every socket
+        parser.error(f"{max(args.idle, args.storm)} sockets need more open files than {limit}")
     results: dict[str, Any] = {"machine": machine()}
-    with tempfile.TemporaryDirectory(prefix="darbuka-bench-") as tmp:
-        (Path(tmp) / "busy").mkdir()
-        results |= await busy_phases(args, Path(tmp) / "busy")
-        if args.idle:
-            (Path(tmp) / "idle").mkdir()
-            results["idle"] = await idle_phase(args, Path(tmp) / "idle")
-    print(orjson.dumps(results, option=orjson.OPT_INDENT_2).decode())
-    for note in check_targets(results):
-        print(note)
+    for engine in engines():
+        found: dict[str, Any] = {}
+        for phase in phases:
+            with tempfile.TemporaryDirectory(prefix=f"darbuka-bench-{phase}-") as tmp:
+                async with fresh_database(engine) as db:
+                    found_now = await PHASES[phase](args, Path(tmp), db)
+            found |= found_now if phase in ("busy", "http") else {phase: found_now}
+        results[engine] = found
+        print(f"== {engine}")
+        print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+        for note in check_targets(found):
+            print(note)
     if args.json:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
 

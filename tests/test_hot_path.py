@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+from collections.abc import Iterator
 from typing import Any
-
-from sqlalchemy import event
 
 from darbuka.services.sending import check_send, store_sends
 from tests.conftest import LiveServer
@@ -22,15 +22,9 @@ def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer,
     chat = alice.direct(bob)
     runtime = server.app.state.runtime
     statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = runtime.db.write_engine.sync_engine
     sock = Socket(server.ws_url, alice.token or "", cursor=alice.sync()["cursor"])
     sock.ready()  # sign-in and catch-up are done: from here on only sends touch the database
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with runtime.db.watch_statements(statements.append):
         batches_before = runtime.writer.batches
         total = 300
         for i in range(total):
@@ -39,8 +33,6 @@ def test_a_batch_of_sends_costs_a_fixed_number_of_statements(server: LiveServer,
         wait_until(lambda: sum(f["type"] == "ack" for f in _frames(sock)) == total,
                    message="acks")
         sock.close()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     batches = runtime.writer.batches - batches_before
     assert batches < total  # sends did share transactions
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO MESSAGES")]
@@ -81,3 +73,88 @@ def test_a_photo_sent_in_the_same_commit_as_a_text_keeps_its_media(server: LiveS
     assert "media" not in stored[text.message["id"]]
     assert stored[photo.message["id"]]["media"]["id"] == media_id
     assert stored[photo.message["id"]]["kind"] == "photo"
+
+
+def test_no_dependency_hops_to_a_thread(server: LiveServer) -> None:
+    """FastAPI runs a dependency that is a plain function in a worker thread: on every
+    request that uses it, a thread hop and back (it was 9% of the loop's time under HTTP
+    load for a dependency that read one attribute)."""
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute
+
+    def calls(dependant: Dependant) -> Iterator[Any]:
+        for sub in dependant.dependencies:
+            yield sub.call
+            yield from calls(sub)
+
+    def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                yield route
+            elif (included := getattr(route, "original_router", None)) is not None:
+                yield from api_routes(included.routes)
+            elif (mounted := getattr(route, "app", None)) is not None and hasattr(mounted,
+                                                                                  "routes"):
+                yield from api_routes(mounted.routes)  # the Bot API is an app of its own
+
+    routes = list(api_routes(server.app.routes))
+    assert len(routes) > 50
+    plain = {f"{c.__module__}.{c.__qualname__}" for r in routes for c in calls(r.dependant)
+             if c is not None and not inspect.iscoroutinefunction(c)}
+    assert not plain, plain
+
+
+class _Statements:
+    """Every statement the server runs while counting."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self._db = server.app.state.runtime.db
+        self.seen: list[str] = []
+        self._watch: Any = None
+
+    def __enter__(self) -> _Statements:
+        self._watch = self._db.watch_statements(self.seen.append)
+        self._watch.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._watch.__exit__(*exc)
+
+
+# Measured; a change that adds a statement to these paths fails here, as a count.
+# An HTTP send: BEGIN, membership, repeats, seq lock, insert, new ids, last message, read
+# marker, positions, events (the caller's account comes from the principal cache).
+HTTP_SEND_STATEMENTS = 10
+# A long poll that finds nothing: BEGIN, head and oldest kept event (is the cursor too far
+# behind?), BEGIN, one page read.
+EMPTY_SYNC_STATEMENTS = 5
+# A socket signing in with a fresh cursor, its account not cached: BEGIN, device and user;
+# BEGIN, head, chat ids (routing); BEGIN, the device still there (a revocation racing the
+# sign-in); then as an empty sync.
+SOCKET_SIGN_IN_STATEMENTS = 13
+
+
+def test_the_http_send_sync_and_sign_in_paths_cost_a_fixed_number_of_statements(
+        server: LiveServer, alice: Api, bob: Api) -> None:
+    chat = alice.direct(bob)
+    alice.send(chat["id"], "warm")
+    cursor = alice.sync()["cursor"]
+    with _Statements(server) as sends:
+        for n in range(10):
+            alice.send(chat["id"], f"counted {n}")
+    now = alice.sync()["cursor"]
+    with _Statements(server) as syncs:
+        page = alice.ok("GET", "/sync", params={"cursor": now})
+    assert page["events"] == []
+    sock_cursor = alice.sync()["cursor"]
+    server.app.state.runtime.services.auth.principals.forget_user(alice.id)  # a cold sign-in
+    with _Statements(server) as sign_in:
+        sock = Socket(server.ws_url, alice.token or "", cursor=sock_cursor)
+        sock.ready()
+    sock.close()
+    print(f"statements: {len(sends.seen) / 10} per HTTP send, {len(syncs.seen)} per empty "
+          f"sync, {len(sign_in.seen)} per socket sign-in")
+    assert cursor
+    assert len(sends.seen) <= HTTP_SEND_STATEMENTS * 10, sends.seen
+    assert len(syncs.seen) <= EMPTY_SYNC_STATEMENTS, syncs.seen
+    assert len(sign_in.seen) <= SOCKET_SIGN_IN_STATEMENTS, sign_in.seen

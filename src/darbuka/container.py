@@ -36,6 +36,7 @@ from darbuka.services.hub import Hub
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
+from darbuka.services.principals import PrincipalCache
 from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.ratelimit import RateLimiter, WriteLimits
@@ -48,6 +49,7 @@ from darbuka.services.writer import Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.storage.migrate import migrate
+from darbuka.stream import Ephemeral
 
 __all__ = ["Runtime", "build_runtime", "open_storage"]
 
@@ -77,6 +79,7 @@ class _Base:
     bus: Bus
     writer: Writer
     hub: Hub
+    principals: PrincipalCache
 
 
 def _base(settings: Settings, clock: Clock) -> _Base:
@@ -89,14 +92,21 @@ def _base(settings: Settings, clock: Clock) -> _Base:
                     window_ms=settings.commit_window_ms)
 
     async def load_chats(user_id: int) -> tuple[int, set[int]]:
+        # One snapshot: the chat ids are exactly those as of the head.
         async with db.read() as conn:
             head = await stores.events.head(conn)
-        async with db.read() as conn:
             return head, await stores.chats.chat_ids_of(conn, user_id)
 
     hub = Hub(load_chats)
+    # Forgotten first: whatever an event triggers already sees the account as it now is.
+    principals = PrincipalCache()
+    bus.subscribe(Handlers(events=principals.on_events, ephemeral=_ignore))
     bus.subscribe(Handlers(events=hub.dispatch, ephemeral=hub.dispatch_ephemeral))
-    return _Base(settings, clock, db, stores, bus, writer, hub)
+    return _Base(settings, clock, db, stores, bus, writer, hub, principals)
+
+
+def _ignore(_notice: Ephemeral) -> None:
+    return None
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,
@@ -125,7 +135,7 @@ def _services(b: _Base, code_sender: CodeSender | None) -> Services:
     writes = WriteLimits(limiter, settings)
     contacts = ContactService(db, stores, writer, settings, hasher, writes=writes)
     auth = AuthService(db, stores, writer, clock, limiter, sender, settings,
-                       secret, on_sign_up=contacts.on_sign_up)
+                       secret, on_sign_up=contacts.on_sign_up, principals=b.principals)
     chats = ChatService(db, stores, writer, hasher, writes=writes)
     members = MemberService(db, stores, writer, hasher, writes=writes)
     media_dir = Path(settings.data_dir) / "media"

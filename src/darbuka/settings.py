@@ -46,8 +46,9 @@ class Settings:
     ws_queue_limit: int = 2_000
     # A socket that sends nothing (not even a ping) for this long is closed.
     ws_idle_timeout_s: float = 75.0
-    # Group commit: the longest a send waits for others to share its transaction.
-    commit_window_ms: float = 1.0
+    # Group commit: how long a batch waits for more sends before it begins. 0: not at all —
+    # the COMMIT runs off the loop, and whatever arrives meanwhile shares the next one.
+    commit_window_ms: float = 0.0
     commit_max_batch: int = 512
     # Rate limits (count per window).
     code_requests_per_phone_hour: int = 5

@@ -12,9 +12,15 @@ from darbuka.services.auth import Principal
 __all__ = ["Caller", "ChatId", "MessageId", "UserId", "client_ip", "get_services"]
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    """The dependency. `async` on purpose: FastAPI runs a plain function in a worker
+    thread, a thread hop on every request for one attribute read."""
+    return services_of(request)
 
 
 # What a suspended or banned account may still do: see why, and appeal.
@@ -25,7 +31,7 @@ APPEAL_ROUTES = frozenset({("GET", "/api/v1/me"), ("GET", "/api/v1/statements"),
 async def get_caller(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    services = get_services(request)
+    services = services_of(request)
     allow = (request.method, request.url.path) in APPEAL_ROUTES
     return await services.auth.authenticate(token.strip() if scheme.lower() == "bearer" else None,
                                             allow_restricted=allow)

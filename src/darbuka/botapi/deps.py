@@ -15,9 +15,15 @@ from darbuka.services.text import has_nul
 __all__ = ["Bot", "JsonBody", "Svc", "parse_id"]
 
 
-def get_services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    """The dependency. `async` on purpose: FastAPI runs a plain function in a worker
+    thread, a thread hop on every request for one attribute read."""
+    return services_of(request)
 
 
 async def get_bot(request: Request) -> Principal:
@@ -26,7 +32,7 @@ async def get_bot(request: Request) -> Principal:
     if not token:
         header = request.headers.get("authorization", "").strip()
         token = header.removeprefix("Bearer ").strip() if header else None
-    return await get_services(request).auth.authenticate(token, bot=True)
+    return await services_of(request).auth.authenticate(token, bot=True)
 
 
 async def read_json(request: Request) -> Any:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage import Stores
+from darbuka.storage import Conn, Stores
 
 __all__ = ["GENESIS", "ChainCheck", "do_audit", "record_hash", "verify_chain"]
 
@@ -27,7 +26,7 @@ def record_hash(prev_hash: bytes, record: dict[str, Any]) -> bytes:
     return hashlib.sha256(prev_hash + orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).digest()
 
 
-async def do_audit(conn: AsyncConnection, stores: Stores, *, now: int, actor_id: int | None,
+async def do_audit(conn: Conn, stores: Stores, *, now: int, actor_id: int | None,
                    action: str, target: str, details: dict[str, Any] | None = None) -> int:
     """Append one record inside the caller's transaction; return its id."""
     await stores.safety.lock_audit(conn)
@@ -55,7 +54,7 @@ class ChainCheck:
         return self.first_broken is None
 
 
-async def verify_chain(conn: AsyncConnection, stores: Stores) -> ChainCheck:
+async def verify_chain(conn: Conn, stores: Stores) -> ChainCheck:
     prev_hash, expected_id, count, after = GENESIS, 1, 0, 0
     while True:
         batch = await stores.safety.audit_records(conn, after=after)

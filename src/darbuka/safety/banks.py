@@ -19,7 +19,6 @@ from typing import Any
 import faiss
 import numpy as np
 from PIL import Image
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
@@ -28,7 +27,7 @@ from darbuka.safety.hashformats import HashRow, ImportProblems, ParsedFile
 from darbuka.safety.matcher import BankRules, Entry, Matcher, Verdict
 from darbuka.safety.perceptual import pdq_dihedral, pdq_of
 from darbuka.services.writer import Tx, Writer
-from darbuka.storage import Database, DuplicateKey, Stores
+from darbuka.storage import Conn, Database, DuplicateKey, Stores
 
 __all__ = ["BankService", "InvalidHashList", "bank_view", "check_bank_fields"]
 
@@ -224,7 +223,7 @@ class BankService:
         await self._writer.run(remove)
         await self.refresh()
 
-    async def _bank(self, conn: AsyncConnection, name: str) -> dict[str, Any]:
+    async def _bank(self, conn: Conn, name: str) -> dict[str, Any]:
         bank = await self._stores.banks.by_name(conn, name)
         if bank is None:
             raise NotFound(f"no bank named {name!r}", code="no_such_bank")

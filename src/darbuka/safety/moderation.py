@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Any, Literal, get_args
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
@@ -27,7 +26,7 @@ from darbuka.services.media import media_descriptor
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.views import chat_view, message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import UserRow
 
 __all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "TargetType", "affected_user",
@@ -309,7 +308,7 @@ def clock_view(due_at: int | None, now: int) -> dict[str, Any] | None:
     return {"due_at": due_at, "seconds_left": max(0, left // 1000), "state": state}
 
 
-async def item_view(conn: AsyncConnection, stores: Stores, item: dict[str, Any], now: int, *,
+async def item_view(conn: Conn, stores: Stores, item: dict[str, Any], now: int, *,
                     full: bool = False) -> dict[str, Any]:
     """An item with what a moderator needs to decide: the content (from the preserved copy
     if it is already hidden), where it was posted, who posted it, the reports and the clock."""
@@ -325,7 +324,7 @@ async def item_view(conn: AsyncConnection, stores: Stores, item: dict[str, Any],
     return view
 
 
-async def _context(conn: AsyncConnection, stores: Stores, item: dict[str, Any]) -> dict[str, Any]:
+async def _context(conn: Conn, stores: Stores, item: dict[str, Any]) -> dict[str, Any]:
     context: dict[str, Any] = {}
     if item["target_type"] == "message":
         message = await stores.messages.get(conn, item["target_id"])

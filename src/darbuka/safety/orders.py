@@ -15,7 +15,6 @@ import re
 from typing import Any, Literal, get_args
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
@@ -34,7 +33,7 @@ from darbuka.safety.roles import check_authority, check_staff, is_staff
 from darbuka.safety.statements import Decision
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import UserRow
 
 __all__ = ["CANNOT_EXECUTE", "ONE_HOUR_MS", "CannotExecute", "OrderService", "message_id_in"]
@@ -257,7 +256,7 @@ class OrderService:
         assert item is not None  # noqa: S101 - made with the order, never deleted
         return order, item
 
-    async def _view(self, conn: AsyncConnection, order_id: int, now: int, *,
+    async def _view(self, conn: Conn, order_id: int, now: int, *,
                     full: bool = False) -> dict[str, Any]:
         order = await self._stores.safety.order(conn, order_id)
         assert order is not None  # noqa: S101 - the caller found or made it

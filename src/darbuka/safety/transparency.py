@@ -8,9 +8,7 @@ from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 
 __all__ = ["TransparencyService", "render_html"]
 
@@ -23,7 +21,7 @@ MEASURES = (
 )
 
 # Extra counts other parts contribute (e.g. re-uploads refused by the hash matcher).
-Counter = Callable[[AsyncConnection, int, int], Awaitable[int]]
+Counter = Callable[[Conn, int, int], Awaitable[int]]
 
 
 class TransparencyService:

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.errors import ApiError, Forbidden, NotFound
-from darbuka.storage import Stores
+from darbuka.storage import Conn, Stores
 from darbuka.storage.rows import ChatRow, MessageRow
 from darbuka.stream import Event, encode_cursor
 
@@ -54,7 +53,7 @@ class ChatAccess:
         return bool(self.chat["closed"])
 
 
-async def access_chat(conn: AsyncConnection, stores: Stores, user_id: int,
+async def access_chat(conn: Conn, stores: Stores, user_id: int,
                       chat_id: int) -> ChatAccess:
     """The chat as its member `user_id` sees it; 404 for everyone else."""
     member = await stores.chats.member(conn, chat_id, user_id)
@@ -68,7 +67,7 @@ async def access_chat(conn: AsyncConnection, stores: Stores, user_id: int,
                                              member["last_read_seq"]))
 
 
-async def access_message(conn: AsyncConnection, stores: Stores, user_id: int, chat_id: int,
+async def access_message(conn: Conn, stores: Stores, user_id: int, chat_id: int,
                          message_id: int) -> tuple[ChatAccess, MessageRow]:
     access = await access_chat(conn, stores, user_id, chat_id)
     message = await stores.messages.get(conn, message_id)
@@ -94,7 +93,7 @@ def check_joinable(chat: Mapping[str, Any] | None, *, invited: bool = False) -> 
         raise NotFound("no such chat", code="chat_not_found")
 
 
-async def access_visible_chat(conn: AsyncConnection, stores: Stores, user_id: int,
+async def access_visible_chat(conn: Conn, stores: Stores, user_id: int,
                               chat_id: int) -> ChatRow:
     """A chat the user is a member of, or a public one; 404 otherwise."""
     chat = await stores.chats.get(conn, chat_id)
@@ -136,7 +135,7 @@ def sees_members(access: ChatAccess) -> bool:
     return access.chat["kind"] != "channel" or access.is_admin
 
 
-async def member_audience(conn: AsyncConnection, stores: Stores, chat: ChatRow,
+async def member_audience(conn: Conn, stores: Stores, chat: ChatRow,
                           member: int) -> list[int] | None:
     """Who hears that `member` joined, left, changed role or reacted: None for everyone in
     the chat (direct chats and groups); in a channel the member and the channel's owner and
@@ -151,7 +150,7 @@ def check_admin(access: ChatAccess) -> None:
         raise Forbidden("only the chat's owner and admins may do this", code="not_admin")
 
 
-async def is_quiet_pair(conn: AsyncConnection, stores: Stores, access: ChatAccess) -> bool:
+async def is_quiet_pair(conn: Conn, stores: Stores, access: ChatAccess) -> bool:
     """Whether one side of this direct chat blocked the other: then typing notices and
     read and delivered marks stay with the side that made them.
 

@@ -14,6 +14,7 @@ import phonenumbers
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Forbidden, NotFound, RateLimited, Unauthorized
 from darbuka.services.codes import CodeSender
+from darbuka.services.principals import PrincipalCache
 from darbuka.services.ratelimit import RateLimiter
 from darbuka.services.text import clean_name
 from darbuka.services.views import user_view
@@ -117,7 +118,8 @@ def hash_token(token: str) -> bytes:
 class AuthService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
                  limits: RateLimiter, sender: CodeSender, settings: Settings,
-                 secret: bytes, on_sign_up: SignUpHook | None = None) -> None:
+                 secret: bytes, on_sign_up: SignUpHook | None = None,
+                 principals: PrincipalCache | None = None) -> None:
         self._db = db
         self._on_sign_up = on_sign_up
         self._stores = stores
@@ -128,6 +130,8 @@ class AuthService:
         self._settings = settings
         self._secret = secret
         self._idle_expiry_ms = settings.device_idle_expiry_days * DAY_MS
+        # The bus calls `principals.on_events` (see the composition root).
+        self.principals = principals or PrincipalCache()
 
     @property
     def code_sender_name(self) -> str:
@@ -240,10 +244,18 @@ class AuthService:
         (`allow_restricted`)."""
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             raise Unauthorized("sign in first: send Authorization: Bearer <token>")
-        async with self._db.read() as conn:
-            device = await self._stores.devices.by_token_hash(conn, hash_token(token))
-            user = await self._stores.users.get(conn, device["user_id"]) if device else None
-        if device is None or user is None or (user["kind"] == "bot") != bot:
+        token_hash = hash_token(token)
+        if (known := self.principals.get(token_hash)) is not None:
+            device, user = known
+        else:
+            async with self._db.read() as conn:
+                found = await self._stores.devices.by_token_hash(conn, token_hash)
+                owner = await self._stores.users.get(conn, found["user_id"]) if found else None
+            if found is None or owner is None:
+                raise signed_out()
+            device, user = found, owner
+            self.principals.put(token_hash, device, user)
+        if (user["kind"] == "bot") != bot:
             raise signed_out()
         now = self._clock.now_ms()
         if self._idle_expiry_ms and user["kind"] != "bot" and (
@@ -257,6 +269,7 @@ class AuthService:
             check_not_restricted(user, now)
         if now - device["last_seen_at"] > TOUCH_EVERY_MS:
             self.touch_later([device["id"]])
+            self.principals.touched(token_hash, now)
         return Principal(user=user, device_id=int(device["id"]))
 
     def touch_later(self, device_ids: Iterable[int]) -> None:

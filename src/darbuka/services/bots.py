@@ -22,7 +22,7 @@ from darbuka.services.handles import normalise
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.targets import Target, check_target
 from darbuka.services.text import clean_name
-from darbuka.services.views import message_view
+from darbuka.services.views import message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import UserRow
@@ -132,6 +132,10 @@ class BotService:
         async def edit(tx: Tx) -> None:
             if name is not None:
                 await tx.stores.users.update(tx.conn, bot_id, {"display_name": name})
+                if (row := await tx.stores.users.get(tx.conn, bot_id)) is not None:
+                    # As for a person's new name: whoever shows the bot shows the new one.
+                    await tx.emit("user.updated", {"user": public_user_view(row)},
+                                  user_id=bot_id)
             if bot_values:
                 await tx.stores.bots.update(tx.conn, bot_id, bot_values)
 

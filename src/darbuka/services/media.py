@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound
@@ -30,7 +29,7 @@ from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.uploads import check_quota
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import MediaFields, MediaRow
 
 __all__ = ["Hold", "MediaNotReady", "MediaService", "Screen", "check_usable",
@@ -320,7 +319,7 @@ class MediaService:
             raise NotFound("no such media", code="media_not_found")
         return row
 
-    async def _public_elsewhere(self, conn: AsyncConnection, row: MediaRow) -> bool:
+    async def _public_elsewhere(self, conn: Conn, row: MediaRow) -> bool:
         """Stickers in a pack and profile photos are seen by every signed-in user."""
         return bool(row["kind"] in ("sticker", "avatar") and row["state"] == "ready"
                     and await self._stores.media.is_shared(conn, row["id"], row["kind"]))

@@ -12,13 +12,11 @@ import hmac
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.views import public_user_view
 from darbuka.services.writer import Tx, Writer
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import UserRow
 
 __all__ = [
@@ -47,7 +45,7 @@ class PhoneHasher:
         return hmac.new(self._key, e164.encode(), hashlib.sha256).digest()
 
 
-async def allowed(conn: AsyncConnection, stores: Stores, hasher: Callable[[str], bytes],
+async def allowed(conn: Conn, stores: Stores, hasher: Callable[[str], bytes],
                   setting: str, viewer: UserRow, targets: list[int]) -> set[int]:
     """Which of `targets` let `viewer` do what `setting` governs."""
     targets = [t for t in dict.fromkeys(targets) if t != viewer["id"]]

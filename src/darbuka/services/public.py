@@ -12,7 +12,6 @@ import secrets
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Forbidden, NotFound
@@ -31,7 +30,7 @@ from darbuka.services.rights import check_right
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import ChatRow, MediaRow, MessageRow, PublicChatRow
 
 __all__ = ["PUBLIC_POSTS", "THUMB_VARIANT", "PublicService", "public_chat_view"]
@@ -99,7 +98,7 @@ class PublicService:
         thumbs = {m for m, row in found.items() if _thumb_variant(row) is not None}
         return public_chat_view(chat), self._post_views(chat, posts), thumbs
 
-    async def _chat_by_handle(self, conn: AsyncConnection, raw_handle: str) -> PublicChatRow:
+    async def _chat_by_handle(self, conn: Conn, raw_handle: str) -> PublicChatRow:
         chat = await self._stores.public.chat_by_handle(conn, normalise(raw_handle)[:64])
         if chat is None or not is_public_chat(chat):
             raise NotFound("no public chat has that handle", code="chat_not_found")

@@ -1,7 +1,7 @@
 """Rate limits: one limiter for the whole process, counting in fixed windows on the clock.
 
-The counts live in a storage of the `limits` package: its memory storage for one process,
-its Redis storage when `redis_url` is set, so that every server process counts against the
+The counts live in this process (`_Windows`, a dict) or, when `redis_url` is set, in the
+Redis storage of the `limits` package, so that every server process counts against the
 same numbers. Window boundaries are computed here from the injected clock, not by the
 storage: each count's key carries its window's number, so a test moves to the next window
 by moving its fake clock, and the storage's own expiry only drops windows that are over.
@@ -19,7 +19,6 @@ from typing import Literal
 
 from limits import parse_many
 from limits.aio.storage import RedisStorage
-from limits.storage import MemoryStorage
 
 from darbuka.clock import Clock
 from darbuka.errors import RateLimited
@@ -47,10 +46,33 @@ def parse_rates(text: str) -> tuple[Rate, ...]:
                         key=lambda rate: rate[1]))
 
 
+class _Windows:
+    """Counts per window key, in this process. A count is dropped once its window is over,
+    in a sweep at most every `SWEEP_S` (the `limits` package's memory storage does the same
+    with a timer thread and a lock per count: a tenth of a send's CPU)."""
+
+    SWEEP_S = 10.0
+
+    def __init__(self) -> None:
+        self._counts: dict[str, list[float]] = {}  # key -> [count, expires at]
+        self._next_sweep = 0.0
+
+    def incr(self, key: str, expires_at: float, now: float) -> int:
+        if now >= self._next_sweep:
+            self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+            self._next_sweep = now + self.SWEEP_S
+        entry = self._counts.get(key)
+        if entry is None:
+            self._counts[key] = [1, expires_at]
+            return 1
+        entry[0] += 1
+        return int(entry[0])
+
+
 class RateLimiter:
     def __init__(self, clock: Clock, *, redis_url: str = "", prefix: str = "darbuka") -> None:
         self._clock = clock
-        self._memory = None if redis_url else MemoryStorage()
+        self._memory = None if redis_url else _Windows()
         self._redis = (RedisStorage(_async_uri(redis_url), implementation="redispy",
                                     key_prefix=f"{prefix}:limits") if redis_url else None)
         # Checks of one key waiting on Redis, newest last: they finish in the order made,
@@ -68,7 +90,9 @@ class RateLimiter:
         if self._memory is not None:
             now = self._clock.now_ms() / 1000
             for limit, window_s in rates:
-                count = self._memory.incr(_window_key(key, window_s, now), window_s)
+                window = now // window_s
+                count = self._memory.incr(f"{key}:{window_s}:{int(window)}",
+                                          (window + 1) * window_s, now)
                 _check(count, limit, window_s, now, what)
         elif rates:
             await self._check_in_order(key, rates, what)

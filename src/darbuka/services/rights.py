@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from darbuka.errors import Forbidden
 from darbuka.services.access import ChatAccess
-from darbuka.storage import Stores
+from darbuka.storage import Conn, Stores
 from darbuka.storage.rows import MemberRow
 
 __all__ = ["DEFAULT_ADMIN_RIGHTS", "RIGHTS", "check_grantable", "check_over", "check_right",
@@ -25,7 +23,7 @@ RIGHTS = ("read_all", "add_members", "remove_members", "add_admins", "change_inf
 DEFAULT_ADMIN_RIGHTS = frozenset(RIGHTS) - {"add_admins"}
 
 
-async def rights_of(conn: AsyncConnection, stores: Stores, access: ChatAccess,
+async def rights_of(conn: Conn, stores: Stores, access: ChatAccess,
                     user_id: int) -> frozenset[str]:
     if access.role == "owner":
         return frozenset(RIGHTS)
@@ -36,7 +34,7 @@ async def rights_of(conn: AsyncConnection, stores: Stores, access: ChatAccess,
     return DEFAULT_ADMIN_RIGHTS if value is None else frozenset(value)
 
 
-async def check_right(conn: AsyncConnection, stores: Stores, access: ChatAccess,
+async def check_right(conn: Conn, stores: Stores, access: ChatAccess,
                       right: str, user_id: int) -> None:
     """Raise Forbidden unless the caller (`user_id`, who has `access`) holds `right`."""
     if access.role == "owner":
@@ -72,7 +70,7 @@ def check_grantable(held: frozenset[str], before: Iterable[str], after: Iterable
         raise Forbidden(f"you cannot grant rights you lack: {names}", code="missing_right")
 
 
-async def lacking_write(conn: AsyncConnection, stores: Stores,
+async def lacking_write(conn: Conn, stores: Stores,
                         pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
     """Of (channel, admin) pairs, those whose rights leave out `write`."""
     stored = await stores.rights.get(conn, pairs)

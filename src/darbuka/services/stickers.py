@@ -9,15 +9,13 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.media.drawn_stickers import DEFAULT_PACK_TITLE, drawn_stickers
 from darbuka.services.media import MediaService, check_usable, media_descriptor
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.text import clean_name
 from darbuka.services.writer import Tx, Writer
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 
 __all__ = ["MAX_PACK_STICKERS", "StickerService"]
 
@@ -123,7 +121,7 @@ class StickerService:
 
         await self._writer.run(change)
 
-    async def _views(self, conn: AsyncConnection,
+    async def _views(self, conn: Conn,
                      packs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items = await self._stores.stickers.items(conn, [p["id"] for p in packs])
         media = await self._stores.media.by_ids(conn, [i["media_id"] for i in items])

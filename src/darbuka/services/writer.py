@@ -13,11 +13,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from darbuka.clock import Clock
 from darbuka.errors import ApiError
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.stream import Event
 
 __all__ = ["BatchFn", "Tx", "Writer"]
@@ -30,7 +28,7 @@ Item = TypeVar("Item")
 class Tx:
     """One open write transaction: the connection, the stores, and the events it makes."""
 
-    def __init__(self, conn: AsyncConnection, stores: Stores, now: int) -> None:
+    def __init__(self, conn: Conn, stores: Stores, now: int) -> None:
         self.conn = conn
         self.stores = stores
         self.now = now

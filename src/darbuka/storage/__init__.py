@@ -9,7 +9,7 @@ from darbuka.storage.bots import BotStore
 from darbuka.storage.chats import ChatStore
 from darbuka.storage.codes import LoginCodeStore
 from darbuka.storage.contacts import ContactStore
-from darbuka.storage.db import Database
+from darbuka.storage.db import Conn, Database
 from darbuka.storage.devices import DeviceStore
 from darbuka.storage.events import EventStore
 from darbuka.storage.handles import HandleStore
@@ -25,7 +25,7 @@ from darbuka.storage.safety import SafetyStore
 from darbuka.storage.stickers import StickerStore
 from darbuka.storage.users import DuplicateKey, UserStore
 
-__all__ = ["Database", "DuplicateKey", "Stores"]
+__all__ = ["Conn", "Database", "DuplicateKey", "Stores"]
 
 
 @dataclass(frozen=True, slots=True)

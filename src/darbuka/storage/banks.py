@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.tables.banks import bank_hashes, banks, matches
 from darbuka.storage.users import DuplicateKey
 
@@ -21,7 +21,7 @@ CHUNK = 1000
 
 
 class BankStore:
-    async def create(self, conn: AsyncConnection, values: Row, now: int) -> int:
+    async def create(self, conn: Conn, values: Row, now: int) -> int:
         try:
             result = await conn.execute(insert(banks).values(
                 **values, created_at=now, updated_at=now).returning(banks.c.id))
@@ -29,15 +29,15 @@ class BankStore:
             raise DuplicateKey(str(exc.orig)) from exc
         return int(result.scalar_one())
 
-    async def by_name(self, conn: AsyncConnection, name: str) -> Row | None:
+    async def by_name(self, conn: Conn, name: str) -> Row | None:
         row = (await conn.execute(select(banks).where(banks.c.name == name))).mappings().first()
         return dict(row) if row else None
 
-    async def all(self, conn: AsyncConnection) -> list[Row]:
+    async def all(self, conn: Conn) -> list[Row]:
         rows = (await conn.execute(select(banks).order_by(banks.c.id))).mappings()
         return [dict(r) for r in rows]
 
-    async def counts(self, conn: AsyncConnection) -> dict[int, dict[str, int]]:
+    async def counts(self, conn: Conn) -> dict[int, dict[str, int]]:
         """Active hashes per bank and signal type."""
         query = (select(bank_hashes.c.bank_id, bank_hashes.c.signal, func.count())
                  .where(bank_hashes.c.removed.is_(False))
@@ -47,16 +47,16 @@ class BankStore:
             out.setdefault(int(bank_id), {})[str(signal)] = int(count)
         return out
 
-    async def update(self, conn: AsyncConnection, bank_id: int, values: Row, now: int) -> None:
+    async def update(self, conn: Conn, bank_id: int, values: Row, now: int) -> None:
         """Change settings; bumps the version so other processes pick the change up."""
         await conn.execute(update(banks).where(banks.c.id == bank_id).values(
             **values, version=banks.c.version + 1, updated_at=now))
 
-    async def delete(self, conn: AsyncConnection, bank_id: int) -> None:
+    async def delete(self, conn: Conn, bank_id: int) -> None:
         await conn.execute(delete(bank_hashes).where(bank_hashes.c.bank_id == bank_id))
         await conn.execute(delete(banks).where(banks.c.id == bank_id))
 
-    async def bump(self, conn: AsyncConnection, bank_id: int, now: int) -> int:
+    async def bump(self, conn: Conn, bank_id: int, now: int) -> int:
         """The bank's next version. The row lock it takes orders concurrent writers, so
         versions become visible in order and a reader scanning `version > seen` misses
         nothing."""
@@ -65,7 +65,7 @@ class BankStore:
             .values(version=banks.c.version + 1, updated_at=now).returning(banks.c.version))
         return int(result.scalar_one())
 
-    async def add_hashes(self, conn: AsyncConnection, bank_id: int,
+    async def add_hashes(self, conn: Conn, bank_id: int,
                          rows: Sequence[tuple[str, bytes, dict[str, str]]], version: int,
                          now: int) -> int:
         """Insert new hashes, revive removed ones; those already active are left alone.
@@ -90,7 +90,7 @@ class BankStore:
             changed += len(fresh) + len(revive)
         return changed
 
-    async def remove_hashes(self, conn: AsyncConnection, bank_id: int,
+    async def remove_hashes(self, conn: Conn, bank_id: int,
                             keys: Sequence[tuple[str, bytes]], version: int) -> int:
         """Mark hashes removed (kept as tombstones so other processes see the removal)."""
         changed = 0
@@ -103,14 +103,14 @@ class BankStore:
             changed += int(result.rowcount)
         return changed
 
-    async def _existing(self, conn: AsyncConnection, bank_id: int,
+    async def _existing(self, conn: Conn, bank_id: int,
                         keys: Iterable[tuple[str, bytes]]) -> dict[tuple[str, bytes], bool]:
         query = select(bank_hashes.c.signal, bank_hashes.c.hash, bank_hashes.c.removed).where(
             bank_hashes.c.bank_id == bank_id,
             tuple_(bank_hashes.c.signal, bank_hashes.c.hash).in_(list(keys)))
         return {(s, bytes(h)): bool(r) for s, h, r in (await conn.execute(query)).all()}
 
-    async def changes(self, conn: AsyncConnection, bank_id: int, after_version: int,
+    async def changes(self, conn: Conn, bank_id: int, after_version: int,
                       *, active_only: bool = False) -> list[tuple[int, str, bytes, bool]]:
         """(id, signal, hash, removed) of the hash rows of a bank touched after
         `after_version` (0: all of them). Plain tuples: start-up loads millions."""
@@ -123,7 +123,7 @@ class BankStore:
         result = await conn.execute(query)
         return [(int(i), str(s), bytes(h), bool(r)) for i, s, h, r in result.all()]
 
-    async def hashes(self, conn: AsyncConnection, bank_id: int) -> list[Row]:
+    async def hashes(self, conn: Conn, bank_id: int) -> list[Row]:
         """Active hashes with their labels, for export."""
         query = (select(bank_hashes.c.signal, bank_hashes.c.hash, bank_hashes.c.labels)
                  .where(bank_hashes.c.bank_id == bank_id, bank_hashes.c.removed.is_(False))
@@ -131,11 +131,11 @@ class BankStore:
         return [{"signal": s, "hash": bytes(h), "labels": orjson.loads(labels)}
                 for s, h, labels in (await conn.execute(query)).all()]
 
-    async def record_matches(self, conn: AsyncConnection, rows: list[Row]) -> None:
+    async def record_matches(self, conn: Conn, rows: list[Row]) -> None:
         if rows:
             await conn.execute(insert(matches), rows)
 
-    async def count_refused(self, conn: AsyncConnection, since: int, until: int) -> int:
+    async def count_refused(self, conn: Conn, since: int, until: int) -> int:
         """Uploads refused by a bank match in [since, until): one per upload, however many
         of its hashes matched."""
         query = select(func.count(func.distinct(matches.c.subject))).where(
@@ -143,6 +143,6 @@ class BankStore:
             matches.c.created_at < until)
         return int((await conn.execute(query)).scalar_one())
 
-    async def recent_matches(self, conn: AsyncConnection, limit: int) -> list[Row]:
+    async def recent_matches(self, conn: Conn, limit: int) -> list[Row]:
         query = select(matches).order_by(matches.c.id.desc()).limit(limit)
         return [dict(r) for r in (await conn.execute(query)).mappings()]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, union_all, update
 
+from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import EventRow
 from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
@@ -15,37 +15,40 @@ from darbuka.storage.tables.events import events, streams
 __all__ = ["EventStore"]
 
 SHARD = 0
+# Every write transaction takes positions; every sign-in and sync reads the head.
+_RESERVE = Query(update(streams).where(streams.c.id == SHARD)
+                 .values(pos=streams.c.pos + bindparam("count")).returning(streams.c.pos))
+_HEAD = Query(select(streams.c.pos).where(streams.c.id == SHARD))
+_OLDEST = Query(select(func.min(events.c.pos)))
 
 
 class EventStore:
-    async def ensure_stream(self, conn: AsyncConnection) -> None:
+    async def ensure_stream(self, conn: Conn) -> None:
         found = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
         if found.first() is None:
             await conn.execute(insert(streams).values(id=SHARD, pos=0))
 
-    async def reserve(self, conn: AsyncConnection, count: int) -> int:
+    async def reserve(self, conn: Conn, count: int) -> int:
         """Take `count` consecutive positions; return the first.
 
         The UPDATE holds the row lock until commit, so transactions that take positions
         commit in position order: a reader never sees N+1 before N (no gaps at read time).
         """
-        result = await conn.execute(
-            update(streams).where(streams.c.id == SHARD)
-            .values(pos=streams.c.pos + count).returning(streams.c.pos))
-        return int(result.scalar_one()) - count + 1
+        rows = await conn.rows(_RESERVE, {"count": count})
+        return int(rows[0][0]) - count + 1
 
-    async def append(self, conn: AsyncConnection, rows: list[EventRow]) -> None:
+    async def append(self, conn: Conn, rows: list[EventRow]) -> None:
         if rows:
             await conn.execute(insert(events), rows)
 
-    async def head(self, conn: AsyncConnection) -> int:
-        result = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
-        return int(result.scalar_one_or_none() or 0)
+    async def head(self, conn: Conn) -> int:
+        rows = await conn.rows(_HEAD, {})
+        return int(rows[0][0] or 0) if rows else 0
 
-    async def oldest(self, conn: AsyncConnection) -> int:
+    async def oldest(self, conn: Conn) -> int:
         """The lowest position still stored (0 when nothing was ever pruned)."""
-        result = await conn.execute(select(func.min(events.c.pos)))
-        return int(result.scalar_one_or_none() or 0)
+        rows = await conn.rows(_OLDEST, {})
+        return int(rows[0][0] or 0) if rows else 0
 
     def _visible(self, user_id: int, after: int, upto: int | None) -> Any:
         chat_part = (
@@ -66,21 +69,21 @@ class EventStore:
             user_part = user_part.where(events.c.pos <= upto)
         return union_all(chat_part, user_part).subquery()
 
-    async def visible_to(self, conn: AsyncConnection, user_id: int, *, after: int,
+    async def visible_to(self, conn: Conn, user_id: int, *, after: int,
                          limit: int, upto: int | None = None) -> list[tuple[int, bytes]]:
         """Events the user may see with after < pos (<= upto), oldest first."""
         sub = self._visible(user_id, after, upto)
         query = select(sub.c.pos, sub.c.payload).order_by(sub.c.pos).limit(limit)
         return [(int(p), bytes(b)) for p, b in (await conn.execute(query)).all()]
 
-    async def backlog_exceeds(self, conn: AsyncConnection, user_id: int, *, after: int,
+    async def backlog_exceeds(self, conn: Conn, user_id: int, *, after: int,
                               cap: int) -> bool:
         sub = self._visible(user_id, after, None)
         inner = select(literal(1)).select_from(sub).limit(cap + 1).subquery()
         count = (await conn.execute(select(func.count()).select_from(inner))).scalar_one()
         return int(count) > cap
 
-    async def scrub_message(self, conn: AsyncConnection, chat_id: int, message_id: int, *,
+    async def scrub_message(self, conn: Conn, chat_id: int, message_id: int, *,
                             since: int, view: dict[str, Any]) -> int:
         """Replace a message's content in the stored events that carried it (new, edited).
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.rows import MediaFields, MediaRow, typed
 from darbuka.storage.tables.accounts import users
 from darbuka.storage.tables.chats import chats, members
@@ -19,22 +19,22 @@ Row = dict[str, Any]
 
 
 class MediaStore:
-    async def insert(self, conn: AsyncConnection, row: MediaRow) -> None:
+    async def insert(self, conn: Conn, row: MediaRow) -> None:
         await conn.execute(insert(media).values(**row))
 
-    async def get(self, conn: AsyncConnection, media_id: str) -> MediaRow | None:
+    async def get(self, conn: Conn, media_id: str) -> MediaRow | None:
         found = (await conn.execute(select(media).where(media.c.id == media_id))).mappings()
         row = found.first()
         return typed(row, MediaRow) if row else None
 
-    async def by_ids(self, conn: AsyncConnection, ids: Iterable[str]) -> dict[str, MediaRow]:
+    async def by_ids(self, conn: Conn, ids: Iterable[str]) -> dict[str, MediaRow]:
         wanted = list(set(ids))
         if not wanted:
             return {}
         rows = (await conn.execute(select(media).where(media.c.id.in_(wanted)))).mappings()
         return {str(r["id"]): typed(r, MediaRow) for r in rows}
 
-    async def update(self, conn: AsyncConnection, media_id: str, values: MediaFields,
+    async def update(self, conn: Conn, media_id: str, values: MediaFields,
                      *, state: str | None = None) -> bool:
         """Change a row; with `state`, only while it is still in that state."""
         query = update(media).where(media.c.id == media_id)
@@ -43,40 +43,40 @@ class MediaStore:
         result = await conn.execute(query.values(**values))
         return bool(result.rowcount)
 
-    async def delete(self, conn: AsyncConnection, media_id: str) -> None:
+    async def delete(self, conn: Conn, media_id: str) -> None:
         await conn.execute(delete(media).where(media.c.id == media_id))
 
-    async def bytes_held(self, conn: AsyncConnection, owner_id: int) -> int:
+    async def bytes_held(self, conn: Conn, owner_id: int) -> int:
         """What counts against a user's quota: every upload not refused."""
         query = select(func.coalesce(func.sum(media.c.length), 0)).where(
             media.c.owner_id == owner_id, media.c.state != "failed")
         return int((await conn.execute(query)).scalar_one())
 
-    async def expired(self, conn: AsyncConnection, now: int, limit: int = 100) -> list[MediaRow]:
+    async def expired(self, conn: Conn, now: int, limit: int = 100) -> list[MediaRow]:
         query = select(media).where(media.c.state.in_(("uploading", "failed")),
                                     media.c.expires_at.is_not(None),
                                     media.c.expires_at < now).limit(limit)
         return [typed(r, MediaRow) for r in (await conn.execute(query)).mappings()]
 
-    async def in_state(self, conn: AsyncConnection, state: str) -> list[str]:
+    async def in_state(self, conn: Conn, state: str) -> list[str]:
         query = select(media.c.id).where(media.c.state == state)
         return [str(i) for i in (await conn.execute(query)).scalars()]
 
-    async def add_refs(self, conn: AsyncConnection, rows: list[Row]) -> None:
+    async def add_refs(self, conn: Conn, rows: list[Row]) -> None:
         if rows:
             await conn.execute(insert(media_refs), rows)
 
-    async def drop_refs(self, conn: AsyncConnection, message_id: int) -> None:
+    async def drop_refs(self, conn: Conn, message_id: int) -> None:
         await conn.execute(delete(media_refs).where(media_refs.c.message_id == message_id))
 
-    async def set_refs_removed(self, conn: AsyncConnection, message_id: int,
+    async def set_refs_removed(self, conn: Conn, message_id: int,
                                removed: bool) -> None:
         """A message removed by moderation (or reinstated): its media refs stop (or start
         again) letting anyone download, and its uploads being attached again."""
         await conn.execute(update(media_refs).where(media_refs.c.message_id == message_id)
                            .values(removed=removed))
 
-    async def removed_uploads(self, conn: AsyncConnection, media_ids: Iterable[str]) -> set[str]:
+    async def removed_uploads(self, conn: Conn, media_ids: Iterable[str]) -> set[str]:
         """Of these media, those on a message that moderation removed."""
         wanted = list(set(media_ids))
         if not wanted:
@@ -85,13 +85,13 @@ class MediaStore:
                                                     media_refs.c.removed.is_(True)).distinct()
         return {str(m) for m in (await conn.execute(query)).scalars()}
 
-    async def refs_of(self, conn: AsyncConnection, media_id: str) -> list[Row]:
+    async def refs_of(self, conn: Conn, media_id: str) -> list[Row]:
         """Every message that carries the media, oldest first."""
         query = select(media_refs).where(media_refs.c.media_id == media_id)
         return [dict(r) for r in (await conn.execute(query.order_by(media_refs.c.message_id)))
                 .mappings()]
 
-    async def seen_by(self, conn: AsyncConnection, media_id: str, user_id: int) -> bool:
+    async def seen_by(self, conn: Conn, media_id: str, user_id: int) -> bool:
         """Whether the media appears in a chat the user is a member of (on a message
         moderation has not removed)."""
         query = select(exists().where(
@@ -100,7 +100,7 @@ class MediaStore:
                                 members.c.user_id == user_id))))
         return bool((await conn.execute(query)).scalar())
 
-    async def is_shared(self, conn: AsyncConnection, media_id: str, kind: str) -> bool:
+    async def is_shared(self, conn: Conn, media_id: str, kind: str) -> bool:
         """A sticker in some pack, or a profile photo in use: any signed-in user sees it."""
         if kind == "sticker":
             query = select(exists().where(stickers.c.media_id == media_id))
@@ -109,11 +109,11 @@ class MediaStore:
                            | exists().where(chats.c.avatar == media_id))
         return bool((await conn.execute(query)).scalar())
 
-    async def add_hashes(self, conn: AsyncConnection, rows: list[Row]) -> None:
+    async def add_hashes(self, conn: Conn, rows: list[Row]) -> None:
         if rows:
             await conn.execute(insert(media_hashes), rows)
 
-    async def hashes(self, conn: AsyncConnection, media_id: str) -> list[Row]:
+    async def hashes(self, conn: Conn, media_id: str) -> list[Row]:
         query = select(media_hashes).where(media_hashes.c.media_id == media_id)
         return [dict(r) for r in (await conn.execute(query.order_by(media_hashes.c.id)))
                 .mappings()]

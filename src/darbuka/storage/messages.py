@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
+from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import MessageFields, MessageRow, typed
 from darbuka.storage.tables.messages import messages
 
@@ -16,23 +16,29 @@ __all__ = ["MessageStore"]
 Row = dict[str, Any]
 
 
+# Every batch of sends looks for repeats; repeats are rare, so only ids are read first.
+_REPEATS = Query(select(messages.c.id, messages.c.sender_id, messages.c.client_id)
+                 .where(messages.c.sender_id.in_(bindparam("senders", expanding=True)),
+                        messages.c.client_id.in_(bindparam("clients", expanding=True))),
+                 expanding=("senders", "clients"))
+
+
 class MessageStore:
-    async def by_client_ids(self, conn: AsyncConnection,
+    async def by_client_ids(self, conn: Conn,
                             keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], MessageRow]:
         """Messages already stored under (sender_id, client_id): repeats of earlier sends."""
         keys = set(keys)
         if not keys:
             return {}
-        query = select(messages).where(messages.c.sender_id.in_({s for s, _ in keys}),
-                                       messages.c.client_id.in_({c for _, c in keys}))
-        found: dict[tuple[int, str], MessageRow] = {}
-        for row in (await conn.execute(query)).mappings():
-            key = (int(row["sender_id"]), str(row["client_id"]))
-            if key in keys:
-                found[key] = typed(row, MessageRow)
-        return found
+        rows = await conn.rows(_REPEATS, {"senders": sorted({s for s, _ in keys}),
+                                          "clients": sorted({c for _, c in keys})})
+        ids = {(int(s), str(c)): int(i) for i, s, c in rows if (int(s), str(c)) in keys}
+        if not ids:
+            return {}
+        full = await self.by_ids(conn, ids.values())
+        return {key: full[message_id] for key, message_id in ids.items()}
 
-    async def insert_many(self, conn: AsyncConnection,
+    async def insert_many(self, conn: Conn,
                           rows: list[MessageFields]) -> list[int]:
         """Insert rows in order and return their new ids in the same order.
 
@@ -50,23 +56,23 @@ class MessageStore:
         ids = {(int(c), int(q)): int(i) for i, c, q in (await conn.execute(query)).all()}
         return [ids[(row["chat_id"], row["seq"])] for row in rows]
 
-    async def get(self, conn: AsyncConnection, message_id: int) -> MessageRow | None:
+    async def get(self, conn: Conn, message_id: int) -> MessageRow | None:
         query = select(messages).where(messages.c.id == message_id)
         row = (await conn.execute(query)).mappings().first()
         return typed(row, MessageRow) if row else None
 
-    async def by_ids(self, conn: AsyncConnection, ids: Iterable[int]) -> dict[int, MessageRow]:
+    async def by_ids(self, conn: Conn, ids: Iterable[int]) -> dict[int, MessageRow]:
         wanted = list(set(ids))
         if not wanted:
             return {}
         rows = (await conn.execute(select(messages).where(messages.c.id.in_(wanted)))).mappings()
         return {int(r["id"]): typed(r, MessageRow) for r in rows}
 
-    async def update(self, conn: AsyncConnection, message_id: int,
+    async def update(self, conn: Conn, message_id: int,
                      values: MessageFields) -> None:
         await conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
 
-    async def page(self, conn: AsyncConnection, chat_id: int, *, before: int | None,
+    async def page(self, conn: Conn, chat_id: int, *, before: int | None,
                    after: int | None, limit: int) -> list[MessageRow]:
         """Up to `limit` messages by seq, returned oldest first.
 

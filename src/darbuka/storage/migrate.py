@@ -23,6 +23,4 @@ def alembic_config(connection: Any = None) -> Config:
 
 
 async def migrate(db: Database) -> None:
-    async with db.write_engine.connect() as conn:
-        await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
-        await conn.commit()
+    await db.run_sync(lambda conn: command.upgrade(alembic_config(conn), "head"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.tables.messages import post_stats, post_views
 
 __all__ = ["ViewStore"]
@@ -15,7 +15,7 @@ Row = dict[str, Any]
 
 
 class ViewStore:
-    async def record(self, conn: AsyncConnection, chat_id: int, user_id: int,
+    async def record(self, conn: Conn, chat_id: int, user_id: int,
                      message_ids: list[int]) -> list[int]:
         """Count one view per user per post; returns the posts whose count went up."""
         if not message_ids:
@@ -37,7 +37,7 @@ class ViewStore:
                            .values(views=post_stats.c.views + 1))
         return new
 
-    async def counts(self, conn: AsyncConnection, chat_id: int,
+    async def counts(self, conn: Conn, chat_id: int,
                      message_ids: list[int]) -> dict[int, int]:
         query = select(post_stats.c.message_id, post_stats.c.views).where(
             post_stats.c.chat_id == chat_id, post_stats.c.message_id.in_(message_ids))

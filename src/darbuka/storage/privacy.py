@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.db import in_chunks
+from darbuka.storage.db import Conn, in_chunks
 from darbuka.storage.tables.people import blocks, privacy
 
 __all__ = ["PrivacyStore"]
@@ -17,7 +16,7 @@ Row = dict[str, Any]
 
 
 class PrivacyStore:
-    async def settings(self, conn: AsyncConnection, user_ids: Iterable[int]) -> dict[int, Row]:
+    async def settings(self, conn: Conn, user_ids: Iterable[int]) -> dict[int, Row]:
         """Stored settings of those users who changed any; others have the defaults."""
         wanted = list(set(user_ids))
         found: dict[int, Row] = {}
@@ -26,13 +25,13 @@ class PrivacyStore:
             found |= {int(r["user_id"]): dict(r) for r in (await conn.execute(query)).mappings()}
         return found
 
-    async def put(self, conn: AsyncConnection, user_id: int, values: Row) -> None:
+    async def put(self, conn: Conn, user_id: int, values: Row) -> None:
         result = await conn.execute(update(privacy).where(privacy.c.user_id == user_id)
                                     .values(**values))
         if not result.rowcount:
             await conn.execute(insert(privacy).values(user_id=user_id, **values))
 
-    async def block(self, conn: AsyncConnection, user_id: int, blocked_id: int,
+    async def block(self, conn: Conn, user_id: int, blocked_id: int,
                     now: int) -> bool:
         if await self.blocked_pairs(conn, [(user_id, blocked_id)]):
             return False
@@ -40,12 +39,12 @@ class PrivacyStore:
                                                  created_at=now))
         return True
 
-    async def unblock(self, conn: AsyncConnection, user_id: int, blocked_id: int) -> bool:
+    async def unblock(self, conn: Conn, user_id: int, blocked_id: int) -> bool:
         result = await conn.execute(delete(blocks).where(blocks.c.user_id == user_id,
                                                          blocks.c.blocked_id == blocked_id))
         return bool(result.rowcount)
 
-    async def blocked_pairs(self, conn: AsyncConnection,
+    async def blocked_pairs(self, conn: Conn,
                             pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which (blocker, blocked) pairs are blocks."""
         pairs = list(set(pairs))
@@ -58,7 +57,7 @@ class PrivacyStore:
         return {(int(a), int(b)) for a, b in (await conn.execute(query)).all()
                 if (a, b) in wanted}
 
-    async def blocked_by(self, conn: AsyncConnection, user_id: int) -> list[Row]:
+    async def blocked_by(self, conn: Conn, user_id: int) -> list[Row]:
         query = (select(blocks.c.blocked_id, blocks.c.created_at)
                  .where(blocks.c.user_id == user_id).order_by(blocks.c.created_at))
         return [dict(r) for r in (await conn.execute(query)).mappings()]

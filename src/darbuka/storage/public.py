@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.rows import MessageRow, PublicChatRow, typed
 from darbuka.storage.tables.accounts import handles, users
 from darbuka.storage.tables.chats import chats
@@ -22,7 +22,7 @@ def _escape_like(text: str) -> str:
 
 
 class PublicStore:
-    async def chat_by_handle(self, conn: AsyncConnection, key: str) -> PublicChatRow | None:
+    async def chat_by_handle(self, conn: Conn, key: str) -> PublicChatRow | None:
         query = (select(chats, users.c.verified.label("owner_verified"))
                  .join(handles, handles.c.chat_id == chats.c.id)
                  .outerjoin(users, users.c.id == chats.c.owner_id)
@@ -30,7 +30,7 @@ class PublicStore:
         row = (await conn.execute(query)).mappings().first()
         return typed(row, PublicChatRow) if row else None
 
-    async def recent_posts(self, conn: AsyncConnection, chat_id: int,
+    async def recent_posts(self, conn: Conn, chat_id: int,
                            limit: int) -> list[MessageRow]:
         """The newest visible posts, oldest first (system messages and deleted ones left out)."""
         query = (select(messages).where(messages.c.chat_id == chat_id,
@@ -40,7 +40,7 @@ class PublicStore:
         rows = [typed(r, MessageRow) for r in (await conn.execute(query)).mappings()]
         return rows[::-1]
 
-    async def recent_post_ids(self, conn: AsyncConnection, chat_id: int,
+    async def recent_post_ids(self, conn: Conn, chat_id: int,
                               limit: int) -> set[int]:
         """The ids of the posts `recent_posts` answers."""
         query = (select(messages.c.id).where(messages.c.chat_id == chat_id,
@@ -49,7 +49,7 @@ class PublicStore:
                  .order_by(messages.c.seq.desc()).limit(limit))
         return {int(i) for i in (await conn.execute(query)).scalars()}
 
-    async def search(self, conn: AsyncConnection, text: str, key: str | None,
+    async def search(self, conn: Conn, text: str, key: str | None,
                      limit: int) -> list[PublicChatRow]:
         """Public groups and channels whose title contains `text` or handle starts with `key`."""
         pattern = f"%{_escape_like(text.lower())}%"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import case, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.tables.messages import reactions
 
 __all__ = ["ReactionStore"]
@@ -15,7 +15,7 @@ Row = dict[str, Any]
 
 
 class ReactionStore:
-    async def add(self, conn: AsyncConnection, *, message_id: int, chat_id: int, user_id: int,
+    async def add(self, conn: Conn, *, message_id: int, chat_id: int, user_id: int,
                   emoji: str, now: int) -> bool:
         exists = await conn.execute(select(reactions.c.user_id).where(
             reactions.c.message_id == message_id, reactions.c.user_id == user_id,
@@ -27,19 +27,19 @@ class ReactionStore:
                                                     created_at=now))
         return True
 
-    async def remove(self, conn: AsyncConnection, *, message_id: int, user_id: int,
+    async def remove(self, conn: Conn, *, message_id: int, user_id: int,
                      emoji: str) -> bool:
         result = await conn.execute(delete(reactions).where(
             reactions.c.message_id == message_id, reactions.c.user_id == user_id,
             reactions.c.emoji == emoji))
         return bool(result.rowcount)
 
-    async def count_by_user(self, conn: AsyncConnection, message_id: int, user_id: int) -> int:
+    async def count_by_user(self, conn: Conn, message_id: int, user_id: int) -> int:
         query = select(func.count()).where(reactions.c.message_id == message_id,
                                            reactions.c.user_id == user_id)
         return int((await conn.execute(query)).scalar_one())
 
-    async def summary(self, conn: AsyncConnection, message_ids: list[int],
+    async def summary(self, conn: Conn, message_ids: list[int],
                       user_id: int) -> dict[int, list[Row]]:
         """message → [{emoji, count, mine}] for the messages that have reactions."""
         if not message_ids:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from darbuka.storage.db import Conn
 from darbuka.storage.tables.safety import (
     appeals,
     audit_log,
@@ -29,21 +29,21 @@ Row = dict[str, Any]
 class SafetyStore:
     # -- generic ----------------------------------------------------------------------------
 
-    async def _insert(self, conn: AsyncConnection, table: Table, values: Row) -> int:
+    async def _insert(self, conn: Conn, table: Table, values: Row) -> int:
         result = await conn.execute(insert(table).values(**values).returning(table.c.id))
         return int(result.scalar_one())
 
-    async def _get(self, conn: AsyncConnection, table: Table, row_id: int) -> Row | None:
+    async def _get(self, conn: Conn, table: Table, row_id: int) -> Row | None:
         row = (await conn.execute(select(table).where(table.c.id == row_id))).mappings().first()
         return dict(row) if row else None
 
-    async def _update(self, conn: AsyncConnection, table: Table, row_id: int,
+    async def _update(self, conn: Conn, table: Table, row_id: int,
                       values: Row) -> None:
         await conn.execute(update(table).where(table.c.id == row_id).values(**values))
 
     # -- queue items ------------------------------------------------------------------------
 
-    async def open_item_for(self, conn: AsyncConnection, target_type: str,
+    async def open_item_for(self, conn: Conn, target_type: str,
                             target_id: int) -> Row | None:
         query = (select(moderation_items)
                  .where(moderation_items.c.target_type == target_type,
@@ -53,16 +53,16 @@ class SafetyStore:
         row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None
 
-    async def add_item(self, conn: AsyncConnection, **values: Any) -> int:
+    async def add_item(self, conn: Conn, **values: Any) -> int:
         return await self._insert(conn, moderation_items, values)
 
-    async def item(self, conn: AsyncConnection, item_id: int) -> Row | None:
+    async def item(self, conn: Conn, item_id: int) -> Row | None:
         return await self._get(conn, moderation_items, item_id)
 
-    async def update_item(self, conn: AsyncConnection, item_id: int, **values: Any) -> None:
+    async def update_item(self, conn: Conn, item_id: int, **values: Any) -> None:
         await self._update(conn, moderation_items, item_id, values)
 
-    async def queue(self, conn: AsyncConnection, *, status: str, limit: int) -> list[Row]:
+    async def queue(self, conn: Conn, *, status: str, limit: int) -> list[Row]:
         query = (select(moderation_items).where(moderation_items.c.status == status)
                  .order_by(moderation_items.c.priority, moderation_items.c.created_at,
                            moderation_items.c.id).limit(limit))
@@ -70,19 +70,19 @@ class SafetyStore:
 
     # -- reports ----------------------------------------------------------------------------
 
-    async def add_report(self, conn: AsyncConnection, **values: Any) -> int:
+    async def add_report(self, conn: Conn, **values: Any) -> int:
         return await self._insert(conn, reports, values)
 
-    async def reports_of_item(self, conn: AsyncConnection, item_id: int) -> list[Row]:
+    async def reports_of_item(self, conn: Conn, item_id: int) -> list[Row]:
         query = select(reports).where(reports.c.item_id == item_id).order_by(reports.c.id)
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
-    async def reports_by(self, conn: AsyncConnection, reporter_id: int) -> list[Row]:
+    async def reports_by(self, conn: Conn, reporter_id: int) -> list[Row]:
         query = (select(reports).where(reports.c.reporter_id == reporter_id)
                  .order_by(reports.c.id.desc()).limit(100))
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
-    async def set_report_outcome(self, conn: AsyncConnection, item_id: int,
+    async def set_report_outcome(self, conn: Conn, item_id: int,
                                  outcome: str) -> list[Row]:
         """Close the reports of an item; return them (their reporters learn the outcome)."""
         await conn.execute(update(reports).where(reports.c.item_id == item_id,
@@ -92,18 +92,18 @@ class SafetyStore:
 
     # -- statements of reasons --------------------------------------------------------------
 
-    async def add_statement(self, conn: AsyncConnection, **values: Any) -> int:
+    async def add_statement(self, conn: Conn, **values: Any) -> int:
         return await self._insert(conn, statements, values)
 
-    async def statement(self, conn: AsyncConnection, statement_id: int) -> Row | None:
+    async def statement(self, conn: Conn, statement_id: int) -> Row | None:
         return await self._get(conn, statements, statement_id)
 
-    async def statements_of(self, conn: AsyncConnection, user_id: int) -> list[Row]:
+    async def statements_of(self, conn: Conn, user_id: int) -> list[Row]:
         query = (select(statements).where(statements.c.user_id == user_id)
                  .order_by(statements.c.id.desc()).limit(100))
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
-    async def statements_for_target(self, conn: AsyncConnection, target_type: str,
+    async def statements_for_target(self, conn: Conn, target_type: str,
                                     target_id: int, *, item_id: int | None = None) -> list[Row]:
         """Statements about the target not reversed yet (with `item_id`: of that item's
         decision only)."""
@@ -114,22 +114,22 @@ class SafetyStore:
             query = query.where(statements.c.item_id == item_id)
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
-    async def reverse_statement(self, conn: AsyncConnection, statement_id: int,
+    async def reverse_statement(self, conn: Conn, statement_id: int,
                                 now: int) -> None:
         await self._update(conn, statements, statement_id, {"reversed_at": now})
 
     # -- removal orders ---------------------------------------------------------------------
 
-    async def add_order(self, conn: AsyncConnection, **values: Any) -> int:
+    async def add_order(self, conn: Conn, **values: Any) -> int:
         return await self._insert(conn, removal_orders, values)
 
-    async def order(self, conn: AsyncConnection, order_id: int) -> Row | None:
+    async def order(self, conn: Conn, order_id: int) -> Row | None:
         return await self._get(conn, removal_orders, order_id)
 
-    async def update_order(self, conn: AsyncConnection, order_id: int, **values: Any) -> None:
+    async def update_order(self, conn: Conn, order_id: int, **values: Any) -> None:
         await self._update(conn, removal_orders, order_id, values)
 
-    async def orders(self, conn: AsyncConnection, *, states: tuple[str, ...] | None = None,
+    async def orders(self, conn: Conn, *, states: tuple[str, ...] | None = None,
                      submitted_by: int | None = None, limit: int = 200) -> list[Row]:
         query = select(removal_orders).order_by(removal_orders.c.received_at.desc())
         if states:
@@ -140,16 +140,16 @@ class SafetyStore:
 
     # -- appeals ----------------------------------------------------------------------------
 
-    async def add_appeal(self, conn: AsyncConnection, **values: Any) -> int:
+    async def add_appeal(self, conn: Conn, **values: Any) -> int:
         return await self._insert(conn, appeals, values)
 
-    async def appeal(self, conn: AsyncConnection, appeal_id: int) -> Row | None:
+    async def appeal(self, conn: Conn, appeal_id: int) -> Row | None:
         return await self._get(conn, appeals, appeal_id)
 
-    async def update_appeal(self, conn: AsyncConnection, appeal_id: int, **values: Any) -> None:
+    async def update_appeal(self, conn: Conn, appeal_id: int, **values: Any) -> None:
         await self._update(conn, appeals, appeal_id, values)
 
-    async def appeals(self, conn: AsyncConnection, *, status: str | None = None,
+    async def appeals(self, conn: Conn, *, status: str | None = None,
                       user_id: int | None = None, statement_id: int | None = None) -> list[Row]:
         query = select(appeals).order_by(appeals.c.id)
         if status is not None:
@@ -162,13 +162,13 @@ class SafetyStore:
 
     # -- preserved copies -------------------------------------------------------------------
 
-    async def preserve(self, conn: AsyncConnection, **values: Any) -> int:
+    async def preserve(self, conn: Conn, **values: Any) -> int:
         return await self._insert(conn, preserved, values)
 
-    async def preserved_copy(self, conn: AsyncConnection, copy_id: int) -> Row | None:
+    async def preserved_copy(self, conn: Conn, copy_id: int) -> Row | None:
         return await self._get(conn, preserved, copy_id)
 
-    async def preserved_for(self, conn: AsyncConnection, target_type: str,
+    async def preserved_for(self, conn: Conn, target_type: str,
                             target_id: int) -> Row | None:
         query = (select(preserved).where(preserved.c.target_type == target_type,
                                          preserved.c.target_id == target_id)
@@ -176,7 +176,7 @@ class SafetyStore:
         row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None
 
-    async def removal_by(self, conn: AsyncConnection, target_type: str, target_id: int,
+    async def removal_by(self, conn: Conn, target_type: str, target_id: int,
                          item_id: int) -> Row | None:
         """The copy kept when item `item_id` removed the target, while that removal stands."""
         query = (select(preserved).where(preserved.c.target_type == target_type,
@@ -187,7 +187,7 @@ class SafetyStore:
         row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None
 
-    async def standing_removals(self, conn: AsyncConnection, target_type: str,
+    async def standing_removals(self, conn: Conn, target_type: str,
                                 target_id: int) -> list[Row]:
         """The copies of every removal of the target not undone yet."""
         query = select(preserved).where(preserved.c.target_type == target_type,
@@ -196,14 +196,14 @@ class SafetyStore:
         return [dict(r) for r in (await conn.execute(query.order_by(preserved.c.id)))
                 .mappings()]
 
-    async def mark_reinstated(self, conn: AsyncConnection, copy_id: int, now: int) -> None:
+    async def mark_reinstated(self, conn: Conn, copy_id: int, now: int) -> None:
         await self._update(conn, preserved, copy_id, {"reinstated_at": now})
 
-    async def extend_preservation(self, conn: AsyncConnection, copy_id: int,
+    async def extend_preservation(self, conn: Conn, copy_id: int,
                                   keep_until: int) -> None:
         await self._update(conn, preserved, copy_id, {"keep_until": keep_until})
 
-    async def purge_preserved(self, conn: AsyncConnection, now: int) -> list[int]:
+    async def purge_preserved(self, conn: Conn, now: int) -> list[int]:
         query = select(preserved.c.id).where(preserved.c.keep_until <= now)
         ids = [int(i) for i in (await conn.execute(query)).scalars()]
         if ids:
@@ -212,7 +212,7 @@ class SafetyStore:
 
     # -- counts for the transparency report -------------------------------------------------
 
-    async def count(self, conn: AsyncConnection, table: str, column: str, since: int,
+    async def count(self, conn: Conn, table: str, column: str, since: int,
                     until: int, group_by: str | None = None, *,
                     source: str | None = None) -> dict[str, int]:
         """Rows of one of the transparency report's tables with `column` in [since, until),
@@ -231,20 +231,20 @@ class SafetyStore:
 
     # -- the audit chain --------------------------------------------------------------------
 
-    async def lock_audit(self, conn: AsyncConnection) -> None:
+    async def lock_audit(self, conn: Conn) -> None:
         """Serialise appends across server processes (SQLite has one writer anyway)."""
         if conn.dialect.name == "postgresql":
             await conn.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
 
-    async def last_audit(self, conn: AsyncConnection) -> Row | None:
+    async def last_audit(self, conn: Conn) -> Row | None:
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(1)
         row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None
 
-    async def append_audit(self, conn: AsyncConnection, record: Row) -> None:
+    async def append_audit(self, conn: Conn, record: Row) -> None:
         await conn.execute(insert(audit_log).values(**record))
 
-    async def audit_records(self, conn: AsyncConnection, *, after: int = 0,
+    async def audit_records(self, conn: Conn, *, after: int = 0,
                             limit: int = 1000) -> list[Row]:
         query = (select(audit_log).where(audit_log.c.id > after).order_by(audit_log.c.id)
                  .limit(limit))

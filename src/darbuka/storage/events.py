@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import and_, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from darbuka.storage.rows import EventRow
+from darbuka.storage.rows import EventRow, typed
 from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
 
@@ -41,6 +41,13 @@ class EventStore:
     async def head(self, conn: AsyncConnection) -> int:
         result = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
         return int(result.scalar_one_or_none() or 0)
+
+    async def between(self, conn: AsyncConnection, after: int, upto: int) -> list[EventRow]:
+        """Every stored event with after < pos <= upto, oldest first (live delivery fills
+        its gaps from here; keep the span small, it is read whole)."""
+        query = select(events).where(events.c.pos > after, events.c.pos <= upto) \
+            .order_by(events.c.pos)
+        return [typed(row, EventRow) for row in (await conn.execute(query)).mappings()]
 
     async def oldest(self, conn: AsyncConnection) -> int:
         """The lowest position still stored (0 when nothing was ever pruned)."""

@@ -47,11 +47,14 @@ class Cluster:
     admin_dir: Path
     settings: dict[str, str]
 
-    def admin(self, *args: str) -> str:
-        """`darbuka admin …` as an operator runs it, on the same database and Redis."""
+    def admin(self, *args: str, redis: bool = True) -> str:
+        """`darbuka admin …` as an operator runs it, on the same database and (unless told
+        otherwise) the same Redis."""
+        env = self.env if redis else {k: v for k, v in self.env.items()
+                                      if k != "DARBUKA_REDIS_URL"}
         done = subprocess.run(
             [sys.executable, "-m", "darbuka", "admin", *args, "--data-dir", str(self.admin_dir)],
-            capture_output=True, text=True, env=self.env, check=True, timeout=60)
+            capture_output=True, text=True, env=env, check=True, timeout=60)
         return done.stdout
 
     def people(self, *who: tuple[str, ServerProcess]) -> list[Api]:
@@ -200,13 +203,17 @@ def test_admin_commands_reach_sockets_on_both_processes_live(cluster: Cluster) -
 
     cluster.admin("verify", "--phone", PHONE["Alice"])
     cluster.admin("set-kind", "--phone", PHONE["Alice"], "--kind", "brand")
+    # An operator who forgot DARBUKA_REDIS_URL: nothing is published, nothing follows.
+    cluster.admin("set-kind", "--phone", PHONE["Alice"], "--kind", "blogger", redis=False)
+    for sock in (on_a, on_b):
+        read_until(sock, lambda ev: len(ev) == 3)
     sent = bob.send(chat["id"], "after the operator")
     for sock, since in ((on_a, since_a), (on_b, since_b)):
         events = read_until(sock, lambda ev: sent["id"] in message_ids(ev))
         changes = [e["user"] for e in events if e["type"] == "user.updated"]
         assert [(u["id"], u.get("verified"), u["kind"]) for u in changes] == [
-            (alice.id, True, "person"), (alice.id, True, "brand")]
-        assert [e["type"] for e in events] == ["user.updated", "user.updated", "message.new"]
+            (alice.id, True, "person"), (alice.id, True, "brand"), (alice.id, True, "blogger")]
+        assert [e["type"] for e in events] == ["user.updated"] * 3 + ["message.new"]
         assert_live_is_stored(alice, sock, since)
         sock.close()
 

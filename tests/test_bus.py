@@ -255,6 +255,41 @@ async def test_redis_killed_and_restarted_loses_no_event(tmp_path: Path) -> None
         redis_server.kill()
 
 
+@needs_redis_server
+async def test_redis_bus_starts_and_delivers_before_redis_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process started while Redis is down serves anyway: its own events and the others'
+    (from the database) reach its sinks, and what it could not publish waits, bounded."""
+    import darbuka.bus.redis as redis_bus
+
+    monkeypatch.setattr(redis_bus, "START_WAIT_S", 0.2)
+    monkeypatch.setattr(redis_bus, "OUTBOX_MAX", 3)
+    redis_server = RedisServer(tmp_path / "redis")
+    redis_server.kill()  # its port, with nothing behind it yet
+    stream = FakeStream()
+    bus = RedisBus(redis_server.url, prefix="down", fetch=stream.fetch, poll_s=0.05)
+    recorder = Recorder()
+    bus.subscribe(recorder.handlers())
+    await bus.start()
+    try:
+        for pos in (1, 2, 3, 4):
+            bus.publish(stream.commit(event(pos)))
+        stream.commit(event(5))  # another process's
+        await recorder.wait_for(lambda: len(recorder.events) == 5)
+        assert recorder.positions == [1, 2, 3, 4, 5]
+        assert bus.dropped == 1, "the oldest publish went; the database has it"
+        redis_server.start()
+        other = RedisBus(redis_server.url, prefix="down", fetch=stream.fetch)
+        await other.start()
+        other.publish(stream.commit(event(6)))
+        await recorder.wait_for(lambda: len(recorder.events) == 6)
+        await other.stop()
+        assert bus.reconnects == 0, "the first subscription is no reconnect"
+    finally:
+        await bus.stop()
+        redis_server.kill()
+
+
 # -- the reorder and fill logic alone (no Redis) -------------------------------------------
 
 

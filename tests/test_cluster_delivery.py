@@ -21,7 +21,13 @@ from typing import Any
 
 import pytest
 
+from darbuka.cli_common import runtime_for
+from darbuka.container import build_runtime
 from darbuka.services.ratelimit import WRITES
+from darbuka.services.sending import check_send
+from darbuka.settings import Settings
+from darbuka.storage import Database
+from darbuka.storage.migrate import migrate
 from darbuka.testing import ServerProcess
 from tests.conftest import _pg_admin
 from tests.helpers import Api, Socket, new_client_id, wait_until
@@ -73,9 +79,7 @@ class Cluster:
         return Path(self.servers[index].log.name).read_text(errors="replace")
 
 
-def _settings(settings: dict[str, str], data_dir: Path) -> Any:
-    from darbuka.settings import Settings
-
+def _settings(settings: dict[str, str], data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, database_url=settings["database_url"], secret_key=SECRET,
                     redis_url=settings.get("redis_url", ""),
                     redis_prefix=settings.get("redis_prefix", "darbuka"))
@@ -83,8 +87,6 @@ def _settings(settings: dict[str, str], data_dir: Path) -> Any:
 
 async def _issue_tokens(settings: dict[str, str], data_dir: Path,
                         names: list[str]) -> list[str]:
-    from darbuka.cli_common import runtime_for
-
     tokens = []
     async with runtime_for(_settings(settings, data_dir)) as runtime:
         for name in names:
@@ -94,9 +96,6 @@ async def _issue_tokens(settings: dict[str, str], data_dir: Path,
 
 
 async def _migrate(url: str) -> None:
-    from darbuka.storage import Database
-    from darbuka.storage.migrate import migrate
-
     db = Database(url)
     try:
         await migrate(db)
@@ -222,9 +221,6 @@ async def _commit_without_publishing(settings: dict[str, str], workdir: Path,
                                      sender_id: int, chat_id: int, text: str) -> int:
     """A process that commits a message and never publishes it (its bus reaches no one,
     as if it died between COMMIT and PUBLISH)."""
-    from darbuka.container import build_runtime
-    from darbuka.services.sending import check_send
-
     # No redis_url: its bus reaches no other process.
     runtime = build_runtime(_settings({"database_url": settings["database_url"]}, workdir))
     runtime.writer.start()

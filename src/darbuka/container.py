@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from darbuka.adapters import Services
-from darbuka.bus import Bus, Handlers, MemoryBus
+from darbuka.bus import Bus, FetchEvents, Handlers, MemoryBus, Stored
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
 from darbuka.files import private_dir
@@ -49,7 +49,7 @@ from darbuka.services.writer import Writer
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.storage.migrate import migrate
-from darbuka.stream import Ephemeral
+from darbuka.stream import Ephemeral, Event
 
 __all__ = ["Runtime", "build_runtime", "open_storage"]
 
@@ -86,7 +86,8 @@ def _base(settings: Settings, clock: Clock) -> _Base:
     db = Database(settings.effective_database_url,
                   sqlite_synchronous=settings.sqlite_synchronous)
     stores = Stores()
-    bus: Bus = (RedisBus(settings.redis_url, prefix=settings.redis_prefix)
+    bus: Bus = (RedisBus(settings.redis_url, prefix=settings.redis_prefix,
+                         fetch=_stored_events(db, stores))
                 if settings.redis_url else MemoryBus())
     writer = Writer(db, stores, clock, bus.publish, max_batch=settings.commit_max_batch,
                     window_ms=settings.commit_window_ms)
@@ -107,6 +108,21 @@ def _base(settings: Settings, clock: Clock) -> _Base:
 
 def _ignore(_notice: Ephemeral) -> None:
     return None
+
+
+def _stored_events(db: Database, stores: Stores) -> FetchEvents:
+    """How the bus reads positions it missed: the head first, then the span up to it, so
+    every position up to that head is either read or will never exist."""
+    async def fetch(after: int, upto: int) -> Stored:
+        async with db.read() as conn:
+            head = await stores.events.head(conn)
+            upto = min(upto, head)
+            rows = await stores.events.between(conn, after, upto) if upto > after else []
+        return Stored(head, [Event.from_stored(r["pos"], r["payload"], r["routing"],
+                                               chat_id=r["chat_id"], user_id=r["user_id"])
+                             for r in rows])
+
+    return fetch
 
 
 def build_runtime(settings: Settings, *, clock: Clock | None = None,

@@ -49,6 +49,25 @@ class Event:
     def stored_payload(self) -> bytes:
         return orjson.dumps({"type": self.type, **self.body})
 
+    def stored_routing(self) -> bytes | None:
+        """`joined` and `left` as stored beside the payload (None when both are empty): an
+        event read back from storage to fill a gap in live delivery routes like the one
+        published."""
+        if not self.joined and not self.left:
+            return None
+        return orjson.dumps({"j": self.joined, "l": self.left})
+
+    @classmethod
+    def from_stored(cls, pos: int, payload: bytes, routing: bytes | None, *,
+                    chat_id: int | None, user_id: int | None) -> Event:
+        """The event as `stored_payload` and `stored_routing` wrote it (without `origin`:
+        the socket that sent it is on the process that published it)."""
+        body = orjson.loads(payload)
+        type_ = body.pop("type")
+        moved = orjson.loads(routing) if routing else {}
+        return cls(pos=pos, type=type_, body=body, chat_id=chat_id, user_id=user_id,
+                   joined=tuple(moved.get("j", ())), left=tuple(moved.get("l", ())))
+
     def frame(self, variant: str, body: Callable[[], dict[str, Any]]) -> bytes:
         """The wire form for one kind of viewer (`variant`), encoded once per kind."""
         frame = self._frames.get(variant)

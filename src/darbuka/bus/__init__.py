@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from darbuka.bus.base import Bus, Handlers
+from darbuka.bus.base import Bus, FetchEvents, Handlers, Stored
 from darbuka.bus.memory import MemoryBus
 
-__all__ = ["Bus", "Handlers", "MemoryBus"]
+__all__ = ["Bus", "FetchEvents", "Handlers", "MemoryBus", "Stored"]

@@ -9,6 +9,11 @@ __all__ = ["MemoryBus"]
 
 
 class MemoryBus:
+    # Nothing to lose on the way: handlers are called at once, in the publisher's order.
+    reconnects = 0
+    gap_fills = 0
+    lag_s = 0.0
+
     def __init__(self) -> None:
         self._handlers: list[Handlers] = []
 

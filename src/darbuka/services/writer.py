@@ -53,7 +53,8 @@ class Tx:
     async def flush_events(self) -> None:
         await self.stores.events.append(self.conn, [
             {"pos": e.pos, "chat_id": e.chat_id, "user_id": e.user_id, "type": e.type,
-             "payload": e.stored_payload(), "created_at": self.now} for e in self.events])
+             "payload": e.stored_payload(), "created_at": self.now,
+             "routing": e.stored_routing()} for e in self.events])
 
 
 # A batch function gets all queued items of its kind and returns, per item, a result or the

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, union_all, update
 
 from darbuka.storage.db import Conn, Query
-from darbuka.storage.rows import EventRow
+from darbuka.storage.rows import EventRow, typed
 from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
 
@@ -44,6 +44,13 @@ class EventStore:
     async def head(self, conn: Conn) -> int:
         rows = await conn.rows(_HEAD, {})
         return int(rows[0][0] or 0) if rows else 0
+
+    async def between(self, conn: Conn, after: int, upto: int) -> list[EventRow]:
+        """Every stored event with after < pos <= upto, oldest first (live delivery fills
+        its gaps from here; keep the span small, it is read whole)."""
+        query = select(events).where(events.c.pos > after, events.c.pos <= upto) \
+            .order_by(events.c.pos)
+        return [typed(row, EventRow) for row in (await conn.execute(query)).mappings()]
 
     async def oldest(self, conn: Conn) -> int:
         """The lowest position still stored (0 when nothing was ever pruned)."""

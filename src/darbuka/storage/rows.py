@@ -181,3 +181,4 @@ class EventRow(TypedDict):
     type: str
     payload: bytes
     created_at: int
+    routing: bytes | None

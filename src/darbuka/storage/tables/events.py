@@ -28,6 +28,9 @@ events = Table(
     Column("type", String(32), nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Who the event lets into or out of live routing ({"j": [...], "l": [...]}), NULL for
+    # most: a process that fills a gap in live delivery from here routes as the publisher.
+    Column("routing", LargeBinary, nullable=True),
     Index("ix_events_chat_pos", "chat_id", "pos"),
     Index("ix_events_user_pos", "user_id", "pos"),
 )

@@ -32,6 +32,12 @@ def _send(api: Api, chat_id: int, media_id: str, **extra: object) -> dict[str, o
     return message
 
 
+
+@pytest.fixture
+def server(server_on_each_store: LiveServer) -> LiveServer:
+    """Every test here runs with blobs in a folder and in an S3 bucket."""
+    return server_on_each_store
+
 def test_photo_becomes_variants_without_metadata(alice: Api) -> None:
     data = _exif_jpeg()
     assert b"CameraMaker" in data

@@ -14,6 +14,12 @@ from tests.helpers import Api, wait_until
 from tests.media_helpers import TUS, create_upload, patch
 
 
+
+@pytest.fixture
+def server(server_on_each_store: LiveServer) -> LiveServer:
+    """Every test here runs with blobs in a folder and in an S3 bucket."""
+    return server_on_each_store
+
 def test_options_announce_the_protocol(server: LiveServer) -> None:
     anon = Api(server.url)
     response = anon.call("OPTIONS", "/uploads/", expect=204)

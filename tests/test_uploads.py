@@ -14,7 +14,6 @@ from tests.helpers import Api, wait_until
 from tests.media_helpers import TUS, create_upload, patch
 
 
-
 @pytest.fixture
 def server(server_on_each_store: LiveServer) -> LiveServer:
     """Every test here runs with blobs in a folder and in an S3 bucket."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from darbuka.media.partials import Partials
 from tests.conftest import LiveServer, make_server
 from tests.helpers import wait_until
 from tests.media_helpers import TUS, create_upload, patch, upload_ready
@@ -67,5 +68,45 @@ def test_uploads_fail_with_503_while_s3_is_down_and_resume_after(
             b"stored before the outage" * 100
         # Processed: the parts are gone from the store.
         wait_until(lambda: not _parts(own_weed, bucket), timeout=10, message="parts deleted")
+    finally:
+        server.thread.stop()
+
+
+def test_processing_waits_for_s3_and_finishes_after(own_weed: Weed, tmp_path: Path) -> None:
+    """Media whose store goes away mid-processing stays `processing` (never `failed`) and
+    is ready once the store is back."""
+    bucket = new_bucket()
+    server: LiveServer = make_server(f"sqlite:///{tmp_path}/darbuka.db", tmp_path / "data",
+                                     **own_weed.settings(bucket))
+    try:
+        alice = server.sign_up("Alice")
+        data = b"processed after the outage" * 100
+        media_id = upload_ready(alice, data)["id"]
+        rt = server.app.state.runtime
+        media = server.app.state.services.media
+        media.retry_pauses = (0.05,)
+
+        async def as_if_unfinished() -> None:
+            # What a process that stopped mid-processing leaves: the row and the part.
+            await Partials(rt.objects).put_bytes(media_id, data)
+            async with rt.db.write() as conn:
+                await rt.stores.media.update(conn, media_id, {"state": "processing",
+                                                              "variants": None})
+
+        server.run_async(as_if_unfinished())
+        own_weed.kill()
+        waits = media.storage_waits
+
+        async def enqueue() -> None:
+            media.enqueue(media_id)
+
+        server.run_async(enqueue())
+        wait_until(lambda: media.storage_waits >= waits + 2, timeout=30,
+                   message="processing waiting for the store")
+        assert alice.ok("GET", f"/media/{media_id}")["state"] == "processing"
+        own_weed.start()
+        wait_until(lambda: alice.ok("GET", f"/media/{media_id}")["state"] == "ready",
+                   timeout=30, message="processed once the store is back")
+        assert alice.call("GET", f"/media/{media_id}/original", expect=200).content == data
     finally:
         server.thread.stop()

@@ -8,6 +8,7 @@ it uses here, and `app.py` (the HTTP app) and the `darbuka admin …` commands s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from darbuka.clock import Clock, SystemClock
 from darbuka.files import private_dir
 from darbuka.media.blobs import BlobStore
 from darbuka.media.objects import FsObjectStore, ObjectStore
-from darbuka.media.partials import Partials
+from darbuka.media.partials import Partials, adopt_single_files
 from darbuka.media.s3 import S3ObjectStore
 from darbuka.safety.accounts import AccountService
 from darbuka.safety.appeals import AppealService
@@ -129,6 +130,8 @@ async def open_storage(runtime: Runtime) -> None:
     """Bring the database to the current schema, make sure the event stream exists, and the
     folder or bucket of the blobs."""
     await runtime.objects.start()
+    if isinstance(runtime.objects, FsObjectStore):
+        await asyncio.to_thread(adopt_single_files, runtime.objects.root)
     await migrate(runtime.db)
     async with runtime.db.write() as conn:
         await runtime.stores.events.ensure_stream(conn)

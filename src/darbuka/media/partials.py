@@ -16,7 +16,7 @@ from pathlib import Path
 
 from darbuka.media.objects import ObjectInfo, ObjectStore
 
-__all__ = ["PARTIAL_PREFIX", "Partials"]
+__all__ = ["PARTIAL_PREFIX", "Partials", "PartsMissing", "adopt_single_files"]
 
 PARTIAL_PREFIX = "partial/"
 _DIGITS = 20
@@ -35,6 +35,29 @@ def _span(info: ObjectInfo) -> tuple[int, int] | None:
     if not (dash and start.isdigit() and end.isdigit()):
         return None
     return int(start), int(end)
+
+
+class PartsMissing(FileNotFoundError):
+    """The store lacks bytes the row says it holds (lost, or deleted from under it)."""
+
+
+def adopt_single_files(root: Path) -> int:
+    """Folder stores of earlier versions kept an unfinished upload as one file,
+    `partial/<id>`: make each the upload's first part, so it resumes after an upgrade."""
+    folder = root / PARTIAL_PREFIX
+    moved = 0
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.is_file():
+            size = path.stat().st_size
+            target = folder / f"{path.name}.adopting"
+            target.mkdir(exist_ok=True)
+            if size:
+                os.replace(path, target / f"{0:0{_DIGITS}d}-{size:0{_DIGITS}d}")
+            else:
+                path.unlink()
+            os.replace(target, folder / path.name)
+            moved += 1
+    return moved
 
 
 class Partials:
@@ -61,7 +84,7 @@ class Partials:
                 spans.setdefault(span[0], []).append((span[1], info.name))
         path = _find(spans, received)
         if path is None:
-            raise FileNotFoundError(f"the parts of upload {upload_id} are incomplete")
+            raise PartsMissing(f"the parts of upload {upload_id} are incomplete")
         return path
 
     async def read(self, upload_id: str, received: int, end: int) -> bytes:

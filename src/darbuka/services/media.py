@@ -98,6 +98,8 @@ class MediaService:
         self._work.mkdir(parents=True, exist_ok=True)
         # Pauses before trying a store that did not answer again (seconds, the last repeats).
         self.retry_pauses = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+        # Times processing waited for the store since start (tests watch it).
+        self.storage_waits = 0
         self._limits = Limits(max_pixels=settings.media_max_pixels,
                               max_frames=settings.media_max_frames,
                               max_duration_s=settings.media_max_duration_s,
@@ -150,6 +152,7 @@ class MediaService:
                     return
                 except StorageUnavailable as exc:
                     pause = self.retry_pauses[min(attempt, len(self.retry_pauses) - 1)]
+                    self.storage_waits += 1
                     log.warning("processing %s waits %.1f s for file storage: %s",
                                 media_id, pause, exc)
                     await asyncio.sleep(pause)

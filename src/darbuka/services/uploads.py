@@ -23,7 +23,7 @@ from typing import Any
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound, StorageUnavailable
-from darbuka.media.partials import Partials
+from darbuka.media.partials import Partials, PartsMissing
 from darbuka.media.sniff import HEAD_BYTES, KINDS, accepts, sniff
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
@@ -52,6 +52,11 @@ class TooLarge(ApiError):
 class UnsupportedType(ApiError):
     status = 415
     code = "unsupported_media_type"
+
+
+class UploadLost(ApiError):
+    status = 410  # tus: the upload is gone; the client starts a new one
+    code = "upload_lost"
 
 
 class Locked(ApiError):
@@ -198,8 +203,9 @@ class UploadService:
                         self.bytes_received += len(chunk)
                         if hasher is not None:
                             hasher.update(chunk)
-            except UnsupportedType:
-                # Refused at its first bytes: the rest is never taken in, the upload is gone.
+            except (UnsupportedType, UploadLost):
+                # Refused at its first bytes (or what came before is lost): the rest is
+                # never taken in, the upload is gone.
                 await self.do_terminate(user_id, upload_id, lock_free=True)
                 raise
             except BaseException:
@@ -218,7 +224,11 @@ class UploadService:
         return written
 
     async def _check_head(self, row: MediaRow, offset: int, spool: Path, need: int) -> None:
-        stored = await self._partials.read(row["id"], offset, min(offset, need))
+        try:
+            stored = await self._partials.read(row["id"], offset, min(offset, need))
+        except PartsMissing:
+            raise UploadLost("the bytes stored so far are gone; start the upload again") \
+                from None
         with spool.open("rb") as file:
             head = stored + file.read(need - len(stored))
         _check_type(row["kind"], head)

@@ -18,7 +18,7 @@ def test_blobs_on_s3(seaweed: Weed, tmp_path: Path) -> None:
         await objects.start()  # the bucket did not exist: it is made
         await objects.start()  # and a second start finds it
         blobs = BlobStore(objects)
-        data = hashlib.sha256(b"x").digest() * 100_000  # 3.2 MB: more than one chunk
+        data = hashlib.sha256(b"x").digest() * 400_000  # 12.8 MB: stored in parts (multipart)
         source = tmp_path / "original"
         source.write_bytes(data)
         key, size = await blobs.put_file(source)

@@ -68,6 +68,19 @@ def check_name(name: str) -> str:
     return name
 
 
+def _place(source: Path, final: Path) -> None:
+    """Rename into place, making the folder; again if a delete took the empty folder away
+    between the two (deletes remove the folders they empty)."""
+    for attempt in range(3):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(source, final)
+            return
+        except FileNotFoundError:
+            if attempt == 2 or not source.exists():
+                raise
+
+
 class FsObjectStore:
     """Objects as files under `root`. Writes go to a temporary file in `root/tmp`, are
     fsynced, then renamed into place: a reader sees the whole object or none of it, even
@@ -96,8 +109,7 @@ class FsObjectStore:
         if move and path.stat().st_dev == self.root.stat().st_dev:
             with path.open("rb") as file:
                 os.fsync(file.fileno())
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, final)
+            _place(path, final)
             return
 
         def copy(out: BinaryIO) -> None:
@@ -117,9 +129,8 @@ class FsObjectStore:
                 fill(out)
                 out.flush()
                 os.fsync(out.fileno())
-            final.parent.mkdir(parents=True, exist_ok=True)
             # Replacing also renews the modification time the sweep goes by.
-            os.replace(tmp_name, final)
+            _place(Path(tmp_name), final)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise

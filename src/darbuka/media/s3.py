@@ -77,12 +77,14 @@ class S3ObjectStore:
     async def start(self) -> None:
         """Make the bucket when it does not exist (listing it tells)."""
         try:
-            with _answering("checking the bucket"):
-                await obstore.list_with_delimiter_async(self._store, "darbuka-probe/")
+            await obstore.list_with_delimiter_async(self._store, "darbuka-probe/")
             return
-        except StorageUnavailable as exc:
-            if "NoSuchBucket" not in repr(exc.__cause__):
-                raise
+        except FileNotFoundError:  # some stores' answer for a missing bucket
+            pass
+        except (BaseError, OSError) as exc:
+            if "NoSuchBucket" not in str(exc):
+                raise StorageUnavailable(f"the bucket {self.bucket!r} cannot be reached: "
+                                         f"{str(exc).splitlines()[0][:300]}") from exc
         with _answering("making the bucket"):
             url = await obstore.sign_async(self._store, "PUT", "", timedelta(minutes=1))
             body = b"" if self._region == "us-east-1" else (

@@ -83,15 +83,18 @@ class Weed:
         args = [_weed(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 f"-dir={self.data}", "-master.telemetry=false",
                 # Small volumes: each bucket takes a few, and the disk may be small.
-                "-master.volumeSizeLimitMB=64", "-volume.max=200",
+                "-master.volumeSizeLimitMB=64", "-volume.max=2000",
                 f"-master.port={p['master']}", f"-master.port.grpc={p['master.grpc']}",
                 f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume.grpc']}",
                 f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer.grpc']}",
                 "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3.grpc']}",
                 "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={self.config}"]
+        # One new volume per bucket instead of seven (read from the working folder): every
+        # test takes a bucket of its own.
+        (self.root / "master.toml").write_text("[master.volume_growth]\ncopy_1 = 1\n")
         log = (self.root / "weed.log").open("ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL)
+                                        stdin=subprocess.DEVNULL, cwd=self.root)
         log.close()
         self._wait_ready()
         return self

@@ -30,8 +30,9 @@ def _name(upload_id: str, start: int, end: int) -> str:
     return f"{_folder(upload_id)}{start:0{_DIGITS}d}-{end:0{_DIGITS}d}"
 
 
-def _span(info: ObjectInfo) -> tuple[int, int] | None:
-    start, dash, end = info.name.rsplit("/", 1)[-1].partition("-")
+def _span(name: str) -> tuple[int, int] | None:
+    """(start, end) of a part's name, or None for a name that is not a part's."""
+    start, dash, end = name.rsplit("/", 1)[-1].partition("-")
     if not (dash and start.isdigit() and end.isdigit()):
         return None
     return int(start), int(end)
@@ -79,7 +80,7 @@ class Partials:
         """The names of the parts that hold bytes [0, received), in order."""
         spans: dict[int, list[tuple[int, str]]] = {}
         async for info in self.objects.scan(_folder(upload_id)):
-            span = _span(info)
+            span = _span(info.name)
             if span and span[0] < span[1] <= received and info.size == span[1] - span[0]:
                 spans.setdefault(span[0], []).append((span[1], info.name))
         path = _find(spans, received)
@@ -91,11 +92,13 @@ class Partials:
         """Bytes [0, end) of what is stored (end ≤ received): the head, to judge the type."""
         out = bytearray()
         for name in await self.chain(upload_id, received):
-            async for chunk in await self.objects.open(name):
+            if len(out) >= end:
+                break
+            start, stop = _span(name) or (0, 0)  # a name from `chain`: always a part's
+            async for chunk in await self.objects.open(name, 0, min(stop - start,
+                                                                    end - len(out))):
                 out += chunk
-                if len(out) >= end:
-                    return bytes(out[:end])
-        return bytes(out)
+        return bytes(out[:end])
 
     async def materialise(self, upload_id: str, received: int, dest: Path) -> None:
         """Put the upload's bytes into one local file, for the decoders to read."""

@@ -16,6 +16,7 @@ from darbuka.app import build_app
 from darbuka.settings import Settings
 from darbuka.testing import LIFTED_WRITE_LIMITS, FakeClock, RecordingCodeSender, ServerThread
 from tests.helpers import Api
+from tests.s3_helpers import Weed, new_bucket
 
 PG_URL = os.environ.get("DARBUKA_TEST_DATABASE_URL", "")
 _phones = itertools.count(1000)
@@ -134,6 +135,27 @@ def bob(server: LiveServer) -> Api:
 @pytest.fixture
 def carol(server: LiveServer) -> Api:
     return server.sign_up("Carol")
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weed]:
+    """One real S3 store (SeaweedFS) for the whole run; each test takes a bucket of its own."""
+    weed = Weed(tmp_path_factory.mktemp("seaweed")).start()
+    yield weed
+    weed.kill()
+
+
+@pytest.fixture(params=["files", "s3"])
+def server_on_each_store(request: pytest.FixtureRequest, database_url: str,
+                         tmp_path: Path) -> Iterator[LiveServer]:
+    """A server keeping blobs and uploads in its folder, then in an S3 bucket of its own (a
+    test file runs on both by naming this its `server`)."""
+    extra = {}
+    if request.param == "s3":
+        extra = request.getfixturevalue("seaweed").settings(new_bucket())
+    srv = make_server(database_url, tmp_path, **extra)
+    yield srv
+    srv.thread.stop()
 
 
 # The browser tests' fixtures (Chromium, a server that serves the web client).

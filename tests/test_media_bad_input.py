@@ -52,7 +52,8 @@ def _refused(server: LiveServer, api: Api, data: bytes, kind: str, code: str) ->
                         json={"client_id": new_client_id(), "media_id": media_id})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == code
-    assert not server.app.state.services.uploads.partial_path(media_id).exists()
+    uploads = server.app.state.services.uploads
+    assert server.run_async(uploads.stored_parts(media_id)) == 0
 
 
 def test_truncated_jpeg(server: LiveServer, alice: Api) -> None:

@@ -3,6 +3,7 @@ file names, waveforms, the blob store."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 from PIL import Image
 
 from darbuka.media.audio import encode_waveform
-from darbuka.media.blobs import FsBlobStore
+from darbuka.media.blobs import BlobStore, name_of
+from darbuka.media.objects import FsObjectStore
 from darbuka.media.sniff import accepts, sniff
 from darbuka.media.strip import strip_jpeg, strip_png
 from darbuka.media.thumbhash import thumbhash
@@ -111,18 +113,27 @@ def test_waveform_levels() -> None:
 
 
 def test_blob_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
-    store = FsBlobStore(tmp_path)
-    key, size = store.put_bytes(b"hello world")
-    assert size == 11
-    assert store.path(key).relative_to(tmp_path).parts[:2] == (key[:2], key[2:4])
-    assert store.put_bytes(b"hello world") == (key, 11)  # same bytes, same blob
-    assert b"".join(store.read(key, 6, 11)) == b"world"
-    assert store.size(key) == 11
-    assert not list((tmp_path / "tmp").iterdir())  # no temporary files left
-    store.delete(key)
-    assert store.size(key) is None
-    with pytest.raises(ValueError, match="hex"):
-        store.path("../../etc/passwd")
+    async def check() -> None:
+        objects = FsObjectStore(tmp_path)
+        await objects.start()
+        store = BlobStore(objects)
+        key, size = await store.put_bytes(b"hello world")
+        assert size == 11
+        path = objects.path(name_of(key))
+        assert path.relative_to(tmp_path).parts[:3] == ("blobs", key[:2], key[2:4])
+        assert await store.put_bytes(b"hello world") == (key, 11)  # same bytes, same blob
+        assert b"".join([c async for c in await store.open(key, 6, 11)]) == b"world"
+        assert await store.size(key) == 11
+        assert not list((tmp_path / "tmp").iterdir())  # no temporary files left
+        await store.delete(key)
+        assert await store.size(key) is None
+        assert not (tmp_path / "blobs").exists()  # its empty folders went with it
+        with pytest.raises(ValueError, match="hex"):
+            name_of("../../etc/passwd")
+        with pytest.raises(ValueError, match="object name"):
+            objects.path("blobs/../../etc/passwd")
+
+    asyncio.run(check())
 
 
 @pytest.mark.parametrize(("fmt", "codec", "rate"), [

@@ -26,7 +26,7 @@ from darbuka.api.uploads import TUS_VERSION
 from darbuka.api.web import WebClient
 from darbuka.botapi import WebhookSender, build_botapi
 from darbuka.clock import Clock
-from darbuka.container import Runtime, build_runtime, open_storage
+from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored_files
 from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
@@ -89,6 +89,7 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> An
         await services.media.resume()
         upload_sweeper = asyncio.get_running_loop().create_task(_sweep_uploads(services))
         session_sweeper = asyncio.get_running_loop().create_task(_sweep_sessions(services))
+        blob_sweeper = asyncio.get_running_loop().create_task(_sweep_blobs(runtime))
         gateway.start()
         sweeper.start()
         if settings.bot_webhooks:
@@ -102,7 +103,9 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> An
             await sweeper.stop()
             upload_sweeper.cancel()
             session_sweeper.cancel()
-            await asyncio.gather(upload_sweeper, session_sweeper, return_exceptions=True)
+            blob_sweeper.cancel()
+            await asyncio.gather(upload_sweeper, session_sweeper, blob_sweeper,
+                                 return_exceptions=True)
             await webhooks.stop()
             await gateway.stop()
             await services.media.stop()
@@ -122,6 +125,20 @@ async def _sweep_uploads(services: Services) -> None:
         except Exception:  # a failed sweep is retried at the next one
             log.exception("sweeping expired uploads failed")
         await asyncio.sleep(60)
+
+
+async def _sweep_blobs(runtime: Runtime) -> None:
+    """Delete unreferenced blobs every blob_sweep_interval_s, the first a while after start
+    (when processes restart together they need not all sweep at once). 0: never."""
+    interval = runtime.settings.blob_sweep_interval_s
+    if interval <= 0:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await sweep_stored_files(runtime)
+        except Exception:  # a failed sweep is retried at the next one
+            log.exception("sweeping unreferenced blobs failed")
 
 
 async def _sweep_sessions(services: Services) -> None:

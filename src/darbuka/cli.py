@@ -136,6 +136,21 @@ audit = typer.Typer(help="The audit log of safety actions.", no_args_is_help=Tru
 admin.add_typer(audit, name="audit")
 
 
+@admin.command("sweep-blobs")
+def sweep_blobs(grace_s: Annotated[float | None, typer.Option(
+                    help="Spare files younger than this many seconds (default: "
+                         "blob_sweep_grace_s).")] = None,
+                data_dir: DataDir = None) -> None:
+    """Delete stored files nothing refers to and no preservation hold covers, and the parts
+    of uploads that are gone (what `blob_sweep_interval_s` does in a server)."""
+    from darbuka.container import sweep_stored_files
+
+    report = run_admin(_settings(data_dir=data_dir),
+                       lambda rt: sweep_stored_files(rt, grace_s=grace_s))
+    typer.echo(f"deleted {report.blobs_deleted} blobs and {report.parts_deleted} upload "
+               f"parts; {report.blobs_kept} blobs kept")
+
+
 @audit.command("verify")
 def audit_verify(data_dir: DataDir = None) -> None:
     """Check the hash chain; name the first record that was changed, removed or inserted."""

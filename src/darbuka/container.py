@@ -8,6 +8,7 @@ it uses here, and `app.py` (the HTTP app) and the `darbuka admin …` commands s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,14 @@ from darbuka.bus import Bus, FetchEvents, Handlers, MemoryBus, Stored
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
 from darbuka.files import private_dir
-from darbuka.media.blobs import FsBlobStore
+from darbuka.media.blobs import BlobStore
+from darbuka.media.objects import FsObjectStore, ObjectStore
+from darbuka.media.partials import Partials, adopt_single_files
+from darbuka.media.s3 import S3ObjectStore
 from darbuka.safety.accounts import AccountService
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
+from darbuka.safety.blob_sweep import SweepReport, sweep_blobs
 from darbuka.safety.mediaremoval import MediaBanker, hold_media
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
@@ -51,7 +56,7 @@ from darbuka.storage import Database, Stores
 from darbuka.storage.migrate import migrate
 from darbuka.stream import Ephemeral, Event
 
-__all__ = ["Runtime", "build_runtime", "open_storage"]
+__all__ = ["Runtime", "build_runtime", "object_store", "open_storage", "sweep_stored_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +72,8 @@ class Runtime:
     writer: Writer
     # Live routing of this process: the gateway's sockets attach here.
     hub: Hub
+    # Where blobs and unfinished uploads are kept (a folder, or an S3 bucket).
+    objects: ObjectStore
     services: Services
 
 
@@ -129,19 +136,41 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
                   code_sender: CodeSender | None = None) -> Runtime:
     private_dir(Path(settings.data_dir))  # the database, the secret and the media live here
     base = _base(settings, clock or SystemClock())
-    services = _services(base, code_sender)
+    objects = object_store(settings)
+    services = _services(base, objects, code_sender)
     return Runtime(settings=settings, clock=base.clock, db=base.db, stores=base.stores,
-                   bus=base.bus, writer=base.writer, hub=base.hub, services=services)
+                   bus=base.bus, writer=base.writer, hub=base.hub, objects=objects,
+                   services=services)
+
+
+def object_store(settings: Settings) -> ObjectStore:
+    """The S3 bucket when one is configured, else the folder <data_dir>/media."""
+    if settings.s3_bucket:
+        return S3ObjectStore(bucket=settings.s3_bucket, endpoint=settings.s3_endpoint,
+                             access_key=settings.s3_access_key,
+                             secret_key=settings.s3_secret_key, region=settings.s3_region)
+    return FsObjectStore(Path(settings.data_dir) / "media")
 
 
 async def open_storage(runtime: Runtime) -> None:
-    """Bring the database to the current schema and make sure the event stream exists."""
+    """Bring the database to the current schema, make sure the event stream exists, and the
+    folder or bucket of the blobs."""
+    await runtime.objects.start()
+    if isinstance(runtime.objects, FsObjectStore):
+        await asyncio.to_thread(adopt_single_files, runtime.objects.root)
     await migrate(runtime.db)
     async with runtime.db.write() as conn:
         await runtime.stores.events.ensure_stream(conn)
 
 
-def _services(b: _Base, code_sender: CodeSender | None) -> Services:
+async def sweep_stored_files(runtime: Runtime, *, grace_s: float | None = None) -> SweepReport:
+    """One blob sweep with this runtime's parts (the periodic task and the admin command)."""
+    grace = runtime.settings.blob_sweep_grace_s if grace_s is None else grace_s
+    return await sweep_blobs(runtime.db, runtime.stores, runtime.objects,
+                             now_ms=runtime.clock.now_ms(), grace_ms=int(grace * 1000))
+
+
+def _services(b: _Base, objects: ObjectStore, code_sender: CodeSender | None) -> Services:
     settings, db, stores, writer, clock = b.settings, b.db, b.stores, b.writer, b.clock
     sender = code_sender or make_code_sender(settings.code_sender, settings.code_webhook_url)
     secret = load_secret(settings)
@@ -156,10 +185,12 @@ def _services(b: _Base, code_sender: CodeSender | None) -> Services:
     members = MemberService(db, stores, writer, hasher, writes=writes)
     media_dir = Path(settings.data_dir) / "media"
     banks = BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s)
-    blobs = FsBlobStore(media_dir / "blobs")
+    blobs, partials = BlobStore(objects), Partials(objects)
     # Uploads are matched against the banks as they are processed; review matches are held.
-    media = MediaService(db, stores, writer, clock, settings, blobs, media_dir / "partial",
-                         screen=banks.screen_upload, hold=hold_media, writes=writes)
+    # Local folders hold only what is in hand: PATCH bodies arriving, files being decoded.
+    media = MediaService(db, stores, writer, clock, settings, blobs, partials,
+                         media_dir / "work", screen=banks.screen_upload, hold=hold_media,
+                         writes=writes)
     banker = MediaBanker(db, stores, banks, blobs)
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
     return Services(
@@ -173,8 +204,8 @@ def _services(b: _Base, code_sender: CodeSender | None) -> Services:
                                 writes=writes),
         reactions=ReactionService(db, stores, writer, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for),
-        uploads=UploadService(db, stores, writer, clock, settings, media_dir / "partial",
-                              on_complete=media.enqueue, writes=writes),
+        uploads=UploadService(db, stores, writer, clock, settings, partials,
+                              media_dir / "spool", on_complete=media.enqueue, writes=writes),
         media=media, stickers=StickerService(db, stores, writer, media, writes=writes),
         avatars=AvatarService(db, stores, writer, media, writes=writes),
         bots=BotService(db, stores, writer, writes=writes,

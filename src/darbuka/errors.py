@@ -10,6 +10,7 @@ __all__ = [
     "MediaRefused",
     "NotFound",
     "RateLimited",
+    "StorageUnavailable",
     "Unauthorized",
 ]
 
@@ -71,3 +72,13 @@ class MediaRefused(Forbidden):
     def __init__(self) -> None:
         super().__init__("this file cannot be shared here: it matches media that was removed "
                          "for breaking the law or the terms of service")
+
+
+class StorageUnavailable(ApiError):
+    """The blob store (S3) does not answer. Nothing was half-stored: the client may retry."""
+
+    status = 503
+    code = "storage_unavailable"
+
+    def __init__(self, message: str = "file storage is unavailable; try again shortly") -> None:
+        super().__init__(message)

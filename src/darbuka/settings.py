@@ -128,6 +128,20 @@ class Settings:
     # How often each server process loads hash-bank changes made by other processes (the
     # process that makes a change applies it at once). 0 turns polling off.
     safety_bank_poll_s: float = 2.0
+    # Blobs and unfinished uploads: in <data_dir>/media (one machine) unless s3_bucket is set,
+    # then in that S3-compatible bucket, which every server process must share. The bucket is
+    # made at start when it does not exist. An empty endpoint is AWS S3 itself.
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_region: str = "us-east-1"
+    # How often this process deletes blobs nothing refers to (and parts of uploads that are
+    # gone); 0: never (then run `darbuka admin sweep-blobs`, e.g. from a timer). With several
+    # server processes, leave it on in one. Blobs and parts younger than the grace are kept:
+    # they may be about to be recorded.
+    blob_sweep_interval_s: float = 3600.0
+    blob_sweep_grace_s: float = 3600.0
     # Media: the largest upload per kind. Photos also bound stickers and avatars.
     upload_max_file_bytes: int = 2 * 1024**3
     upload_max_video_bytes: int = 2 * 1024**3

@@ -107,8 +107,9 @@ def test_processing_past_the_time_limit_is_refused(database_url: str, tmp_path: 
         alice = server.sign_up()
         view = _refused(alice, make_video(seconds=3), "video", "media_too_complex")
         assert "longer than" in view["error"]["message"]
-        # Nothing half-written is left beside the upload.
-        assert not list((tmp_path / "media" / "partial").iterdir())
+        # Nothing half-written is left beside the upload, nor of it.
+        assert not list((tmp_path / "media" / "work").iterdir())
+        assert not list((tmp_path / "media").glob("partial/*"))
     finally:
         server.thread.stop()
 

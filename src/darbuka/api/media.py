@@ -80,7 +80,8 @@ async def download(media_id: MediaId, variant: Variant, request: Request, caller
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
     headers["Content-Length"] = str(end - start)
-    return StreamingResponse(svc.media.read(key, start, end), status_code=status,
+    chunks = await svc.media.open(key, start, end)
+    return StreamingResponse(chunks, status_code=status,
                              media_type=stored["mime"], headers=headers)
 
 

@@ -172,5 +172,5 @@ async def public_thumb(handle: Annotated[str, Path(max_length=64)], media_id: Me
     if f'"{key}"' in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     headers["Content-Length"] = str(stored["size"])
-    return StreamingResponse(svc.media.read(key, 0, int(stored["size"])),
+    return StreamingResponse(await svc.media.open(key, 0, int(stored["size"])),
                              media_type=stored["mime"], headers=headers)

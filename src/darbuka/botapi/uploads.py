@@ -129,7 +129,7 @@ async def download(media_id: str, variant: str, bot: Bot, svc: Svc) -> Streaming
     stored = svc.media.variant(row, variant)
     if stored is None:
         raise NotFound("no such variant", code="not.found")
-    return StreamingResponse(svc.media.read(str(stored["key"]), 0, int(stored["size"])),
+    return StreamingResponse(await svc.media.open(str(stored["key"]), 0, int(stored["size"])),
                              media_type=stored["mime"],
                              headers={"Content-Length": str(stored["size"]),
                                       "X-Content-Type-Options": "nosniff"})

@@ -1,39 +1,26 @@
-"""Blob stores: content-addressed, write-once. One interface; the filesystem store is the default.
+"""Blobs: content-addressed, write-once bytes, kept as objects in an object store.
 
 A blob's key is the SHA-256 of its bytes (hex), so the same bytes are stored once and a key
-never changes meaning: that is what lets downloads be cached forever (`immutable`). An
-S3-compatible store implements the same four methods with the key as the object name.
+never changes meaning: that is what lets downloads be cached forever (`immutable`). The
+object of key `abcd…` is `blobs/ab/cd/abcd…`: in a folder store, two levels of 256 folders
+keep directories small (and blobs stored before object stores existed are found where they
+were). Storing bytes that are already there writes them again, which renews the object's age:
+the sweep (`safety/blob_sweep.py`) spares young blobs, so a blob reused by a new upload is not
+swept between being stored and being recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import os
-import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Protocol
 
-__all__ = ["BlobStore", "FsBlobStore", "sha256_file"]
+from darbuka.media.objects import CHUNK, ObjectInfo, ObjectStore
 
-CHUNK = 1 << 20
+__all__ = ["BLOB_PREFIX", "BlobStore", "name_of", "sha256_file"]
 
-
-class BlobStore(Protocol):
-    """Blocking calls: services run them in a worker thread, never on the event loop."""
-
-    def put_file(self, path: Path) -> tuple[str, int]:
-        """Store the file's bytes (the file is left alone); return (key, size)."""
-
-    def put_bytes(self, data: bytes) -> tuple[str, int]: ...
-
-    def size(self, key: str) -> int | None:
-        """The blob's size, or None when there is no such blob."""
-
-    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """The bytes of [start, end) in chunks."""
-
-    def delete(self, key: str) -> None: ...
+BLOB_PREFIX = "blobs/"
 
 
 def sha256_file(path: Path) -> str:
@@ -44,77 +31,59 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _digest(path: Path) -> tuple[str, int]:
+    return sha256_file(path), path.stat().st_size
+
+
+def _is_key(key: str) -> bool:
+    return len(key) == 64 and all(c in "0123456789abcdef" for c in key)
+
+
 def _check_key(key: str) -> str:
-    if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
+    if not _is_key(key):
         raise ValueError("a blob key is 64 lower-case hex digits")
     return key
 
 
-class FsBlobStore:
-    """Files under `root/ab/cd/<key>`: two levels of 256 folders keep directories small.
+def name_of(key: str) -> str:
+    key = _check_key(key)
+    return f"{BLOB_PREFIX}{key[:2]}/{key[2:4]}/{key}"
 
-    Writes go to a temporary file in `root/tmp`, are fsynced, then renamed into place: a
-    reader sees the whole blob or none of it, even after a crash mid-write.
-    """
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._tmp = root / "tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
+class BlobStore:
+    def __init__(self, objects: ObjectStore) -> None:
+        self.objects = objects
 
-    def path(self, key: str) -> Path:
-        key = _check_key(key)
-        return self.root / key[:2] / key[2:4] / key
+    async def put_file(self, path: Path, *, move: bool = False) -> tuple[str, int]:
+        """Store the file's bytes; return (key, size). With `move` the file is used up."""
+        key, size = await asyncio.to_thread(_digest, path)
+        await self.objects.put_file(name_of(key), path, move=move)
+        return key, size
 
-    def put_file(self, path: Path) -> tuple[str, int]:
-        with path.open("rb") as source:
-            return self._put(iter(lambda: source.read(CHUNK), b""))
+    async def put_bytes(self, data: bytes) -> tuple[str, int]:
+        key = hashlib.sha256(data).hexdigest()
+        await self.objects.put_bytes(name_of(key), data)
+        return key, len(data)
 
-    def put_bytes(self, data: bytes) -> tuple[str, int]:
-        return self._put(iter([data]))
+    async def size(self, key: str) -> int | None:
+        """The blob's size, or None when there is no such blob."""
+        info = await self.objects.head(name_of(key))
+        return None if info is None else info.size
 
-    def _put(self, chunks: Iterator[bytes]) -> tuple[str, int]:
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            key = digest.hexdigest()
-            final = self.path(key)
-            if final.exists():  # same bytes already stored: content addressing at work
-                os.unlink(tmp_name)
-                return key, size
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, final)
-            return key, size
-        except BaseException:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-            raise
+    async def open(self, key: str, start: int = 0,
+                   end: int | None = None) -> AsyncIterator[bytes]:
+        """The bytes of [start, end) in chunks (errors raise here, before the first)."""
+        return await self.objects.open(name_of(key), start, end)
 
-    def size(self, key: str) -> int | None:
-        try:
-            return self.path(key).stat().st_size
-        except FileNotFoundError:
-            return None
+    async def read_all(self, key: str) -> bytes:
+        return b"".join([chunk async for chunk in await self.open(key)])
 
-    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        with self.path(key).open("rb") as file:
-            file.seek(start)
-            left = None if end is None else end - start
-            while left is None or left > 0:
-                chunk = file.read(CHUNK if left is None else min(CHUNK, left))
-                if not chunk:
-                    return
-                if left is not None:
-                    left -= len(chunk)
-                yield chunk
+    async def delete(self, key: str) -> None:
+        await self.objects.delete(name_of(key))
 
-    def delete(self, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
+    async def stored(self) -> AsyncIterator[tuple[str, ObjectInfo]]:
+        """Every stored blob: (key, its object)."""
+        async for info in self.objects.scan(BLOB_PREFIX):
+            key = info.name.rsplit("/", 1)[-1]
+            if _is_key(key) and info.name == name_of(key):
+                yield key, info

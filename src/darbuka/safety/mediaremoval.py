@@ -123,18 +123,22 @@ class MediaBanker:
         md5 = next((h["value"] for h in hashes if h["algo"] == "md5"), None)
         sha256 = next((h["value"] for h in hashes if h["algo"] == "sha256"), None)
         frames = [h["value"] for h in hashes if h["algo"] == "pdq" and h["frame"] is not None]
-        image = await asyncio.to_thread(self._picture, row)
+        image = await self._picture(row)
         if image is None and not (md5 or sha256 or frames):
             return 0
         return await self._banks.do_add_media(LOCAL_BANK, image=image, pdq=frames, md5=md5,
                                               sha256=sha256,
                                               labels={"media": media_id, "kind": row["kind"]})
 
-    def _picture(self, row: MediaRow) -> Image.Image | None:
+    async def _picture(self, row: MediaRow) -> Image.Image | None:
         variants = orjson.loads(row["variants"] or "{}")
         for name in _PICTURES:
             if name in variants:
-                data = b"".join(self._blobs.read(variants[name]["key"]))
-                with Image.open(io.BytesIO(data)) as image:
-                    return image.convert("RGB")
+                data = await self._blobs.read_all(variants[name]["key"])
+                return await asyncio.to_thread(_decode, data)
         return None
+
+
+def _decode(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")

@@ -4,14 +4,19 @@ Processing runs in child processes (`media/worker.py`: a deadline, CPU and memor
 at most `media_workers` at once, each waited for by a thread of a pool. A row is
 `processing` from the last uploaded byte until its variants are stored; rows left
 `processing` by a stopped server are picked up again at start-up (`resume`).
+
+The upload's bytes come from the shared object store (its parts, `media/partials.py`) into a
+local work file for the decoders; the variants go back to the blob store. A store that
+does not answer leaves the row `processing` and is tried again, with growing pauses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -19,9 +24,10 @@ from typing import Any
 import orjson
 
 from darbuka.clock import Clock
-from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound
+from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound, StorageUnavailable
 from darbuka.kinds import MODERATORS, role_of
 from darbuka.media.blobs import BlobStore
+from darbuka.media.partials import Partials
 from darbuka.media.pipeline import Limits
 from darbuka.media.result import Hash, MediaRejected, Processed
 from darbuka.media.worker import Bounded
@@ -73,7 +79,8 @@ def media_descriptor(row: MediaRow) -> dict[str, Any]:
 
 class MediaService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
-                 settings: Settings, blobs: BlobStore, partial_dir: Path, *,
+                 settings: Settings, blobs: BlobStore, partials: Partials, work_dir: Path,
+                 *,
                  screen: Screen | None = None, hold: Hold | None = None,
                  writes: WriteLimits) -> None:
         self._writes = writes
@@ -85,7 +92,13 @@ class MediaService:
         self._clock = clock
         self._settings = settings
         self._blobs = blobs
-        self._partial = partial_dir
+        self._partials = partials
+        self._work = work_dir
+        self._work.mkdir(parents=True, exist_ok=True)
+        # Pauses before trying a store that did not answer again (seconds, the last repeats).
+        self.retry_pauses = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+        # Times processing waited for the store since start (tests watch it).
+        self.storage_waits = 0
         self._limits = Limits(max_pixels=settings.media_max_pixels,
                               max_frames=settings.media_max_frames,
                               max_duration_s=settings.media_max_duration_s,
@@ -131,14 +144,33 @@ class MediaService:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
     async def _process(self, media_id: str) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            async with self._db.read() as conn:
-                row = await self._stores.media.get(conn, media_id)
-            if row is None or row["state"] != "processing":
-                return
-            path = self._partial / media_id
+            for attempt in itertools.count():
+                try:
+                    await self._process_once(media_id)
+                    return
+                except StorageUnavailable as exc:
+                    pause = self.retry_pauses[min(attempt, len(self.retry_pauses) - 1)]
+                    self.storage_waits += 1
+                    log.warning("processing %s waits %.1f s for file storage: %s",
+                                media_id, pause, exc)
+                    await asyncio.sleep(pause)
+        finally:
+            self._tasks.pop(media_id, None)
+            done = self._done.pop(media_id, None)
+            if done is not None:
+                done.set()
+
+    async def _process_once(self, media_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        async with self._db.read() as conn:
+            row = await self._stores.media.get(conn, media_id)
+        if row is None or row["state"] != "processing":
+            return
+        path = self._work / media_id
+        try:
             try:
+                await self._partials.materialise(media_id, row["received"], path)
                 result = await loop.run_in_executor(self._pool, self._bounded.run,
                                                     row["kind"], path, self._limits)
                 # Checked before anything is stored: a refused file is never served.
@@ -146,33 +178,35 @@ class MediaService:
                           if self._screen and result.hashes else None)
                 if action == "refuse":
                     raise MediaRejected(MediaRefused().message, code=MediaRefused.code)
-                variants = await loop.run_in_executor(self._pool, self._store_variants,
-                                                      result, path)
+                variants = await self._store_variants(result, path)
             except MediaRejected as exc:
                 await self._fail(media_id, exc.code, exc.message)
+            except StorageUnavailable:
+                raise
             except Exception as exc:
                 log.warning("processing %s failed", media_id, exc_info=exc)
                 await self._fail(media_id, "media_invalid", "the file could not be processed")
             else:
                 await self._finish(media_id, result, variants, held=action == "review")
-            path.unlink(missing_ok=True)
         finally:
-            self._tasks.pop(media_id, None)
-            done = self._done.pop(media_id, None)
-            if done is not None:
-                done.set()
+            for leftover in [path, *path.parent.glob(path.name + ".*")]:
+                leftover.unlink(missing_ok=True)
+        try:
+            await self._partials.delete(media_id)
+        except StorageUnavailable:  # the blob sweep takes them later
+            log.warning("the parts of %s stay until the next sweep", media_id)
 
-    def _store_variants(self, result: Processed, path: Path) -> dict[str, Any]:
+    async def _store_variants(self, result: Processed, path: Path) -> dict[str, Any]:
+        """Store each variant; a failure part-way leaves blobs no row names (swept later)."""
         stored: dict[str, Any] = {}
         if result.keep_upload:
-            key, size = self._blobs.put_file(path)
+            key, size = await self._blobs.put_file(path)
             stored["original"] = {"key": key, "size": size, "mime": result.mime}
         for name, variant in result.variants.items():
             if variant.path is not None:
-                key, size = self._blobs.put_file(variant.path)
-                variant.path.unlink(missing_ok=True)
+                key, size = await self._blobs.put_file(variant.path, move=True)
             else:
-                key, size = self._blobs.put_bytes(variant.data)
+                key, size = await self._blobs.put_bytes(variant.data)
             stored[name] = {"key": key, "size": size, "mime": variant.mime}
         return stored
 
@@ -214,7 +248,7 @@ class MediaService:
         if owner_id is not None:
             await self._writes.check("uploads", owner_id)
         media_id = media_id or secrets.token_urlsafe(16)
-        (self._partial / media_id).write_bytes(data)
+        await self._partials.put_bytes(media_id, data)
 
         async def create(tx: Tx) -> None:
             if owner_id is not None:
@@ -229,7 +263,7 @@ class MediaService:
         try:
             await self._writer.run(create)
         except BaseException:
-            (self._partial / media_id).unlink(missing_ok=True)
+            await self._partials.delete(media_id)
             raise
         self._done.setdefault(media_id, asyncio.Event())
         await self._process(media_id)
@@ -291,9 +325,14 @@ class MediaService:
         stored = orjson.loads(row["variants"] or "{}").get(name)
         return dict(stored) if isinstance(stored, dict) else None
 
-    def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """A stored variant's bytes (found with `access` and `variant` first)."""
-        return self._blobs.read(key, start, end)
+    async def open(self, key: str, start: int = 0,
+                   end: int | None = None) -> AsyncIterator[bytes]:
+        """A stored variant's bytes (found with `access` and `variant` first). A missing blob
+        is a 404 and a store that does not answer a 503, both before the first byte."""
+        try:
+            return await self._blobs.open(key, start, end)
+        except FileNotFoundError:
+            raise NotFound("the file is gone from storage", code="blob_missing") from None
 
     async def access(self, user_id: int, media_id: str, *,
                      any_state: bool = False) -> MediaRow:

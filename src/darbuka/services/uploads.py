@@ -1,6 +1,9 @@
 """Resumable uploads (tus 1.0): create, append from an offset, finish, terminate, expire.
 
-Partial bytes live in a local file per upload; once the last byte arrives the upload turns
+Each PATCH is taken into a local spool file, then stored whole as one part in the shared
+object store (`media/partials.py`) before `received` moves on: a PATCH that reaches one
+process resumes on any other, and a store that fails leaves the upload where it was (503,
+and the client sends the same bytes again). Once the last byte arrives the upload turns
 into media that is processed (see `services/media.py`). An upload belongs to its creator:
 anyone else gets 404 for it, exactly as for an id that does not exist.
 """
@@ -11,7 +14,6 @@ import asyncio
 import base64
 import hashlib
 import logging
-import os
 import re
 import secrets
 import unicodedata
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from darbuka.clock import Clock
-from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
+from darbuka.errors import ApiError, BadRequest, Conflict, NotFound, StorageUnavailable
+from darbuka.media.partials import Partials, PartsMissing
 from darbuka.media.sniff import HEAD_BYTES, KINDS, accepts, sniff
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
@@ -51,6 +54,11 @@ class UnsupportedType(ApiError):
     code = "unsupported_media_type"
 
 
+class UploadLost(ApiError):
+    status = 410  # tus: the upload is gone; the client starts a new one
+    code = "upload_lost"
+
+
 class Locked(ApiError):
     status = 423
     code = "upload_busy"
@@ -77,7 +85,7 @@ async def check_quota(tx: Tx, user_id: int, length: int, quota: int) -> None:
 
 class UploadService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
-                 settings: Settings, partial_dir: Path,
+                 settings: Settings, partials: Partials, spool_dir: Path,
                  on_complete: Callable[[str], None], *, writes: WriteLimits) -> None:
         self._writes = writes
         self._db = db
@@ -85,8 +93,9 @@ class UploadService:
         self._writer = writer
         self._clock = clock
         self._settings = settings
-        self._dir = partial_dir
-        self._dir.mkdir(parents=True, exist_ok=True)
+        self._partials = partials
+        self._spool = spool_dir
+        self._spool.mkdir(parents=True, exist_ok=True)
         self._on_complete = on_complete
         self._locks: dict[str, asyncio.Lock] = {}
         # Payload bytes taken in by PATCH requests since start (tests count resends with it).
@@ -102,8 +111,9 @@ class UploadService:
     def max_size(self) -> int:
         return max(self.limit_for(k) for k in KINDS)
 
-    def partial_path(self, upload_id: str) -> Path:
-        return self._dir / upload_id
+    async def stored_parts(self, upload_id: str) -> int:
+        """How many parts of the upload the store holds (tests look)."""
+        return len((await self._partials.stored()).get(upload_id, []))
 
     async def do_create(self, user_id: int, length: int, meta: dict[str, str]) -> MediaRow:
         await self._writes.check("uploads", user_id)
@@ -126,12 +136,7 @@ class UploadService:
             await check_quota(tx, user_id, length, self._settings.upload_quota_bytes)
             await tx.stores.media.insert(tx.conn, row)
 
-        self.partial_path(upload_id).touch()
-        try:
-            await self._writer.run(create)
-        except BaseException:
-            self.partial_path(upload_id).unlink(missing_ok=True)
-            raise
+        await self._writer.run(create)
         return row
 
     async def get(self, user_id: int, upload_id: str) -> MediaRow:
@@ -182,52 +187,81 @@ class UploadService:
         length = row["length"]
         written = offset
         need = min(HEAD_BYTES, length)  # the type is judged once this many bytes are in
-        path = self.partial_path(upload_id)
+        spool = self._spool / f"{upload_id}.{secrets.token_hex(4)}"
         try:
-            with path.open("r+b") as file:
-                file.seek(offset)
-                file.truncate()
-                async for chunk in body:
-                    if written + len(chunk) > length:
-                        raise BadRequest("the body goes past Upload-Length",
-                                         code="upload_overflow")
-                    file.write(chunk)
-                    if written < need <= written + len(chunk):
-                        file.flush()
-                        _check_type(row["kind"], os.pread(file.fileno(), HEAD_BYTES, 0))
-                    written += len(chunk)
-                    self.bytes_received += len(chunk)
-                    if hasher is not None:
-                        hasher.update(chunk)
-                file.flush()
-                await asyncio.to_thread(os.fsync, file.fileno())
-        except UnsupportedType:
-            # Refused at its first bytes: the rest is never taken in, the upload is gone.
-            await self.do_terminate(user_id, upload_id, lock_free=True)
-            raise
-        except BaseException:
-            # Keep what arrived (tus resumes from it) unless a checksum must vouch for it.
-            kept = offset if hasher is not None else written
-            _truncate(path, kept)
-            await self._record(upload_id, kept)
-            raise
-        if hasher is not None and not _checksum_matches(hasher, checksum):
-            _truncate(path, offset)
-            raise ChecksumMismatch("Upload-Checksum does not match the body")
-        await self._record(upload_id, written, complete=written == length)
+            try:
+                with spool.open("wb") as file:
+                    async for chunk in body:
+                        if written + len(chunk) > length:
+                            raise BadRequest("the body goes past Upload-Length",
+                                             code="upload_overflow")
+                        file.write(chunk)
+                        if written < need <= written + len(chunk):
+                            file.flush()
+                            await self._check_head(row, offset, spool, need)
+                        written += len(chunk)
+                        self.bytes_received += len(chunk)
+                        if hasher is not None:
+                            hasher.update(chunk)
+            except (UnsupportedType, UploadLost):
+                # Refused at its first bytes (or what came before is lost): the rest is
+                # never taken in, the upload is gone.
+                await self.do_terminate(user_id, upload_id, lock_free=True)
+                raise
+            except BaseException:
+                # Keep what arrived (tus resumes from it) unless a checksum must vouch for it.
+                if hasher is None and written > offset:
+                    await self._keep_quietly(upload_id, offset, written, spool)
+                raise
+            if hasher is not None and not _checksum_matches(hasher, checksum):
+                raise ChecksumMismatch("Upload-Checksum does not match the body")
+            if written > offset:
+                await self._keep(upload_id, offset, spool, complete=written == length)
+        finally:
+            spool.unlink(missing_ok=True)
         if written == length:
             self._on_complete(upload_id)
         return written
 
-    async def _record(self, upload_id: str, received: int, *, complete: bool = False) -> None:
+    async def _check_head(self, row: MediaRow, offset: int, spool: Path, need: int) -> None:
+        try:
+            stored = await self._partials.read(row["id"], offset, min(offset, need))
+        except PartsMissing:
+            raise UploadLost("the bytes stored so far are gone; start the upload again") \
+                from None
+        with spool.open("rb") as file:
+            head = stored + file.read(need - len(stored))
+        _check_type(row["kind"], head)
+
+    async def _keep(self, upload_id: str, offset: int, spool: Path, *,
+                    complete: bool = False) -> None:
+        """Store the spooled bytes as a part, then move `received` on: in that order, so a
+        failed store changes nothing the client can see."""
+        end = await self._partials.put(upload_id, offset, spool)
+        await self._record(upload_id, offset, end, complete=complete)
+
+    async def _keep_quietly(self, upload_id: str, offset: int, written: int,
+                            spool: Path) -> None:
+        """After a dropped link: keep what arrived if the store takes it."""
+        try:
+            await self._keep(upload_id, offset, spool, complete=False)
+        except (StorageUnavailable, Conflict) as exc:
+            log.info("the bytes of %s up to %d were not kept: %s", upload_id, written, exc)
+
+    async def _record(self, upload_id: str, offset: int, received: int, *,
+                      complete: bool = False) -> None:
         values: MediaFields = {"received": received}
         if complete:
             values |= {"state": "processing", "expires_at": None}
 
-        async def save(tx: Tx) -> None:
-            await tx.stores.media.update(tx.conn, upload_id, values, state="uploading")
+        async def save(tx: Tx) -> bool:
+            # Only from where this PATCH began: another process may have moved it meanwhile.
+            return await tx.stores.media.update(tx.conn, upload_id, values, state="uploading",
+                                                received=offset)
 
-        await self._writer.run(save)
+        if not await self._writer.run(save):
+            raise Conflict("another request wrote to this upload meanwhile; ask HEAD for "
+                           "the offset", code="offset_mismatch")
 
     async def do_terminate(self, user_id: int, upload_id: str, *,
                            lock_free: bool = False) -> None:
@@ -245,7 +279,13 @@ class UploadService:
             await tx.stores.media.delete(tx.conn, upload_id)
 
         await self._writer.run(remove)
-        self.partial_path(upload_id).unlink(missing_ok=True)
+        await self._drop_parts(upload_id)
+
+    async def _drop_parts(self, upload_id: str) -> None:
+        try:
+            await self._partials.delete(upload_id)
+        except StorageUnavailable:  # the blob sweep takes them later
+            log.warning("the parts of upload %s stay until the next sweep", upload_id)
 
     async def do_expire(self) -> int:
         """Delete unfinished uploads past their expiry (and refused ones); return how many."""
@@ -259,7 +299,7 @@ class UploadService:
                 await tx.stores.media.delete(tx.conn, media_id)
 
             await self._writer.run(remove)
-            self.partial_path(row["id"]).unlink(missing_ok=True)
+            await self._drop_parts(row["id"])
         return len(rows)
 
 
@@ -268,13 +308,6 @@ def _check_type(kind: str, head: bytes) -> None:
     mime = sniff(head)
     if not accepts(kind, mime):
         raise UnsupportedType(f"this is {mime}, which a {kind} cannot be")
-
-
-def _truncate(path: Path, size: int) -> None:
-    try:
-        os.truncate(path, size)
-    except FileNotFoundError:
-        pass
 
 
 def _checksum_hasher(header: str | None) -> Any:

@@ -35,11 +35,13 @@ class MediaStore:
         return {str(r["id"]): typed(r, MediaRow) for r in rows}
 
     async def update(self, conn: Conn, media_id: str, values: MediaFields,
-                     *, state: str | None = None) -> bool:
-        """Change a row; with `state`, only while it is still in that state."""
+                     *, state: str | None = None, received: int | None = None) -> bool:
+        """Change a row; with `state` (and `received`), only while it still has them."""
         query = update(media).where(media.c.id == media_id)
         if state is not None:
             query = query.where(media.c.state == state)
+        if received is not None:
+            query = query.where(media.c.received == received)
         result = await conn.execute(query.values(**values))
         return bool(result.rowcount)
 
@@ -57,6 +59,11 @@ class MediaStore:
                                     media.c.expires_at.is_not(None),
                                     media.c.expires_at < now).limit(limit)
         return [typed(r, MediaRow) for r in (await conn.execute(query)).mappings()]
+
+    async def blob_uses(self, conn: Conn) -> list[tuple[str, str, str | None]]:
+        """(id, state, variants JSON) of every media row: what the blob sweep keeps."""
+        query = select(media.c.id, media.c.state, media.c.variants)
+        return [(str(i), str(s), v) for i, s, v in (await conn.execute(query)).all()]
 
     async def in_state(self, conn: Conn, state: str) -> list[str]:
         query = select(media.c.id).where(media.c.state == state)

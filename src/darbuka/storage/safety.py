@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, exists, func, insert, or_, select, text, update
 
 from darbuka.storage.db import Conn
 from darbuka.storage.tables.safety import (
@@ -209,6 +209,17 @@ class SafetyStore:
         if ids:
             await conn.execute(preserved.delete().where(preserved.c.id.in_(ids)))
         return ids
+
+    async def media_on_hold(self, conn: Conn, decided_since: int) -> set[str]:
+        """Media ids a moderation item names that must keep their files: the item is still
+        open, was decided since `decided_since`, or a preserved copy of its decision remains
+        (preserved copies are purged when their time is up, extensions included)."""
+        items = moderation_items.c
+        query = select(items.target_key).distinct().where(
+            items.target_key.is_not(None),
+            or_(items.decided_at.is_(None), items.decided_at >= decided_since,
+                exists().where(preserved.c.item_id == items.id)))
+        return {str(k) for k in (await conn.execute(query)).scalars()}
 
     # -- counts for the transparency report -------------------------------------------------
 

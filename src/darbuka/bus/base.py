@@ -18,6 +18,18 @@ class Handlers:
 
 
 class Bus(Protocol):
+    # Read-only health figures (for /ready and /metrics): how often the bus lost its
+    # connection and made it again, how many gaps in positions it filled from storage,
+    # and how long it has been waiting on the oldest missing position (0.0: none).
+    @property
+    def reconnects(self) -> int: ...
+
+    @property
+    def gap_fills(self) -> int: ...
+
+    @property
+    def lag_s(self) -> float: ...
+
     def subscribe(self, handlers: Handlers) -> None: ...
 
     def publish(self, events: list[Event]) -> None:

@@ -9,6 +9,11 @@ __all__ = ["MemoryBus"]
 
 
 class MemoryBus:
+    # Nothing to lose in one process: never reconnects, never a gap, never behind.
+    reconnects = 0
+    gap_fills = 0
+    lag_s = 0.0
+
     def __init__(self) -> None:
         self._handlers: list[Handlers] = []
 

@@ -54,6 +54,15 @@ class RedisBus:
         self._early: dict[int, Event] = {}
         self._gap_since: float | None = None
         self.skipped = 0
+        self.reconnects = 0
+        self.gap_fills = 0
+
+    @property
+    def lag_s(self) -> float:
+        """How long delivery has waited on the oldest missing position (0.0: no gap)."""
+        if self._gap_since is None or not self._early:
+            return 0.0
+        return asyncio.get_running_loop().time() - self._gap_since
 
     def subscribe(self, handlers: Handlers) -> None:
         self._handlers.append(handlers)
@@ -103,6 +112,9 @@ class RedisBus:
         assert self._client is not None  # noqa: S101 - set by start()
         pubsub = self._client.pubsub()
         await pubsub.subscribe(self._events_channel, self._ephemeral_channel)
+        # Called on every connect after this first one: redis-py reconnected the pubsub.
+        if pubsub.connection is not None:
+            pubsub.connection.register_connect_callback(self._on_reconnect)
         self._ready.set()
         try:
             while True:
@@ -114,6 +126,9 @@ class RedisBus:
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+
+    async def _on_reconnect(self, _connection: Any) -> None:
+        self.reconnects += 1
 
     def _receive(self, message: dict[str, Any]) -> None:
         channel = message["channel"].decode()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from darbuka import cli_ops
 from darbuka.cli_common import DataDir, load_settings, run_admin
 from darbuka.cli_safety import safety
 from darbuka.client import cli as _client_cli
@@ -25,6 +26,7 @@ admin = typer.Typer(help="Operator commands; they take the same settings as `ser
 app.add_typer(admin, name="admin")
 admin.add_typer(safety, name="safety")
 _client_cli.register(app)
+cli_ops.register(app)
 
 _settings = load_settings
 

@@ -110,9 +110,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
 
 async def open_storage(runtime: Runtime) -> None:
     """Bring the database to the current schema and make sure the event stream exists."""
-    await migrate(runtime.db)
-    async with runtime.db.write() as conn:
-        await runtime.stores.events.ensure_stream(conn)
+    await migrate(runtime.db, then=runtime.stores.events.ensure_stream)
 
 
 def _services(b: _Base, code_sender: CodeSender | None) -> Services:

@@ -1,18 +1,32 @@
-"""Bring a database to the newest schema with Alembic (numbered, append-only migrations)."""
+"""Bring a database to the newest schema with Alembic (numbered, append-only migrations).
+
+On PostgreSQL several processes may start at once (`darbuka migrate` in a deploy step and
+every `darbuka serve`): each takes the same advisory lock for its migration transaction, so
+one migrates while the others wait and then find the schema current. A transaction-scoped
+lock (`pg_advisory_xact_lock`) is released by COMMIT or by the connection dropping, and it
+holds through PgBouncer's transaction pooling too. SQLite needs none: the write connection
+begins with BEGIN IMMEDIATE, which already lets one process in at a time.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from darbuka.storage.db import Database
 
-__all__ = ["alembic_config", "migrate"]
+__all__ = ["MIGRATION_LOCK", "alembic_config", "migrate"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The advisory lock's key: any 64-bit number no other tool on the database uses
+# (the ASCII of "darbuka" and a 1, for "migrations").
+MIGRATION_LOCK = 0x64617262756B6101
 
 
 def alembic_config(connection: Any = None) -> Config:
@@ -22,7 +36,16 @@ def alembic_config(connection: Any = None) -> Config:
     return config
 
 
-async def migrate(db: Database) -> None:
+async def migrate(db: Database, *,
+                  then: Callable[[AsyncConnection], Awaitable[None]] | None = None) -> None:
+    """Migrate to the newest schema, then run `then` (start-up rows such as the stream's),
+    all in one transaction under the migration lock: two processes never both create."""
     async with db.write_engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # Waits while another process migrates; the versions are read after it.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), "head"))
+        if then is not None:
+            await then(conn)
         await conn.commit()

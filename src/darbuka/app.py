@@ -109,6 +109,7 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> An
             await services.banks.stop()
             await runtime.writer.stop()
             await runtime.bus.stop()
+            await services.health.close()
             await runtime.db.dispose()
 
     return lifespan

@@ -32,6 +32,7 @@ from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
+from darbuka.services.health import HealthService
 from darbuka.services.hub import Hub
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
@@ -160,4 +161,6 @@ def _services(b: _Base, code_sender: CodeSender | None) -> Services:
         appeals=AppealService(db, stores, writer, clock, writes=writes),
         preservation=PreservationService(writer),
         transparency=transparency, banks=banks, accounts=AccountService(writer),
+        health=HealthService(db, stores, writer, b.bus, redis_url=settings.redis_url,
+                             max_bus_lag_s=settings.ready_max_bus_lag_s),
     )

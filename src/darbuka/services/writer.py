@@ -91,6 +91,11 @@ class Writer:
         self.batches = 0
         self.batched_items = 0
 
+    @property
+    def queue_depth(self) -> int:
+        """Writes waiting for a transaction (for readiness and metrics)."""
+        return self._queue.qsize()
+
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="writer")
 

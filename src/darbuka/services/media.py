@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -99,6 +100,8 @@ class MediaService:
                                         thread_name_prefix="media")
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._done: dict[str, asyncio.Event] = {}
+        # Told (kind, seconds) for each file processed, refused or not (the metrics).
+        self.on_processed: Callable[[str, float], None] | None = None
 
     # -- processing -----------------------------------------------------------------------
 
@@ -139,6 +142,7 @@ class MediaService:
             if row is None or row["state"] != "processing":
                 return
             path = self._partial / media_id
+            started = time.perf_counter()
             try:
                 result = await loop.run_in_executor(self._pool, self._bounded.run,
                                                     row["kind"], path, self._limits)
@@ -156,6 +160,8 @@ class MediaService:
                 await self._fail(media_id, "media_invalid", "the file could not be processed")
             else:
                 await self._finish(media_id, result, variants, held=action == "review")
+            if self.on_processed is not None:
+                self.on_processed(row["kind"], time.perf_counter() - started)
             path.unlink(missing_ok=True)
         finally:
             self._tasks.pop(media_id, None)

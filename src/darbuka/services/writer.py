@@ -90,6 +90,8 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.batched_items = 0
+        # Told each committed batch's size (the metrics' histogram), when set.
+        self.on_batch: Callable[[int], None] | None = None
 
     @property
     def queue_depth(self) -> int:
@@ -170,6 +172,8 @@ class Writer:
             return
         self.batches += 1
         self.batched_items += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
         self._publish_safely(events)
         for job, result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):

@@ -127,3 +127,31 @@ def test_a_metrics_port_of_its_own(tmp_path: Path) -> None:
         assert found[key] == 1
     finally:
         srv.thread.stop()
+
+
+def test_webhook_outcomes(tmp_path: Path) -> None:
+    from tests.botapi_helpers import Receiver, make_bot
+    from tests.helpers import wait_until
+
+    srv = make_server(f"sqlite:///{tmp_path}/darbuka.db", tmp_path, metrics_token=TOKEN,
+                      bot_webhook_allow_private=True, bot_webhook_retry_base_s=0.05,
+                      bot_webhook_retry_max_s=0.2)
+    receiver = Receiver(status=500)
+    try:
+        alice, bot = srv.sign_up("Alice"), make_bot(srv)
+        bot.call("POST", "/subscriptions", json={"url": receiver.url})
+        chat = alice.group("hooks", [])
+        alice.ok("POST", f"/chats/{chat['id']}/members", json={"user_ids": [bot.id]})
+        alice.send(chat["id"], "one")
+
+        def outcome(name: str) -> float:
+            return scrape(srv.url)[("darbuka_webhook_outcomes_total", (("outcome", name),))]
+
+        wait_until(lambda: outcome("failed") >= 2, timeout=10, message="failed POSTs")
+        receiver.status = 200
+        wait_until(lambda: receiver.texts() == ["one"], timeout=10)
+        wait_until(lambda: outcome("delivered") >= 1, timeout=5)
+        assert outcome("dropped") == 0
+    finally:
+        receiver.close()
+        srv.thread.stop()

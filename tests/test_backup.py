@@ -96,6 +96,8 @@ def test_restore_on_postgresql_starts_a_new_epoch(pg_url: str, tmp_path: Path) -
 
     asyncio.run(_pg_admin(pg_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
     env = {**os.environ, "DARBUKA_LOG_LEVEL": "warning", "DARBUKA_DATABASE_URL": pg_url}
+    empty = _darbuka("restore", "--data-dir", str(tmp_path), env=env, expect=2)
+    assert "cannot start a new epoch" in empty.stderr  # pg_restore did not run, say
     _darbuka("migrate", "--data-dir", str(tmp_path), env=env)
     done = _darbuka("restore", "--data-dir", str(tmp_path), env=env)
     assert "epoch 1" in done.stdout

@@ -79,7 +79,12 @@ def restore(path: Annotated[Path | None, typer.Argument(
         if path is not None:
             _refuse("on PostgreSQL restore with pg_restore, then run `darbuka restore` "
                     "without a file")
-        epoch = asyncio.run(start_epoch(url))
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            epoch = asyncio.run(start_epoch(url))
+        except DBAPIError as err:  # no schema (pg_restore failed?), or no database at all
+            _refuse(f"cannot start a new epoch in this database: {err.orig}")
     else:
         if path is None:
             _refuse("give the backup file to restore")

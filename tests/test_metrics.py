@@ -155,3 +155,13 @@ def test_webhook_outcomes(tmp_path: Path) -> None:
     finally:
         receiver.close()
         srv.thread.stop()
+
+
+def test_histogram_buckets_are_cumulative_and_their_bounds_inclusive() -> None:
+    from darbuka.ops.metrics import Buckets
+
+    series = Buckets((0.1, 1.0))
+    for value in (0.05, 0.1, 0.5, 1.0, 7.0):
+        series.observe(value)
+    assert series.cumulative() == [("0.1", 2), ("1.0", 4), ("+Inf", 5)]
+    assert series.sum == 8.65

@@ -59,10 +59,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str, log_format: str) -> None:
-    """The root logger's one handler, on stderr, in the format asked for."""
+    """The root logger's one handler, on stderr, in the format asked for (unless the root
+    has handlers already, as `logging.basicConfig` does: a test runner's stay)."""
     if log_format not in FORMATS:
         raise ValueError(f"DARBUKA_LOG_FORMAT must be one of {', '.join(FORMATS)}")
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json"
                          else logging.Formatter(TEXT_FORMAT))
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    logging.basicConfig(level=level.upper(), handlers=[handler])

@@ -19,14 +19,16 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 # Lowest first. A module may import its own layer and the layers below it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("darbuka", "darbuka.backoff", "darbuka.clock", "darbuka.errors", "darbuka.files",
-              "darbuka.kinds", "darbuka.secret", "darbuka.settings", "darbuka.stream")),
+              "darbuka.kinds", "darbuka.logs", "darbuka.secret", "darbuka.settings",
+              "darbuka.stream")),
     ("storage, bus and media", ("darbuka.storage", "darbuka.bus", "darbuka.media")),
     ("services", ("darbuka.services",)),
     ("safety", ("darbuka.safety",)),
     ("adapters", ("darbuka.adapters", "darbuka.api", "darbuka.botapi", "darbuka.gateway")),
     ("composition root", ("darbuka.container", "darbuka.app", "darbuka.cli",
-                          "darbuka.cli_common", "darbuka.cli_safety", "darbuka.__main__",
-                          "darbuka.reference", "darbuka.testing")),
+                          "darbuka.cli_common", "darbuka.cli_ops", "darbuka.cli_safety",
+                          "darbuka.__main__", "darbuka.ops", "darbuka.reference",
+                          "darbuka.testing")),
 ]
 # The SDK is a library of its own: it talks HTTP to the server and imports none of it.
 CLIENT = "darbuka.client"

@@ -22,6 +22,7 @@ from darbuka.services.avatars import AvatarService
 from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
+from darbuka.services.health import HealthService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
@@ -66,3 +67,4 @@ class Services:
     transparency: TransparencyService
     banks: BankService
     accounts: AccountService
+    health: HealthService

@@ -30,6 +30,9 @@ from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored
 from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
+from darbuka.ops.door import Door
+from darbuka.ops.metrics import Metrics
+from darbuka.ops.port import MetricsPort
 from darbuka.safety.sweeper import SafetySweeper
 from darbuka.services.codes import CodeSender
 from darbuka.settings import Settings
@@ -47,10 +50,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
                       sync=services.sync, clock=runtime.clock,
                       queue_limit=settings.ws_queue_limit,
                       idle_timeout_s=settings.ws_idle_timeout_s,
-                      frames_in_flight=settings.ws_frames_in_flight)
+                      frames_in_flight=settings.ws_frames_in_flight,
+                      frame_ids=settings.log_format == "json")
     webhooks = WebhookSender(services)
-    app = FastAPI(title="Darbuka", version=__version__, lifespan=_lifespan(runtime, gateway,
-                                                                          webhooks),
+    metrics = (Metrics(runtime, gateway, webhooks)
+               if settings.metrics_port or settings.metrics_token else None)
+    app = FastAPI(title="Darbuka", version=__version__,
+                  lifespan=_lifespan(runtime, gateway, webhooks, metrics),
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,
                   default_response_class=JsonResponse)
     # Routes find the services here (api/deps.py); tests read the runtime's state.
@@ -58,6 +64,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
     app.state.runtime = runtime
     app.state.gateway = gateway
     app.state.webhooks = webhooks
+    app.state.metrics = metrics
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/botapi", build_botapi(services))
@@ -72,13 +79,22 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
         # In the app rather than uvicorn's flag, so tests and `serve` resolve it alike.
         app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=settings.forwarded_allow_ips)
+    if metrics is not None or settings.log_format == "json":
+        # Outermost: its clock covers every other layer, its request id every log line.
+        app.add_middleware(Door, metrics=metrics, request_ids=settings.log_format == "json",
+                           metrics_token=settings.metrics_token,
+                           serve_metrics=not settings.metrics_port)
     return app
 
 
-def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> Any:
+def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender,
+              metrics: Metrics | None) -> Any:
     services, settings = runtime.services, runtime.settings
     sweeper = SafetySweeper(services.orders, services.preservation,
                             interval_s=settings.safety_sweep_interval_s)
+    metrics_port = (MetricsPort(metrics, host=settings.metrics_host,
+                                port=settings.metrics_port, token=settings.metrics_token)
+                    if metrics is not None and settings.metrics_port else None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -94,12 +110,18 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> An
         sweeper.start()
         if settings.bot_webhooks:
             await webhooks.start()
+        if metrics is not None:
+            await metrics.start()
+        if metrics_port is not None:
+            await metrics_port.start()
         log.info("darbuka %s ready; sign-in codes go to: %s", __version__,
                  services.auth.code_sender_name)
         try:
             # The WebSocket transport finds the gateway in the lifespan state.
             yield {GATEWAY_STATE_KEY: gateway}
         finally:
+            if metrics_port is not None:
+                await metrics_port.stop()
             await sweeper.stop()
             upload_sweeper.cancel()
             session_sweeper.cancel()
@@ -112,6 +134,7 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender) -> An
             await services.banks.stop()
             await runtime.writer.stop()
             await runtime.bus.stop()
+            await services.health.close()
             await runtime.db.dispose()
 
     return lifespan

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from darbuka import cli_ops
 from darbuka.cli_common import DataDir, load_settings, run_admin
 from darbuka.cli_safety import safety
 from darbuka.client import cli as _client_cli
@@ -25,6 +26,7 @@ admin = typer.Typer(help="Operator commands; they take the same settings as `ser
 app.add_typer(admin, name="admin")
 admin.add_typer(safety, name="safety")
 _client_cli.register(app)
+cli_ops.register(app)
 
 _settings = load_settings
 
@@ -35,14 +37,17 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
           data_dir: DataDir = None) -> None:
     """Serve the API, the WebSocket gateway and the web client."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from darbuka.app import build_app
     from darbuka.gateway.protocol import GatewayProtocol
 
     settings = _settings(serving=True, host=host, port=port, data_dir=data_dir)
+    # JSON logs: uvicorn's own lines go through the root handler (`load_settings`) too.
+    log_config = None if settings.log_format == "json" else LOGGING_CONFIG
     uvicorn.run(build_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False, loop="uvloop",
-                http="httptools", ws=GatewayProtocol, ws_max_size=65_536,
+                log_level=settings.log_level, log_config=log_config, access_log=False,
+                loop="uvloop", http="httptools", ws=GatewayProtocol, ws_max_size=65_536,
                 ws_ping_interval=None, ws_ping_timeout=None, backlog=4096,
                 proxy_headers=False,  # the app applies its own (app.py), from settings
                 timeout_graceful_shutdown=5)

@@ -4,7 +4,6 @@ runtime on the configured database for the length of one command."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from darbuka.logs import configure_logging
 from darbuka.settings import Settings
 
 if TYPE_CHECKING:  # imported late at run time: `darbuka --help` stays quick
@@ -32,8 +32,11 @@ def load_settings(*, serving: bool = False, **flags: Any) -> Settings:
     settings = Settings.from_env(**flags)
     asked = "DARBUKA_LOG_LEVEL" in os.environ
     level = settings.log_level if serving or asked else "warning"
-    logging.basicConfig(level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        configure_logging(level, settings.log_format)
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
     return settings
 
 

@@ -37,6 +37,7 @@ from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
+from darbuka.services.health import HealthService
 from darbuka.services.hub import Hub
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
@@ -158,9 +159,7 @@ async def open_storage(runtime: Runtime) -> None:
     await runtime.objects.start()
     if isinstance(runtime.objects, FsObjectStore):
         await asyncio.to_thread(adopt_single_files, runtime.objects.root)
-    await migrate(runtime.db)
-    async with runtime.db.write() as conn:
-        await runtime.stores.events.ensure_stream(conn)
+    await migrate(runtime.db, then=runtime.stores.events.ensure_stream)
 
 
 async def sweep_stored_files(runtime: Runtime, *, grace_s: float | None = None) -> SweepReport:
@@ -219,4 +218,6 @@ def _services(b: _Base, objects: ObjectStore, code_sender: CodeSender | None) ->
         appeals=AppealService(db, stores, writer, clock, writes=writes),
         preservation=PreservationService(writer),
         transparency=transparency, banks=banks, accounts=AccountService(writer),
+        health=HealthService(db, stores, writer, b.bus, redis_url=settings.redis_url,
+                             max_bus_lag_s=settings.ready_max_bus_lag_s),
     )

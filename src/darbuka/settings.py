@@ -33,6 +33,16 @@ class Settings:
     # survives a crashed process but may lose the last commits on power loss.
     sqlite_synchronous: str = "FULL"
     log_level: str = "info"
+    # "text" (for people) or "json" (one object a line, with the request id, for machines).
+    log_format: str = "text"
+    # GET /metrics (Prometheus): off unless one of these is set. With a port, it is served
+    # there alone (on metrics_host), not on the main port; with a token, callers must send
+    # `Authorization: Bearer <token>` (on either port).
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    metrics_token: str = ""
+    # /api/v1/ready fails while live delivery has waited this long on a missing event.
+    ready_max_bus_lag_s: float = 10.0
     # Where sign-in codes go: "console" (the server log) or "webhook".
     code_sender: str = "console"
     code_webhook_url: str = ""

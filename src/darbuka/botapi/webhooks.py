@@ -41,7 +41,11 @@ class WebhookSender:
         self._syncing: asyncio.Task[None] | None = None
         # Two overlapping syncs could both start a sender for one bot (double delivery).
         self._sync_lock = asyncio.Lock()
+        # Outcomes, for the metrics: updates taken, POSTs that failed (each retry counts),
+        # and updates dropped as too old.
         self.delivered = 0
+        self.failed = 0
+        self.dropped = 0
 
     @property
     def running(self) -> set[int]:
@@ -120,8 +124,10 @@ class WebhookSender:
             if await self._post(url, update):
                 self.delivered += 1
                 return True
+            self.failed += 1
             age_s = time.time() - update["timestamp"] / 1000
             if age_s > settings.bot_webhook_max_age_s:
+                self.dropped += 1
                 log.warning("bot %s: dropping an update its webhook did not take for %.0f s",
                             bot_id, age_s)
                 return True

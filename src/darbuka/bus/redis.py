@@ -196,6 +196,9 @@ class RedisBus:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
 
+    async def _on_reconnect(self, _connection: Any) -> None:
+        self.reconnects += 1
+
     def _receive(self, message: dict[str, Any]) -> None:
         channel = message["channel"].decode()
         if channel == self._ephemeral_channel:

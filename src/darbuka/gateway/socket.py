@@ -19,6 +19,7 @@ import orjson
 
 from darbuka.clock import Clock
 from darbuka.errors import ApiError
+from darbuka.logs import REQUEST_ID
 from darbuka.services.access import event_frame
 from darbuka.services.auth import TOUCH_EVERY_MS, AuthService, signs_out
 from darbuka.services.hub import Hub
@@ -75,7 +76,7 @@ class Gateway:
 
     def __init__(self, *, hub: Hub, auth: AuthService, messages: MessageService,
                  sync: SyncService, clock: Clock, queue_limit: int, idle_timeout_s: float,
-                 frames_in_flight: int = 128) -> None:
+                 frames_in_flight: int = 128, frame_ids: bool = False) -> None:
         self.hub = hub
         self.auth = auth
         self.messages = messages
@@ -84,6 +85,9 @@ class Gateway:
         self.queue_limit = queue_limit
         self.idle_timeout_s = idle_timeout_s
         self.frames_in_flight = frames_in_flight
+        # Give each frame a request id for the logs (JSON logs only: see _TracedConnection).
+        self.frame_ids = frame_ids
+        self._frames = itertools.count(1)
         # Signed-in connections.
         self.connections: set[SocketConnection] = set()
         self.overflows = 0
@@ -93,6 +97,9 @@ class Gateway:
 
     def next_key(self) -> str:
         return f"{self._prefix}{next(self._ids)}"
+
+    def frame_id(self, key: str) -> str:
+        return f"{key}-{next(self._frames)}"
 
     def start(self) -> None:
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="ws-sweeper")
@@ -120,7 +127,7 @@ class Gateway:
 
     def open(self, link: Link) -> SocketConnection:
         """A socket finished its handshake; it has AUTH_TIMEOUT_S to sign in."""
-        return SocketConnection(self, link)
+        return _TracedConnection(self, link) if self.frame_ids else SocketConnection(self, link)
 
 
 class SocketConnection:
@@ -437,6 +444,21 @@ class SocketConnection:
             await do_mark(self.user_id, chat_id, frame.get("seq"))
         except ApiError as err:
             self._enqueue(_error_frame(err, _request_id(frame)))
+
+
+class _TracedConnection(SocketConnection):
+    """A connection whose every frame has a request id for the logs (JSON logs): what the
+    frame starts, tasks too, logs with it. A class of its own so that without JSON logs a
+    frame pays nothing for it."""
+
+    __slots__ = ()
+
+    def on_message(self, raw: bytes) -> None:
+        token = REQUEST_ID.set(self._gw.frame_id(self.key))
+        try:
+            super().on_message(raw)
+        finally:
+            REQUEST_ID.reset(token)
 
 
 def _request_id(frame: Any) -> Any:

@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -111,6 +112,8 @@ class MediaService:
                                         thread_name_prefix="media")
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._done: dict[str, asyncio.Event] = {}
+        # Told (kind, seconds) for each file processed, refused or not (the metrics).
+        self.on_processed: Callable[[str, float], None] | None = None
 
     # -- processing -----------------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class MediaService:
         if row is None or row["state"] != "processing":
             return
         path = self._work / media_id
+        started = time.perf_counter()
         try:
             try:
                 await self._partials.materialise(media_id, row["received"], path)
@@ -188,6 +192,8 @@ class MediaService:
                 await self._fail(media_id, "media_invalid", "the file could not be processed")
             else:
                 await self._finish(media_id, result, variants, held=action == "review")
+            if self.on_processed is not None:
+                self.on_processed(row["kind"], time.perf_counter() - started)
         finally:
             for leftover in [path, *path.parent.glob(path.name + ".*")]:
                 leftover.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from darbuka.services.auth import signed_out, signs_out
 from darbuka.services.hub import Hub
 from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
-from darbuka.stream import Ephemeral, Event, encode_cursor, parse_cursor
+from darbuka.stream import Ephemeral, Event, encode_cursor, epoch_of, parse_cursor
 
 __all__ = ["SyncPage", "SyncService"]
 
@@ -73,12 +73,13 @@ class SyncService:
             raise BadRequest(str(exc), code="invalid_cursor") from exc
 
     async def needs_reset(self, user_id: int, after: int | None) -> bool:
-        """A new client, a cursor from the future or from pruned history, or a long backlog."""
+        """A new client, a cursor from the future, from another stream epoch (the database
+        was restored from a backup since), from pruned history, or a long backlog."""
         if after is None:
             return True
         async with self._db.read() as conn:
             head = await self._stores.events.head(conn)
-            if after > head:
+            if after > head or epoch_of(after) != epoch_of(head):
                 return True
             oldest = await self._stores.events.oldest(conn)
             if oldest > after + 1:

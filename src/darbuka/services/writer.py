@@ -89,6 +89,13 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.batched_items = 0
+        # Told each committed batch's size (the metrics' histogram), when set.
+        self.on_batch: Callable[[int], None] | None = None
+
+    @property
+    def queue_depth(self) -> int:
+        """Writes waiting for a transaction (for readiness and metrics)."""
+        return self._queue.qsize()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop(), name="writer")
@@ -164,6 +171,8 @@ class Writer:
             return
         self.batches += 1
         self.batched_items += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(len(batch))
         self._publish_safely(events)
         for job, result in zip(batch, results, strict=True):
             if isinstance(result, BaseException):

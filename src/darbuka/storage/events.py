@@ -11,6 +11,7 @@ from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import EventRow, typed
 from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
+from darbuka.stream import epoch_start, next_epoch
 
 __all__ = ["EventStore"]
 
@@ -27,6 +28,14 @@ class EventStore:
         found = await conn.execute(select(streams.c.pos).where(streams.c.id == SHARD))
         if found.first() is None:
             await conn.execute(insert(streams).values(id=SHARD, pos=0))
+
+    async def start_epoch(self, conn: Conn, *, at_least: int = 0) -> int:
+        """Begin the next stream epoch (after a restore), or `at_least` if that is later:
+        positions go on from its start, and cursors of earlier epochs get `reset`."""
+        epoch = next_epoch(await self.head(conn), at_least=at_least)
+        await conn.execute(update(streams).where(streams.c.id == SHARD)
+                           .values(pos=epoch_start(epoch)))
+        return epoch
 
     async def reserve(self, conn: Conn, count: int) -> int:
         """Take `count` consecutive positions; return the first.

@@ -1,0 +1,1 @@
+"""Operating a server: Prometheus metrics, request ids at the door, the metrics port."""

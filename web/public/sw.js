@@ -1,7 +1,8 @@
 // Keeps the app shell (index.html and the hashed files it names) so the app opens with no
 // network. index.html names the chunks fetched later too (lazy screens, languages) as
-// prefetch links, so each of them opens offline after the first visit. The shell is served from the cache at once and refreshed in the background: a
-// new release shows on the next load. API calls and the socket never touch this cache.
+// prefetch links, so each of them opens offline after the first visit. The shell is served
+// from the cache at once and refreshed in the background: a new release shows on the next
+// load. API calls and the socket never touch this cache.
 const CACHE = "darbuka-shell-v1";
 
 const named = (html) =>

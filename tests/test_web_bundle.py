@@ -1,7 +1,7 @@
 """The web client's weight budget: what a first visit fetches before it can draw, gzipped.
 The build prints the same figures (web/scripts/sizes.mjs). Everything else is a chunk fetched
-later, named in index.html as a prefetch link so the service worker keeps it for offline use,
-but the staff-only moderation screen, which ordinary users never fetch."""
+later, listed in index.html (`<meta name="later-chunks">`) so the service worker keeps it for
+offline use, but the staff-only moderation screen, which ordinary users never fetch."""
 
 from __future__ import annotations
 
@@ -29,13 +29,10 @@ def _index() -> str:
 
 
 def _named(html: str) -> tuple[list[str], list[str]]:
-    """The assets index.html names: (fetched before the first draw, prefetched for later)."""
-    first: list[str] = []
-    later: list[str] = []
-    for tag in re.findall(r"<(?:script|link)\b[^>]*>", html):
-        path = re.search(r'(?:src|href)="/(assets/[^"]+\.(?:js|css))"', tag)
-        if path:
-            (later if 'rel="prefetch"' in tag else first).append(path.group(1))
+    """The assets index.html names: (loaded before the first draw, listed for later)."""
+    first = re.findall(r'<(?:script|link)\b[^>]*(?:src|href)="/(assets/[^"]+\.(?:js|css))"', html)
+    listed = re.search(r'<meta name="later-chunks" content="([^"]*)"', html)
+    later = [p.removeprefix("/") for p in listed.group(1).split()] if listed else []
     return first, later
 
 

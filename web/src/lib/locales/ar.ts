@@ -1,5 +1,6 @@
-// The Arabic interface strings: a chunk of their own, fetched only when Arabic is the
-// interface language (lib/i18n.svelte.ts), so an English first visit does not download them.
+// The Arabic interface strings: a chunk of their own, imported when Arabic is the interface
+// language (lib/i18n.svelte.ts): an English first screen does not wait for them. The
+// service worker fetches them afterwards, so a switch works offline.
 
 import { ltr } from "../bidi";
 import type { Key } from "./en";

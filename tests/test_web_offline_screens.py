@@ -18,6 +18,7 @@ def test_later_screens_and_languages_open_offline(browser: Any, web_server: Live
     context = browser.new_context()
     try:
         page = open_signed_in(context, web_server, alice)
+        page.get_by_test_id("chat-list").get_by_text("Bob").wait_for()  # his name is stored
         context.new_cdp_session(page).send("Network.clearBrowserCache")
         context.set_offline(True)
         page.wait_for_selector("[data-testid=conn][data-state=offline]")
@@ -41,5 +42,29 @@ def test_later_screens_and_languages_open_offline(browser: Any, web_server: Live
 
         page.get_by_role("button", name="New chat").click()
         page.locator("#new-h").wait_for()
+    finally:
+        context.close()
+
+
+def test_a_language_never_fetched_is_refused_offline(browser: Any, web_server: LiveServer) -> None:
+    """Its strings gone from every cache and no network: the picker says so and goes back."""
+    alice = web_server.sign_up("Alice")
+    context = browser.new_context()
+    try:
+        page = open_signed_in(context, web_server, alice)
+        dropped = page.evaluate("""async () => {
+            const cache = await caches.open("darbuka-shell-v1");
+            const arabic = (await cache.keys()).filter(r => /\\/ar-[^/]+\\.js$/.test(r.url));
+            for (const r of arabic) await cache.delete(r);
+            return arabic.length;
+        }""")
+        assert dropped == 1
+        context.new_cdp_session(page).send("Network.clearBrowserCache")
+        context.set_offline(True)
+        page.get_by_role("button", name="Profile", exact=True).click()
+        page.get_by_label("Language").select_option("ar")
+        page.get_by_text("that language can be chosen once you are online").wait_for()
+        assert page.get_by_label("Language").input_value() == "en"
+        assert page.evaluate("document.documentElement.dir") == "ltr"
     finally:
         context.close()

@@ -1,10 +1,17 @@
 // Keeps the app shell (index.html and the hashed files it names) so the app opens with no
-// network. The shell is served from the cache at once and refreshed in the background: a
-// new release shows on the next load. API calls and the socket never touch this cache.
+// network. index.html names the chunks fetched later too (the screens opened later, other
+// languages), so each of them opens offline after the first visit. The shell is served
+// from the cache at once and refreshed in the background: a new release shows on the next
+// load. API calls and the socket never touch this cache.
 const CACHE = "darbuka-shell-v1";
 
-const named = (html) =>
-  [...html.matchAll(/(?:src|href)="(\/(?:assets\/[^"]+|manifest\.webmanifest|icon\.svg))"/g)].map((m) => m[1]);
+const named = (html) => [
+  ...[...html.matchAll(/(?:src|href)="(\/(?:assets\/[^"]+|manifest\.webmanifest|icon\.svg))"/g)].map((m) => m[1]),
+  ...later(html),
+];
+// The chunks the app imports after the first draw (web/vite.config.ts lists them).
+const later = (html) =>
+  (/<meta name="later-chunks" content="([^"]*)"/.exec(html)?.[1] ?? "").split(" ").filter((p) => p.startsWith("/assets/"));
 
 async function cacheShell() {
   const cache = await caches.open(CACHE);

@@ -10,11 +10,9 @@ import "./lib/people.svelte";
 import "./lib/safety.svelte";
 import App from "./App.svelte";
 import "./app.css";
-import { applyLocale } from "./lib/i18n.svelte";
 import { applyTheme } from "./lib/theme";
 import { boot } from "./lib/boot";
 
-applyLocale();
 applyTheme();
 void boot();
 mount(App, { target: document.getElementById("app")! });

@@ -3,6 +3,7 @@
 
 import { call } from "./api";
 import { db, getKv, setKv } from "./db";
+import { startLocale } from "./i18n.svelte";
 import { loadOutbox } from "./outbox.svelte";
 import { pumpUploads } from "./media.svelte";
 import { startSocket } from "./socket.svelte";
@@ -10,6 +11,7 @@ import { app, setSession, sortChats, startingRole, type Session } from "./state.
 import { loadStoredUsers } from "./users";
 
 export async function boot(): Promise<void> {
+  const locale = startLocale(); // its strings may be a chunk to fetch: meanwhile, IndexedDB
   const session = await getKv<Session>("session");
   if (session) {
     setSession(session);
@@ -21,6 +23,7 @@ export async function boot(): Promise<void> {
     void pumpUploads(); // attachments left half-uploaded resume where the server stopped
     await loadStoredUsers();
   }
+  await locale;
   app.loaded = true;
   if (session) startSocket();
   else void loadHealth();

@@ -1,5 +1,5 @@
-// The strings of the attach preview and the photo viewer. Only their chunks import this
-// module, so the first visit does not download them (like lib/moderation.ts).
+// The strings of the attach preview and the photo viewer. Only those screens import this
+// module, so it is not in the first download (like lib/moderation.ts).
 
 import { i18n } from "./i18n.svelte";
 

@@ -1,6 +1,6 @@
 // The small, always-loaded part of the people features: whom I blocked, who of my contacts
 // joined, and which person's profile is open. The screens (find contacts, privacy, a
-// person's profile) are separate chunks loaded with import() from App.svelte.
+// person's profile) are loaded with import() from App.svelte, outside the first download.
 
 import { ApiError, call } from "./api";
 import { createChat, selectChat } from "./chats.svelte";

@@ -1,6 +1,6 @@
 // The small, always-loaded part of trust and safety: who may see the moderator screens,
-// what to report, and the events about decisions. The screens themselves are separate chunks
-// (dynamic imports in App.svelte): ordinary users never download the moderator code.
+// what to report, and the events about decisions. The screens themselves are dynamic
+// imports in App.svelte, the moderator's a chunk of its own: ordinary users never download it.
 
 import { call } from "./api";
 import { on } from "./handlers";

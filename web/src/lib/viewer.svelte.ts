@@ -1,4 +1,4 @@
-// The photo and video viewer (ui/Viewer.svelte, a chunk of its own): which media it shows.
+// The photo and video viewer (ui/Viewer.svelte, imported on first open): which media it shows.
 // It walks the open chat's photos and videos in order, albums item by item.
 
 import { view } from "./state.svelte";

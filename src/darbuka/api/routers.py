@@ -24,8 +24,10 @@ from darbuka.api import (
 
 __all__ = ["ROUTERS"]
 
+# The hottest first: a request is matched against the routes in this order (a send or a long
+# poll used to be tried against every chat and profile route before its own).
 ROUTERS: tuple[APIRouter, ...] = (
-    health.router, auth.router, people.router, chats.router, messages.router, sync.router,
+    messages.router, sync.router, health.router, auth.router, people.router, chats.router,
     public.router, media.router, uploads.router, reports.router, moderation.router,
     orders.router, transparency.router, banks.router, transparency.page_router,
     public_page.router)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 
 from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import EventRow, typed
@@ -21,6 +32,31 @@ _RESERVE = Query(update(streams).where(streams.c.id == SHARD)
                  .values(pos=streams.c.pos + bindparam("count")).returning(streams.c.pos))
 _HEAD = Query(select(streams.c.pos).where(streams.c.id == SHARD))
 _OLDEST = Query(select(func.min(events.c.pos)))
+
+
+def _visible_query(*, bounded: bool) -> Query:
+    """Every page of catch-up (`/sync`, a socket's sign-in): the events of the user's
+    chats within their membership spans, and the events addressed to the user."""
+    uid, after = bindparam("uid", type_=Integer), bindparam("after", type_=Integer)
+    chat_part = (
+        select(events.c.pos, events.c.payload)
+        .join(membership_spans, membership_spans.c.chat_id == events.c.chat_id)
+        .where(membership_spans.c.user_id == uid, events.c.pos > after,
+               events.c.pos >= membership_spans.c.from_pos,
+               or_(membership_spans.c.to_pos.is_(None),
+                   events.c.pos <= membership_spans.c.to_pos)))
+    user_part = select(events.c.pos, events.c.payload).where(events.c.user_id == uid,
+                                                             events.c.pos > after)
+    if bounded:
+        chat_part = chat_part.where(events.c.pos <= bindparam("upto"))
+        user_part = user_part.where(events.c.pos <= bindparam("upto"))
+    sub = union_all(chat_part, user_part).subquery()
+    return Query(select(sub.c.pos, sub.c.payload).order_by(sub.c.pos)
+                 .limit(bindparam("limit", type_=Integer)))
+
+
+_VISIBLE = _visible_query(bounded=False)
+_VISIBLE_UPTO = _visible_query(bounded=True)
 
 
 class EventStore:
@@ -88,9 +124,12 @@ class EventStore:
     async def visible_to(self, conn: Conn, user_id: int, *, after: int,
                          limit: int, upto: int | None = None) -> list[tuple[int, bytes]]:
         """Events the user may see with after < pos (<= upto), oldest first."""
-        sub = self._visible(user_id, after, upto)
-        query = select(sub.c.pos, sub.c.payload).order_by(sub.c.pos).limit(limit)
-        return [(int(p), bytes(b)) for p, b in (await conn.execute(query)).all()]
+        params: dict[str, Any] = {"uid": user_id, "after": after, "limit": limit}
+        if upto is None:
+            rows = await conn.rows(_VISIBLE, params)
+        else:
+            rows = await conn.rows(_VISIBLE_UPTO, params | {"upto": upto})
+        return [(int(p), bytes(b)) for p, b in rows]
 
     async def backlog_exceeds(self, conn: Conn, user_id: int, *, after: int,
                               cap: int) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from darbuka.adapters import Services
 from darbuka.bus import Bus, FetchEvents, Handlers, MemoryBus, Stored
+from darbuka.bus.presence import LocalPresence, Presence, RedisPresence
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
 from darbuka.files import private_dir
@@ -75,6 +76,8 @@ class Runtime:
     writer: Writer
     # Live routing of this process: the gateway's sockets attach here.
     hub: Hub
+    # Who is online in the cluster; the hub tells it of this process's users.
+    presence: Presence
     # Where blobs and unfinished uploads are kept (a folder, or an S3 bucket).
     objects: ObjectStore
     # What keys the hashes of codes and numbers; checked against the database at start.
@@ -91,6 +94,7 @@ class _Base:
     bus: Bus
     writer: Writer
     hub: Hub
+    presence: Presence
     principals: PrincipalCache
 
 
@@ -110,12 +114,16 @@ def _base(settings: Settings, clock: Clock) -> _Base:
             head = await stores.events.head(conn)
             return head, await stores.chats.chat_ids_of(conn, user_id)
 
-    hub = Hub(load_chats)
+    presence: Presence = (
+        RedisPresence(settings.redis_url, prefix=settings.redis_prefix,
+                      ttl_s=settings.presence_ttl_s, refresh_s=settings.presence_refresh_s)
+        if settings.redis_url else LocalPresence())
+    hub = Hub(load_chats, on_presence=presence.mark)
     # Forgotten first: whatever an event triggers already sees the account as it now is.
     principals = PrincipalCache()
     bus.subscribe(Handlers(events=principals.on_events, ephemeral=_ignore))
     bus.subscribe(Handlers(events=hub.dispatch, ephemeral=hub.dispatch_ephemeral))
-    return _Base(settings, clock, db, stores, bus, writer, hub, principals)
+    return _Base(settings, clock, db, stores, bus, writer, hub, presence, principals)
 
 
 def _ignore(_notice: Ephemeral) -> None:
@@ -145,7 +153,8 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     secret = load_secret(settings)
     services = _services(base, objects, secret, code_sender)
     return Runtime(settings=settings, clock=base.clock, db=base.db, stores=base.stores,
-                   bus=base.bus, writer=base.writer, hub=base.hub, objects=objects,
+                   bus=base.bus, writer=base.writer, hub=base.hub,
+                   presence=base.presence, objects=objects,
                    secret=secret, services=services)
 
 
@@ -226,7 +235,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
     return Services(
         settings=settings, auth=auth, contacts=contacts,
         users=UserService(db, stores, writer, limiter, settings, writes=writes),
-        privacy=PrivacyService(db, stores, writer, hasher, b.hub.is_online, writes=writes),
+        privacy=PrivacyService(db, stores, writer, hasher, b.presence.online, writes=writes),
         chats=chats, members=members,
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),

@@ -79,13 +79,14 @@ class LocalPresence:
 
 class RedisPresence:
     def __init__(self, url: str, *, prefix: str = "darbuka", ttl_s: float = 45.0,
-                 refresh_s: float = 15.0, now: Callable[[], float] = time.time) -> None:
+                 refresh_s: float = 15.0, cache_s: float = CACHE_S,
+                 now: Callable[[], float] = time.time) -> None:
         """`now` is wall-clock seconds: claims are compared across machines, so their clocks
         must agree to well within `ttl_s - refresh_s`."""
         self._client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S,
                                             socket_timeout=REDIS_TIMEOUT_S)
         self._prefix = f"{prefix}:presence:"
-        self._ttl_s, self._refresh_s, self._now = ttl_s, refresh_s, now
+        self._ttl_s, self._refresh_s, self._cache_s, self._now = ttl_s, refresh_s, cache_s, now
         # Names this process's claims; a restart is a new process whose old claims run out.
         self._process = uuid.uuid4().hex
         self._mine: set[int] = set()
@@ -132,7 +133,7 @@ class RedisPresence:
         if len(self._cache) > CACHE_MAX:
             self._cache.clear()
         for user_id, count in zip(user_ids, counts, strict=True):
-            self._cache[user_id] = (bool(count), at + CACHE_S)
+            self._cache[user_id] = (bool(count), at + self._cache_s)
         return {u for u, count in zip(user_ids, counts, strict=True) if count}
 
     async def start(self) -> None:

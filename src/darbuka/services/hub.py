@@ -60,11 +60,6 @@ class Hub:
     def sink_count(self) -> int:
         return sum(len(u.sinks) for u in self._users.values())
 
-    def is_online(self, user_id: int) -> bool:
-        """Whether the user has a socket or long poll open on this process."""
-        user = self._users.get(user_id)
-        return user is not None and bool(user.sinks)
-
     def is_member(self, user_id: int, chat_id: int) -> bool:
         """What live routing believes; a cheap check for ephemeral notices only."""
         user = self._users.get(user_id)

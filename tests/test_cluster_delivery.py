@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,10 +111,17 @@ def _server(data_dir: Path, settings: dict[str, str]) -> ServerProcess:
 
 @pytest.fixture
 def cluster(pg_url: str, tmp_path: Path) -> Iterator[Cluster]:
+    with running_cluster(pg_url, tmp_path) as running:
+        yield running
+
+
+@contextmanager
+def running_cluster(pg_url: str, tmp_path: Path, **extra: str) -> Iterator[Cluster]:
+    """Two servers and a Redis of their own on a new schema; `extra` settings for both."""
     asyncio.run(_pg_admin(pg_url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
     redis = RedisServer(tmp_path / "redis")
     settings = {"database_url": pg_url, "redis_url": redis.url, "secret_key": SECRET,
-                "log_level": "info", **NO_WRITE_LIMITS}
+                "log_level": "info", **NO_WRITE_LIMITS, **extra}
     servers: list[ServerProcess] = []
     try:
         # Migrated first, so the two can start side by side (each migrates at start).

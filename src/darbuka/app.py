@@ -100,6 +100,7 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender,
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await open_storage(runtime)
         await runtime.bus.start()
+        await runtime.presence.start()
         runtime.writer.start()
         await services.banks.start()
         await services.media.resume()
@@ -130,6 +131,7 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender,
                                  return_exceptions=True)
             await webhooks.stop()
             await gateway.stop()
+            await runtime.presence.stop()
             await services.media.stop()
             await services.banks.stop()
             await runtime.writer.stop()

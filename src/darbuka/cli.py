@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,6 +16,7 @@ from darbuka.client import cli as _client_cli
 if TYPE_CHECKING:
     from darbuka.container import Runtime
     from darbuka.safety.audit import ChainCheck
+    from darbuka.settings import Settings
     from darbuka.storage.rows import UserRow
 
 __all__ = ["main"]
@@ -43,6 +45,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
     from darbuka.gateway.protocol import GatewayProtocol
 
     settings = _settings(serving=True, host=host, port=port, data_dir=data_dir)
+    _check_database(settings)
     # JSON logs: uvicorn's own lines go through the root handler (`load_settings`) too.
     log_config = None if settings.log_format == "json" else LOGGING_CONFIG
     uvicorn.run(build_app(settings), host=settings.host, port=settings.port,
@@ -51,6 +54,18 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
                 ws_ping_interval=None, ws_ping_timeout=None, backlog=4096,
                 proxy_headers=False,  # the app applies its own (app.py), from settings
                 timeout_graceful_shutdown=5)
+
+
+def _check_database(settings: Settings) -> None:
+    """A database this process must not serve is refused in one line, before listening."""
+    from darbuka.container import check_database
+    from darbuka.secret import SecretMismatch
+
+    try:
+        asyncio.run(check_database(settings))
+    except SecretMismatch as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
 
 
 @admin.command("issue-token")

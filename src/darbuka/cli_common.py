@@ -64,6 +64,7 @@ def run_admin(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Run one command's `work` against the configured database, as `serve` would see it;
     a refusal (ApiError) is printed and exits with status 2."""
     from darbuka.errors import ApiError
+    from darbuka.secret import SecretMismatch
 
     async def main() -> T:
         async with runtime_for(settings) as runtime:
@@ -73,4 +74,7 @@ def run_admin(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except ApiError as err:
         typer.echo(f"error: {err.message}", err=True)
+        raise typer.Exit(2) from err
+    except SecretMismatch as err:
+        typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from err

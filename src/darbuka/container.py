@@ -9,11 +9,13 @@ it uses here, and `app.py` (the HTTP app) and the `darbuka admin …` commands s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from darbuka.adapters import Services
 from darbuka.bus import Bus, FetchEvents, Handlers, MemoryBus, Stored
+from darbuka.bus.presence import LocalPresence, Presence, RedisPresence
 from darbuka.bus.redis import RedisBus
 from darbuka.clock import Clock, SystemClock
 from darbuka.files import private_dir
@@ -30,7 +32,7 @@ from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
 from darbuka.safety.transparency import TransparencyService
-from darbuka.secret import load_secret
+from darbuka.secret import check_fingerprint, fingerprint, load_secret
 from darbuka.services.auth import AuthService
 from darbuka.services.avatars import AvatarService
 from darbuka.services.bots import BotService
@@ -53,11 +55,12 @@ from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
 from darbuka.services.writer import Writer
 from darbuka.settings import Settings
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.migrate import migrate
 from darbuka.stream import Ephemeral, Event
 
-__all__ = ["Runtime", "build_runtime", "object_store", "open_storage", "sweep_stored_files"]
+__all__ = ["Runtime", "build_runtime", "check_database", "object_store", "open_storage",
+           "sweep_stored_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +76,12 @@ class Runtime:
     writer: Writer
     # Live routing of this process: the gateway's sockets attach here.
     hub: Hub
+    # Who is online in the cluster; the hub tells it of this process's users.
+    presence: Presence
     # Where blobs and unfinished uploads are kept (a folder, or an S3 bucket).
     objects: ObjectStore
+    # What keys the hashes of codes and numbers; checked against the database at start.
+    secret: bytes
     services: Services
 
 
@@ -87,6 +94,7 @@ class _Base:
     bus: Bus
     writer: Writer
     hub: Hub
+    presence: Presence
     principals: PrincipalCache
 
 
@@ -106,12 +114,16 @@ def _base(settings: Settings, clock: Clock) -> _Base:
             head = await stores.events.head(conn)
             return head, await stores.chats.chat_ids_of(conn, user_id)
 
-    hub = Hub(load_chats)
+    presence: Presence = (
+        RedisPresence(settings.redis_url, prefix=settings.redis_prefix,
+                      ttl_s=settings.presence_ttl_s, refresh_s=settings.presence_refresh_s)
+        if settings.redis_url else LocalPresence())
+    hub = Hub(load_chats, on_presence=presence.mark)
     # Forgotten first: whatever an event triggers already sees the account as it now is.
     principals = PrincipalCache()
     bus.subscribe(Handlers(events=principals.on_events, ephemeral=_ignore))
     bus.subscribe(Handlers(events=hub.dispatch, ephemeral=hub.dispatch_ephemeral))
-    return _Base(settings, clock, db, stores, bus, writer, hub, principals)
+    return _Base(settings, clock, db, stores, bus, writer, hub, presence, principals)
 
 
 def _ignore(_notice: Ephemeral) -> None:
@@ -138,10 +150,12 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None,
     private_dir(Path(settings.data_dir))  # the database, the secret and the media live here
     base = _base(settings, clock or SystemClock())
     objects = object_store(settings)
-    services = _services(base, objects, code_sender)
+    secret = load_secret(settings)
+    services = _services(base, objects, secret, code_sender)
     return Runtime(settings=settings, clock=base.clock, db=base.db, stores=base.stores,
-                   bus=base.bus, writer=base.writer, hub=base.hub, objects=objects,
-                   services=services)
+                   bus=base.bus, writer=base.writer, hub=base.hub,
+                   presence=base.presence, objects=objects,
+                   secret=secret, services=services)
 
 
 def object_store(settings: Settings) -> ObjectStore:
@@ -159,7 +173,33 @@ async def open_storage(runtime: Runtime) -> None:
     await runtime.objects.start()
     if isinstance(runtime.objects, FsObjectStore):
         await asyncio.to_thread(adopt_single_files, runtime.objects.root)
-    await migrate(runtime.db, then=runtime.stores.events.ensure_stream)
+    await migrate(runtime.db, then=_first_rows(runtime.stores, runtime.clock, runtime.secret))
+
+
+async def check_database(settings: Settings) -> None:
+    """What `serve` does before it listens: migrate, and refuse a secret the database does
+    not know (`SecretMismatch`) with one line of its own rather than a traceback from the
+    server's start-up. The lifespan checks again (`open_storage`): servers built in tests
+    start there."""
+    db = Database(settings.effective_database_url,
+                  sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        await migrate(db, then=_first_rows(Stores(), SystemClock(), load_secret(settings)))
+    finally:
+        await db.dispose()
+
+
+def _first_rows(stores: Stores, clock: Clock, secret: bytes) -> Callable[[Conn],
+                                                                          Awaitable[None]]:
+    """The rows a start needs, made under the migration lock: the stream's, and the secret's
+    fingerprint (the first process records its own; every later one must match it)."""
+    async def make(conn: Conn) -> None:
+        await stores.events.ensure_stream(conn)
+        stored = await stores.installation.secret_fingerprint(
+            conn, first=fingerprint(secret), now_ms=clock.now_ms())
+        check_fingerprint(stored, secret)
+
+    return make
 
 
 async def sweep_stored_files(runtime: Runtime, *, grace_s: float | None = None) -> SweepReport:
@@ -169,10 +209,10 @@ async def sweep_stored_files(runtime: Runtime, *, grace_s: float | None = None) 
                              now_ms=runtime.clock.now_ms(), grace_ms=int(grace * 1000))
 
 
-def _services(b: _Base, objects: ObjectStore, code_sender: CodeSender | None) -> Services:
+def _services(b: _Base, objects: ObjectStore, secret: bytes,
+              code_sender: CodeSender | None) -> Services:
     settings, db, stores, writer, clock = b.settings, b.db, b.stores, b.writer, b.clock
     sender = code_sender or make_code_sender(settings.code_sender, settings.code_webhook_url)
-    secret = load_secret(settings)
     hasher = PhoneHasher(secret)
     # One limiter for every rate limit of the process; in Redis when processes share one.
     limiter = RateLimiter(clock, redis_url=settings.redis_url, prefix=settings.redis_prefix)
@@ -195,7 +235,7 @@ def _services(b: _Base, objects: ObjectStore, code_sender: CodeSender | None) ->
     return Services(
         settings=settings, auth=auth, contacts=contacts,
         users=UserService(db, stores, writer, limiter, settings, writes=writes),
-        privacy=PrivacyService(db, stores, writer, hasher, b.hub.is_online, writes=writes),
+        privacy=PrivacyService(db, stores, writer, hasher, b.presence.online, writes=writes),
         chats=chats, members=members,
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),

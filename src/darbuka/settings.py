@@ -26,6 +26,11 @@ class Settings:
     redis_url: str = ""
     # Channel names start with this: several installations can share one Redis.
     redis_prefix: str = "darbuka"
+    # Presence with Redis: each process claims its online users for presence_ttl_s and
+    # renews the claims every presence_refresh_s, so a user whose process died shows offline
+    # at most presence_ttl_s later (one who disconnects, at once).
+    presence_ttl_s: float = 45.0
+    presence_refresh_s: float = 15.0
     # Keys codes (HMAC). Empty: made once into <data_dir>/secret.key. Processes that share a
     # database must share this.
     secret_key: str = ""

@@ -46,8 +46,12 @@ class _User:
 
 
 class Hub:
-    def __init__(self, load_chats: LoadChats) -> None:
+    def __init__(self, load_chats: LoadChats,
+                 on_presence: Callable[[int, bool], None] | None = None) -> None:
+        """`on_presence(user_id, online)`: the user's first sink here opened (True), or
+        their last one closed; the composition root hands in the cluster's presence."""
         self._load_chats = load_chats
+        self._on_presence = on_presence or _no_presence
         self._users: dict[int, _User] = {}
         self._chat_users: dict[int, set[_User]] = {}
         self.delivered = 0
@@ -55,11 +59,6 @@ class Hub:
     @property
     def sink_count(self) -> int:
         return sum(len(u.sinks) for u in self._users.values())
-
-    def is_online(self, user_id: int) -> bool:
-        """Whether the user has a socket or long poll open on this process."""
-        user = self._users.get(user_id)
-        return user is not None and bool(user.sinks)
 
     def is_member(self, user_id: int, chat_id: int) -> bool:
         """What live routing believes; a cheap check for ephemeral notices only."""
@@ -76,6 +75,7 @@ class Hub:
         if user is None:
             user = self._users[sink.user_id] = _User(sink.user_id)
             user.sinks.add(sink)
+            self._on_presence(sink.user_id, True)
             try:
                 head, chats = await self._load_chats(sink.user_id)
             except BaseException:
@@ -104,7 +104,8 @@ class Hub:
             self._drop(user)
 
     def _drop(self, user: _User) -> None:
-        self._users.pop(user.user_id, None)
+        if self._users.pop(user.user_id, None) is user:
+            self._on_presence(user.user_id, False)
         for chat_id in user.chats:
             members = self._chat_users.get(chat_id)
             if members is not None:
@@ -188,6 +189,10 @@ class Hub:
                 continue
             for sink in tuple(user.sinks):
                 sink.push_ephemeral(notice)
+
+
+def _no_presence(_user_id: int, _online: bool) -> None:
+    return None
 
 
 def _membership_chat(event: Event) -> int:

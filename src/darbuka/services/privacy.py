@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal, get_args
 
 from darbuka.errors import BadRequest, Forbidden, NotFound
@@ -98,14 +98,17 @@ async def _mark_direct(tx: Tx, blocker: int, blocked: int, *, block: bool) -> No
 
 class PrivacyService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
-                 hasher: Callable[[str], bytes], is_online: Callable[[int], bool],
+                 hasher: Callable[[str], bytes],
+                 online: Callable[[Iterable[int]], Awaitable[set[int]]],
                  *, writes: WriteLimits) -> None:
+        """`online(user_ids)`: which of them have a socket or long poll open, on any
+        process (the composition root hands in the cluster's presence)."""
         self._writes = writes
         self._db = db
         self._stores = stores
         self._writer = writer
         self.hasher = hasher
-        self._is_online = is_online
+        self._online = online
 
     async def get(self, user_id: int) -> dict[str, Any]:
         async with self._db.read() as conn:
@@ -173,7 +176,7 @@ class PrivacyService:
                     conn, self._stores, self.hasher, "last_seen", viewer, [target]):
                 return {"user_id": target, "status": "hidden"}
             devices = await self._stores.devices.for_user(conn, target)
-        if self._is_online(target):
+        if target in await self._online([target]):
             return {"user_id": target, "status": "online"}
         seen = max((d["last_seen_at"] for d in devices), default=None)
         view: dict[str, Any] = {"user_id": target, "status": "offline"}

@@ -13,6 +13,7 @@ from darbuka.storage.db import Conn, Database
 from darbuka.storage.devices import DeviceStore
 from darbuka.storage.events import EventStore
 from darbuka.storage.handles import HandleStore
+from darbuka.storage.installation import InstallationStore
 from darbuka.storage.invites import InviteStore
 from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
@@ -49,3 +50,4 @@ class Stores:
     media: MediaStore = field(default_factory=MediaStore)
     stickers: StickerStore = field(default_factory=StickerStore)
     bots: BotStore = field(default_factory=BotStore)
+    installation: InstallationStore = field(default_factory=InstallationStore)

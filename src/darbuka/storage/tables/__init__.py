@@ -7,6 +7,7 @@ from darbuka.storage.tables import (  # noqa: F401 - imported to register their 
     bots,
     chats,
     events,
+    installation,
     media,
     messages,
     people,

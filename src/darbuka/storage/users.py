@@ -5,17 +5,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Boolean, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from darbuka.kinds import MODERATORS
-from darbuka.storage.db import Conn
+from darbuka.storage.db import Conn, Query
 from darbuka.storage.rows import UserFields, UserRow, typed
 from darbuka.storage.tables.accounts import users
 
 __all__ = ["DuplicateKey", "UserStore"]
 
 Row = dict[str, Any]
+
+# Every sign-in and every request that misses the principal cache reads its user.
+_GET = Query(select(users).where(users.c.id == bindparam("id")))
+_COLUMNS = tuple(c.name for c in users.columns)
+_FLAGS = frozenset(c.name for c in users.columns if isinstance(c.type, Boolean))
+
+
+def _user(row: tuple[Any, ...]) -> UserRow:
+    """A row from the driver's cursor, its booleans (0/1 on SQLite) as booleans."""
+    found = dict(zip(_COLUMNS, row, strict=True))
+    for name in _FLAGS:
+        found[name] = bool(found[name])
+    return typed(found, UserRow)
 
 
 class DuplicateKey(Exception):
@@ -31,8 +44,8 @@ class UserStore:
         return int(result.scalar_one())
 
     async def get(self, conn: Conn, user_id: int) -> UserRow | None:
-        row = (await conn.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        return typed(row, UserRow) if row else None
+        rows = await conn.rows(_GET, {"id": user_id})
+        return _user(rows[0]) if rows else None
 
     async def by_username_key(self, conn: Conn, key: str) -> UserRow | None:
         query = select(users).where(users.c.username_key == key)

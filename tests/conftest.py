@@ -36,16 +36,22 @@ async def _pg_admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A database of this test process's own, so parallel test runs never collide."""
+def own_pg_database(prefix: str) -> Iterator[str]:
+    """An empty PostgreSQL database named for this test process (parallel runs never
+    collide), dropped afterwards; skips without `DARBUKA_TEST_DATABASE_URL`."""
     if not PG_URL:
         pytest.skip("DARBUKA_TEST_DATABASE_URL is not set (make test sets it)")
-    name = f"darbuka_test_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}"'))
     asyncio.run(_pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
     yield _pg(PG_URL).rsplit("/", 1)[0] + "/" + name
     asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A database of this test process's own, so parallel test runs never collide."""
+    yield from own_pg_database("darbuka_test")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -165,6 +165,15 @@ def assert_live_is_stored(api: Api, sock: Socket, since: str) -> None:
     assert live == stored
 
 
+def _every_socket_saw(sockets: list[tuple[Api, Socket, str]], sent: list[int]) -> None:
+    """Each socket got every message live, and what it got live is what storage has."""
+    for api, sock, since in sockets:
+        events = read_until(sock, lambda ev: len(message_ids(ev)) >= len(sent))
+        assert sorted(message_ids(events)) == sorted(sent)
+        assert_live_is_stored(api, sock, since)
+        sock.close()
+
+
 def message_ids(events: list[dict[str, Any]]) -> list[int]:
     return [e["message"]["id"] for e in events if e["type"] == "message.new"]
 
@@ -194,11 +203,7 @@ def test_people_on_two_processes_get_every_message_live_once_in_order(
     for thread in senders:
         thread.join()
 
-    for api, sock, since in sockets:
-        events = read_until(sock, lambda ev: len(message_ids(ev)) >= len(sent))
-        assert sorted(message_ids(events)) == sorted(sent)
-        assert_live_is_stored(api, sock, since)
-        sock.close()
+    _every_socket_saw(sockets, sent)
 
 
 def test_admin_commands_reach_sockets_on_both_processes_live(cluster: Cluster) -> None:
@@ -299,11 +304,7 @@ def test_redis_killed_and_restarted_mid_stream_loses_no_live_event(cluster: Clus
         for thread in senders:
             thread.join()
 
-    for api, sock, since in sockets:
-        events = read_until(sock, lambda ev: len(message_ids(ev)) >= len(sent))
-        assert sorted(message_ids(events)) == sorted(sent)
-        assert_live_is_stored(api, sock, since)
-        sock.close()
+    _every_socket_saw(sockets, sent)
     for index in (0, 1):
         # A subscriber may still be backing off: what it missed came from the database.
         wait_until(lambda index=index: "Redis subscription back (reconnect 1)"

@@ -3,7 +3,6 @@ wait for it under the advisory lock, and every one of them comes up (real OS pro
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -15,19 +14,13 @@ import httpx
 import pytest
 
 from darbuka.testing import free_port
-from tests.conftest import PG_URL, _pg, _pg_admin
+from tests.conftest import own_pg_database
 
 
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
     """An empty database of its own: no schema, no alembic_version."""
-    if not PG_URL:
-        pytest.skip("DARBUKA_TEST_DATABASE_URL is not set (make test sets it)")
-    name = f"darbuka_migrate_{os.getpid()}"
-    asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(_pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
-    yield _pg(PG_URL).rsplit("/", 1)[0] + "/" + name
-    asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from own_pg_database("darbuka_migrate")
 
 
 def _darbuka(*args: str, url: str, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -105,8 +105,9 @@ def test_processing_waits_for_s3_and_finishes_after(own_weed: Weed, tmp_path: Pa
                    message="processing waiting for the store")
         assert alice.ok("GET", f"/media/{media_id}")["state"] == "processing"
         own_weed.start()
+        # A restarted SeaweedFS may take a while on a busy machine to serve its volumes again.
         wait_until(lambda: alice.ok("GET", f"/media/{media_id}")["state"] == "ready",
-                   timeout=30, message="processed once the store is back")
+                   timeout=90, message="processed once the store is back")
         assert alice.call("GET", f"/media/{media_id}/original", expect=200).content == data
     finally:
         server.thread.stop()

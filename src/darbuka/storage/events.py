@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Integer,
-    and_,
     bindparam,
     func,
     insert,
@@ -34,9 +33,10 @@ _HEAD = Query(select(streams.c.pos).where(streams.c.id == SHARD))
 _OLDEST = Query(select(func.min(events.c.pos)))
 
 
-def _visible_query(*, bounded: bool) -> Query:
-    """Every page of catch-up (`/sync`, a socket's sign-in): the events of the user's
-    chats within their membership spans, and the events addressed to the user."""
+def _visible_union(*, bounded: bool) -> Any:
+    """The events a user may see after `after` (and up to `upto`): those of the user's chats
+    within their membership spans, and those addressed to the user. Parameters `uid`,
+    `after` (and `upto`)."""
     uid, after = bindparam("uid", type_=Integer), bindparam("after", type_=Integer)
     chat_part = (
         select(events.c.pos, events.c.payload)
@@ -50,7 +50,12 @@ def _visible_query(*, bounded: bool) -> Query:
     if bounded:
         chat_part = chat_part.where(events.c.pos <= bindparam("upto"))
         user_part = user_part.where(events.c.pos <= bindparam("upto"))
-    sub = union_all(chat_part, user_part).subquery()
+    return union_all(chat_part, user_part).subquery()
+
+
+def _visible_query(*, bounded: bool) -> Query:
+    """Every page of catch-up (`/sync`, a socket's sign-in), oldest first."""
+    sub = _visible_union(bounded=bounded)
     return Query(select(sub.c.pos, sub.c.payload).order_by(sub.c.pos)
                  .limit(bindparam("limit", type_=Integer)))
 
@@ -102,25 +107,6 @@ class EventStore:
         rows = await conn.rows(_OLDEST, {})
         return int(rows[0][0] or 0) if rows else 0
 
-    def _visible(self, user_id: int, after: int, upto: int | None) -> Any:
-        chat_part = (
-            select(events.c.pos, events.c.payload)
-            .join(membership_spans, membership_spans.c.chat_id == events.c.chat_id)
-            .where(
-                membership_spans.c.user_id == user_id,
-                events.c.pos > after,
-                events.c.pos >= membership_spans.c.from_pos,
-                or_(membership_spans.c.to_pos.is_(None),
-                    events.c.pos <= membership_spans.c.to_pos),
-            )
-        )
-        user_part = select(events.c.pos, events.c.payload).where(
-            and_(events.c.user_id == user_id, events.c.pos > after))
-        if upto is not None:
-            chat_part = chat_part.where(events.c.pos <= upto)
-            user_part = user_part.where(events.c.pos <= upto)
-        return union_all(chat_part, user_part).subquery()
-
     async def visible_to(self, conn: Conn, user_id: int, *, after: int,
                          limit: int, upto: int | None = None) -> list[tuple[int, bytes]]:
         """Events the user may see with after < pos (<= upto), oldest first."""
@@ -133,9 +119,10 @@ class EventStore:
 
     async def backlog_exceeds(self, conn: Conn, user_id: int, *, after: int,
                               cap: int) -> bool:
-        sub = self._visible(user_id, after, None)
-        inner = select(literal(1)).select_from(sub).limit(cap + 1).subquery()
-        count = (await conn.execute(select(func.count()).select_from(inner))).scalar_one()
+        inner = (select(literal(1)).select_from(_visible_union(bounded=False))
+                 .limit(cap + 1).subquery())
+        count = (await conn.execute(select(func.count()).select_from(inner),
+                                    {"uid": user_id, "after": after})).scalar_one()
         return int(count) > cap
 
     async def scrub_message(self, conn: Conn, chat_id: int, message_id: int, *,

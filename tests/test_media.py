@@ -320,7 +320,8 @@ def test_media_send_over_the_socket(server: LiveServer, alice: Api, bob: Api) ->
 
 
 def test_processing_resumes_after_a_real_restart(database_url: str, tmp_path: object) -> None:
-    """A server stopped while media was processing finishes it when it starts again."""
+    """A server killed while media was processing: the next one takes the job over once
+    the dead process's lease has run out, and finishes it."""
     import asyncio
     from pathlib import Path
 
@@ -335,11 +336,17 @@ def test_processing_resumes_after_a_real_restart(database_url: str, tmp_path: ob
     first.thread.stop()
 
     async def as_if_interrupted() -> None:
-        # What a stop mid-processing leaves: the row `processing`, the partial bytes present.
-        db = Database(database_url)
+        # What a kill mid-processing leaves: the row `processing`, the partial bytes
+        # present, and its job taken by a process that is gone, the lease run out.
+        db, stores = Database(database_url), Stores()
         async with db.write() as conn:
-            await Stores().media.update(conn, media_id, {"state": "processing",
-                                                         "variants": None})
+            await stores.media.update(conn, media_id, {"state": "processing",
+                                                       "variants": None})
+            await stores.jobs.add(conn, kind="media.process", key=f"media:{media_id}",
+                                  payload={"media_id": media_id}, run_at=0, now=0)
+            taken = await stores.jobs.take(conn, kind="media.process", limit=1, now=1,
+                                           taker="a-killed-process", lease_until=2)
+            assert len(taken) == 1
         await db.dispose()
 
     asyncio.run(as_if_interrupted())

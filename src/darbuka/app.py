@@ -4,7 +4,6 @@ locator: everything is handed in."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,23 +16,22 @@ from starlette.requests import Request
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from darbuka import __version__
-from darbuka.adapters import Services
 from darbuka.api.edge import Edge
 from darbuka.api.json import Json as JsonResponse
 from darbuka.api.limits import BodyLimit
 from darbuka.api.routers import ROUTERS
 from darbuka.api.uploads import TUS_VERSION
 from darbuka.api.web import WebClient
+from darbuka.background import build_jobs, start_jobs, stop_jobs
 from darbuka.botapi import WebhookSender, build_botapi
 from darbuka.clock import Clock
-from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored_files
+from darbuka.container import Runtime, build_runtime, open_storage
 from darbuka.errors import ApiError, RateLimited
 from darbuka.gateway.protocol import GATEWAY_STATE_KEY
 from darbuka.gateway.socket import Gateway
 from darbuka.ops.door import Door
 from darbuka.ops.metrics import Metrics
 from darbuka.ops.port import MetricsPort
-from darbuka.safety.sweeper import SafetySweeper
 from darbuka.services.codes import CodeSender
 from darbuka.settings import Settings
 
@@ -90,27 +88,23 @@ def build_app(settings: Settings, *, clock: Clock | None = None,
 def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender,
               metrics: Metrics | None) -> Any:
     services, settings = runtime.services, runtime.settings
-    sweeper = SafetySweeper(services.orders, services.preservation,
-                            interval_s=settings.safety_sweep_interval_s)
+    delivering = webhooks if settings.bot_webhooks else None
+    jobs = build_jobs(runtime, delivering) if settings.run_jobs else None
     metrics_port = (MetricsPort(metrics, host=settings.metrics_host,
                                 port=settings.metrics_port, token=settings.metrics_token)
                     if metrics is not None and settings.metrics_port else None)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         await open_storage(runtime)
         await runtime.bus.start()
         await runtime.presence.start()
         runtime.writer.start()
         await services.banks.start()
-        await services.media.resume()
-        upload_sweeper = asyncio.get_running_loop().create_task(_sweep_uploads(services))
-        session_sweeper = asyncio.get_running_loop().create_task(_sweep_sessions(services))
-        blob_sweeper = asyncio.get_running_loop().create_task(_sweep_blobs(runtime))
+        app.state.jobs = jobs
+        if jobs is not None:
+            await start_jobs(runtime, jobs, delivering)
         gateway.start()
-        sweeper.start()
-        if settings.bot_webhooks:
-            await webhooks.start()
         if metrics is not None:
             await metrics.start()
         if metrics_port is not None:
@@ -123,16 +117,12 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender,
         finally:
             if metrics_port is not None:
                 await metrics_port.stop()
-            await sweeper.stop()
-            upload_sweeper.cancel()
-            session_sweeper.cancel()
-            blob_sweeper.cancel()
-            await asyncio.gather(upload_sweeper, session_sweeper, blob_sweeper,
-                                 return_exceptions=True)
-            await webhooks.stop()
+            if jobs is not None:
+                await stop_jobs(runtime, jobs, delivering)
+            else:
+                services.media.stop()
             await gateway.stop()
             await runtime.presence.stop()
-            await services.media.stop()
             await services.banks.stop()
             await runtime.writer.stop()
             await runtime.bus.stop()
@@ -140,40 +130,6 @@ def _lifespan(runtime: Runtime, gateway: Gateway, webhooks: WebhookSender,
             await runtime.db.dispose()
 
     return lifespan
-
-
-async def _sweep_uploads(services: Services) -> None:
-    """Delete expired unfinished uploads now and then."""
-    while True:
-        try:
-            await services.uploads.do_expire()
-        except Exception:  # a failed sweep is retried at the next one
-            log.exception("sweeping expired uploads failed")
-        await asyncio.sleep(60)
-
-
-async def _sweep_blobs(runtime: Runtime) -> None:
-    """Delete unreferenced blobs every blob_sweep_interval_s, the first a while after start
-    (when processes restart together they need not all sweep at once). 0: never."""
-    interval = runtime.settings.blob_sweep_interval_s
-    if interval <= 0:
-        return
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await sweep_stored_files(runtime)
-        except Exception:  # a failed sweep is retried at the next one
-            log.exception("sweeping unreferenced blobs failed")
-
-
-async def _sweep_sessions(services: Services) -> None:
-    """Sign out devices unused too long, now and every hour (each process: it is idempotent)."""
-    while True:
-        try:
-            await services.auth.do_sweep()
-        except Exception:  # a failed sweep is retried at the next one
-            log.exception("sweeping idle devices failed")
-        await asyncio.sleep(3600)
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:

@@ -16,6 +16,7 @@ from darbuka.client import cli as _client_cli
 if TYPE_CHECKING:
     from darbuka.container import Runtime
     from darbuka.safety.audit import ChainCheck
+    from darbuka.services.writer import Tx
     from darbuka.settings import Settings
     from darbuka.storage.rows import UserRow
 
@@ -36,15 +37,19 @@ _settings = load_settings
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
           port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+          jobs: Annotated[bool | None, typer.Option(
+              "--jobs/--no-jobs",
+              help="Run background jobs here too [run_jobs, default yes].")] = None,
           data_dir: DataDir = None) -> None:
-    """Serve the API, the WebSocket gateway and the web client."""
+    """Serve the API, the WebSocket gateway and the web client (and run jobs)."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
     from darbuka.app import build_app
     from darbuka.gateway.protocol import GatewayProtocol
 
-    settings = _settings(serving=True, host=host, port=port, data_dir=data_dir)
+    settings = _settings(serving=True, host=host, port=port, data_dir=data_dir,
+                         run_jobs=jobs)
     _check_database(settings)
     # JSON logs: uvicorn's own lines go through the root handler (`load_settings`) too.
     log_config = None if settings.log_format == "json" else LOGGING_CONFIG
@@ -54,6 +59,17 @@ def serve(host: Annotated[str | None, typer.Option(help="Address to listen on.")
                 ws_ping_interval=None, ws_ping_timeout=None, backlog=4096,
                 proxy_headers=False,  # the app applies its own (app.py), from settings
                 timeout_graceful_shutdown=5)
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run background jobs (media processing, webhooks, alerts, sweeps) without serving
+    HTTP, until SIGTERM: on other machines than the servers, for media's CPU."""
+    from darbuka.background import run_worker
+
+    settings = _settings(serving=True, data_dir=data_dir)
+    _check_database(settings)
+    asyncio.run(run_worker(settings))
 
 
 def _check_database(settings: Settings) -> None:
@@ -169,6 +185,35 @@ def sweep_blobs(grace_s: Annotated[float | None, typer.Option(
                        lambda rt: sweep_stored_files(rt, grace_s=grace_s))
     typer.echo(f"deleted {report.blobs_deleted} blobs and {report.parts_deleted} upload "
                f"parts; {report.blobs_kept} blobs kept")
+
+
+@admin.command("jobs")
+def jobs_overview(retry_failed: Annotated[bool, typer.Option(
+                      help="Queue every failed job again, its attempts started over.")] = False,
+                  data_dir: DataDir = None) -> None:
+    """Background jobs by kind and state, and the last failed ones with their errors."""
+    async def look(runtime: Runtime) -> tuple[int, list[dict[str, Any]],
+                                              list[dict[str, Any]]]:
+        again = 0
+        if retry_failed:
+            async def retry(tx: Tx) -> int:
+                return await tx.stores.jobs.retry_failed(tx.conn, now=tx.now)
+
+            again = await runtime.writer.run(retry)
+        async with runtime.db.read() as conn:
+            return (again, await runtime.stores.jobs.summary(conn),
+                    await runtime.stores.jobs.failed(conn))
+
+    again, summary, failed = run_admin(_settings(data_dir=data_dir), look)
+    if retry_failed:
+        typer.echo(f"queued {again} failed jobs again")
+    if not summary:
+        typer.echo("no jobs")
+    for row in summary:
+        typer.echo(f"{row['kind']:24} {row['state']:8} {row['count']:6}")
+    for row in failed:
+        typer.echo(f"failed {row['id']} {row['key']} after {row['attempts']} attempts: "
+                   f"{row['last_error']}")
 
 
 @audit.command("verify")

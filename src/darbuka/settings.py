@@ -115,8 +115,8 @@ class Settings:
     ws_frames_in_flight: int = 128
     # Serve the built web client from this folder when it exists.
     web_dir: Path = Path("web/dist")
-    # Bot API webhooks: deliver them from this process. With several server processes,
-    # leave it on in exactly one (each process that runs it sends every update).
+    # Bot API webhooks: this process's job runner takes delivery jobs (each bot's updates
+    # go out from one process at a time, whichever takes its job). Off: others deliver.
     bot_webhooks: bool = True
     # Let webhooks point at loopback and private networks (tests, an all-internal setup).
     bot_webhook_allow_private: bool = False
@@ -151,10 +151,10 @@ class Settings:
     s3_access_key: str = ""
     s3_secret_key: str = ""
     s3_region: str = "us-east-1"
-    # How often this process deletes blobs nothing refers to (and parts of uploads that are
-    # gone); 0: never (then run `darbuka admin sweep-blobs`, e.g. from a timer). With several
-    # server processes, leave it on in one. Blobs and parts younger than the grace are kept:
-    # they may be about to be recorded.
+    # How often blobs nothing refers to (and parts of uploads that are gone) are deleted, by
+    # one process at a time; 0: never (then run `darbuka admin sweep-blobs`, e.g. from a
+    # timer). Blobs and parts younger than the grace are kept: they may be about to be
+    # recorded.
     blob_sweep_interval_s: float = 3600.0
     blob_sweep_grace_s: float = 3600.0
     # Media: the largest upload per kind. Photos also bound stickers and avatars.
@@ -168,8 +168,17 @@ class Settings:
     upload_expiry_s: int = 86_400
     # Images larger than this many pixels are refused before decoding (decompression bombs).
     media_max_pixels: int = 50_000_000
-    # Files processed at once, each in a child process (see media_timeout_s).
+    # Files processed at once by this process, each in a child process (media_timeout_s).
     media_workers: int = 2
+    # Background jobs (media processing, webhook delivery, alerts, sweeps): run them in this
+    # process. Off (`darbuka serve --no-jobs`): this process only queues them, for a
+    # `darbuka worker` or another server. A job's lease is renewed every third of jobs_lease_s
+    # while it runs; a process that stops renewing (it died) loses it after that long, and
+    # another takes the job over. Runners look for jobs other processes queued every
+    # jobs_poll_s (their own process's at once).
+    run_jobs: bool = True
+    jobs_lease_s: float = 30.0
+    jobs_poll_s: float = 1.0
     # How long a send waits for its media to finish processing before asking for a retry.
     media_send_wait_s: float = 10.0
     # What one file may cost to process; past a bound it is refused (`media_too_long`,

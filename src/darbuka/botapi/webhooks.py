@@ -1,20 +1,19 @@
-"""Webhook delivery: one task per subscribed bot, so a bot whose server fails or hangs
-never holds up another's.
+"""Webhook delivery: a long-lived job per subscribed bot (`webhook.deliver`), so a bot
+whose server fails or hangs never holds up another's, and each bot's updates go out from one
+process at a time, whichever runs it (`services/jobs.py`: if that process dies, another takes
+the job over when its lease runs out).
 
 Updates go out in order. A failed POST (anything but 200, or no answer) is retried with
 exponential backoff and full jitter until it succeeds or the update is older than
 `bot_webhook_max_age_s` (8 hours by default, as TamTam does); then it is dropped and the
-next one goes. The bot's marker moves only after delivery, so a restart re-sends the
-updates of an unfinished batch (at least once, like TamTam).
-
-Run delivery in one server process only (`bot_webhooks`): every process that runs it
-sends every update.
+next one goes. The bot's marker moves only after delivery, so a job taken over re-sends the
+updates of an unfinished batch (at least once, like TamTam). The job ends when the bot has
+no subscription left; subscribing again queues it again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -36,11 +35,8 @@ class WebhookSender:
     def __init__(self, svc: Services) -> None:
         self._svc = svc
         self._settings = svc.settings
-        self._tasks: dict[int, tuple[str, asyncio.Task[None]]] = {}
         self._http: httpx.AsyncClient | None = None
-        self._syncing: asyncio.Task[None] | None = None
-        # Two overlapping syncs could both start a sender for one bot (double delivery).
-        self._sync_lock = asyncio.Lock()
+        self._running: set[int] = set()
         # Outcomes, for the metrics: updates taken, POSTs that failed (each retry counts),
         # and updates dropped as too old.
         self.delivered = 0
@@ -50,49 +46,32 @@ class WebhookSender:
     @property
     def running(self) -> set[int]:
         """The bots whose webhook this process is sending to now."""
-        return {bot_id for bot_id, (_, task) in self._tasks.items() if not task.done()}
+        return set(self._running)
 
     async def start(self) -> None:
         self._http = httpx.AsyncClient(timeout=self._settings.bot_webhook_timeout_s,
                                        follow_redirects=False)
-        self._svc.bots.on_subscriptions.append(self.refresh)
-        await self._sync()
 
     async def stop(self) -> None:
-        with contextlib.suppress(ValueError):
-            self._svc.bots.on_subscriptions.remove(self.refresh)
-        tasks = [t for _, t in self._tasks.values()]
-        if self._syncing is not None:
-            tasks.append(self._syncing)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
+        """After the job runner stopped (its jobs are put back for another process)."""
         if self._http is not None:
             await self._http.aclose()
+            self._http = None
 
-    def refresh(self) -> None:
-        """Subscriptions changed: start, stop or restart bots' senders to match."""
-        self._syncing = asyncio.get_running_loop().create_task(self._sync())
-
-    async def _sync(self) -> None:
-        async with self._sync_lock:
-            await self._sync_locked()
-
-    async def _sync_locked(self) -> None:
-        wanted = {s["bot_id"]: s for s in await self._svc.bots.subscriptions()}
-        for bot_id, (url, task) in tuple(self._tasks.items()):
-            if task.done() or bot_id not in wanted or wanted[bot_id]["url"] != url:
-                task.cancel()
-                del self._tasks[bot_id]
-        for bot_id, sub in wanted.items():
-            if bot_id not in self._tasks:
+    async def deliver_job(self, payload: dict[str, Any]) -> None:
+        """The `webhook.deliver` job of one bot: until it has no subscription."""
+        bot_id = int(payload["bot_id"])
+        self._running.add(bot_id)
+        try:
+            while subscriptions := await self._svc.bots.subscriptions(bot_id):
+                sub = subscriptions[-1]  # one per bot; a new URL replaced the old
                 types = frozenset(orjson.loads(sub["update_types"])) or None
-                task = asyncio.get_running_loop().create_task(
-                    self._run(bot_id, sub["url"], types), name=f"webhook-{bot_id}")
-                self._tasks[bot_id] = (sub["url"], task)
+                await self._run(bot_id, sub["url"], types)
+        finally:
+            self._running.discard(bot_id)
 
     async def _run(self, bot_id: int, url: str, types: frozenset[str] | None) -> None:
+        """Deliver to `url` until the bot's subscription there is gone."""
         feed = UpdateFeed(self._svc)
         marker = int((await self._svc.bots.get(bot_id))["marker"])
         while True:
@@ -106,6 +85,8 @@ class WebhookSender:
                 if next_marker != marker:
                     await self._svc.bots.do_commit_marker(bot_id, next_marker)
                     marker = next_marker
+                if not updates and not await self._svc.bots.is_subscribed(bot_id, url):
+                    return
             except asyncio.CancelledError:
                 raise
             except Exception:

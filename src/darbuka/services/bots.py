@@ -9,7 +9,6 @@ service only adds what bots have on top.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +23,10 @@ from darbuka.services.targets import Target, check_target
 from darbuka.services.text import clean_name
 from darbuka.services.views import message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
-from darbuka.storage import Database, Stores
+from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import UserRow
 
-__all__ = ["MAX_PAYLOAD", "BotService", "Revoked"]
+__all__ = ["MAX_PAYLOAD", "WEBHOOK_JOB", "BotService", "Revoked", "queue_delivery"]
 
 MAX_PAYLOAD = 1024
 MAX_NAME = 64
@@ -42,6 +41,18 @@ class Revoked:
     webhooks: int
 
 
+# The job that posts a bot's updates to its webhook, for as long as it is subscribed
+# (`botapi/webhooks.py`): one per bot, so one process at a time delivers its updates.
+WEBHOOK_JOB = "webhook.deliver"
+
+
+async def queue_delivery(tx: Tx, bot_id: int) -> bool:
+    """Make sure the bot's delivery job exists; waits for one that is winding up, which then
+    sees this subscription and goes on (`still_subscribed`)."""
+    return await tx.queue_job(WEBHOOK_JOB, f"webhook:{bot_id}", {"bot_id": bot_id},
+                              lock_existing=True)
+
+
 class BotService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, *, writes: WriteLimits,
                  allow_private_webhooks: bool = False) -> None:
@@ -50,8 +61,6 @@ class BotService:
         self._stores = stores
         self._writer = writer
         self._allow_private = allow_private_webhooks
-        # Called after a subscription changes (the webhook sender re-reads them).
-        self.on_subscriptions: list[Callable[[], None]] = []
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -84,9 +93,7 @@ class BotService:
         """Sign out every token of the bot (by id or @username): its long polls end with 401
         and its requests are refused. Its webhook goes too, and no update is posted to it
         any more. A new token (`do_rotate_token`) brings the bot back."""
-        revoked = await self._writer.run(lambda tx: self._revoke(tx, bot, reason="revoked"))
-        self._changed()
-        return revoked
+        return await self._writer.run(lambda tx: self._revoke(tx, bot, reason="revoked"))
 
     async def do_rotate_token(self, bot: str) -> tuple[str, Revoked]:
         """A new token for the bot; every earlier one is signed out as by `do_revoke`, and
@@ -100,9 +107,7 @@ class BotService:
                                            token_hash=hash_token(token), now=tx.now)
             return revoked
 
-        revoked = await self._writer.run(rotate)
-        self._changed()
-        return token, revoked
+        return token, await self._writer.run(rotate)
 
     @staticmethod
     async def _revoke(tx: Tx, bot: str, *, reason: str) -> Revoked:
@@ -196,22 +201,30 @@ class BotService:
             await tx.stores.bots.subscribe(tx.conn, bot_id=bot_id, url=url,
                                            update_types=orjson.dumps(update_types).decode(),
                                            version=version, now=tx.now)
+            await queue_delivery(tx, bot_id)
 
         await self._writer.run(subscribe)
-        self._changed()
 
     async def do_unsubscribe(self, bot_id: int, url: str) -> bool:
         await self._writes.check("other", bot_id)
         async def unsubscribe(tx: Tx) -> bool:
             return await tx.stores.bots.unsubscribe(tx.conn, bot_id=bot_id, url=url)
 
-        removed = await self._writer.run(unsubscribe)
-        self._changed()
-        return removed
+        return await self._writer.run(unsubscribe)
 
-    def _changed(self) -> None:
-        for callback in self.on_subscriptions:
-            callback()
+    async def still_subscribed(self, conn: Conn, payload: dict[str, Any]) -> bool:
+        """Whether a bot's delivery job, about to end, must go on (in its last transaction,
+        which `queue_delivery` of a new subscription waits for)."""
+        return bool(await self._stores.bots.subscriptions(conn, int(payload["bot_id"])))
+
+    async def do_queue_deliveries(self) -> int:
+        """A delivery job for every subscription that has none (at start: subscriptions
+        made before deliveries were jobs)."""
+        async def queue(tx: Tx) -> int:
+            bots = {s["bot_id"] for s in await tx.stores.bots.subscriptions(tx.conn)}
+            return sum([await queue_delivery(tx, bot_id) for bot_id in sorted(bots)])
+
+        return await self._writer.run(queue)
 
     # -- callback buttons -----------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Media after upload: processing off the event loop, waiting for it, and the download door.
 
-Processing runs in child processes (`media/worker.py`: a deadline, CPU and memory limits),
-at most `media_workers` at once, each waited for by a thread of a pool. A row is
-`processing` from the last uploaded byte until its variants are stored; rows left
-`processing` by a stopped server are picked up again at start-up (`resume`).
+Processing is a job (`services/jobs.py`), queued in the transaction that takes the last
+uploaded byte, so it survives restarts and runs in whichever process takes it. Each file is
+decoded in a child process (`media/worker.py`: a deadline, CPU and memory limits), at most
+`media_workers` at once per process, each waited for by a thread of a pool. A row is
+`processing` from the last uploaded byte until its variants are stored.
 
 The upload's bytes come from the shared object store (its parts, `media/partials.py`) into a
 local work file for the decoders; the variants go back to the blob store. A store that
@@ -13,7 +14,7 @@ does not answer leaves the row `processing` and is tried again, with growing pau
 from __future__ import annotations
 
 import asyncio
-import itertools
+import contextlib
 import logging
 import secrets
 import time
@@ -32,8 +33,9 @@ from darbuka.media.partials import Partials
 from darbuka.media.pipeline import Limits
 from darbuka.media.result import Hash, MediaRejected, Processed
 from darbuka.media.worker import Bounded
+from darbuka.services.jobs import RetryLater
 from darbuka.services.ratelimit import WriteLimits
-from darbuka.services.uploads import check_quota
+from darbuka.services.uploads import check_quota, queue_processing
 from darbuka.services.writer import Tx, Writer
 from darbuka.settings import Settings
 from darbuka.storage import Conn, Database, Stores
@@ -110,59 +112,41 @@ class MediaService:
                                 memory_bytes=settings.media_max_memory_bytes)
         self._pool = ThreadPoolExecutor(max(1, settings.media_workers),
                                         thread_name_prefix="media")
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        # Set when an upload this process processes is done (its waiters look at once).
         self._done: dict[str, asyncio.Event] = {}
+        # Times each upload waited for the store (its pauses grow).
+        self._waits: dict[str, int] = {}
         # Told (kind, seconds) for each file processed, refused or not (the metrics).
         self.on_processed: Callable[[str, float], None] | None = None
 
-    # -- processing -----------------------------------------------------------------------
+    # -- processing (a job: `services/jobs.py`) ---------------------------------------------
 
-    def enqueue(self, media_id: str) -> None:
-        if media_id in self._tasks:
-            return
-        self._done.setdefault(media_id, asyncio.Event())
-        task = asyncio.get_running_loop().create_task(self._process(media_id),
-                                                      name=f"media-{media_id}")
-        self._tasks[media_id] = task
-
-    async def resume(self) -> int:
-        """Start again what a stopped server left half-processed."""
-        async with self._db.read() as conn:
-            ids = await self._stores.media.in_state(conn, "processing")
-        for media_id in ids:
-            self.enqueue(media_id)
-        return len(ids)
-
-    async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        self._bounded.stop()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-    async def idle(self) -> None:
-        """Wait until nothing is processing (tests and the benchmark)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
-
-    async def _process(self, media_id: str) -> None:
+    async def process_job(self, payload: dict[str, Any]) -> None:
+        """The `media.process` job: decode, screen and store one upload's variants. A store
+        that does not answer puts the job back for a while, the row still `processing`."""
+        media_id = str(payload["media_id"])
         try:
-            for attempt in itertools.count():
-                try:
-                    await self._process_once(media_id)
-                    return
-                except StorageUnavailable as exc:
-                    pause = self.retry_pauses[min(attempt, len(self.retry_pauses) - 1)]
-                    self.storage_waits += 1
-                    log.warning("processing %s waits %.1f s for file storage: %s",
-                                media_id, pause, exc)
-                    await asyncio.sleep(pause)
-        finally:
-            self._tasks.pop(media_id, None)
-            done = self._done.pop(media_id, None)
-            if done is not None:
-                done.set()
+            await self._process_once(media_id)
+        except StorageUnavailable as exc:
+            waits = self._waits.get(media_id, 0)
+            self._waits[media_id] = waits + 1
+            self.storage_waits += 1
+            pause = self.retry_pauses[min(waits, len(self.retry_pauses) - 1)]
+            log.warning("processing %s waits %.1f s for file storage: %s", media_id, pause, exc)
+            raise RetryLater(pause, f"file storage: {exc}") from exc
+        self._waits.pop(media_id, None)
+        if (done := self._done.pop(media_id, None)) is not None:
+            done.set()
+
+    async def give_up_job(self, payload: dict[str, Any], _error: str) -> None:
+        """A processing job tried too often (its process died each time): refuse the file."""
+        await self._fail(str(payload["media_id"]), "media_invalid",
+                         "the file could not be processed")
+
+    def stop(self) -> None:
+        """Kill what is decoding (the job runner, stopped first, has put its jobs back)."""
+        self._bounded.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     async def _process_once(self, media_id: str) -> None:
         loop = asyncio.get_running_loop()
@@ -265,15 +249,31 @@ class MediaService:
             if filename:
                 row["filename"] = filename[:255]
             await tx.stores.media.insert(tx.conn, row)
+            await queue_processing(tx, media_id)
 
         try:
             await self._writer.run(create)
         except BaseException:
             await self._partials.delete(media_id)
             raise
-        self._done.setdefault(media_id, asyncio.Event())
-        await self._process(media_id)
+        await self._until_processed(media_id)
         return media_id
+
+    async def _until_processed(self, media_id: str) -> None:
+        """Wait until the job (in this process or another) has processed the file."""
+        while True:
+            async with self._db.read() as conn:
+                row = await self._stores.media.get(conn, media_id)
+            if row is None or row["state"] != "processing":
+                self._done.pop(media_id, None)
+                return
+            await self._wait_done(media_id, 0.5)
+
+    async def _wait_done(self, media_id: str, timeout_s: float) -> None:
+        done = self._done.setdefault(media_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await done.wait()
 
     # -- waiting and reading --------------------------------------------------------------
 
@@ -289,22 +289,16 @@ class MediaService:
         deadline = asyncio.get_running_loop().time() + self._settings.media_send_wait_s
         while True:
             row = await self._own(user_id, media_id)
+            if row["state"] != "processing":
+                self._done.pop(media_id, None)
             if row["state"] == "ready":
                 return row
             check_usable(row)
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
                 raise MediaNotReady("the media is still being processed; send again shortly")
-            done = self._done.get(media_id)
-            # Processing may run in another server process: look again now and then.
-            try:
-                async with asyncio.timeout(min(left, 0.5)):
-                    if done is not None:
-                        await done.wait()
-                    else:
-                        await asyncio.sleep(min(left, 0.5))
-            except TimeoutError:
-                pass
+            # Processing may run in another process: look again now and then.
+            await self._wait_done(media_id, min(left, 0.5))
 
     async def _own(self, user_id: int, media_id: str) -> MediaRow:
         async with self._db.read() as conn:

@@ -17,7 +17,7 @@ import logging
 import re
 import secrets
 import unicodedata
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import MediaFields, MediaRow
 
-__all__ = ["CHECKSUM_ALGORITHMS", "ChecksumMismatch", "UploadService", "check_quota",
-           "sanitise_filename"]
+__all__ = ["CHECKSUM_ALGORITHMS", "MEDIA_JOB", "ChecksumMismatch", "UploadService",
+           "check_quota", "queue_processing", "sanitise_filename"]
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,19 @@ async def check_quota(tx: Tx, user_id: int, length: int, quota: int) -> None:
         raise TooLarge("this would exceed your storage quota", code="quota_exceeded")
 
 
+# The job that turns a whole upload into its variants (`MediaService.process_job`).
+MEDIA_JOB = "media.process"
+
+
+async def queue_processing(tx: Tx, media_id: str) -> None:
+    """Queue an upload's processing in the transaction that makes it `processing`."""
+    await tx.queue_job(MEDIA_JOB, f"media:{media_id}", {"media_id": media_id})
+
+
 class UploadService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
-                 settings: Settings, partials: Partials, spool_dir: Path,
-                 on_complete: Callable[[str], None], *, writes: WriteLimits) -> None:
+                 settings: Settings, partials: Partials, spool_dir: Path, *,
+                 writes: WriteLimits) -> None:
         self._writes = writes
         self._db = db
         self._stores = stores
@@ -96,7 +105,6 @@ class UploadService:
         self._partials = partials
         self._spool = spool_dir
         self._spool.mkdir(parents=True, exist_ok=True)
-        self._on_complete = on_complete
         self._locks: dict[str, asyncio.Lock] = {}
         # Payload bytes taken in by PATCH requests since start (tests count resends with it).
         self.bytes_received = 0
@@ -219,8 +227,6 @@ class UploadService:
                 await self._keep(upload_id, offset, spool, complete=written == length)
         finally:
             spool.unlink(missing_ok=True)
-        if written == length:
-            self._on_complete(upload_id)
         return written
 
     async def _check_head(self, row: MediaRow, offset: int, spool: Path, need: int) -> None:
@@ -256,8 +262,11 @@ class UploadService:
 
         async def save(tx: Tx) -> bool:
             # Only from where this PATCH began: another process may have moved it meanwhile.
-            return await tx.stores.media.update(tx.conn, upload_id, values, state="uploading",
-                                                received=offset)
+            moved = await tx.stores.media.update(tx.conn, upload_id, values,
+                                                 state="uploading", received=offset)
+            if moved and complete:
+                await queue_processing(tx, upload_id)
+            return moved
 
         if not await self._writer.run(save):
             raise Conflict("another request wrote to this upload meanwhile; ask HEAD for "

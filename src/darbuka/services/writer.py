@@ -33,6 +33,18 @@ class Tx:
         self.stores = stores
         self.now = now
         self.events: list[Event] = []
+        self.queued_jobs = False
+
+    async def queue_job(self, kind: str, key: str, payload: dict[str, Any], *,
+                        delay_ms: int = 0, lock_existing: bool = False) -> bool:
+        """Queue background work in this transaction (`services/jobs.py`): it runs after
+        COMMIT, or never if this rolls back. A job of the same key not yet done absorbs it
+        (False); `lock_existing` makes this transaction wait for, and hold, that job's row
+        (so a job winding up sees what this commits: see `JobKind.still_needed`)."""
+        self.queued_jobs = True
+        return await self.stores.jobs.add(self.conn, kind=kind, key=key, payload=payload,
+                                          run_at=self.now + delay_ms, now=self.now,
+                                          lock_existing=lock_existing)
 
     async def emit(self, type_: str, body: dict[str, Any], *, chat_id: int | None = None,
                    user_id: int | None = None, joined: Sequence[int] = (),
@@ -91,6 +103,8 @@ class Writer:
         self.batched_items = 0
         # Told each committed batch's size (the metrics' histogram), when set.
         self.on_batch: Callable[[int], None] | None = None
+        # Called after a commit that queued jobs (this process's job runner wakes).
+        self.on_jobs: Callable[[], None] | None = None
 
     @property
     def queue_depth(self) -> int:
@@ -143,6 +157,8 @@ class Writer:
             tx = Tx(conn, self._stores, self._clock.now_ms())
             result = await body(tx)
             await tx.flush_events()
+        if tx.queued_jobs and self.on_jobs is not None:
+            self.on_jobs()
         return result, tx.events
 
     async def _run_single(self, job: _Single[Any]) -> None:

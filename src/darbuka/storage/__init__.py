@@ -15,6 +15,7 @@ from darbuka.storage.events import EventStore
 from darbuka.storage.handles import HandleStore
 from darbuka.storage.installation import InstallationStore
 from darbuka.storage.invites import InviteStore
+from darbuka.storage.jobs import JobStore
 from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
 from darbuka.storage.post_views import ViewStore
@@ -51,3 +52,4 @@ class Stores:
     stickers: StickerStore = field(default_factory=StickerStore)
     bots: BotStore = field(default_factory=BotStore)
     installation: InstallationStore = field(default_factory=InstallationStore)
+    jobs: JobStore = field(default_factory=JobStore)

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, TypeVarTuple, overload
 
-from sqlalchemy import Connection, Dialect, Engine, create_engine, event
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
 from sqlalchemy.engine import CursorResult, RootTransaction, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
@@ -258,6 +259,29 @@ class Database:
                 transaction.commit()
             finally:
                 conn.close()
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """Whether this process may do the work called `name` now, no other process doing
+        it meanwhile: on PostgreSQL a session advisory lock (`pg_try_advisory_lock`) held
+        on a connection of its own until the block ends, or until that connection drops
+        with a dead process. SQLite's installations are one machine's: always True (the
+        job queue's lease already keeps the work to one taker)."""
+        if self.is_sqlite:
+            yield True
+            return
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big",
+                             signed=True)
+        async with self._engine.connect() as pg:
+            got = bool((await pg.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                         {"k": key})).scalar())
+            await pg.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    await pg.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await pg.commit()
 
     async def run_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run `fn` with a synchronous connection in one committed transaction, off the

@@ -49,8 +49,8 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
     if settings.blob_sweep_interval_s > 0:
         periodic.append(Periodic("blob-sweep", settings.blob_sweep_interval_s,
                                  lambda: sweep_stored_files(runtime)))
-    runner = JobRunner(runtime.db, runtime.stores, runtime.writer, runtime.clock,
-                       kinds=kinds, periodic=periodic, lease_s=settings.jobs_lease_s,
+    runner = JobRunner(runtime.db, runtime.stores, runtime.writer, kinds=kinds,
+                       periodic=periodic, lease_s=settings.jobs_lease_s,
                        poll_s=settings.jobs_poll_s)
     runtime.writer.on_jobs = runner.wake
     return runner

@@ -17,6 +17,11 @@ another.
 
 A runner wakes when its own process queues a job (`Writer.on_jobs`) and polls every
 `poll_s` for what other processes queued.
+
+The queue keeps the machines' own time (`QUEUE_CLOCK`), not the application's clock:
+leases and retry pauses are the machinery's timing, and a test that moves the
+application's clock a day on (to expire a code, run an order's hour out) must not set
+every sweep off behind its back.
 """
 
 from __future__ import annotations
@@ -32,16 +37,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from darbuka.backoff import Backoff
-from darbuka.clock import Clock
+from darbuka.clock import SystemClock
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.jobs import TakenJob
 
-__all__ = ["JobKind", "JobRunner", "Periodic", "RetryLater"]
+__all__ = ["QUEUE_CLOCK", "JobKind", "JobRunner", "Periodic", "RetryLater"]
 
 log = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
+QUEUE_CLOCK = SystemClock()
 
 
 class RetryLater(Exception):
@@ -91,13 +97,12 @@ def _taker() -> str:
 
 
 class JobRunner:
-    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock, *,
+    def __init__(self, db: Database, stores: Stores, writer: Writer, *,
                  kinds: Sequence[JobKind], periodic: Sequence[Periodic] = (),
                  lease_s: float = 30.0, poll_s: float = 1.0) -> None:
         self._db = db
         self._stores = stores
         self._writer = writer
-        self._clock = clock
         self._kinds = {k.name: k for k in kinds}
         self._periodic = {p.kind: p for p in periodic}
         for p in periodic:
@@ -163,8 +168,8 @@ class JobRunner:
         async def plant(tx: Tx) -> None:
             for p in self._periodic.values():
                 first = p.interval_s if p.first_after_s is None else p.first_after_s
-                await tx.stores.jobs.add(tx.conn, kind=p.kind, key=p.kind,
-                                         payload={}, run_at=tx.now + int(first * 1000),
+                await tx.stores.jobs.add(tx.conn, kind=p.kind, key=p.kind, payload={},
+                                         run_at=QUEUE_CLOCK.now_ms() + int(first * 1000),
                                          now=tx.now)
 
         await self._writer.run(plant)
@@ -185,7 +190,7 @@ class JobRunner:
         """Take what is due of each kind with room; seconds until something may be due."""
         async with self._db.read() as conn:
             times = await self._stores.jobs.next_times(conn)
-        now = self._clock.now_ms()
+        now = QUEUE_CLOCK.now_ms()
         soonest = self._poll_s
         for name, at in times.items():
             kind = self._kinds.get(name)
@@ -201,9 +206,10 @@ class JobRunner:
 
     async def _take(self, kind: str, limit: int) -> list[TakenJob]:
         async def take(tx: Tx) -> list[TakenJob]:
-            return await tx.stores.jobs.take(tx.conn, kind=kind, limit=limit, now=tx.now,
+            now = QUEUE_CLOCK.now_ms()
+            return await tx.stores.jobs.take(tx.conn, kind=kind, limit=limit, now=now,
                                              taker=self.taker,
-                                             lease_until=tx.now + self._lease_ms)
+                                             lease_until=now + self._lease_ms)
 
         return await self._writer.run(take)
 
@@ -253,7 +259,8 @@ class JobRunner:
             if kind.still_needed is not None and await kind.still_needed(tx.conn,
                                                                         job["payload"]):
                 await tx.stores.jobs.put_back(tx.conn, job["id"], taker=self.taker,
-                                              run_at=tx.now, error=None, restart=True)
+                                              run_at=QUEUE_CLOCK.now_ms(), error=None,
+                                              restart=True)
                 return
             await tx.stores.jobs.finish(tx.conn, job["id"], taker=self.taker)
 
@@ -288,8 +295,8 @@ class JobRunner:
                         uncount: bool = False, restart: bool = False) -> None:
         async def put_back(tx: Tx) -> None:
             await tx.stores.jobs.put_back(tx.conn, job["id"], taker=self.taker,
-                                          run_at=tx.now + delay_ms, error=error,
-                                          uncount=uncount, restart=restart)
+                                          run_at=QUEUE_CLOCK.now_ms() + delay_ms,
+                                          error=error, uncount=uncount, restart=restart)
 
         await self._writer.run(put_back)
 
@@ -336,6 +343,6 @@ class JobRunner:
     async def _renew(self, ids: list[int]) -> set[int]:
         async def renew(tx: Tx) -> set[int]:
             return await tx.stores.jobs.renew(tx.conn, ids, taker=self.taker,
-                                              lease_until=tx.now + self._lease_ms)
+                                              lease_until=QUEUE_CLOCK.now_ms() + self._lease_ms)
 
         return await self._writer.run(renew)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -42,8 +43,10 @@ class Tx:
         (False); `lock_existing` makes this transaction wait for, and hold, that job's row
         (so a job winding up sees what this commits: see `JobKind.still_needed`)."""
         self.queued_jobs = True
+        # The queue's times are the machines' own (see `services/jobs.py`).
+        run_at = time.time_ns() // 1_000_000 + delay_ms
         return await self.stores.jobs.add(self.conn, kind=kind, key=key, payload=payload,
-                                          run_at=self.now + delay_ms, now=self.now,
+                                          run_at=run_at, now=self.now,
                                           lock_existing=lock_existing)
 
     async def emit(self, type_: str, body: dict[str, Any], *, chat_id: int | None = None,

@@ -3,11 +3,11 @@
 
 from darbuka.services.ratelimit import WRITES
 from darbuka.testing.fakes import FakeClock, RecordingCodeSender
-from darbuka.testing.process import ServerProcess
+from darbuka.testing.process import ServerProcess, WorkerProcess
 from darbuka.testing.server import ServerThread, free_port
 
 __all__ = ["LIFTED_WRITE_LIMITS", "FakeClock", "RecordingCodeSender", "ServerProcess",
-           "ServerThread", "free_port"]
+           "ServerThread", "WorkerProcess", "free_port"]
 
 # Settings that keep the per-account write limits out of the way (still counted), for tests
 # and benchmarks whose few accounts write faster than people do.

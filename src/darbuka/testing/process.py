@@ -1,4 +1,5 @@
-"""`darbuka serve` as a process of its own: for benchmarks and for tests that kill it."""
+"""`darbuka serve` and `darbuka worker` as processes of their own: for benchmarks and for
+tests that kill them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import httpx
 
 from darbuka.testing.server import Loopback, free_port
 
-__all__ = ["ServerProcess"]
+__all__ = ["ServerProcess", "WorkerProcess"]
 
 
 class ServerProcess(Loopback):
@@ -63,6 +64,42 @@ class ServerProcess(Loopback):
         self.proc.terminate()
         try:
             self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class WorkerProcess:
+    """`darbuka worker`; settings as `DARBUKA_*` variables. Ready once it logs that it runs
+    jobs (it serves nothing to ask)."""
+
+    def __init__(self, data_dir: Path, **settings: str) -> None:
+        env = {**os.environ, "DARBUKA_LOG_LEVEL": "info",
+               **{f"DARBUKA_{k.upper()}": v for k, v in settings.items()}}
+        self.log_path = data_dir / f"worker-{time.monotonic_ns()}.log"
+        self.log = self.log_path.open("ab")  # closed in stop() or kill()
+        self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
+            [sys.executable, "-m", "darbuka", "worker", "--data-dir", str(data_dir)],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while b"running jobs" not in self.log_path.read_bytes():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the worker exited; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker did not start in 30 s")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs; its leases run out by themselves."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

@@ -231,3 +231,37 @@ def test_after_an_unblock_marks_reach_the_other_side_again(server: LiveServer, a
     a.recv_until(lambda _f: _from_chat(a.frames, chat["id"]) == [
         ("typing", bob.id), ("chat.delivered", bob.id)])
     a.close()
+
+
+def test_marks_reactions_and_views_arriving_together_share_transactions(
+        server: LiveServer, alice: Api, bob: Api, carol: Api) -> None:
+    """Like sends, small writes that arrive together share one transaction (one fsync):
+    30 marks, reactions and a refusal among them take far fewer than 31 commits, each
+    answered on its own."""
+    services = server.app.state.services
+    writer = server.app.state.runtime.writer
+    group = alice.group("Busy", [bob, carol])
+    sent = [alice.send(group["id"], f"m{i}") for i in range(10)]
+    readers = [bob.id, carol.id]
+
+    async def together() -> list[Any]:
+        calls = [services.messages.do_mark_read(readers[i % 2], group["id"],
+                                                sent[i // 2]["seq"]) for i in range(20)]
+        calls += [services.reactions.do_react(readers[i % 2], group["id"], sent[i]["id"],
+                                              "👍", add=True) for i in range(10)]
+        # Not a channel: refused alone, its neighbours unharmed.
+        calls.append(services.reactions.do_view(bob.id, group["id"], [sent[0]["id"]]))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    before = writer.commits
+    results = server.run_async(together())
+    commits = writer.commits - before
+    assert commits < 10, commits
+    assert getattr(results[-1], "code", None) == "not_a_channel"
+    assert all(not isinstance(r, BaseException) for r in results[:-1]), results
+    for reader in readers:
+        assert _member(alice, group["id"], reader)["last_read_seq"] == sent[9]["seq"]
+    summary = server.run_async(services.reactions.summary(alice.id, group["id"],
+                                                          [m["id"] for m in sent]))
+    assert [[(r["emoji"], r["count"]) for r in m["reactions"]]
+            for m in summary["messages"]] == [[("👍", 1)]] * 10

@@ -146,7 +146,7 @@ class MessageService:
             await _emit_mark(tx, "chat.read", access, user_id, upto)
             return {"chat_id": chat_id, "seq": upto}
 
-        return await self._writer.run(mark)
+        return await self._writer.run_shared(mark)
 
     async def do_mark_delivered(self, user_id: int, chat_id: int, seq: Any) -> dict[str, Any]:
         """Move the delivered marker forward: the user's devices have the chat up to `seq`.
@@ -166,7 +166,7 @@ class MessageService:
             await _emit_mark(tx, "chat.delivered", access, user_id, upto)
             return {"chat_id": chat_id, "seq": upto}
 
-        return await self._writer.run(mark)
+        return await self._writer.run_shared(mark)
 
     async def do_typing(self, user_id: int, chat_id: int) -> None:
         """Tell the chat's connected members that `user_id` is typing. Never stored.

@@ -75,7 +75,7 @@ class ReactionService:
                 await _tell(tx, access.chat, message_id, user_id, emoji_, summary, add=add)
             return {"message_id": message_id, "reactions": summary}
 
-        return await self._writer.run(react)
+        return await self._writer.run_shared(react)
 
     async def summary(self, user_id: int, chat_id: int, ids: list[int]) -> dict[str, Any]:
         async with self._db.read() as conn:
@@ -104,7 +104,7 @@ class ReactionService:
             counts = await tx.stores.views.counts(tx.conn, chat_id, mine)
             return {"counted": counted, "views": {str(m): counts.get(m, 0) for m in mine}}
 
-        return await self._writer.run(view)
+        return await self._writer.run_shared(view)
 
 
 async def _tell(tx: Tx, chat: ChatRow, message_id: int, user_id: int, emoji: str,

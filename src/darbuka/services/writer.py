@@ -104,6 +104,8 @@ class Writer:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.batched_items = 0
+        # Transactions committed, of every kind (tests count what shares one).
+        self.commits = 0
         # Told each committed batch's size (the metrics' histogram), when set.
         self.on_batch: Callable[[int], None] | None = None
         # Called after a commit that queued jobs (this process's job runner wakes).
@@ -128,6 +130,13 @@ class Writer:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Single(fn, future))
         return await future
+
+    async def run_shared(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """Like `run`, but `fn` shares its transaction (and its fsync) with the other small
+        writes queued with it — marks, reactions, views — as sends share theirs. `fn` must
+        raise its ApiErrors before it writes: its neighbours' writes commit regardless."""
+        result: T = await self.submit(_run_shared, fn)
+        return result
 
     def submit(self, fn: BatchFn, item: Any) -> asyncio.Future[Any]:
         """Queue `item` for `fn`; items queued together share one transaction."""
@@ -160,6 +169,7 @@ class Writer:
             tx = Tx(conn, self._stores, self._clock.now_ms())
             result = await body(tx)
             await tx.flush_events()
+        self.commits += 1
         if tx.queued_jobs and self.on_jobs is not None:
             self.on_jobs()
         return result, tx.events
@@ -206,6 +216,19 @@ class Writer:
             self._publish(events)
         except Exception:  # committed is committed: clients catch up from storage
             log.exception("publishing events failed")
+
+
+async def _run_shared(tx: Tx, fns: list[Callable[[Tx], Awaitable[Any]]]) -> list[Any]:
+    """The batch function of `Writer.run_shared`: each write in turn, in one transaction;
+    a refusal (ApiError) is its write's own answer, anything else fails the batch (which
+    the writer then retries write by write)."""
+    results: list[Any] = []
+    for fn in fns:
+        try:
+            results.append(await fn(tx))
+        except ApiError as exc:
+            results.append(exc)
+    return results
 
 
 def _settle(future: asyncio.Future[Any], *, result: Any = None,

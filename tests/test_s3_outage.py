@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from darbuka.media.partials import Partials
+from darbuka.services.uploads import queue_processing
+from darbuka.services.writer import Tx
 from tests.conftest import LiveServer, make_server
 from tests.helpers import wait_until
 from tests.media_helpers import TUS, create_upload, patch, upload_ready
@@ -86,21 +88,19 @@ def test_processing_waits_for_s3_and_finishes_after(own_weed: Weed, tmp_path: Pa
         media = server.app.state.services.media
         media.retry_pauses = (0.05,)
 
-        async def as_if_unfinished() -> None:
-            # What a process that stopped mid-processing leaves: the row and the part.
+        async def put_part() -> None:
             await Partials(rt.objects).put_bytes(media_id, data)
-            async with rt.db.write() as conn:
-                await rt.stores.media.update(conn, media_id, {"state": "processing",
-                                                              "variants": None})
 
-        server.run_async(as_if_unfinished())
+        async def as_if_just_uploaded(tx: Tx) -> None:
+            # What the last byte of an upload leaves: the row processing, its job queued.
+            await tx.stores.media.update(tx.conn, media_id, {"state": "processing",
+                                                             "variants": None})
+            await queue_processing(tx, media_id)
+
+        server.run_async(put_part())
         own_weed.kill()
         waits = media.storage_waits
-
-        async def enqueue() -> None:
-            media.enqueue(media_id)
-
-        server.run_async(enqueue())
+        server.run_async(rt.writer.run(as_if_just_uploaded))
         wait_until(lambda: media.storage_waits >= waits + 2, timeout=30,
                    message="processing waiting for the store")
         assert alice.ok("GET", f"/media/{media_id}")["state"] == "processing"

@@ -26,6 +26,12 @@ ROUTES: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/v1/moderation/preserved"): ({"operator"}, None),
     ("GET", "/api/v1/moderation/preserved/{copy_id}"): ({"operator"}, None),
     ("POST", "/api/v1/moderation/preserved/{copy_id}/extend"): ({"operator"}, {"days": 9}),
+    ("GET", "/api/v1/moderation/alert-recipients"): ({"operator"}, None),
+    ("POST", "/api/v1/moderation/alert-recipients"): (
+        {"operator"}, {"name": "x", "channel": "email", "target": "a@b.test"}),
+    ("DELETE", "/api/v1/moderation/alert-recipients/{recipient_id}"): ({"operator"}, None),
+    ("GET", "/api/v1/moderation/alerts"): ({"moderator", "operator"}, None),
+    ("POST", "/api/v1/moderation/alerts/{alert_id}/ack"): ({"moderator", "operator"}, None),
     ("POST", "/api/v1/orders"): ({"authority", "operator"}, ORDER),
     ("GET", "/api/v1/orders"): ({"authority", "moderator", "operator"}, None),
     # The authority calling below did not send this order: it is not theirs to see.
@@ -45,10 +51,12 @@ def test_every_guarded_route_is_in_the_table(server: LiveServer) -> None:
 
 
 def _state(operator: Api) -> Any:
-    """Queue, orders and appeals, without the clocks (they tick while the test runs)."""
+    """Queue, orders, appeals and alerts, without the clocks (they tick while the test runs)."""
     rows = (operator.ok("GET", "/moderation/queue")["items"]
             + operator.ok("GET", "/orders")["orders"]
-            + operator.ok("GET", "/moderation/appeals")["appeals"])
+            + operator.ok("GET", "/moderation/appeals")["appeals"]
+            + operator.ok("GET", "/moderation/alert-recipients")["recipients"]
+            + operator.ok("GET", "/moderation/alerts")["alerts"])
     return [{k: v for k, v in row.items() if k != "clock"} for row in rows]
 
 
@@ -70,8 +78,11 @@ def test_each_role_is_refused_outside_it(server: LiveServer, alice: Api, bob: Ap
                                                 "text": "no"})
     copy = operator.ok("GET", "/moderation/preserved",
                        params={"target_type": "message", "target_id": message["id"]})
+    recipient = operator.ok("POST", "/moderation/alert-recipients", json={
+        "name": "On call", "channel": "email", "target": "oncall@darbuka.test"})
+    (alert,) = operator.ok("GET", "/moderation/alerts")["alerts"]  # the order's
     ids = {"item_id": report_item["id"], "order_id": order["id"], "appeal_id": appeal["id"],
-           "copy_id": copy["id"]}
+           "copy_id": copy["id"], "recipient_id": recipient["id"], "alert_id": alert["id"]}
     before = _state(operator)
     callers = {"user": bob, "moderator": mod, "authority": authority}
     for (method, template), (allowed, body) in ROUTES.items():

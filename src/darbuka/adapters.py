@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from darbuka.safety.accounts import AccountService
+from darbuka.safety.alerts import AlertService
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
@@ -62,6 +63,7 @@ class Services:
     # trust and safety
     moderation: ModerationService
     orders: OrderService
+    alerts: AlertService
     appeals: AppealService
     preservation: PreservationService
     transparency: TransparencyService

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from darbuka.botapi import WebhookSender
 from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored_files
+from darbuka.safety.alerts import ALERT_JOB
 from darbuka.services.bots import WEBHOOK_JOB
 from darbuka.services.jobs import JobKind, JobRunner, Periodic
 from darbuka.services.uploads import MEDIA_JOB
@@ -38,6 +39,9 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
         # Mostly waiting for updates: as many at once as there are subscribed bots.
         kinds.append(JobKind(WEBHOOK_JOB, webhooks.deliver_job, concurrency=100_000,
                              max_attempts=None, still_needed=services.bots.still_subscribed))
+    # Paging the on-call list: retried for about an hour (the order's own clock).
+    kinds.append(JobKind(ALERT_JOB, services.alerts.deliver_job, concurrency=8,
+                         max_attempts=12, retry_base_s=2.0, retry_max_s=300.0))
     sweep = settings.safety_sweep_interval_s
     periodic = [
         # The legal clocks: orders whose hour runs low alert staff.
@@ -58,6 +62,7 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
 
 async def start_jobs(runtime: Runtime, runner: JobRunner,
                      webhooks: WebhookSender | None) -> None:
+    await runtime.services.alerts.start()
     if webhooks is not None:
         await webhooks.start()
         # Subscriptions from before deliveries were jobs get theirs.
@@ -69,6 +74,7 @@ async def stop_jobs(runtime: Runtime, runner: JobRunner,
                     webhooks: WebhookSender | None) -> None:
     """The runner first: it puts back what runs, while the writer still takes it."""
     await runner.stop()
+    await runtime.services.alerts.stop()
     if webhooks is not None:
         await webhooks.stop()
     runtime.services.media.stop()

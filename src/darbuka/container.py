@@ -24,6 +24,7 @@ from darbuka.media.objects import FsObjectStore, ObjectStore
 from darbuka.media.partials import Partials, adopt_single_files
 from darbuka.media.s3 import S3ObjectStore
 from darbuka.safety.accounts import AccountService
+from darbuka.safety.alerts import AlertService
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
 from darbuka.safety.blob_sweep import SweepReport, sweep_blobs
@@ -232,6 +233,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
                          writes=writes)
     banker = MediaBanker(db, stores, banks, blobs)
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
+    alerts = AlertService(db, stores, writer, settings)
     return Services(
         settings=settings, auth=auth, contacts=contacts,
         users=UserService(db, stores, writer, limiter, settings, writes=writes),
@@ -254,7 +256,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         orders=OrderService(db, stores, writer, clock,
                             disable_on_receipt=settings.order_disable_on_receipt,
                             alert_before_ms=settings.order_alert_before_s * 1000,
-                            writes=writes),
+                            writes=writes, alerts=alerts),
+        alerts=alerts,
         appeals=AppealService(db, stores, writer, clock, writes=writes),
         preservation=PreservationService(writer),
         transparency=transparency, banks=banks, accounts=AccountService(writer),

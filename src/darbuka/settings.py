@@ -138,6 +138,20 @@ class Settings:
     # confirms or refuses), and alert staff this long before the one-hour clock runs out.
     order_disable_on_receipt: bool = True
     order_alert_before_s: int = 900
+    # Alerts to the on-call list (see docs/moderation.md): an order still undecided this long
+    # after receipt alerts operators (tier 2), and after the second, everyone on the list.
+    alert_escalate_operators_s: float = 900.0
+    alert_escalate_everyone_s: float = 2700.0
+    # Let alert webhooks point at loopback and private networks (tests, internal paging).
+    alert_webhook_allow_private: bool = False
+    # E-mail alerts go through this SMTP server (none: e-mail recipients are retried until
+    # one is set). STARTTLS when the server offers it, unless told not to.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = "darbuka@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
     # How often the clocks of open orders are checked and expired preserved copies purged.
     safety_sweep_interval_s: float = 30.0
     # How often each server process loads hash-bank changes made by other processes (the

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from darbuka.api import (
+    alerts,
     auth,
     banks,
     chats,
@@ -29,5 +30,5 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     messages.router, sync.router, health.router, auth.router, people.router, chats.router,
     public.router, media.router, uploads.router, reports.router, moderation.router,
-    orders.router, transparency.router, banks.router, transparency.page_router,
+    orders.router, alerts.router, transparency.router, banks.router, transparency.page_router,
     public_page.router)

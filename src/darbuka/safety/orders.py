@@ -20,6 +20,7 @@ from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.kinds import OPERATORS
 from darbuka.safety import effects
+from darbuka.safety.alerts import AlertService
 from darbuka.safety.audit import do_audit
 from darbuka.safety.moderation import (
     PRIORITY,
@@ -59,8 +60,10 @@ def message_id_in(location: str, explicit: int | None) -> int | None:
 
 class OrderService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock, *,
-                 disable_on_receipt: bool, alert_before_ms: int, writes: WriteLimits) -> None:
+                 disable_on_receipt: bool, alert_before_ms: int, writes: WriteLimits,
+                 alerts: AlertService) -> None:
         self._writes = writes
+        self._alerts = alerts
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -95,6 +98,7 @@ class OrderService:
                            action="order.received", target=f"order:{order_id}",
                            details={"reference": body["reference"], "channel": channel,
                                     "message": message["id"] if message else None})
+            await self._alerts.raise_alert(tx, f"order:{order_id}", _summary(order_id, body))
             if message is not None and self._disable_on_receipt:
                 await effects.remove_message(tx, message, reason="order", item_id=item_id)
                 await tx.stores.safety.update_order(tx.conn, order_id, state="disabled",
@@ -231,6 +235,12 @@ class OrderService:
             staff = await tx.stores.users.staff_ids(tx.conn)
             alerted = []
             for order in await tx.stores.safety.orders(tx.conn, states=OPEN_STATES):
+                # Still undecided: each escalation level it has reached alerts its tier once.
+                level = self._alerts.escalation_level(tx.now - order["received_at"])
+                for escalated in range(2, level + 1):
+                    await self._alerts.raise_alert(tx, f"order:{order['id']}",
+                                                   _summary(order["id"], order),
+                                                   level=escalated)
                 left = order["received_at"] + ONE_HOUR_MS - tx.now
                 if order["alerted_at"] is not None or left > self._alert_before_ms:
                     continue
@@ -271,3 +281,8 @@ class OrderService:
             item = await self._stores.safety.item(conn, order["item_id"])
             view["item"] = await item_view(conn, self._stores, item, now) if item else None
         return view
+
+
+def _summary(order_id: int, order: dict[str, Any]) -> str:
+    return (f"removal order {order_id} ({order['reference']}) from "
+            f"{order['issuing_authority']}: {order['location']}")[:1000]

@@ -3,6 +3,7 @@ and as a small HTML page with bar charts (inline SVG, no script)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from html import escape
@@ -44,6 +45,7 @@ class TransparencyService:
                                     "source")
             blocked = (await self._reuploads(conn, since, until)
                        if self._reuploads else by_source.get("hash_match", 0))
+            took = await self._stores.safety.times_to_decision(conn, since, until)
         return {
             "period": {"from": start.isoformat(), "to": end.isoformat()},
             "a_measures": {"measures": list(MEASURES), "items_by_source": by_source},
@@ -52,6 +54,8 @@ class TransparencyService:
                             "flips, to the local bank; uploads are matched as they are "
                             "processed.",
                 "reuploads_blocked": blocked},
+            # Seconds from receipt (of the order, report or match) to the decision on it.
+            "time_to_action_s": {source: _spread(ms) for source, ms in sorted(took.items())},
             "c_removals": {"decisions": removed, "orders_received": sum(orders.values()),
                            "orders_by_state": orders,
                            "orders_not_executed": refused.get("order_not_executed", 0)},
@@ -60,6 +64,17 @@ class TransparencyService:
             "f_reinstated_by_court_or_authority": orders.get("withdrawn", 0),
             "g_reinstated_after_complaint": complaints.get("reversed", 0),
         }
+
+
+def _spread(ms: list[int]) -> dict[str, float]:
+    """p50, p90 and max in seconds (nearest rank), and how many."""
+    ordered = sorted(ms)
+
+    def rank(p: float) -> float:
+        return ordered[max(0, math.ceil(p * len(ordered)) - 1)] / 1000
+
+    return {"count": len(ordered), "p50": rank(0.5), "p90": rank(0.9),
+            "max": ordered[-1] / 1000}
 
 
 def _ms(day: date) -> int:
@@ -97,6 +112,12 @@ def render_html(report: dict[str, Any]) -> str:
         "<h2>Figures</h2><table>",
         *(f"<tr><td>{escape(name)}</td><td><b>{int(value)}</b></td></tr>"
           for name, value in figures),
+        "</table>",
+        "<h2>Time from receipt to action</h2><table><tr><td>kind</td><td>count</td>"
+        "<td>p50 s</td><td>p90 s</td><td>max s</td></tr>",
+        *(f"<tr><td>{escape(kind.replace('_', ' '))}</td><td>{int(t['count'])}</td>"
+          f"<td>{t['p50']:g}</td><td>{t['p90']:g}</td><td>{t['max']:g}</td></tr>"
+          for kind, t in report["time_to_action_s"].items()),
         "</table>",
         *(_bar_chart(title, values) for title, values in charts),
         f"<p>Legal proceedings: {escape(str(report['e_legal_proceedings']))}.</p>",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from darbuka.storage.alerts import AlertStore
 from darbuka.storage.banks import BankStore
 from darbuka.storage.bots import BotStore
 from darbuka.storage.chats import ChatStore
@@ -53,3 +54,4 @@ class Stores:
     bots: BotStore = field(default_factory=BotStore)
     installation: InstallationStore = field(default_factory=InstallationStore)
     jobs: JobStore = field(default_factory=JobStore)
+    alerts: AlertStore = field(default_factory=AlertStore)

@@ -240,6 +240,18 @@ class SafetyStore:
             return {str(k): int(n) for k, n in (await conn.execute(query)).all()}
         return {"all": int((await conn.execute(query)).scalar_one())}
 
+    async def times_to_decision(self, conn: Conn, since: int,
+                                until: int) -> dict[str, list[int]]:
+        """Per source, ms from each item's receipt to its decision, for the items decided
+        in [since, until) (the transparency report's time-to-action)."""
+        items = moderation_items.c
+        query = (select(items.source, items.decided_at - items.created_at)
+                 .where(items.decided_at >= since, items.decided_at < until))
+        found: dict[str, list[int]] = {}
+        for source, took in (await conn.execute(query)).all():
+            found.setdefault(str(source), []).append(max(0, int(took)))
+        return found
+
     # -- the audit chain --------------------------------------------------------------------
 
     async def lock_audit(self, conn: Conn) -> None:

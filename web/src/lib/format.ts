@@ -23,6 +23,8 @@ export function systemText(m: Message): string {
       return `${who("user_id")} ${t("sysLeft")}`;
     case "chat.title_changed":
       return `${who("by")} ${t("sysRenamed")} «${String(s.title ?? "")}»`;
+    case "safety.alert":
+      return `⚠ ${String(s.text ?? "")}`;
     default:
       return t("systemMsg");
   }

@@ -3,6 +3,7 @@
 
 from darbuka.storage.tables import (  # noqa: F401 - imported to register their tables
     accounts,
+    alerts,
     banks,
     bots,
     chats,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from darbuka.cli_common import runtime_for
 from darbuka.container import build_runtime
@@ -310,3 +311,39 @@ def test_redis_killed_and_restarted_mid_stream_loses_no_live_event(cluster: Clus
         wait_until(lambda index=index: "Redis subscription back (reconnect 1)"
                    in cluster.log(index), timeout=30, message="the reconnect in the log")
         assert "from the database" in cluster.log(index)
+
+
+def test_a_server_killed_mid_storm_fails_over_and_no_event_is_lost(cluster: Cluster) -> None:
+    """Alice storms sends into a group through process A, which is SIGKILLed half-way (some
+    commits never published, some sends never answered). She reconnects to B and sends
+    everything again: every ack was kept, repeats return the originals, and Bob and Carol on
+    B got every message live, once, in order — what storage holds."""
+    a, b = cluster.servers
+    alice, bob, carol = cluster.people(("Alice", a), ("Bob", b), ("Carol", b))
+    chat = alice.group("Failover", [bob, carol])
+    watchers = [(bob, *open_socket(bob, b)), (carol, *open_socket(carol, b))]
+    total, kill_after = 600, 150
+    storm, _ = open_socket(alice, a)
+    for i in range(total):
+        storm.send_json({"type": "send", "id": i, "chat_id": chat["id"],
+                         "client_id": f"storm-{i}", "text": f"storm {i}"})
+    acked: dict[str, int] = {}
+    try:
+        while True:
+            frame = storm.recv(timeout=30)
+            if frame["type"] == "ack":
+                acked[frame["message"]["client_id"]] = frame["message"]["id"]
+                if len(acked) == kill_after:
+                    a.kill()
+    except (ConnectionClosed, TimeoutError, OSError):
+        pass
+    assert kill_after <= len(acked) < total, "the kill should land mid-storm"
+
+    # The client's outbox sends everything again, to the process still standing.
+    again = Api(b.url, alice.token)
+    ids = [again.ok("POST", f"/chats/{chat['id']}/messages",
+                    json={"client_id": f"storm-{i}", "text": f"storm {i}"})["id"]
+           for i in range(total)]
+    assert {f"storm-{i}": ids[i] for i in range(total) if f"storm-{i}" in acked} == acked
+    assert len(set(ids)) == total
+    _every_socket_saw(watchers, ids)

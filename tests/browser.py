@@ -15,7 +15,7 @@ from tests.conftest import LiveServer, make_server
 from tests.helpers import Api
 
 __all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "LOOKS", "STORED", "attach_files", "browser",
-           "open_signed_in", "sign_in_ui", "web_server"]
+           "open_signed_in", "sign_in_ui", "web_server", "web_server_each_db"]
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_DIST = ROOT / "web" / "dist"
@@ -61,6 +61,15 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def web_server(tmp_path: Path) -> Iterator[LiveServer]:
     srv = make_server(f"sqlite:///{tmp_path}/darbuka.db", tmp_path, web_dir=WEB_DIST)
+    yield srv
+    srv.thread.stop()
+
+
+@pytest.fixture
+def web_server_each_db(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """The web client's server on SQLite and on PostgreSQL (what a newcomer meets first runs
+    on both engines an operator may choose)."""
+    srv = make_server(database_url, tmp_path, web_dir=WEB_DIST)
     yield srv
     srv.thread.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import os
 from collections.abc import Iterator
@@ -36,16 +37,23 @@ async def _pg_admin(url: str, sql: str) -> None:
         await conn.close()
 
 
+def _sync(coro: Any) -> Any:
+    """Run a coroutine to its end from a test's thread — in a thread of its own, since the
+    browser tests' Playwright already runs an event loop in this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def own_pg_database(prefix: str) -> Iterator[str]:
     """An empty PostgreSQL database named for this test process (parallel runs never
     collide), dropped afterwards; skips without `DARBUKA_TEST_DATABASE_URL`."""
     if not PG_URL:
         pytest.skip("DARBUKA_TEST_DATABASE_URL is not set (make test sets it)")
     name = f"{prefix}_{os.getpid()}"
-    asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(_pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
+    _sync(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}"'))
+    _sync(_pg_admin(PG_URL, f'CREATE DATABASE "{name}"'))
     yield _pg(PG_URL).rsplit("/", 1)[0] + "/" + name
-    asyncio.run(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _sync(_pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +68,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/darbuka.db"
     url: str = request.getfixturevalue("pg_url")
     # Empty it: each test starts from a new schema.
-    asyncio.run(_pg_admin(url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
+    _sync(_pg_admin(url, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"))
     return url
 
 
@@ -165,4 +173,4 @@ def server_on_each_store(request: pytest.FixtureRequest, database_url: str,
 
 
 # The browser tests' fixtures (Chromium, a server that serves the web client).
-from tests.browser import browser, web_server  # noqa: E402, F401
+from tests.browser import browser, web_server, web_server_each_db  # noqa: E402, F401

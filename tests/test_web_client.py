@@ -16,15 +16,15 @@ def _bubbles(page: Any) -> list[str]:
     return texts
 
 
-def test_two_people_chat_in_real_time(browser: Any, web_server: LiveServer) -> None:
+def test_two_people_chat_in_real_time(browser: Any, web_server_each_db: LiveServer) -> None:
     a_ctx, b_ctx = browser.new_context(), browser.new_context()
     try:
         a, b = a_ctx.new_page(), b_ctx.new_page()
-        sign_in_ui(a, web_server, "+447700900201")
-        b.goto(web_server.url)
+        sign_in_ui(a, web_server_each_db, "+447700900201")
+        b.goto(web_server_each_db.url)
         # The test server's code sender is the console one: the screen says where codes go.
         b.get_by_text("the code is written to the server's log").wait_for()
-        sign_in_ui(b, web_server, "+447700900202")
+        sign_in_ui(b, web_server_each_db, "+447700900202")
         b_id = b.evaluate("""async () => {
             const req = indexedDB.open("darbuka", 1);
             await new Promise(ok => req.onsuccess = ok);

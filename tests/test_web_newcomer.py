@@ -25,12 +25,13 @@ def _texts(page: Any) -> list[str]:
     return texts
 
 
-def test_a_newcomers_first_hour(browser: Any, web_server: LiveServer, tmp_path: Path) -> None:
-    bob = web_server.sign_up("Bob", phone=BOB_PHONE)
+def test_a_newcomers_first_hour(browser: Any, web_server_each_db: LiveServer,
+                                tmp_path: Path) -> None:
+    bob = web_server_each_db.sign_up("Bob", phone=BOB_PHONE)
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
-        sign_in_ui(page, web_server, "+447700900501")
+        sign_in_ui(page, web_server_each_db, "+447700900501")
 
         # A name first: the face in the bar shows initials, not the user id.
         prompt = page.get_by_test_id("name-prompt")

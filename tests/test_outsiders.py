@@ -45,6 +45,15 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/chats/{chat_id}/views"): {"message_ids": [1]},
     ("PUT", "/api/v1/chats/{chat_id}/avatar"): {"media_id": "OWN_AVATAR"},
     ("DELETE", "/api/v1/chats/{chat_id}/avatar"): None,
+    # chat admins' tools
+    ("GET", "/api/v1/chats/{chat_id}/bans"): None,
+    ("PUT", "/api/v1/chats/{chat_id}/bans/{user_id}"): None,
+    ("DELETE", "/api/v1/chats/{chat_id}/bans/{user_id}"): None,
+    ("GET", "/api/v1/chats/{chat_id}/join_requests"): None,
+    ("POST", "/api/v1/chats/{chat_id}/join_requests/{user_id}/approve"): None,
+    ("DELETE", "/api/v1/chats/{chat_id}/join_requests/{user_id}"): None,
+    ("GET", "/api/v1/chats/{chat_id}/admin_log"): None,
+    ("POST", "/api/v1/chats/{chat_id}/escalations"): {"user_id": 1, "reason": "spam"},
 }
 
 

@@ -18,12 +18,15 @@ from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
 from darbuka.safety.transparency import TransparencyService
+from darbuka.services.adminlog import AdminLogService
 from darbuka.services.auth import AuthService
 from darbuka.services.avatars import AvatarService
+from darbuka.services.bans import BanService
 from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
 from darbuka.services.health import HealthService
+from darbuka.services.joinrequests import JoinRequestService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
@@ -50,6 +53,9 @@ class Services:
     # chats and messages
     chats: ChatService
     members: MemberService
+    bans: BanService
+    join_requests: JoinRequestService
+    admin_log: AdminLogService
     public: PublicService
     messages: MessageService
     reactions: ReactionService

@@ -28,20 +28,25 @@ from darbuka.safety.alerts import AlertService
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
 from darbuka.safety.blob_sweep import SweepReport, sweep_blobs
+from darbuka.safety.held import HeldSends
 from darbuka.safety.mediaremoval import MediaBanker, hold_media
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
 from darbuka.safety.transparency import TransparencyService
 from darbuka.secret import check_fingerprint, fingerprint, load_secret
+from darbuka.services.adminlog import AdminLogService
+from darbuka.services.antispam import NewAccountLimits, Spread
 from darbuka.services.auth import AuthService
 from darbuka.services.avatars import AvatarService
+from darbuka.services.bans import BanService
 from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
 from darbuka.services.health import HealthService
 from darbuka.services.hub import Hub
+from darbuka.services.joinrequests import JoinRequestService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
@@ -221,7 +226,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
     contacts = ContactService(db, stores, writer, settings, hasher, writes=writes)
     auth = AuthService(db, stores, writer, clock, limiter, sender, settings,
                        secret, on_sign_up=contacts.on_sign_up, principals=b.principals)
-    chats = ChatService(db, stores, writer, hasher, writes=writes)
+    chats = ChatService(db, stores, writer, hasher, writes=writes,
+                        new_accounts=NewAccountLimits(settings))
     members = MemberService(db, stores, writer, hasher, writes=writes)
     media_dir = Path(settings.data_dir) / "media"
     banks = BankService(db, stores, writer, clock, poll_s=settings.safety_bank_poll_s)
@@ -242,7 +248,11 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),
         messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
-                                writes=writes),
+                                writes=writes, spread=Spread(limiter, settings),
+                                hold=HeldSends(writer).hold),
+        bans=BanService(db, stores, writer, members.drop, writes=writes),
+        join_requests=JoinRequestService(db, stores, writer, members.let_in, writes=writes),
+        admin_log=AdminLogService(db, stores),
         reactions=ReactionService(db, stores, writer, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for),
         uploads=UploadService(db, stores, writer, clock, settings, partials,

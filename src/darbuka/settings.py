@@ -110,6 +110,18 @@ class Settings:
     # Every other change a person or bot makes: edits, deletes, members, roles, pins, invite
     # links, the profile, privacy, blocks, stickers, avatars, bot buttons and webhooks.
     write_limit_other: str = "30/second;600/minute"
+    # Anti-spam. An account is new for its first `new_account_hours`: meanwhile it makes at
+    # most `new_account_chats` groups and channels and starts at most
+    # `new_account_direct_chats` direct chats (0: none at all). See docs/security.md.
+    new_account_hours: int = 24
+    new_account_chats: int = 5
+    new_account_direct_chats: int = 10
+    # The same content (a text of at least `spam_min_text` characters, or the same media)
+    # sent by one account into more than `spam_same_content_chats` chats within
+    # `spam_window_s` is held for a moderator's review instead of being delivered.
+    spam_same_content_chats: int = 5
+    spam_window_s: int = 600
+    spam_min_text: int = 20
     # Frames one socket may have in progress (sends not yet stored, marks, typing): past it
     # the server stops reading that socket until some are done.
     ws_frames_in_flight: int = 128

@@ -40,6 +40,10 @@ class ChatUpdateBody(Body):
     handle: str | None = Field(None, max_length=64)
     # Channels: sign posts with the admin's name (else posts are the channel's).
     sign_posts: bool | None = None
+    # Slow mode: members who are not admins post at most once per this many seconds (0: off).
+    slow_mode_s: int | None = Field(None, ge=0, le=3600)
+    # Joins by handle or invite link become requests that admins approve.
+    join_approval: bool | None = None
 
 
 class PinBody(Body):
@@ -87,7 +91,8 @@ async def get_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
 
 @router.patch("/chats/{chat_id}", tags=["chats"])
 async def update_chat(chat_id: ChatId, body: ChatUpdateBody, caller: Caller, svc: Svc) -> Json:
-    """Rename or describe a group or channel (owner and admins). Posts a system message."""
+    """Rename or describe a group or channel, set its slow mode or join approval (owner, and
+    admins with `change_info`). A new title posts a system message."""
     return await svc.chats.do_update(caller.user_id, chat_id, dump(body))
 
 
@@ -150,7 +155,8 @@ async def set_rights(chat_id: ChatId, user_id: UserId, body: RightsBody, caller:
 
 @router.post("/chats/{chat_id}/join", tags=["chats"])
 async def join_chat(chat_id: ChatId, caller: Caller, svc: Svc) -> Json:
-    """Join a public group or subscribe to a public channel."""
+    """Join a public group or subscribe to a public channel; answers the chat, or
+    `join_request` where the chat wants approval. A banned person gets 403 `banned`."""
     return await svc.members.do_join(caller.user_id, chat_id)
 
 

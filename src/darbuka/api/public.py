@@ -43,5 +43,6 @@ async def invite_preview(token: Token, caller: Caller, svc: Svc) -> Json:
 
 @router.post("/invites/{token}/join", tags=["public"])
 async def join_by_invite(token: Token, caller: Caller, svc: Svc) -> Json:
-    """Join the group or channel of an invite link; answers the chat."""
+    """Join the group or channel of an invite link; answers the chat — or, where the chat
+    wants approval, `join_request` (admins approve it). A banned person gets 403 `banned`."""
     return await svc.public.do_join_by_invite(caller.user_id, token)

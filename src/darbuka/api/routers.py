@@ -8,6 +8,7 @@ from darbuka.api import (
     alerts,
     auth,
     banks,
+    chat_admins,
     chats,
     health,
     media,
@@ -29,6 +30,6 @@ __all__ = ["ROUTERS"]
 # poll used to be tried against every chat and profile route before its own).
 ROUTERS: tuple[APIRouter, ...] = (
     messages.router, sync.router, health.router, auth.router, people.router, chats.router,
-    public.router, media.router, uploads.router, reports.router, moderation.router,
-    orders.router, alerts.router, transparency.router, banks.router, transparency.page_router,
-    public_page.router)
+    chat_admins.router, public.router, media.router, uploads.router, reports.router,
+    moderation.router, orders.router, alerts.router, transparency.router, banks.router,
+    transparency.page_router, public_page.router)

@@ -169,8 +169,13 @@ async def add_members(chat_id: int, bot: Bot, svc: Svc, body: JsonBody) -> Json:
 
 @router.delete("/chats/{chat_id}/members")
 async def remove_member(chat_id: int, bot: Bot, svc: Svc,
-                        user_id: Annotated[int, Query(gt=0, lt=2**63)]) -> Json:
-    await svc.members.do_remove_member(bot.user_id, chat_id, user_id)
+                        user_id: Annotated[int, Query(gt=0, lt=2**63)],
+                        block: bool = False) -> Json:
+    """`block=true` bans as well (TamTam's block): they cannot come back."""
+    if block:
+        await svc.bans.do_ban(bot.user_id, chat_id, user_id)
+    else:
+        await svc.members.do_remove_member(bot.user_id, chat_id, user_id)
     return SUCCESS
 
 

@@ -18,10 +18,12 @@ from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
+from darbuka.safety.held import SPAM_PRIORITY, held_view, release_held
 from darbuka.safety.mediaremoval import media_of_item, release_media, remove_media
 from darbuka.safety.roles import check_may_decide, check_staff
 from darbuka.safety.statements import REASONS, Decision, statement_body
-from darbuka.services.access import access_visible_chat, message_for
+from darbuka.services.access import access_chat, access_visible_chat, check_admin, message_for
+from darbuka.services.adminlog import do_log
 from darbuka.services.media import media_descriptor
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.views import chat_view, message_view, public_user_view
@@ -32,7 +34,7 @@ from darbuka.storage.rows import UserRow
 __all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "TargetType", "affected_user",
            "apply_decision", "check_decider", "item_view"]
 
-PRIORITY = {"order": 0, "referral": 1, "hash_match": 2, "report": 3}
+PRIORITY = {"order": 0, "referral": 1, "hash_match": 2, "report": 3, "spam": SPAM_PRIORITY}
 # What a report may name, and what a moderator may do with a queue item; request bodies
 # declare the Literal types.
 TargetType = Literal["message", "user", "chat"]
@@ -71,26 +73,34 @@ class ModerationService:
 
         async def report(tx: Tx) -> dict[str, Any]:
             chat_id = await _check_can_see(tx, reporter["id"], target_type, target_id)
-            source = "referral" if reporter.get("trusted_flagger") else "report"
-            item = await tx.stores.safety.open_item_for(tx.conn, target_type, target_id)
-            if item is None:
-                item_id = await tx.stores.safety.add_item(
-                    tx.conn, source=source, priority=PRIORITY[source], target_type=target_type,
-                    target_id=target_id, chat_id=chat_id, created_at=tx.now, report_count=1)
-            else:
-                item_id = int(item["id"])
-                values: dict[str, Any] = {"report_count": item["report_count"] + 1}
-                if PRIORITY[source] < item["priority"]:
-                    values |= {"source": source, "priority": PRIORITY[source]}
-                await tx.stores.safety.update_item(tx.conn, item_id, **values)
-            report_id = await tx.stores.safety.add_report(
-                tx.conn, reporter_id=reporter["id"], target_type=target_type,
-                target_id=target_id, reason=reason, note=note, item_id=item_id,
-                created_at=tx.now)
-            return {"id": report_id, "target_type": target_type, "target_id": target_id,
-                    "reason": reason, "created_at": tx.now, "outcome": None}
+            return await _file_report(tx, reporter, target_type, target_id, chat_id, reason,
+                                      note)
 
         return await self._writer.run(report)
+
+    async def do_escalate(self, admin: UserRow, chat_id: int,
+                          body: dict[str, Any]) -> dict[str, Any]:
+        """A chat admin's one action to take something in their chat to the platform: a
+        message of the chat, or a person (a member, or someone they banned), becomes a
+        report in the moderation queue, and the admin log says so."""
+        await self._writes.check("reports", admin["id"])
+        reason, note = body["reason"], body.get("note", "")
+        if reason not in REASONS:
+            raise BadRequest(f"reason must be one of {', '.join(REASONS)}", code="invalid_reason")
+        if (body.get("message_id") is None) == (body.get("user_id") is None):
+            raise BadRequest("name message_id or user_id", code="invalid_target")
+
+        async def escalate(tx: Tx) -> dict[str, Any]:
+            access = await access_chat(tx.conn, tx.stores, admin["id"], chat_id)
+            check_admin(access)
+            target_type, target_id = await _chat_target(tx, chat_id, body)
+            report = await _file_report(tx, admin, target_type, target_id, chat_id, reason,
+                                        note)
+            await do_log(tx, chat_id, admin["id"], "report.escalated", target_id=target_id,
+                         target_type=target_type, report_id=report["id"], reason=reason)
+            return report
+
+        return await self._writer.run(escalate)
 
     async def my_reports(self, user_id: int) -> list[dict[str, Any]]:
         async with self._db.read() as conn:
@@ -150,6 +160,43 @@ class ModerationService:
         async with self._db.read() as conn:
             rows = await self._stores.safety.statements_of(conn, user_id)
         return [statement_view(r) for r in rows]
+
+
+async def _file_report(tx: Tx, reporter: UserRow, target_type: str, target_id: int,
+                       chat_id: int | None, reason: str, note: str) -> dict[str, Any]:
+    """A report on the target's open queue item (opened if need be): a trusted flagger's
+    raises the item's priority to a referral's."""
+    source = "referral" if reporter.get("trusted_flagger") else "report"
+    item = await tx.stores.safety.open_item_for(tx.conn, target_type, target_id)
+    if item is None:
+        item_id = await tx.stores.safety.add_item(
+            tx.conn, source=source, priority=PRIORITY[source], target_type=target_type,
+            target_id=target_id, chat_id=chat_id, created_at=tx.now, report_count=1)
+    else:
+        item_id = int(item["id"])
+        values: dict[str, Any] = {"report_count": item["report_count"] + 1}
+        if PRIORITY[source] < item["priority"]:
+            values |= {"source": source, "priority": PRIORITY[source]}
+        await tx.stores.safety.update_item(tx.conn, item_id, **values)
+    report_id = await tx.stores.safety.add_report(
+        tx.conn, reporter_id=reporter["id"], target_type=target_type, target_id=target_id,
+        reason=reason, note=note, item_id=item_id, created_at=tx.now)
+    return {"id": report_id, "target_type": target_type, "target_id": target_id,
+            "reason": reason, "created_at": tx.now, "outcome": None}
+
+
+async def _chat_target(tx: Tx, chat_id: int, body: dict[str, Any]) -> tuple[str, int]:
+    """What an admin escalates: a message of this chat, or a member or banned person."""
+    if (message_id := body.get("message_id")) is not None:
+        message = await tx.stores.messages.get(tx.conn, message_id)
+        if message is None or message["chat_id"] != chat_id or message["sender_id"] is None:
+            raise NotFound("no such message in this chat", code="message_not_found")
+        return "message", int(message_id)
+    user_id = int(body["user_id"])
+    if await tx.stores.chats.member(tx.conn, chat_id, user_id) is None \
+            and not await tx.stores.bans.is_banned(tx.conn, chat_id, user_id):
+        raise NotFound("not a member of this chat, nor banned from it", code="member_not_found")
+    return "user", user_id
 
 
 async def _check_can_see(tx: Tx, user_id: int, target_type: str, target_id: int) -> int | None:
@@ -276,6 +323,7 @@ async def send_statement(tx: Tx, user_id: int, item: dict[str, Any], decision: D
 
 async def dismiss_item(tx: Tx, item: dict[str, Any], actor_id: int) -> dict[str, Any]:
     await release_media(tx, item)
+    await release_held(tx, item)
     await _close_item(tx, item, "dismiss", actor_id, outcome="no_action")
     await do_audit(tx.conn, tx.stores, now=tx.now, actor_id=actor_id, action="decision.dismiss",
                    target=f"{item['target_type']}:{item['target_id']}",
@@ -347,6 +395,8 @@ async def _context(conn: Conn, stores: Stores, item: dict[str, Any]) -> dict[str
     if item["target_type"] == "user":
         user = await stores.users.get(conn, item["target_id"])
         context["user"] = public_user_view(user) if user else None
+        if item["source"] == "spam":
+            context["held"] = [held_view(r) for r in await stores.held.of_item(conn, item["id"])]
     chat_id = item["chat_id"] or (item["target_id"] if item["target_type"] == "chat" else None)
     if chat_id:
         chat = await stores.chats.get(conn, chat_id)

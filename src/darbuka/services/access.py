@@ -7,6 +7,9 @@ rule about who sees or may do what in a chat is written here once.
   kind and members, nobody posts in it, and it is no longer public or joinable.
 - Who sees who else is in a chat: in a channel only its owner and admins (`sees_members`,
   `member_audience`).
+- Who may come in: not someone the chat banned (`check_not_banned`); and who may post how
+  often: slow mode holds a member who is not an admin to one message per N seconds
+  (`slow_mode_wait`).
 - Who may post (`post_refusal`), and how a viewer sees a message: its `client_id` (the
   sender's own idempotency key) only to its sender (`message_for`, `event_frame`,
   `stored_event_for`).
@@ -20,15 +23,16 @@ from typing import Any
 
 import orjson
 
-from darbuka.errors import ApiError, Forbidden, NotFound
+from darbuka.errors import ApiError, Forbidden, NotFound, RateLimited
 from darbuka.storage import Conn, Stores
 from darbuka.storage.rows import ChatRow, MessageRow
 from darbuka.stream import Event, encode_cursor
 
 __all__ = ["ADMIN_ROLES", "PLAIN_ROLE", "ChatAccess", "access_chat", "access_message",
            "access_visible_chat", "check_admin", "check_can_interact", "check_joinable",
-           "event_frame", "is_public_chat", "is_quiet_pair", "member_audience", "message_for",
-           "post_refusal", "sees_members", "stored_event_for"]
+           "check_not_banned", "event_frame", "is_public_chat", "is_quiet_pair",
+           "member_audience", "message_for", "post_refusal", "sees_members",
+           "slow_mode_refusal", "stored_event_for"]
 
 ADMIN_ROLES = frozenset({"owner", "admin"})
 # The role a plain member has, by chat kind. In a direct chat a member the other side
@@ -93,6 +97,13 @@ def check_joinable(chat: Mapping[str, Any] | None, *, invited: bool = False) -> 
         raise NotFound("no such chat", code="chat_not_found")
 
 
+async def check_not_banned(conn: Conn, stores: Stores, chat_id: int, user_id: int) -> None:
+    """Raise Forbidden if the chat banned `user_id`: no way back in — not by handle, not by
+    an invite link, not by an admin adding them — until an admin lifts the ban."""
+    if await stores.bans.is_banned(conn, chat_id, user_id):
+        raise Forbidden("you are banned from this chat", code="banned")
+
+
 async def access_visible_chat(conn: Conn, stores: Stores, user_id: int,
                               chat_id: int) -> ChatRow:
     """A chat the user is a member of, or a public one; 404 otherwise."""
@@ -116,6 +127,22 @@ def post_refusal(role: str, kind: str, closed: bool, *, has_write: bool = True,
     if role == "blocked":  # the other side of this direct chat blocked the sender
         return Forbidden("this user does not take messages from you", code="cannot_message")
     return None
+
+
+def slow_mode_refusal(role: str, slow_mode_s: int, last_post_at: int | None,
+                      now: int) -> ApiError | None:
+    """Why a send must wait in a chat with slow mode (None: it may go now). The owner and
+    admins are not held; everyone else posts at most once per `slow_mode_s` seconds."""
+    if not slow_mode_s or role in ADMIN_ROLES or last_post_at is None:
+        return None
+    wait_ms = last_post_at + slow_mode_s * 1000 - now
+    if wait_ms <= 0:
+        return None
+    wait_s = -(-wait_ms // 1000)
+    error = RateLimited(f"slow mode: one message every {slow_mode_s} s; try again in "
+                        f"{wait_s} s", retry_after=wait_s)
+    error.code = "slow_mode"
+    return error
 
 
 def check_can_interact(access: ChatAccess) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from darbuka.errors import BadRequest, Forbidden
 from darbuka.services.access import access_chat
+from darbuka.services.adminlog import do_log
 from darbuka.services.media import MediaService
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import check_right
@@ -66,6 +67,7 @@ class AvatarService:
                                 code="direct_chat")
             await check_right(tx.conn, tx.stores, access, "change_info", user_id)
             await tx.stores.chats.update(tx.conn, chat_id, {"avatar": avatar})
+            await do_log(tx, chat_id, user_id, "chat.photo", media_id=avatar)
             chat = await tx.stores.chats.get(tx.conn, chat_id)
             assert chat is not None  # noqa: S101 - checked by access_chat
             view = chat_view(chat)

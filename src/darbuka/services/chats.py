@@ -9,6 +9,8 @@ from typing import Any
 
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.services.access import PLAIN_ROLE, ChatAccess, access_chat, access_message, message_for
+from darbuka.services.adminlog import do_log
+from darbuka.services.antispam import NewAccountLimits
 from darbuka.services.handles import check_chat_handle, do_set_chat_handle
 from darbuka.services.members import MAX_GROUP_MEMBERS, check_user_ids, member_chat_view
 from darbuka.services.privacy import PhoneHasher, check_can_add, check_direct_allowed
@@ -26,6 +28,9 @@ __all__ = ["ChatService"]
 
 MAX_TITLE = 128
 MAX_DESCRIPTION = 1024
+MAX_SLOW_MODE_S = 3600
+# The settings an admin changes beside the title, each with its own admin log action.
+_OWN_ACTIONS = {"slow_mode_s": "slow_mode.changed", "join_approval": "join_approval.changed"}
 
 
 def _check_title(title: Any) -> str:
@@ -43,10 +48,38 @@ def _check_description(description: Any) -> str:
     return description
 
 
+def _check_flag(body: dict[str, Any], name: str) -> bool:
+    if not isinstance(body[name], bool):
+        raise BadRequest(f"{name} must be true or false", code=f"invalid_{name}")
+    return bool(body[name])
+
+
+def _check_slow_mode(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 0 <= value <= MAX_SLOW_MODE_S:
+        raise BadRequest(f"slow_mode_s must be 0 (off) to {MAX_SLOW_MODE_S} seconds",
+                         code="invalid_slow_mode_s")
+    return value
+
+
+async def _log_changes(tx: Tx, access: ChatAccess, user_id: int, changes: ChatFields) -> None:
+    """One admin log entry per setting that changed (slow mode, join approval) and one for
+    the rest together (title, description, handle, signed posts)."""
+    chat = access.chat
+    changed: dict[str, Any] = {k: v for k, v in changes.items() if chat.get(k) != v}
+    for key, action in _OWN_ACTIONS.items():
+        if key in changed:
+            await do_log(tx, chat["id"], user_id, action, value=changed.pop(key))
+    if changed:
+        await do_log(tx, chat["id"], user_id, "chat.edited", **changed)
+
+
 class ChatService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
-                 hasher: Callable[[str], bytes] | None = None, *, writes: WriteLimits) -> None:
+                 hasher: Callable[[str], bytes] | None = None, *, writes: WriteLimits,
+                 new_accounts: NewAccountLimits) -> None:
         self._writes = writes
+        self._new_accounts = new_accounts
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -94,8 +127,9 @@ class ChatService:
         if other != user_id and not await tx.stores.users.existing_ids(tx.conn, [other]):
             raise NotFound("no such user", code="user_not_found")
         roles = await check_direct_allowed(tx, user_id, other)
+        await self._new_accounts.check_create(tx, user_id, direct=True)
         chat_id = await tx.stores.chats.create(tx.conn, kind="direct", title="", owner_id=None,
-                                               now=tx.now, direct_key=key)
+                                               now=tx.now, direct_key=key, created_by=user_id)
         return await self._open(tx, chat_id, roles), True
 
     async def _create_shared(self, tx: Tx, user_id: int, kind: str, title: str,
@@ -106,9 +140,10 @@ class ChatService:
         if missing := [m for m in others if m not in found]:
             raise NotFound(f"no such users: {missing[:10]}", code="user_not_found")
         await check_can_add(tx, self._hasher, user_id, others)
+        await self._new_accounts.check_create(tx, user_id, direct=False)
         chat_id = await tx.stores.chats.create(tx.conn, kind=kind, title=title, owner_id=user_id,
                                                now=tx.now, is_public=public,
-                                               description=description)
+                                               description=description, created_by=user_id)
         if handle is not None:  # before the chat is announced, so chat.created has it
             row = await tx.stores.chats.get(tx.conn, chat_id)
             assert row is not None  # noqa: S101 - created in this transaction
@@ -170,13 +205,16 @@ class ChatService:
         if "description" in body:
             changes["description"] = _check_description(body["description"])
         if "sign_posts" in body:
-            if not isinstance(body["sign_posts"], bool):
-                raise BadRequest("sign_posts must be true or false", code="invalid_sign_posts")
-            changes["sign_posts"] = body["sign_posts"]
+            changes["sign_posts"] = _check_flag(body, "sign_posts")
+        if "join_approval" in body:
+            changes["join_approval"] = _check_flag(body, "join_approval")
+        if "slow_mode_s" in body:
+            changes["slow_mode_s"] = _check_slow_mode(body["slow_mode_s"])
         handle = check_chat_handle(body["handle"]) if "handle" in body else None
         if not changes and "handle" not in body:
-            raise BadRequest("nothing to change: send title, description, handle or "
-                             "sign_posts", code="nothing_to_change")
+            raise BadRequest("nothing to change: send title, description, handle, "
+                             "sign_posts, slow_mode_s or join_approval",
+                             code="nothing_to_change")
 
         async def update(tx: Tx) -> dict[str, Any]:
             access = await access_chat(tx.conn, tx.stores, user_id, chat_id)
@@ -186,6 +224,7 @@ class ChatService:
             if "handle" in body:
                 changes.update(await do_set_chat_handle(tx, access.chat, handle))
             await tx.stores.chats.update(tx.conn, chat_id, changes)
+            await _log_changes(tx, access, user_id, changes)
             if changes.get("title", access.chat["title"]) != access.chat["title"]:
                 await post_system(tx, chat_id, {"action": "chat.title_changed", "by": user_id,
                                                 "title": changes["title"]})
@@ -214,6 +253,8 @@ class ChatService:
             if access.chat.get("pinned_message_id") == message_id:
                 return self._with_role(access)
             await tx.stores.chats.update(tx.conn, chat_id, {"pinned_message_id": message_id})
+            if access.chat["kind"] != "direct":
+                await do_log(tx, chat_id, user_id, "message.pinned", target_id=message_id)
             chat = await tx.stores.chats.get(tx.conn, chat_id)
             assert chat is not None  # noqa: S101 - checked by access_chat
             await tx.emit("chat.updated", {"chat": chat_view(chat)}, chat_id=chat_id)

@@ -26,6 +26,10 @@ EVENT_TYPES: dict[str, str] = {
                    "only the member and the owner and admins",
     "member.updated": "`user_id`'s `role` in `chat_id` changed (and for admins `rights`); "
                       "in a channel only the member and the owner and admins",
+    "join_request.new": "admins: `user_id` asks to join `chat_id` (a chat with "
+                        "`join_approval`); `created_at`",
+    "join_request.decided": "`user_id`'s request to join `chat_id` was decided: `approved` "
+                            "(`by` who); to the chat's admins and the person who asked",
     "user.updated": "your own profile changed (on another device), or the profile photo "
                     "of someone in one of your direct chats or groups (then with "
                     "`chat_id`): `user`",

@@ -17,9 +17,12 @@ from darbuka.services.access import (
     ChatAccess,
     access_chat,
     check_joinable,
+    check_not_banned,
     member_audience,
     sees_members,
 )
+from darbuka.services.adminlog import do_log
+from darbuka.services.joinrequests import do_request_join
 from darbuka.services.privacy import PhoneHasher, check_can_add
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import (
@@ -115,11 +118,15 @@ class MemberService:
                 raise NotFound(f"no such users: {missing[:10]}", code="user_not_found")
             present = await tx.stores.chats.roles(tx.conn, [(chat_id, u) for u in user_ids])
             new = [u for u in user_ids if (chat_id, u) not in present]
+            if banned := sorted(await tx.stores.bans.banned_of(tx.conn, chat_id, new)):
+                raise Forbidden(f"banned from this chat (lift the ban first): {banned[:10]}",
+                                code="banned")
             await check_can_add(tx, self._hasher, user_id, new)
             if access.chat["member_count"] + len(new) > MAX_GROUP_MEMBERS:
                 raise Conflict("the chat would pass 20,000 members", code="too_many_members")
             for member in new:
                 await self._join(tx, access.chat, member, by=user_id)
+                await do_log(tx, chat_id, user_id, "member.added", target_id=member)
             return new
 
         return await self._writer.run(add)
@@ -139,6 +146,15 @@ class MemberService:
         if kind == "group":
             await post_system(tx, chat_id, {"action": "member.joined", "user_id": member,
                                             "by": by})
+
+    async def let_in(self, tx: Tx, chat: ChatRow, member: int, by: int) -> None:
+        """Add `member` now (a join request approved by `by`), if not in yet."""
+        if await tx.stores.chats.member(tx.conn, chat["id"], member) is None:
+            await self._join(tx, chat, member, by=by)
+
+    async def drop(self, tx: Tx, chat: ChatRow, member: int, by: int) -> None:
+        """Remove `member` (a ban by `by`); the caller checked who may."""
+        await self._leave(tx, chat, member, by=by)
 
     async def _leave(self, tx: Tx, chat: ChatRow, member: int, *, by: int) -> None:
         chat_id = chat["id"]
@@ -164,6 +180,7 @@ class MemberService:
                 raise NotFound("not a member of this chat", code="member_not_found")
             check_over(access, user_id, target)
             await self._leave(tx, access.chat, member, by=user_id)
+            await do_log(tx, chat_id, user_id, "member.removed", target_id=member)
             return None
 
         await self._writer.run(remove)
@@ -195,8 +212,12 @@ class MemberService:
         return await self._writer.run(join)
 
     async def admit(self, tx: Tx, chat: ChatRow, user_id: int) -> dict[str, Any]:
-        """Let `user_id` into a group or channel (a public join or an invite link)."""
+        """Let `user_id` into a group or channel (a public join or an invite link): not if
+        the chat banned them; as a join request when the chat wants approval."""
         if await tx.stores.chats.member(tx.conn, chat["id"], user_id) is None:
+            await check_not_banned(tx.conn, tx.stores, chat["id"], user_id)
+            if chat["join_approval"]:
+                return await do_request_join(tx, chat, user_id)
             if chat["member_count"] >= MAX_GROUP_MEMBERS and chat["kind"] == "group":
                 raise Conflict("this group is full", code="too_many_members")
             await self._join(tx, chat, user_id, by=user_id)
@@ -232,6 +253,7 @@ class MemberService:
                 body["rights"] = sorted(DEFAULT_ADMIN_RIGHTS & held, key=RIGHTS.index)
                 await tx.stores.rights.put(tx.conn, chat_id, member, body["rights"])
             await _tell(tx, access.chat, member, "member.updated", body)
+            await do_log(tx, chat_id, user_id, "role.changed", target_id=member, role=role)
 
         await self._writer.run(set_role)
 
@@ -259,6 +281,8 @@ class MemberService:
             await _tell(tx, access.chat, member, "member.updated",
                         {"chat_id": chat_id, "user_id": member, "role": "admin",
                          "rights": wanted, "by": user_id})
+            await do_log(tx, chat_id, user_id, "rights.changed", target_id=member,
+                         rights=wanted)
             return wanted
 
         return await self._writer.run(put)

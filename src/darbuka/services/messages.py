@@ -4,7 +4,7 @@ Sending itself is `sending.py`; this service queues sends on the writer."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -18,6 +18,8 @@ from darbuka.services.access import (
     message_for,
     post_refusal,
 )
+from darbuka.services.adminlog import do_log
+from darbuka.services.antispam import Spread
 from darbuka.services.media import MediaService
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import rights_of
@@ -42,8 +44,14 @@ __all__ = ["MessageService"]
 class MessageService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
                  publish_ephemeral: Callable[[Ephemeral], None],
-                 media: MediaService | None = None, *, writes: WriteLimits) -> None:
+                 media: MediaService | None = None, *, writes: WriteLimits,
+                 spread: Spread | None = None,
+                 hold: Callable[[SendRequest], Awaitable[None]] | None = None) -> None:
         self._writes = writes
+        # Anti-spam: content sent into too many chats is handed to `hold` (the moderation
+        # queue), not to the writer.
+        self._spread = spread
+        self._hold = hold
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -62,6 +70,11 @@ class MessageService:
     async def _send(self, req: SendRequest) -> SendResult:
         # Checks of one sender finish in the order made: a socket's sends stay in order.
         await self._writes.check("sends", req.sender_id)
+        if self._spread is not None and await self._spread.too_far(req):
+            if self._hold is not None:
+                await self._hold(req)
+            raise Forbidden("this message went into many chats at once: it is held for a "
+                            "moderator's review", code="held_for_review")
         if self._media is not None:
             for media_id in req.media_ids:  # an album waits for each of its uploads
                 await self._media.wait_ready(req.sender_id, media_id)
@@ -119,6 +132,9 @@ class MessageService:
             await tx.stores.events.scrub_message(tx.conn, chat_id, message_id,
                                                  since=message["created_at"], view=view)
             await tx.emit("message.deleted", {"message": view}, chat_id=chat_id)
+            if not own:
+                await do_log(tx, chat_id, user_id, "message.deleted", target_id=message_id,
+                             sender_id=message["sender_id"])
             return message_for(dict(view), user_id)
 
         return await self._writer.run(delete)
@@ -142,7 +158,7 @@ class MessageService:
             if upto <= access.last_read_seq:
                 return {"chat_id": chat_id, "seq": access.last_read_seq}
             await tx.stores.chats.mark_read(tx.conn, [{"cid": chat_id, "uid": user_id,
-                                                       "seq": upto}], delivered=True)
+                                                       "seq": upto}])
             await _emit_mark(tx, "chat.read", access, user_id, upto)
             return {"chat_id": chat_id, "seq": upto}
 

@@ -22,6 +22,7 @@ from darbuka.services.access import (
     is_public_chat,
     message_for,
 )
+from darbuka.services.adminlog import do_log
 from darbuka.services.handles import normalise
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
@@ -160,6 +161,7 @@ class PublicService:
             invite_id = await tx.stores.invites.create(
                 tx.conn, chat_id=chat_id, token_hash=_hash(token), created_by=user_id,
                 now=tx.now, expires_at=expires_at, max_uses=max_uses)
+            await do_log(tx, chat_id, user_id, "invite.created", target_id=invite_id)
             return {"id": invite_id, "chat_id": chat_id, "token": token,
                     "expires_at": expires_at, "max_uses": max_uses, "uses": 0,
                     "revoked": False, "created_by": user_id, "created_at": tx.now}
@@ -185,6 +187,7 @@ class PublicService:
             await check_right(tx.conn, tx.stores, access, "add_members", user_id)
             if not await tx.stores.invites.revoke(tx.conn, chat_id, invite_id):
                 raise NotFound("no such invite link", code="invite_not_found")
+            await do_log(tx, chat_id, user_id, "invite.revoked", target_id=invite_id)
 
         await self._writer.run(revoke)
 

@@ -68,6 +68,10 @@ class _Windows:
         entry[0] += 1
         return int(entry[0])
 
+    def get(self, key: str, now: float) -> int:
+        entry = self._counts.get(key)
+        return int(entry[0]) if entry is not None and entry[1] > now else 0
+
 
 class RateLimiter:
     def __init__(self, clock: Clock, *, redis_url: str = "", prefix: str = "darbuka") -> None:
@@ -82,6 +86,20 @@ class RateLimiter:
     async def check_hit(self, key: str, *, limit: int, window_s: int) -> None:
         """Count one hit on `key`; raise RateLimited once `limit` is passed in the window."""
         await self.check_rates(key, ((limit, window_s),))
+
+    async def count(self, key: str, window_s: int, *, hit: bool = True) -> int:
+        """How many hits `key` has in the current window of `window_s`, after counting one
+        more (`hit`) or not."""
+        now = self._clock.now_ms() / 1000
+        window_key = _window_key(key, window_s, now)
+        if self._memory is not None:
+            if not hit:
+                return self._memory.get(window_key, now)
+            return self._memory.incr(window_key, (now // window_s + 1) * window_s, now)
+        assert self._redis is not None  # noqa: S101 - one of the two is set
+        if not hit:
+            return int(await self._redis.get(window_key))
+        return int(await self._redis.incr(window_key, window_s))
 
     async def check_rates(self, key: str, rates: Sequence[Rate],
                           what: str = "attempts") -> None:

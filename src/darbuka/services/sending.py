@@ -10,7 +10,7 @@ from typing import Any, Literal, get_args
 import orjson
 
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
-from darbuka.services.access import post_refusal
+from darbuka.services.access import post_refusal, slow_mode_refusal
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
 from darbuka.services.rights import lacking_write
@@ -170,6 +170,8 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
             repeats.append((index, first_in_batch[key]))
         else:
             checked = _check_one(req, roles, refs, no_write, media, in_packs, removed)
+            if not isinstance(checked, ApiError):
+                checked = _check_slow_mode(req, roles, tx.now) or checked
             if isinstance(checked, ApiError):
                 results[index] = checked
             else:
@@ -182,6 +184,19 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
         results[index] = (SendResult(original.message, None)
                           if isinstance(original, SendResult) else original)
     return [r for r in results if r is not None]
+
+
+def _check_slow_mode(req: SendRequest, roles: dict[tuple[int, int], Membership],
+                     now: int) -> ApiError | None:
+    """Slow mode's refusal, if any; an accepted send counts at once as the member's last
+    post, so a second send of the same batch waits as it would in the next one."""
+    key = (req.chat_id, req.sender_id)
+    membership = roles[key]  # _check_one refused a send from a non-member
+    refusal = slow_mode_refusal(membership.role, membership.slow_mode_s,
+                                membership.last_post_at, now)
+    if refusal is None and membership.slow_mode_s:
+        roles[key] = membership._replace(last_post_at=now)
+    return refusal
 
 
 def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
@@ -299,9 +314,10 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, Messag
             for row in rows if (media := row["media"]) for media_id in media_ids_of(media)]
     if refs:
         await stores.media.add_refs(conn, refs)
-    # Your own message is read by you: unread counts only count others' messages.
-    await stores.chats.mark_read(conn, [{"cid": r["chat_id"], "uid": r["sender_id"],
-                                         "seq": r["seq"]} for r in rows])
+    # Your own message is read by you: unread counts only count others' messages. The same
+    # UPDATE keeps when you posted, for slow mode.
+    await stores.chats.mark_sent(conn, [{"cid": r["chat_id"], "uid": r["sender_id"],
+                                         "seq": r["seq"], "at": tx.now} for r in rows])
     first_pos = await tx.reserve(len(rows))
     for offset, ((index, req, _), row) in enumerate(zip(accepted, rows, strict=True)):
         view = message_view(row)

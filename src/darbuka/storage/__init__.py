@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from darbuka.storage.admin_log import AdminLogStore
 from darbuka.storage.alerts import AlertStore
 from darbuka.storage.banks import BankStore
+from darbuka.storage.bans import BanStore
 from darbuka.storage.bots import BotStore
 from darbuka.storage.chats import ChatStore
 from darbuka.storage.codes import LoginCodeStore
@@ -14,9 +16,11 @@ from darbuka.storage.db import Conn, Database
 from darbuka.storage.devices import DeviceStore
 from darbuka.storage.events import EventStore
 from darbuka.storage.handles import HandleStore
+from darbuka.storage.held import HeldStore
 from darbuka.storage.installation import InstallationStore
 from darbuka.storage.invites import InviteStore
 from darbuka.storage.jobs import JobStore
+from darbuka.storage.join_requests import JoinRequestStore
 from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
 from darbuka.storage.post_views import ViewStore
@@ -55,3 +59,7 @@ class Stores:
     installation: InstallationStore = field(default_factory=InstallationStore)
     jobs: JobStore = field(default_factory=JobStore)
     alerts: AlertStore = field(default_factory=AlertStore)
+    bans: BanStore = field(default_factory=BanStore)
+    join_requests: JoinRequestStore = field(default_factory=JoinRequestStore)
+    admin_log: AdminLogStore = field(default_factory=AdminLogStore)
+    held: HeldStore = field(default_factory=HeldStore)

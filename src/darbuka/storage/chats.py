@@ -32,14 +32,16 @@ _LOCK_SEQS = Query(select(chats.c.id, chats.c.last_seq)
 _SET_LAST = Query(update(chats).where(chats.c.id == bindparam("cid"))
                   .values(last_seq=bindparam("seq"), last_message_id=bindparam("mid")))
 _ROLES = Query(select(members.c.chat_id, members.c.user_id, members.c.role, chats.c.kind,
-                      chats.c.closed)
+                      chats.c.closed, chats.c.slow_mode_s, members.c.last_post_at)
                .join(chats, chats.c.id == members.c.chat_id)
                .where(members.c.chat_id.in_(bindparam("chats", expanding=True)),
                       members.c.user_id.in_(bindparam("users", expanding=True))),
                expanding=("chats", "users"))
 _READ_WHERE = (members.c.chat_id == bindparam("cid"), members.c.user_id == bindparam("uid"),
                members.c.last_read_seq < bindparam("seq"))
-_MARK_READ = Query(update(members).where(*_READ_WHERE).values(last_read_seq=bindparam("seq")))
+# A send's own UPDATE of its member row: the read mark, and when they posted (slow mode).
+_MARK_SENT = Query(update(members).where(*_READ_WHERE).values(last_read_seq=bindparam("seq"),
+                                                              last_post_at=bindparam("at")))
 _MARK_READ_DELIVERED = Query(update(members).where(*_READ_WHERE).values(
     last_read_seq=bindparam("seq"),
     last_delivered_seq=case((members.c.last_delivered_seq < bindparam("seq"),
@@ -50,11 +52,18 @@ _CHAT_IDS_OF = Query(select(members.c.chat_id).where(members.c.user_id == bindpa
 class ChatStore:
     async def create(self, conn: Conn, *, kind: str, title: str, owner_id: int | None,
                      now: int, direct_key: str | None = None, is_public: bool = False,
-                     description: str = "") -> int:
+                     description: str = "", created_by: int | None = None) -> int:
         result = await conn.execute(insert(chats).values(
             kind=kind, title=title, owner_id=owner_id, created_at=now, direct_key=direct_key,
-            is_public=is_public, description=description).returning(chats.c.id))
+            is_public=is_public, description=description, created_by=created_by,
+        ).returning(chats.c.id))
         return int(result.scalar_one())
+
+    async def count_created_by(self, conn: Conn, user_id: int, *, direct: bool) -> int:
+        """How many direct chats (or groups and channels) `user_id` made."""
+        kind = chats.c.kind == "direct" if direct else chats.c.kind != "direct"
+        query = select(func.count()).where(chats.c.created_by == user_id, kind)
+        return int((await conn.execute(query)).scalar_one())
 
     async def get(self, conn: Conn, chat_id: int) -> ChatRow | None:
         row = (await conn.execute(select(chats).where(chats.c.id == chat_id))).mappings().first()
@@ -94,10 +103,10 @@ class ChatStore:
                                         "users": sorted({u for _, u in pairs})})
         wanted = set(pairs)
         found: dict[tuple[int, int], Membership] = {}
-        for chat_id, user_id, role, kind, closed in rows:
+        for chat_id, user_id, role, kind, closed, slow_mode_s, last_post_at in rows:
             if (chat_id, user_id) in wanted:
-                found[(int(chat_id), int(user_id))] = Membership(str(role), str(kind),
-                                                                 bool(closed))
+                found[(int(chat_id), int(user_id))] = Membership(
+                    str(role), str(kind), bool(closed), int(slow_mode_s), last_post_at)
         return found
 
     async def add_members(self, conn: Conn, chat_id: int, user_roles: dict[int, str],
@@ -140,14 +149,15 @@ class ChatStore:
         query = select(func.count()).where(members.c.chat_id == chat_id, members.c.role == role)
         return int((await conn.execute(query)).scalar_one())
 
-    async def mark_read(self, conn: Conn, rows: list[Row], *,
-                        delivered: bool = False) -> None:
-        """rows: {"cid", "uid", "seq"} — move read markers forward only.
+    async def mark_sent(self, conn: Conn, rows: list[Row]) -> None:
+        """rows: {"cid", "uid", "seq", "at"} — each sender's read mark and last post."""
+        await conn.run_many(_MARK_SENT, rows)
 
-        With `delivered` the delivered marker moves along in the same UPDATE (read implies
-        delivered). The send path leaves it out: a sender's own messages need no mark.
-        """
-        await conn.run_many(_MARK_READ_DELIVERED if delivered else _MARK_READ, rows)
+    async def mark_read(self, conn: Conn, rows: list[Row]) -> None:
+        """rows: {"cid", "uid", "seq"} — move read markers forward only; the delivered marker
+        moves along in the same UPDATE (read implies delivered). The send path has its own
+        (`mark_sent`): a sender's own messages need no delivered mark."""
+        await conn.run_many(_MARK_READ_DELIVERED, rows)
 
     async def mark_delivered(self, conn: Conn, chat_id: int, user_id: int,
                              seq: int) -> None:

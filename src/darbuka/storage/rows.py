@@ -81,6 +81,9 @@ class ChatFields(TypedDict, total=False):
     pinned_message_id: int | None
     handle: str | None
     sign_posts: bool
+    slow_mode_s: int  # 0: off
+    join_approval: bool
+    created_by: int | None
 
 
 class ChatRow(ChatFields):
@@ -109,6 +112,7 @@ class MemberRow(TypedDict):
     last_read_seq: int
     last_delivered_seq: int
     promoted_by: int | None  # who made them admin (None: from before it was kept)
+    last_post_at: int | None  # for slow mode
 
 
 class MemberListRow(TypedDict):
@@ -127,6 +131,8 @@ class Membership(NamedTuple):
     role: str
     kind: str
     closed: bool
+    slow_mode_s: int = 0
+    last_post_at: int | None = None
 
 
 class MessageFields(TypedDict, total=False):

@@ -1,4 +1,5 @@
-"""Chats, their members and membership spans, admin rights and invite links."""
+"""Chats, their members and membership spans, admin rights and invite links; what chat
+admins keep: bans, join requests and the admin log."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
+    Text,
 )
 
 from darbuka.storage.tables.base import Id, metadata
 
-__all__ = ["admin_rights", "chats", "invites", "members", "membership_spans"]
+__all__ = ["admin_log", "admin_rights", "chat_bans", "chats", "invites", "join_requests",
+           "members", "membership_spans"]
 
 chats = Table(
     "chats",
@@ -102,3 +105,49 @@ invites = Table(
 chats.append_column(Column("handle", String(32), nullable=True))
 # Channels: show the posting admin's name under posts (false: posts are the channel's).
 chats.append_column(Column("sign_posts", Boolean, nullable=False, server_default="0"))
+
+# Chat admins' tools (migration 0018). Slow mode: a member who is not an admin posts at most
+# once per `slow_mode_s` seconds (0: off). With `join_approval` a join by handle or invite
+# link becomes a request that an admin approves or declines.
+chats.append_column(Column("slow_mode_s", Integer, nullable=False, server_default="0"))
+chats.append_column(Column("join_approval", Boolean, nullable=False, server_default="0"))
+# Who made the chat (the side that started a direct chat): new accounts' limits count these.
+chats.append_column(Column("created_by", BigInteger, nullable=True))
+Index("ix_chats_created_by", chats.c.created_by, chats.c.created_at)
+# When the member last posted, for slow mode: set by the send's own member UPDATE.
+members.append_column(Column("last_post_at", BigInteger, nullable=True))
+
+# Who may not come back: a banned person is not let in by handle, invite link or an admin.
+chat_bans = Table(
+    "chat_bans",
+    metadata,
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    Column("banned_by", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Waiting to be let into a chat with join_approval; a decided request is deleted (the
+# decision stays in the admin log).
+join_requests = Table(
+    "join_requests",
+    metadata,
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Every admin action in a chat, for its admins; written in the action's transaction.
+admin_log = Table(
+    "admin_log",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("chat_id", ForeignKey("chats.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", BigInteger, nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_id", BigInteger, nullable=True),
+    # JSON: what changed (the new title, the rights given, the slow mode's seconds …).
+    Column("details", Text, nullable=False, server_default="{}"),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_admin_log_chat", "chat_id", "id"),
+)

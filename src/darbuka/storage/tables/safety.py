@@ -16,8 +16,8 @@ from sqlalchemy import (
 
 from darbuka.storage.tables.base import Id, metadata
 
-__all__ = ["appeals", "audit_log", "moderation_items", "preserved", "removal_orders",
-           "reports", "statements"]
+__all__ = ["appeals", "audit_log", "held_sends", "moderation_items", "preserved",
+           "removal_orders", "reports", "statements"]
 
 # One row per thing that needs a moderator's decision. Reports of the same target share an
 # open item. `priority`: 0 authority order, 1 trusted referral, 2 hash match, 3 user report.
@@ -147,4 +147,21 @@ audit_log = Table(
     Column("details", Text, nullable=False),
     Column("prev_hash", LargeBinary(32), nullable=False),
     Column("hash", LargeBinary(32), nullable=False),
+)
+
+# Sends held by anti-spam (the same content into many chats) until a moderator decides their
+# queue item (`item_id`, about the sender): dismissed, they are posted; otherwise they stay
+# here, never delivered. One per (sender, client_id), like the messages they would be.
+held_sends = Table(
+    "held_sends",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("item_id", BigInteger, nullable=False, index=True),
+    Column("sender_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("client_id", String(64), nullable=False),
+    # JSON: text, media_ids, reply_to, forward_of — what the send asked for.
+    Column("request", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ux_held_sender_client", "sender_id", "client_id", unique=True),
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 
 import pytest
 
@@ -60,3 +62,21 @@ def test_a_refusal_says_when_to_retry() -> None:
     with pytest.raises(RateLimited) as refused:
         asyncio.run(run())
     assert 1 <= refused.value.retry_after <= 60
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_a_count_is_read_with_or_without_a_hit(where: str) -> None:
+    """What anti-spam counts with (`count`): in memory, and in Redis when processes share."""
+    redis_url = os.environ.get("DARBUKA_TEST_REDIS_URL", "") if where == "redis" else ""
+    if where == "redis" and not redis_url:
+        pytest.skip("DARBUKA_TEST_REDIS_URL is not set")
+    clock = Frozen()
+
+    async def run() -> list[int]:
+        limiter = RateLimiter(clock, redis_url=redis_url, prefix=f"t{uuid.uuid4().hex}")
+        seen = [await limiter.count("k", 60, hit=False), await limiter.count("k", 60),
+                await limiter.count("k", 60), await limiter.count("k", 60, hit=False)]
+        clock.advance(60)
+        return [*seen, await limiter.count("k", 60, hit=False)]
+
+    assert asyncio.run(run()) == [0, 1, 2, 2, 0]

@@ -63,6 +63,10 @@ def chat_view(row: ChatRow) -> dict[str, Any]:
         view["avatar"] = row["avatar"]
     if row.get("pinned_message_id"):
         view["pinned_message_id"] = row["pinned_message_id"]
+    if row.get("slow_mode_s"):
+        view["slow_mode_s"] = row["slow_mode_s"]
+    if row.get("join_approval"):
+        view["join_approval"] = True
     return view
 
 

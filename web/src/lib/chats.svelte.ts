@@ -191,11 +191,18 @@ export async function createChat(body: Record<string, unknown>): Promise<Chat | 
 }
 
 export async function joinChat(chatId: number): Promise<Chat | undefined> {
-  return keep(await online(() => call<Chat>("POST", `/chats/${chatId}/join`)));
+  return keep(await online(() => call<Chat | JoinAsked>("POST", `/chats/${chatId}/join`)));
 }
 
-export async function keep(chat: Chat | undefined): Promise<Chat | undefined> {
-  if (!chat) return undefined;
+/** A join's answer in a chat whose admins approve newcomers: the request waits for them. */
+export interface JoinAsked {
+  join_request: { chat_id: number; user_id: number; created_at: number };
+}
+
+export async function keep(answer: Chat | JoinAsked | undefined): Promise<Chat | undefined> {
+  if (answer && "join_request" in answer) toast(t("requestSent"));
+  if (!answer || "join_request" in answer) return undefined;
+  const chat = answer;
   const have = chatById(chat.id);
   if (!have) app.chats.unshift({ ...chat, role: chat.role ?? startingRole(chat) });
   else have.role ??= chat.role ?? startingRole(chat); // the socket's copy came first

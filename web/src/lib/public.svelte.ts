@@ -2,7 +2,7 @@
 // (docs/social.md). Loaded with the screens that use them, not at first paint.
 
 import { ApiError, call } from "./api";
-import { keep } from "./chats.svelte";
+import { keep, type JoinAsked } from "./chats.svelte";
 import { db } from "./db";
 import { t, type Key } from "./i18n.svelte";
 import { chatById } from "./state.svelte";
@@ -67,7 +67,7 @@ export function previewPublic(handle: string): Promise<{ chat: PublicChat; posts
 
 /** Join a public chat (subscribe to a channel); it joins the chat list at once. */
 export async function joinPublic(chatId: number): Promise<Chat | undefined> {
-  return keep(await call<Chat>("POST", `/chats/${chatId}/join`));
+  return keep(await call<Chat | JoinAsked>("POST", `/chats/${chatId}/join`));
 }
 
 export function invitePreview(token: string): Promise<{ chat: PublicChat }> {
@@ -75,7 +75,7 @@ export function invitePreview(token: string): Promise<{ chat: PublicChat }> {
 }
 
 export async function joinByInvite(token: string): Promise<Chat | undefined> {
-  return keep(await call<Chat>("POST", `/invites/${encodeURIComponent(token)}/join`));
+  return keep(await call<Chat | JoinAsked>("POST", `/invites/${encodeURIComponent(token)}/join`));
 }
 
 export const listInvites = (chatId: number) =>
@@ -87,15 +87,20 @@ export const revokeInvite = (chatId: number, inviteId: number) =>
 export const setRights = (chatId: number, userId: number, rights: string[]) =>
   call<{ rights: string[] }>("PUT", `/chats/${chatId}/members/${userId}/rights`, { rights });
 
-/** PATCH the chat (handle, sign_posts) and keep the answer; errors are thrown to the form. */
+// What PATCH /chats/{id} answers beside the title: each left out of the view when unset.
+const SETTINGS = ["handle", "sign_posts", "slow_mode_s", "join_approval"] as const;
+
+/** PATCH the chat (handle, sign_posts, slow mode, join approval) and keep the answer;
+ * errors are thrown to the form. */
 export async function patchChat(chatId: number, body: Record<string, unknown>): Promise<void> {
   const chat = await call<Chat>("PATCH", `/chats/${chatId}`, body);
   const have = chatById(chatId);
   if (!have) return;
-  for (const k of ["handle", "sign_posts"] as const) delete have[k];
-  Object.assign(have, { handle: chat.handle, sign_posts: chat.sign_posts, public: chat.public });
-  if (!have.handle) delete have.handle;
-  if (!have.sign_posts) delete have.sign_posts;
+  for (const k of SETTINGS) {
+    if (chat[k]) Object.assign(have, { [k]: chat[k] });
+    else delete have[k];
+  }
+  have.public = chat.public;
   await (await db()).put("chats", $state.snapshot(have) as Chat);
 }
 

@@ -104,6 +104,8 @@ export interface Chat {
   last_message?: Message;
   handle?: string; // public groups and channels: /c/<handle>
   sign_posts?: boolean; // a channel's posts show their admin's name
+  slow_mode_s?: number; // members who are not admins post once per this many seconds
+  join_approval?: boolean; // joins by handle or link wait for an admin
   pinned_message_id?: number;
   rights?: string[]; // your admin rights (GET /chats/{id}, owners and admins)
   // Client-side: the other person of a direct chat, and how far the others have read and

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 
 from darbuka.backoff import Backoff
+from darbuka.client.chat_admins import AdminLogEntry, Ban, JoinRequest
 from darbuka.client.models import (
     BlockedUser,
     Chat,
@@ -58,6 +59,11 @@ def _seconds(header: str | None) -> float | None:
         return max(0.0, float(header)) if header else None
     except ValueError:
         return None
+
+
+def _joined(data: dict[str, Any]) -> Chat | JoinRequest:
+    request = data.get("join_request")
+    return JoinRequest.from_json(request) if request else Chat.from_json(data)
 
 
 class HttpApi:
@@ -254,12 +260,18 @@ class HttpApi:
 
     async def update_chat(self, chat_id: int, *, title: str | None = None,
                           description: str | None = None, handle: str | None = _UNSET,
-                          sign_posts: bool | None = None) -> Chat:
+                          sign_posts: bool | None = None, slow_mode_s: int | None = None,
+                          join_approval: bool | None = None) -> Chat:
         """Change a group's or channel's info (admins with `change_info`). `handle` makes
-        it public under @handle; `handle=None` makes it private again."""
+        it public under @handle; `handle=None` makes it private again. `slow_mode_s` (0 to
+        3600, 0 off) holds members who are not admins to one message per that many seconds;
+        `join_approval` turns joins by handle or link into requests admins approve."""
         body: dict[str, Any] = {k: v for k, v in (("title", title),
                                                   ("description", description),
-                                                  ("sign_posts", sign_posts)) if v is not None}
+                                                  ("sign_posts", sign_posts),
+                                                  ("slow_mode_s", slow_mode_s),
+                                                  ("join_approval", join_approval))
+                                if v is not None}
         if handle is not _UNSET:
             body["handle"] = handle
         return Chat.from_json(await self.call("PATCH", f"/chats/{chat_id}", json=body))
@@ -287,9 +299,10 @@ class HttpApi:
         path = f"/public/chats/{quote(handle.removeprefix('@'), safe='')}"
         return PublicPreview.from_json(await self.call("GET", path))
 
-    async def join(self, chat_id: int) -> Chat:
-        """Join a public group or subscribe to a public channel."""
-        return Chat.from_json(await self.call("POST", f"/chats/{chat_id}/join"))
+    async def join(self, chat_id: int) -> Chat | JoinRequest:
+        """Join a public group or subscribe to a public channel; where its admins approve
+        newcomers, the request that waits for them."""
+        return _joined(await self.call("POST", f"/chats/{chat_id}/join"))
 
     async def leave(self, chat_id: int) -> None:
         await self.call("POST", f"/chats/{chat_id}/leave")
@@ -316,8 +329,51 @@ class HttpApi:
         result = await self.call("GET", f"/invites/{quote(token, safe='')}")
         return PublicChat.from_json(result["chat"])
 
-    async def join_by_invite(self, token: str) -> Chat:
-        return Chat.from_json(await self.call("POST", f"/invites/{quote(token, safe='')}/join"))
+    async def join_by_invite(self, token: str) -> Chat | JoinRequest:
+        """Join by an invite link (as `join`: a request where admins approve newcomers)."""
+        return _joined(await self.call("POST", f"/invites/{quote(token, safe='')}/join"))
+
+    # -- chat admins' tools ---------------------------------------------------------------
+
+    async def ban(self, chat_id: int, user_id: int) -> None:
+        """Remove and keep out: no rejoining by handle, link, request or being added."""
+        await self.call("PUT", f"/chats/{chat_id}/bans/{user_id}")
+
+    async def unban(self, chat_id: int, user_id: int) -> None:
+        await self.call("DELETE", f"/chats/{chat_id}/bans/{user_id}")
+
+    async def bans(self, chat_id: int) -> list[Ban]:
+        result = await self.call("GET", f"/chats/{chat_id}/bans")
+        return [Ban.from_json(b) for b in result["bans"]]
+
+    async def join_requests(self, chat_id: int) -> list[JoinRequest]:
+        """Who asks to join, oldest first (admins with `add_members`)."""
+        result = await self.call("GET", f"/chats/{chat_id}/join_requests")
+        return [JoinRequest.from_json(r) for r in result["join_requests"]]
+
+    async def approve_join(self, chat_id: int, user_id: int) -> None:
+        await self.call("POST", f"/chats/{chat_id}/join_requests/{user_id}/approve")
+
+    async def decline_join(self, chat_id: int, user_id: int) -> None:
+        await self.call("DELETE", f"/chats/{chat_id}/join_requests/{user_id}")
+
+    async def admin_log(self, chat_id: int, *, before: int | None = None,
+                        limit: int = 50) -> list[AdminLogEntry]:
+        """The chat's admin actions, newest first (owner and admins)."""
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        result = await self.call("GET", f"/chats/{chat_id}/admin_log", params=params)
+        return [AdminLogEntry.from_json(e) for e in result["entries"]]
+
+    async def escalate(self, chat_id: int, *, reason: str, message_id: int | None = None,
+                       user_id: int | None = None, note: str = "") -> dict[str, Any]:
+        """Take a message of the chat, or a member, to the platform's moderation queue."""
+        body: dict[str, Any] = {"reason": reason, "note": note}
+        body |= {"message_id": message_id} if message_id is not None else {"user_id": user_id}
+        result: dict[str, Any] = await self.call("POST", f"/chats/{chat_id}/escalations",
+                                                 json=body)
+        return result
 
     # -- members, rights, pins ------------------------------------------------------------
 

@@ -274,3 +274,32 @@ def test_an_admin_escalates_a_message_into_the_platform_queue(
                json={"message_id": bad["id"], "user_id": bob.id, "reason": "spam"}, expect=400)
     alice.call("POST", f"/chats/{chat['id']}/escalations",
                json={"message_id": bad["id"], "reason": "nonsense"}, expect=422)
+
+
+def test_bans_and_join_requests_hold_on_the_socket_and_the_bot_api(
+        server: LiveServer, alice: Api, bob: Api, carol: Api) -> None:
+    bot = make_bot(server)
+    chat = alice.group("Every door", [bob], handle="every_door")
+    alice.ok("POST", f"/chats/{chat['id']}/members", json={"user_ids": [bot.id]})
+    alice.call("PATCH", f"/chats/{chat['id']}/members/{bot.id}", json={"role": "admin"},
+               expect=204)
+    b_sock, c_sock = live_socket(server, bob), live_socket(server, carol)
+    assert socket_send(b_sock, chat["id"], "before", 1)["type"] == "ack"
+    alice.call("PUT", f"/chats/{chat['id']}/bans/{bob.id}", expect=204)
+    # Bob's open socket hears he is out, and its sends are refused.
+    b_sock.recv_until(lambda f: f["type"] == "member.left" and f["user_id"] == bob.id)
+    assert socket_send(b_sock, chat["id"], "after", 2)["error"]["code"] == "chat_not_found"
+    # A bot admin cannot add him back either.
+    response = bot.http.request("POST", f"/chats/{chat['id']}/members",
+                                json={"user_ids": [bob.id]})
+    assert response.status_code == 403
+    # Carol's request waits: until approved her socket sends are refused.
+    alice.ok("PATCH", f"/chats/{chat['id']}", json={"join_approval": True})
+    carol.ok("POST", f"/chats/{chat['id']}/join")
+    assert socket_send(c_sock, chat["id"], "early", 1)["error"]["code"] == "chat_not_found"
+    alice.call("POST", f"/chats/{chat['id']}/join_requests/{carol.id}/approve", expect=204)
+    c_sock.recv_until(lambda f: f["type"] == "member.joined" and f["user_id"] == carol.id)
+    assert socket_send(c_sock, chat["id"], "in now", 2)["type"] == "ack"
+    b_sock.close()
+    c_sock.close()
+    bot.close()

@@ -19,10 +19,10 @@ __all__ = ["ServerProcess", "WorkerProcess"]
 class ServerProcess(Loopback):
     """Settings go in as `DARBUKA_*` variables, exactly as an operator would set them."""
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, **settings: str) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None, **settings: object) -> None:
         self.port = port or free_port()
         env = {**os.environ, "DARBUKA_LOG_LEVEL": "warning",
-               **{f"DARBUKA_{k.upper()}": v for k, v in settings.items()}}
+               **{f"DARBUKA_{k.upper()}": str(v) for k, v in settings.items()}}
         self.log = open(data_dir / "server.log", "ab")  # closed in stop() or kill()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
             [sys.executable, "-m", "darbuka", "serve", "--data-dir", str(data_dir),
@@ -74,9 +74,9 @@ class WorkerProcess:
     """`darbuka worker`; settings as `DARBUKA_*` variables. Ready once it logs that it runs
     jobs (it serves nothing to ask)."""
 
-    def __init__(self, data_dir: Path, **settings: str) -> None:
+    def __init__(self, data_dir: Path, **settings: object) -> None:
         env = {**os.environ, "DARBUKA_LOG_LEVEL": "info",
-               **{f"DARBUKA_{k.upper()}": v for k, v in settings.items()}}
+               **{f"DARBUKA_{k.upper()}": str(v) for k, v in settings.items()}}
         self.log_path = data_dir / f"worker-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("ab")  # closed in stop() or kill()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell

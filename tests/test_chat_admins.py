@@ -303,3 +303,15 @@ def test_bans_and_join_requests_hold_on_the_socket_and_the_bot_api(
     b_sock.close()
     c_sock.close()
     bot.close()
+
+
+def test_members_hear_slow_mode_and_join_approval_in_the_chat(alice: Api, bob: Api) -> None:
+    chat = alice.group("Told", [bob])
+    cursor = bob.sync()["cursor"]
+    alice.ok("PATCH", f"/chats/{chat['id']}", json={"slow_mode_s": 60, "join_approval": True})
+    alice.ok("PATCH", f"/chats/{chat['id']}", json={"slow_mode_s": 0, "join_approval": False})
+    events, _ = bob.sync_all(cursor)
+    updated = [e["chat"] for e in events if e["type"] == "chat.updated"]
+    assert [(c.get("slow_mode_s"), c.get("join_approval")) for c in updated] == [
+        (60, True), (None, None)]
+    assert "slow_mode_s" not in bob.ok("GET", f"/chats/{chat['id']}")

@@ -88,8 +88,10 @@ async function applyMark(kind: "read" | "delivered", chatId: number, userId: num
 
 async function upsertChat(chat: Chat): Promise<void> {
   const have = chatById(chat.id);
-  // The server leaves out cleared keys (no photo, unpinned, made private, unsigned): drop ours too.
-  if (have) for (const k of ["avatar", "handle", "sign_posts", "pinned_message_id"] as const) if (!(k in chat)) delete have[k];
+  // The server leaves out cleared keys (no photo, unpinned, made private, unsigned, slow mode
+  // and join approval off): drop ours too.
+  const cleared = ["avatar", "handle", "sign_posts", "pinned_message_id", "slow_mode_s", "join_approval"] as const;
+  if (have) for (const k of cleared) if (!(k in chat)) delete have[k];
   if (have) Object.assign(have, chat);
   else app.chats.push({ ...chat, role: chat.role ?? startingRole(chat) });
   sortChats();

@@ -1,0 +1,168 @@
+"""Rich text as ranges over a message's text: `{"type", "from", "length"}`, with `url` for
+a link and `user_id` for a mention — the model TamTam and Telegram use, so the text stays
+plain text every client can show, and styling is data no client renders as HTML.
+
+Offsets count UTF-16 code units, as TamTam, Telegram and JavaScript strings do: the web
+client and bots use them as they are. Python counts code points; the conversion is here and
+only here (`utf16_offsets`, `to_code_points`, `from_code_points`), for the server's checks,
+the Bot API's Markdown and HTML parsers and the SDK.
+
+The base layer holds it because the SDK may import nothing else of the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from darbuka.errors import ApiError
+
+__all__ = ["BLOCK_TYPES", "MARKUP_TYPES", "MAX_MARKUP", "MAX_URL", "InvalidMarkup",
+           "check_markup", "from_code_points", "to_code_points", "utf16_len", "utf16_offsets"]
+
+MARKUP_TYPES = ("strong", "emphasized", "monospaced", "code_block", "strikethrough",
+                "underline", "link", "user_mention", "heading", "highlighted")
+# Whole lines: they start at the start of a line and end at the end of one.
+BLOCK_TYPES = frozenset({"code_block", "heading"})
+# Code is shown as typed: no range inside it (code may sit inside a style: **see `x`**).
+_VERBATIM = frozenset({"monospaced", "code_block"})
+# A link or a mention is one target: neither holds another.
+_TARGETS = frozenset({"link", "user_mention"})
+MAX_MARKUP = 100
+MAX_URL = 2048
+_KEYS = {"link": {"url"}, "user_mention": {"user_id"}}
+
+
+class InvalidMarkup(ApiError):
+    status = 422
+    code = "invalid_markup"
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_offsets(text: str) -> list[int]:
+    """The UTF-16 offset of each code point of `text`, and of its end (one more entry)."""
+    offsets = [0]
+    for char in text:
+        offsets.append(offsets[-1] + (2 if ord(char) > 0xFFFF else 1))
+    return offsets
+
+
+def to_code_points(text: str, markup: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Markup with `from` and `length` in code points (Python string indexes)."""
+    index = {unit: i for i, unit in enumerate(utf16_offsets(text))}
+    out = []
+    for item in markup:
+        start, end = index[item["from"]], index[item["from"] + item["length"]]
+        out.append({**item, "from": start, "length": end - start})
+    return out
+
+
+def from_code_points(text: str, markup: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Markup given in code points (as a parser in Python finds it) in UTF-16 units."""
+    offsets = utf16_offsets(text)
+    out = []
+    for item in markup:
+        start, end = offsets[item["from"]], offsets[item["from"] + item["length"]]
+        out.append({**item, "from": start, "length": end - start})
+    return out
+
+
+def check_markup(text: str, raw: Any) -> list[dict[str, Any]]:
+    """The markup of `text`, checked and sorted by position (outer ranges first); raise
+    InvalidMarkup (422) naming the first range that is wrong and why."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidMarkup("markup must be a list of ranges")
+    if len(raw) > MAX_MARKUP:
+        raise InvalidMarkup(f"markup has at most {MAX_MARKUP} ranges")
+    offsets = utf16_offsets(text)
+    starts = set(offsets)
+    checked = [_check_one(n, item, offsets[-1], starts) for n, item in enumerate(raw)]
+    checked.sort(key=lambda m: (m["from"], -m["length"], MARKUP_TYPES.index(m["type"])))
+    _check_blocks(text, offsets, checked)
+    _check_nesting(checked)
+    return checked
+
+
+def _check_one(n: int, item: Any, end: int, starts: set[int]) -> dict[str, Any]:
+    where = f"markup[{n}]"
+    if not isinstance(item, dict):
+        raise InvalidMarkup(f"{where} must be an object {{type, from, length}}")
+    kind = item.get("type")
+    if kind not in MARKUP_TYPES:
+        raise InvalidMarkup(f"{where}.type must be one of {', '.join(MARKUP_TYPES)}")
+    extra = set(item) - {"type", "from", "length"} - _KEYS.get(kind, set())
+    if extra:
+        raise InvalidMarkup(f"{where} ({kind}) takes no {', '.join(sorted(extra))}")
+    start, length = item.get("from"), item.get("length")
+    if not isinstance(start, int) or not isinstance(length, int) or not (
+            _is_int(start) and _is_int(length) and start >= 0 and length >= 1):
+        raise InvalidMarkup(f"{where}: from must be an integer ≥ 0 and length one ≥ 1")
+    if start + length > end:
+        raise InvalidMarkup(f"{where} ends at {start + length}, past the end of the text "
+                            f"({end} UTF-16 code units)")
+    if start not in starts or start + length not in starts:
+        raise InvalidMarkup(f"{where} splits a character (offsets count UTF-16 code units)")
+    out: dict[str, Any] = {"type": kind, "from": start, "length": length}
+    if kind == "link":
+        out["url"] = _check_url(where, item.get("url"))
+    elif kind == "user_mention":
+        if not _is_int(item.get("user_id")) or not 0 < item["user_id"] < 2**63:
+            raise InvalidMarkup(f"{where}: a user_mention needs user_id, a user's id")
+        out["user_id"] = item["user_id"]
+    return out
+
+
+def _check_url(where: str, url: Any) -> str:
+    if not isinstance(url, str) or not 0 < len(url) <= MAX_URL:
+        raise InvalidMarkup(f"{where}: a link needs url, at most {MAX_URL} characters")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise InvalidMarkup(f"{where}: a link's url must be http:// or https:// with a host")
+    if any(c.isspace() or ord(c) < 0x20 for c in url):
+        raise InvalidMarkup(f"{where}: a link's url may not contain spaces or control "
+                            "characters")
+    return url
+
+
+def _check_blocks(text: str, offsets: list[int], markup: Sequence[dict[str, Any]]) -> None:
+    line_edges = {0, offsets[-1]}
+    for i, char in enumerate(text):
+        if char == "\n":
+            line_edges |= {offsets[i], offsets[i + 1]}
+    for item in markup:
+        if item["type"] in BLOCK_TYPES and not (
+                item["from"] in line_edges and item["from"] + item["length"] in line_edges):
+            raise InvalidMarkup(f"a {item['type']} covers whole lines: the one at "
+                                f"{item['from']} starts or ends inside a line")
+
+
+def _check_nesting(markup: Sequence[dict[str, Any]]) -> None:
+    """Two ranges that share text: one holds the other, never a crossing; never two of a
+    kind; code holds nothing, and a code block (a block) sits in nothing; a target holds
+    no other target."""
+    for i, outer in enumerate(markup):
+        outer_end = outer["from"] + outer["length"]
+        for inner in markup[i + 1:]:
+            if inner["from"] >= outer_end:
+                break  # sorted by start: nothing later shares text with `outer`
+            pair = f"{outer['type']} at {outer['from']} and {inner['type']} at {inner['from']}"
+            if inner["from"] + inner["length"] > outer_end:
+                raise InvalidMarkup(f"{pair} cross: ranges must nest or be apart")
+            if inner["type"] == outer["type"]:
+                raise InvalidMarkup(f"{pair} overlap: a range of a kind never holds another")
+            if outer["type"] in _VERBATIM:
+                raise InvalidMarkup(f"{pair} overlap: code is shown as typed, unstyled")
+            if inner["type"] == "code_block":
+                raise InvalidMarkup(f"{pair} overlap: a code block sits inside nothing")
+            if {inner["type"], outer["type"]} <= _TARGETS:
+                raise InvalidMarkup(f"{pair} overlap: a link or mention holds no other")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

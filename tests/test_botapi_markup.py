@@ -52,6 +52,8 @@ def nulls(value: Any, path: str = "") -> list[str]:
      [{"type": "link", "from": 2, "length": 4, "url": "https://a.org"},
       {"type": "user_mention", "from": 7, "length": 2, "user_id": 7}]),
     ("html", "<b><strong>x</strong></b>", "x", [{"type": "strong", "from": 0, "length": 1}]),
+    ("markdown", "**** ~~~~ __", "**** ~~~~ __", []),
+    ("html", "<b></b>a", "a", []),
 ])
 def test_formats_parse_as_the_servers_document(fmt: str, source: str, text: str,
                                                markup: list[dict[str, Any]]) -> None:

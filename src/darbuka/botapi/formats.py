@@ -103,7 +103,8 @@ class _Markdown:
         partner = text if link_url is None else "["
         if can_close:
             for depth in range(len(self.open) - 1, -1, -1):
-                if self.open[depth].text == partner:
+                # `****` is text: a pair needs something between its markers.
+                if self.open[depth].text == partner and self.open[depth].at < marker.at - 1:
                     # What opened after it and stays open would cross it: literal text.
                     self.pairs.append((self.open[depth], marker))
                     del self.open[depth:]

@@ -53,6 +53,8 @@ def nulls(value: Any, path: str = "") -> list[str]:
       {"type": "user_mention", "from": 7, "length": 2, "user_id": 7}]),
     ("html", "<b><strong>x</strong></b>", "x", [{"type": "strong", "from": 0, "length": 1}]),
     ("markdown", "**** ~~~~ __", "**** ~~~~ __", []),
+    ("markdown", "[](https://a.org) [a [b\\]](https://b.org)", "[](https://a.org) [a b]",
+     [{"type": "link", "from": 21, "length": 2, "url": "https://b.org"}]),
     ("html", "<b></b>a", "a", []),
 ])
 def test_formats_parse_as_the_servers_document(fmt: str, source: str, text: str,

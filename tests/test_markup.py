@@ -37,6 +37,20 @@ def test_offsets_are_utf16_code_units() -> None:
     assert from_code_points(TEXT, points) == [ARABIC, BOLD]
 
 
+def test_every_offset_converts_and_pairs_are_never_split() -> None:
+    text = "a😀b👩‍💻 مرحبا 𝄞\n"
+    for index in range(len(text) + 1):
+        unit = len(text[:index].encode("utf-16-le")) // 2
+        span = {"type": "strong", "from": 0, "length": unit}
+        if unit:
+            assert to_code_points(text, [span]) == [span | {"length": index}]
+            assert from_code_points(text, [span | {"length": index}]) == [span]
+            check_markup(text, [span])
+        if index < len(text) and ord(text[index]) > 0xFFFF:
+            with pytest.raises(InvalidMarkup, match="splits a character"):
+                check_markup(text, [{"type": "strong", "from": unit + 1, "length": 1}])
+
+
 def test_markup_round_trips_over_http_and_sync(alice: Api, bob: Api) -> None:
     chat = alice.direct(bob)
     cursor = bob.sync()["cursor"]
@@ -138,3 +152,17 @@ def test_markup_round_trips_over_the_socket(server: LiveServer, alice: Api, bob:
     assert (error["id"], error["error"]["code"]) == (2, "invalid_markup")
     a.close()
     b.close()
+
+
+def test_a_user_mention_range_notifies_the_member_it_names(alice: Api, bob: Api,
+                                                           carol: Api) -> None:
+    group = alice.group("G", [bob])
+    bob_cursor, carol_cursor = bob.sync()["cursor"], carol.sync()["cursor"]
+    sent = send(alice, group["id"], "hi Bob, Carol and me", [
+        {"type": "user_mention", "from": 3, "length": 3, "user_id": bob.id},
+        {"type": "user_mention", "from": 8, "length": 5, "user_id": carol.id},
+        {"type": "user_mention", "from": 18, "length": 2, "user_id": alice.id}])
+    events, _ = bob.sync_all(bob_cursor)
+    (mention,) = [e for e in events if e["type"] == "mention"]
+    assert (mention["message_id"], mention["by"]) == (sent["id"], alice.id)
+    assert carol.sync_all(carol_cursor)[0] == []  # not a member: not told

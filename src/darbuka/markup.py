@@ -4,7 +4,7 @@ plain text every client can show, and styling is data no client renders as HTML.
 
 Offsets count UTF-16 code units, as TamTam, Telegram and JavaScript strings do: the web
 client and bots use them as they are. Python counts code points; the conversion is here and
-only here (`utf16_offsets`, `to_code_points`, `from_code_points`), for the server's checks,
+only here (`to_code_points`, `from_code_points`), for the server's checks,
 the Bot API's Markdown and HTML parsers and the SDK.
 
 The base layer holds it because the SDK may import nothing else of the server.
@@ -12,6 +12,8 @@ The base layer holds it because the SDK may import nothing else of the server.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +21,7 @@ from urllib.parse import urlsplit
 from darbuka.errors import ApiError
 
 __all__ = ["BLOCK_TYPES", "MARKUP_TYPES", "MAX_MARKUP", "MAX_URL", "InvalidMarkup",
-           "check_markup", "from_code_points", "to_code_points", "utf16_len", "utf16_offsets"]
+           "check_markup", "from_code_points", "to_code_points", "utf16_len"]
 
 MARKUP_TYPES = ("strong", "emphasized", "monospaced", "code_block", "strikethrough",
                 "underline", "link", "user_mention", "heading", "highlighted")
@@ -30,6 +32,8 @@ _VERBATIM = frozenset({"monospaced", "code_block"})
 # A link or a mention is one target: neither holds another.
 _TARGETS = frozenset({"link", "user_mention"})
 MAX_MARKUP = 100
+# Characters beyond the Basic Multilingual Plane: two UTF-16 code units each.
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 MAX_URL = 2048
 _KEYS = {"link": {"url"}, "user_mention": {"user_id"}}
 
@@ -40,33 +44,50 @@ class InvalidMarkup(ApiError):
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text) + len(_ASTRAL.findall(text))
 
 
-def utf16_offsets(text: str) -> list[int]:
-    """The UTF-16 offset of each code point of `text`, and of its end (one more entry)."""
-    offsets = [0]
-    for char in text:
-        offsets.append(offsets[-1] + (2 if ord(char) > 0xFFFF else 1))
-    return offsets
+class _Units:
+    """UTF-16 offsets of a text's characters. Only characters beyond the BMP (emoji, most
+    of them) take two units, so only their places are kept: a text without any converts
+    for free, which is nearly every text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.astral = [m.start() for m in _ASTRAL.finditer(text)]  # their code point indexes
+        self.starts = [i + n for n, i in enumerate(self.astral)]  # and their UTF-16 offsets
+        self.length = len(text) + len(self.astral)
+
+    def offset(self, index: int) -> int:
+        """Code point index -> UTF-16 offset."""
+        return index + bisect_left(self.astral, index)
+
+    def index(self, offset: int) -> int:
+        """UTF-16 offset (not inside a character) -> code point index."""
+        return offset - bisect_right(self.starts, offset - 2)
+
+    def splits(self, offset: int) -> bool:
+        """Whether the offset falls inside a character (between a surrogate pair)."""
+        ended = bisect_right(self.starts, offset - 2)  # astral characters ending by it
+        return ended < len(self.starts) and self.starts[ended] == offset - 1
 
 
 def to_code_points(text: str, markup: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Markup with `from` and `length` in code points (Python string indexes)."""
-    index = {unit: i for i, unit in enumerate(utf16_offsets(text))}
+    units = _Units(text)
     out = []
     for item in markup:
-        start, end = index[item["from"]], index[item["from"] + item["length"]]
+        start, end = units.index(item["from"]), units.index(item["from"] + item["length"])
         out.append({**item, "from": start, "length": end - start})
     return out
 
 
 def from_code_points(text: str, markup: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Markup given in code points (as a parser in Python finds it) in UTF-16 units."""
-    offsets = utf16_offsets(text)
+    units = _Units(text)
     out = []
     for item in markup:
-        start, end = offsets[item["from"]], offsets[item["from"] + item["length"]]
+        start, end = units.offset(item["from"]), units.offset(item["from"] + item["length"])
         out.append({**item, "from": start, "length": end - start})
     return out
 
@@ -80,16 +101,14 @@ def check_markup(text: str, raw: Any) -> list[dict[str, Any]]:
         raise InvalidMarkup("markup must be a list of ranges")
     if len(raw) > MAX_MARKUP:
         raise InvalidMarkup(f"markup has at most {MAX_MARKUP} ranges")
-    offsets = utf16_offsets(text)
-    starts = set(offsets)
-    checked = [_check_one(n, item, offsets[-1], starts) for n, item in enumerate(raw)]
+    units = _Units(text)
+    checked = [_check_one(n, item, units) for n, item in enumerate(raw)]
     checked.sort(key=lambda m: (m["from"], -m["length"], MARKUP_TYPES.index(m["type"])))
-    _check_blocks(text, offsets, checked)
     _check_nesting(checked)
     return checked
 
 
-def _check_one(n: int, item: Any, end: int, starts: set[int]) -> dict[str, Any]:
+def _check_one(n: int, item: Any, units: _Units) -> dict[str, Any]:
     where = f"markup[{n}]"
     if not isinstance(item, dict):
         raise InvalidMarkup(f"{where} must be an object {{type, from, length}}")
@@ -103,11 +122,16 @@ def _check_one(n: int, item: Any, end: int, starts: set[int]) -> dict[str, Any]:
     if not isinstance(start, int) or not isinstance(length, int) or not (
             _is_int(start) and _is_int(length) and start >= 0 and length >= 1):
         raise InvalidMarkup(f"{where}: from must be an integer ≥ 0 and length one ≥ 1")
-    if start + length > end:
+    if start + length > units.length:
         raise InvalidMarkup(f"{where} ends at {start + length}, past the end of the text "
-                            f"({end} UTF-16 code units)")
-    if start not in starts or start + length not in starts:
+                            f"({units.length} UTF-16 code units)")
+    if units.splits(start) or units.splits(start + length):
         raise InvalidMarkup(f"{where} splits a character (offsets count UTF-16 code units)")
+    text, first, end = units.text, units.index(start), units.index(start + length)
+    if kind in BLOCK_TYPES and not ((first == 0 or text[first - 1] == "\n")
+                                    and (end == len(text) or text[end] == "\n")):
+        raise InvalidMarkup(f"{where}: a {kind} covers whole lines, but it starts or ends "
+                            "inside a line")
     out: dict[str, Any] = {"type": kind, "from": start, "length": length}
     if kind == "link":
         out["url"] = _check_url(where, item.get("url"))
@@ -128,18 +152,6 @@ def _check_url(where: str, url: Any) -> str:
         raise InvalidMarkup(f"{where}: a link's url may not contain spaces or control "
                             "characters")
     return url
-
-
-def _check_blocks(text: str, offsets: list[int], markup: Sequence[dict[str, Any]]) -> None:
-    line_edges = {0, offsets[-1]}
-    for i, char in enumerate(text):
-        if char == "\n":
-            line_edges |= {offsets[i], offsets[i + 1]}
-    for item in markup:
-        if item["type"] in BLOCK_TYPES and not (
-                item["from"] in line_edges and item["from"] + item["length"] in line_edges):
-            raise InvalidMarkup(f"a {item['type']} covers whole lines: the one at "
-                                f"{item['from']} starts or ends inside a line")
 
 
 def _check_nesting(markup: Sequence[dict[str, Any]]) -> None:

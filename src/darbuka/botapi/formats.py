@@ -19,6 +19,7 @@ literal text. HTML: entities are decoded, `<br>` is a newline, any other tag is 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -32,7 +33,8 @@ FORMATS = ("markdown", "html")
 _PAIRS = {"**": "strong", "__": "strong", "~~": "strikethrough", "++": "underline",
           "*": "emphasized", "_": "emphasized"}
 _ESCAPABLE = set("\\`*_~+[]()#-.!|{}>")
-_LINK = re.compile(r"\[((?:\\.|[^\]\\\n])+)\]\(([^()\s]+)\)")
+_LINK_END = re.compile(r"\]\(([^()\s]+)\)")
+_SPECIAL = re.compile(r"[\\`\[\]*_~+]")
 _MENTION = re.compile(r"(?:max|tamtam)://user/(\d{1,18})")
 _HTML_TAGS = {"b": "strong", "strong": "strong", "i": "emphasized", "em": "emphasized",
               "u": "underline", "ins": "underline", "s": "strikethrough",
@@ -68,11 +70,12 @@ def _tidy(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     spans = sorted((s for s in spans if s["length"] > 0),
                    key=lambda s: (s["from"], -s["length"]))
     kept: list[dict[str, Any]] = []
+    reach: dict[str, int] = {}  # how far the kept ranges of each type, all earlier, reach
     for span in spans:
-        if not any(k["type"] == span["type"] and k["from"] + k["length"]
-                   >= span["from"] + span["length"] for k in kept
-                   if k["from"] <= span["from"]):
+        end = span["from"] + span["length"]
+        if reach.get(span["type"], -1) < end:
             kept.append(span)
+            reach[span["type"]] = end
     return kept
 
 
@@ -93,6 +96,9 @@ class _Marker:
 class _Markdown:
     pieces: list[str | _Marker] = field(default_factory=list)
     open: list[_Marker] = field(default_factory=list)
+    # Where in `open` the markers of each text are, innermost last: a closer finds its
+    # partner at once, so no text makes the parse quadratic.
+    depths: dict[str, list[int]] = field(default_factory=dict)
     pairs: list[tuple[_Marker, _Marker]] = field(default_factory=list)
     code: list[tuple[int, int]] = field(default_factory=list)  # piece indexes of code spans
 
@@ -100,21 +106,23 @@ class _Markdown:
                link_url: str | None = None) -> None:
         marker = _Marker(text, len(self.pieces), can_open, can_close, link_url)
         self.pieces.append(marker)
-        partner = text if link_url is None else "["
-        if can_close:
-            for depth in range(len(self.open) - 1, -1, -1):
-                # `****` is text: a pair needs something between its markers.
-                if self.open[depth].text == partner and self.open[depth].at < marker.at - 1:
-                    # What opened after it and stays open would cross it: literal text.
-                    self.pairs.append((self.open[depth], marker))
-                    del self.open[depth:]
-                    return
-        if can_open:
+        found = self.depths.get(text if link_url is None else "[")
+        # `****` is text: a pair needs something between its markers.
+        if can_close and found and self.open[found[-1]].at < marker.at - 1:
+            depth = found[-1]
+            self.pairs.append((self.open[depth], marker))
+            # What opened after it and stays open would cross it: literal text.
+            for inner in self.open[depth:]:
+                self.depths[inner.text].pop()
+            del self.open[depth:]
+        elif can_open:
+            self.depths.setdefault(text, []).append(len(self.open))
             self.open.append(marker)
 
 
 def _markdown(source: str) -> tuple[str, list[dict[str, Any]]]:
     state = _Markdown()
+    links = _Links(source)
     link_ends: dict[int, tuple[int, str]] = {}  # where `](url)` starts -> (its end, url)
     i = 0
     while i < len(source):
@@ -131,8 +139,8 @@ def _markdown(source: str) -> tuple[str, list[dict[str, Any]]]:
             state.pieces.append(source[i + 1:close].replace("\n", " "))
             state.code.append((start, start + 1))
             i = close + 1
-        elif char == "[" and (link := _LINK.match(source, i)):
-            link_ends[link.start(2) - 2] = (link.end(), link.group(2))
+        elif char == "[" and (closer := links.close_of(i)) is not None:
+            link_ends[closer] = links.ends[closer]
             state.marker("[", can_open=True, can_close=False)
             i += 1
         elif run := _marker_at(source, i):
@@ -143,10 +151,32 @@ def _markdown(source: str) -> tuple[str, list[dict[str, Any]]]:
             state.marker(run, can_open=not after.isspace() and not inside,
                          can_close=not before.isspace() and not inside)
             i += len(run)
-        else:
-            state.pieces.append(char)
-            i += 1
+        else:  # plain text up to the next character that may mean something
+            plain = _SPECIAL.search(source, i + 1)
+            end = plain.start() if plain else len(source)
+            state.pieces.append(source[i:end])
+            i = end
     return _resolve(state)
+
+
+class _Links:
+    """Where `[text](url)` links can close, found in one pass: a `[` closes at the first
+    `]` after it that no backslash escapes, on the same line, if `(url)` follows it."""
+
+    def __init__(self, source: str) -> None:
+        self.ends = {m.start(): (m.end(), m.group(1)) for m in _LINK_END.finditer(source)}
+        self.closers: list[int] = []  # unescaped `]` and newlines, in order
+        escaped = False
+        for i, char in enumerate(source) if self.ends else ():
+            if not escaped and char in "]\n":
+                self.closers.append(i)
+            escaped = not escaped and char == "\\"
+
+    def close_of(self, start: int) -> int | None:
+        """The `](url)` that closes the `[` at `start`, if any (its text is not empty)."""
+        at = bisect_right(self.closers, start)
+        close = self.closers[at] if at < len(self.closers) else None
+        return close if close in self.ends and close != start + 1 else None
 
 
 def _marker_at(source: str, i: int) -> str | None:

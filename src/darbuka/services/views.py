@@ -43,7 +43,7 @@ def message_view(row: MessageRow) -> dict[str, Any]:
         view["edited_at"] = row["edited_at"]
     if keyboard := row["keyboard"]:
         view["keyboard"] = orjson.loads(keyboard)
-    if markup := row.get("markup"):
+    if markup := row["markup"]:
         view["markup"] = orjson.loads(markup)
     return view
 

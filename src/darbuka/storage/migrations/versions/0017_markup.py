@@ -1,7 +1,7 @@
 """markup: rich text ranges over a message's text (JSON), beside the text they style
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0013'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

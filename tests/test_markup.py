@@ -105,6 +105,7 @@ def test_a_forward_keeps_the_markup_and_a_delete_drops_it(alice: Api, bob: Api) 
                                                        "length": 2}], "code is shown as typed"),
     ([{"type": "link", "from": 0, "length": 8, "url": "javascript:alert(1)"}], "http://"),
     ([{"type": "link", "from": 0, "length": 8, "url": "https://"}], "with a host"),
+    ([{"type": "link", "from": 0, "length": 8, "url": "https://[::1"}], "does not parse"),
     ([{"type": "link", "from": 0, "length": 8}], "a link needs url"),
     ([{"type": "strong", "from": 0, "length": 8, "url": "https://x.org"}], "takes no url"),
     ([{"type": "user_mention", "from": 0, "length": 8, "user_id": True}], "needs user_id"),

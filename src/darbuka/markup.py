@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from darbuka.errors import ApiError
@@ -32,10 +32,10 @@ _VERBATIM = frozenset({"monospaced", "code_block"})
 # A link or a mention is one target: neither holds another.
 _TARGETS = frozenset({"link", "user_mention"})
 MAX_MARKUP = 100
-# Characters beyond the Basic Multilingual Plane: two UTF-16 code units each.
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 MAX_URL = 2048
 _KEYS = {"link": {"url"}, "user_mention": {"user_id"}}
+# Characters beyond the Basic Multilingual Plane: two UTF-16 code units each.
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 class InvalidMarkup(ApiError):
@@ -119,8 +119,7 @@ def _check_one(n: int, item: Any, units: _Units) -> dict[str, Any]:
     if extra:
         raise InvalidMarkup(f"{where} ({kind}) takes no {', '.join(sorted(extra))}")
     start, length = item.get("from"), item.get("length")
-    if not isinstance(start, int) or not isinstance(length, int) or not (
-            _is_int(start) and _is_int(length) and start >= 0 and length >= 1):
+    if not (_is_int(start) and _is_int(length)) or start < 0 or length < 1:
         raise InvalidMarkup(f"{where}: from must be an integer ≥ 0 and length one ≥ 1")
     if start + length > units.length:
         raise InvalidMarkup(f"{where} ends at {start + length}, past the end of the text "
@@ -145,7 +144,10 @@ def _check_one(n: int, item: Any, units: _Units) -> dict[str, Any]:
 def _check_url(where: str, url: Any) -> str:
     if not isinstance(url, str) or not 0 < len(url) <= MAX_URL:
         raise InvalidMarkup(f"{where}: a link needs url, at most {MAX_URL} characters")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracketed host that is no IPv6 address, say
+        raise InvalidMarkup(f"{where}: a link's url does not parse") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise InvalidMarkup(f"{where}: a link's url must be http:// or https:// with a host")
     if any(c.isspace() or ord(c) < 0x20 for c in url):
@@ -176,5 +178,5 @@ def _check_nesting(markup: Sequence[dict[str, Any]]) -> None:
                 raise InvalidMarkup(f"{pair} overlap: a link or mention holds no other")
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

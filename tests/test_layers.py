@@ -19,8 +19,8 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 # Lowest first. A module may import its own layer and the layers below it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("darbuka", "darbuka.backoff", "darbuka.clock", "darbuka.errors", "darbuka.files",
-              "darbuka.kinds", "darbuka.logs", "darbuka.secret", "darbuka.settings",
-              "darbuka.stream")),
+              "darbuka.kinds", "darbuka.logs", "darbuka.markup", "darbuka.secret",
+              "darbuka.settings", "darbuka.stream")),
     ("storage, bus and media", ("darbuka.storage", "darbuka.bus", "darbuka.media")),
     ("services", ("darbuka.services",)),
     ("safety", ("darbuka.safety",)),

@@ -275,12 +275,15 @@ def test_the_bot_api_reports_the_rights_an_admin_holds(server: LiveServer, alice
     alice.call("PATCH", f"/chats/{cid}/members/{bot.id}", json={"role": "admin"}, expect=204)
     alice.ok("PUT", f"/chats/{cid}/members/{bot.id}/rights", json={"rights": ["write"]})
     me = bot.call("GET", f"/chats/{cid}/members/me")
-    assert (me["is_admin"], me["permissions"]) == (True, ["write"])
+    # MAX's additions: every admin deletes messages; posting is editing and deleting posts.
+    assert (me["is_admin"], me["permissions"]) == (True, ["write", "delete_message",
+                                                          "post_edit_delete_message"])
     admins = {m["user_id"]: m["permissions"]
               for m in bot.call("GET", f"/chats/{cid}/members/admins")["members"]}
     assert admins[alice.id] == ["read_all_messages", "add_remove_members", "add_admins",
-                                "change_chat_info", "pin_message", "write"]
-    assert admins[bot.id] == ["write"]
+                                "change_chat_info", "pin_message", "write", "edit_link",
+                                "delete_message", "post_edit_delete_message"]
+    assert admins[bot.id] == me["permissions"]
     # And what it reports is what holds: no pinning without `pin_message`.
     post = bot.call("POST", "/messages", params={"chat_id": cid}, json={"text": "hi"})
     bot.call("PUT", f"/chats/{cid}/pin", json={"message_id": post["message"]["body"]["mid"]},

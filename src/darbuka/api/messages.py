@@ -17,6 +17,11 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", default_response_class=JsonResponse)
 Json = dict[str, Any]
+# Ranges over `text` (see protocol.md, Markup); checked by the service, so a bad range is a
+# 422 `invalid_markup` naming what is wrong, over HTTP and the socket alike.
+Markup = Annotated[Any, Field(
+    description="[{type, from, length, url?, user_id?}]; offsets in UTF-16 code units",
+    json_schema_extra={"type": "array", "items": {"type": "object"}})]
 
 
 class SendBody(Body):
@@ -31,10 +36,13 @@ class SendBody(Body):
     # media_id, without kind); `text` is its one caption. The message then has `album`.
     media_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
         None, min_length=2, max_length=10)
+    markup: Markup = None
 
 
 class EditBody(Body):
     text: str = Field(min_length=1, max_length=4096)
+    # Replaces the message's markup: an edit without it leaves the text plain.
+    markup: Markup = None
 
 
 class CallbackBody(Body):
@@ -69,7 +77,7 @@ async def send_message(chat_id: ChatId, body: SendBody, caller: Caller, svc: Svc
     """Send once: a repeat of a `client_id` returns the original (200, not 201)."""
     req = check_send(caller.user_id, chat_id, body.client_id, body.text, body.reply_to,
                      body.forward_of, media_id=body.media_id, kind=body.kind,
-                     media_ids=body.media_ids)
+                     media_ids=body.media_ids, markup=body.markup)
     result = await svc.messages.do_send(req)
     response.status_code = 200 if result.repeated else 201
     return result.message
@@ -90,7 +98,8 @@ async def history(chat_id: ChatId, caller: Caller, svc: Svc,
 async def edit_message(chat_id: ChatId, message_id: MessageId, body: EditBody, caller: Caller,
                        svc: Svc) -> Json:
     """Change the text of your own message; everyone gets `message.edited`."""
-    return await svc.messages.do_edit(caller.user_id, chat_id, message_id, body.text)
+    return await svc.messages.do_edit(caller.user_id, chat_id, message_id, body.text,
+                                      markup=body.markup)
 
 
 @router.delete("/chats/{chat_id}/messages/{message_id}", tags=["messages"])

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from darbuka.botapi.deps import parse_id
+from darbuka.botapi.formats import parse_formatted
 from darbuka.errors import BadRequest
 
 __all__ = ["NewMessage", "check_new_message"]
@@ -28,6 +29,8 @@ class NewMessage:
     forward_of: int | None = None
     media_id: str | None = None   # an upload token from /uploads
     kind: str | None = None       # the Darbuka media kind for it
+    # Ranges over `text` from `format` (markdown or html); None when text is not given.
+    markup: list[dict[str, Any]] | None = None
 
 
 def check_new_message(body: Any) -> NewMessage:
@@ -36,6 +39,13 @@ def check_new_message(body: Any) -> NewMessage:
     text = body.get("text")
     if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
         raise BadRequest(f"text must be at most {MAX_TEXT} characters", code="proto.payload")
+    markup = None
+    if text is not None:
+        text, markup = parse_formatted(text, body.get("format"))
+    if not isinstance(body.get("notify", True), bool):
+        # MAX's `notify: false` sends without a notification; Darbuka pushes none for bots'
+        # messages, so every message is already quiet and the flag is only checked.
+        raise BadRequest("notify must be true or false", code="proto.payload")
     keyboard, media = _check_attachments(body.get("attachments"))
     reply_to = forward_of = None
     link = body.get("link")
@@ -47,7 +57,7 @@ def check_new_message(body: Any) -> NewMessage:
             reply_to = mid
         else:
             raise BadRequest("link.type is reply or forward", code="proto.payload")
-    return NewMessage(text, keyboard, reply_to, forward_of, *media)
+    return NewMessage(text, keyboard, reply_to, forward_of, *media, markup=markup)
 
 
 def _check_attachments(attachments: Any) -> tuple[str | None, tuple[str | None, str | None]]:

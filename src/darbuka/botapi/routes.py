@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query, Request
 
 from darbuka.adapters import Services
 from darbuka.botapi.deps import Bot, JsonBody, Svc, parse_id
-from darbuka.botapi.messages import check_new_message
+from darbuka.botapi.messages import NewMessage, check_new_message
 from darbuka.botapi.updates import UpdateFeed
-from darbuka.botapi.views import bot_info, tam_chat, tam_message, tam_user
+from darbuka.botapi.views import bot_info, present, tam_chat, tam_message, tam_user
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.services.access import ADMIN_ROLES
 from darbuka.services.auth import Principal
@@ -75,10 +75,12 @@ async def list_chats(bot: Bot, svc: Svc, count: Annotated[int, Query(ge=1, le=10
 
 @router.get("/chats/{chat_id}")
 async def get_chat(chat_id: str, bot: Bot, svc: Svc) -> Json:
-    # A chat link (@name) is not something Darbuka has: only numeric ids are found.
-    if not chat_id.isdigit():
-        raise NotFound("no such chat", code="chat.not.found")
-    return tam_chat(await svc.chats.get(bot.user_id, parse_id(chat_id, "chatId")))
+    """A chat by id (one the bot is in), or by link — a public chat's @handle, which
+    anyone may look at (MAX's getChatByLink)."""
+    if chat_id.isdigit():
+        return tam_chat(await svc.chats.get(bot.user_id, parse_id(chat_id, "chatId")))
+    chat, _ = await svc.public.preview(chat_id.removeprefix("@"))
+    return tam_chat({**chat, "public": True})
 
 
 @router.patch("/chats/{chat_id}")
@@ -186,19 +188,23 @@ async def _members(svc: Services, rows: list[Json]) -> list[Json]:
 
 def _member(user: Mapping[str, Any], row: Mapping[str, Any]) -> Json:
     base = tam_user(user) if "display_name" in user else tam_user(None, user["id"])
-    return {**base,
-            "description": None, "avatar_url": None, "full_avatar_url": None,
-            "last_access_time": 0, "is_owner": row["role"] == "owner",
-            "is_admin": row["role"] in ADMIN_ROLES, "join_time": row.get("joined_at", 0),
-            "permissions": _permissions(row.get("rights") or ())
-            if row["role"] in ADMIN_ROLES else None}
+    return {**base, **present(
+        last_access_time=0, is_owner=row["role"] == "owner",
+        is_admin=row["role"] in ADMIN_ROLES, join_time=row.get("joined_at", 0),
+        permissions=_permissions(row.get("rights") or ()) if row["role"] in ADMIN_ROLES
+        else None)}
 
 
-# TamTam's admin permissions, by the rights each needs (add_remove_members needs both).
-_PERMISSIONS = (("read_all_messages", {"read_all"}),
+# TamTam's admin permissions, by the rights each needs (add_remove_members needs both),
+# then MAX's additions that Darbuka's rights answer: the invite link and handle are chat
+# info; every admin may delete anyone's message; posting is what a channel admin edits
+# and deletes.
+_PERMISSIONS: tuple[tuple[str, set[str]], ...] = (("read_all_messages", {"read_all"}),
                 ("add_remove_members", {"add_members", "remove_members"}),
                 ("add_admins", {"add_admins"}), ("change_chat_info", {"change_info"}),
-                ("pin_message", {"pin"}), ("write", {"write"}))
+                ("pin_message", {"pin"}), ("write", {"write"}),
+                ("edit_link", {"change_info"}), ("delete_message", set()),
+                ("post_edit_delete_message", {"write"}))
 
 
 def _permissions(rights: Iterable[str]) -> list[str]:
@@ -212,7 +218,10 @@ def _permissions(rights: Iterable[str]) -> list[str]:
 @router.post("/messages")
 async def send_message(bot: Bot, svc: Svc, body: JsonBody,
                        chat_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None,
-                       user_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None) -> Json:
+                       user_id: Annotated[int | None, Query(gt=0, lt=2**63)] = None,
+                       disable_link_preview: bool = False) -> Json:
+    # `disable_link_preview` is accepted: Darbuka makes no link previews, so every message
+    # is sent as if it were true.
     new = check_new_message(body)
     if chat_id is None:
         if user_id is None:
@@ -221,7 +230,8 @@ async def send_message(bot: Bot, svc: Svc, body: JsonBody,
     else:
         chat = await svc.chats.get(bot.user_id, chat_id)
     req = check_send(bot.user_id, chat["id"], str(uuid.uuid4()), new.text or "",
-                     new.reply_to, new.forward_of, media_id=new.media_id, kind=new.kind)
+                     new.reply_to, new.forward_of, media_id=new.media_id, kind=new.kind,
+                     markup=new.markup)
     result = await svc.messages.do_send(dataclasses.replace(req, keyboard=new.keyboard or None))
     return {"message": tam_message(result.message, bot.user, chat)}
 
@@ -231,10 +241,18 @@ async def edit_message(bot: Bot, svc: Svc, body: JsonBody,
                        message_id: Annotated[str, Query(max_length=40)]) -> Json:
     new = check_new_message(body)
     current = await svc.bots.message(bot.user_id, parse_id(message_id, "message_id"))
-    text = new.text if new.text is not None else current.get("text", "")
-    await svc.messages.do_edit(bot.user_id, current["chat_id"], current["id"], text,
-                               keyboard=new.keyboard)
+    await _edit(svc, bot, current, new)
     return SUCCESS
+
+
+async def _edit(svc: Services, bot: Principal, current: Json, new: NewMessage) -> None:
+    """Edit with a NewMessageBody: a body without text keeps the text and its markup."""
+    if new.text is None:
+        text, markup = current.get("text", ""), current.get("markup")
+    else:
+        text, markup = new.text, new.markup
+    await svc.messages.do_edit(bot.user_id, current["chat_id"], current["id"], text,
+                               markup=markup, keyboard=new.keyboard)
 
 
 @router.delete("/messages")
@@ -294,10 +312,7 @@ async def answer(bot: Bot, svc: Svc, body: JsonBody,
     press = await svc.bots.do_answer(bot.user_id, callback_id, notification)
     if body.get("message") is not None:
         new = check_new_message(body["message"])
-        current = await svc.bots.message(bot.user_id, press["message_id"])
-        text = new.text if new.text is not None else current.get("text", "")
-        await svc.messages.do_edit(bot.user_id, press["chat_id"], press["message_id"], text,
-                                   keyboard=new.keyboard)
+        await _edit(svc, bot, await svc.bots.message(bot.user_id, press["message_id"]), new)
     return SUCCESS
 
 
@@ -327,9 +342,9 @@ async def get_updates(request: Request, bot: Bot, svc: Svc,
 @router.get("/subscriptions")
 async def get_subscriptions(bot: Bot, svc: Svc) -> Json:
     rows = await svc.bots.subscriptions(bot.user_id)
-    return {"subscriptions": [{"url": r["url"], "time": r["created_at"],
-                               "update_types": orjson.loads(r["update_types"]) or None,
-                               "version": r["version"] or None} for r in rows]}
+    return {"subscriptions": [present(url=r["url"], time=r["created_at"],
+                                      update_types=orjson.loads(r["update_types"]) or None,
+                                      version=r["version"] or None) for r in rows]}
 
 
 @router.post("/subscriptions")

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from darbuka.adapters import Services
-from darbuka.botapi.views import tam_message, tam_user
+from darbuka.botapi.views import present, tam_message, tam_user
 from darbuka.services.sync import SyncPage
 
 __all__ = ["UPDATE_TYPES", "UpdateFeed"]
@@ -104,7 +104,7 @@ def _update(bot_id: int, event: Json, users: dict[int, Json], chats: dict[int, J
         return tam_user(users.get(user_id or 0), user_id)
 
     def make(update_type: str, timestamp: int = now, **body: Any) -> Json:
-        return {"update_type": update_type, "timestamp": timestamp, **body}
+        return present(update_type=update_type, timestamp=timestamp, **body)
 
     if kind in ("message.new", "message.edited"):
         system = message.get("system")

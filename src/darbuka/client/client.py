@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +141,16 @@ class Client(HttpApi):
 
     # -- the outbox -----------------------------------------------------------------------
 
-    async def send(self, chat_id: int, text: str) -> str:
-        """Queue a message; returns its client id. Delivered once, even across restarts."""
-        (client_id,) = await self.send_many([(chat_id, text)])
+    async def send(self, chat_id: int, text: str, *,
+                   markup: Sequence[Mapping[str, Any]] | None = None) -> str:
+        """Queue a message; returns its client id. Delivered once, even across restarts.
+
+        `markup`: ranges over `text` in the server's unit, UTF-16 code units (from Python
+        string indexes: `darbuka.markup.from_code_points`). The server checks them: bad
+        ones fail the send for good with `invalid_markup`."""
+        stored = orjson.dumps(list(markup)).decode() if markup else None
+        (client_id,) = await self.store.enqueue([(chat_id, text)], markup=stored)
+        self._wake.set()
         return client_id
 
     async def send_many(self, items: Iterable[tuple[int, str]]) -> list[str]:
@@ -367,6 +374,8 @@ class Client(HttpApi):
                     "chat_id": item.chat_id, "text": item.text}
                 if item.media_id is not None:
                     frame |= {"media_id": item.media_id, "kind": item.kind}
+                if item.markup is not None:
+                    frame["markup"] = orjson.loads(item.markup)
                 await ws.send(orjson.dumps(frame).decode())
             if items and len(inflight) < self._window:
                 continue

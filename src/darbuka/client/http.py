@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -183,9 +183,14 @@ class HttpApi:
             await asyncio.sleep(backoff.next_delay())
         raise AssertionError("unreachable")
 
-    async def edit(self, chat_id: int, message_id: int, text: str) -> Message:
+    async def edit(self, chat_id: int, message_id: int, text: str, *,
+                   markup: Sequence[Mapping[str, Any]] | None = None) -> Message:
+        """Change a message's text; `markup` (UTF-16 offsets) replaces the old markup."""
+        body: dict[str, Any] = {"text": text}
+        if markup:
+            body["markup"] = list(markup)
         return Message.from_json(await self.call(
-            "PATCH", f"/chats/{chat_id}/messages/{message_id}", json={"text": text}))
+            "PATCH", f"/chats/{chat_id}/messages/{message_id}", json=body))
 
     async def delete(self, chat_id: int, message_id: int) -> Message:
         return Message.from_json(await self.call(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from darbuka.markup import to_code_points
+
 __all__ = ["BlockedUser", "Chat", "ContactImport", "ContactMatch", "Event", "Invite", "Mention",
            "Message", "OutboxItem", "Presence", "Privacy", "PublicChat", "PublicPreview",
            "Reaction", "ReactionCount", "ReactionTally", "Reactions", "User", "ViewReport"]
@@ -39,6 +41,8 @@ class Message:
     edited_at: int | None = None
     deleted: bool = False
     reply_to: int | None = None
+    # Ranges over `text` as the server sends them: offsets in UTF-16 code units.
+    markup: tuple[Json, ...] = ()
     raw: Json = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -47,7 +51,13 @@ class Message:
                    sender_id=data.get("sender_id"), text=data.get("text", ""),
                    created_at=int(data.get("created_at", 0)), client_id=data.get("client_id"),
                    edited_at=data.get("edited_at"), deleted=bool(data.get("deleted")),
-                   reply_to=data.get("reply_to"), raw=data)
+                   reply_to=data.get("reply_to"), markup=tuple(data.get("markup") or ()),
+                   raw=data)
+
+    def markup_spans(self) -> list[Json]:
+        """`markup` with `from` and `length` in code points: Python indexes into `text`
+        (`text[m["from"]:m["from"] + m["length"]]`)."""
+        return to_code_points(self.text, self.markup)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +214,7 @@ class OutboxItem:
     kind: str | None = None       # photo, voice, video, sticker, file; None for text
     media_id: str | None = None   # known once the upload has been created
     file: str | None = None       # the local file being uploaded, for a media send
+    markup: str | None = None     # JSON of the ranges over `text` (UTF-16 offsets)
 
 @dataclass(frozen=True, slots=True)
 class ContactImport:

@@ -41,15 +41,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     -- restarted process asks the server where to resume instead of starting over.
     file TEXT,
     file_size INTEGER,
-    upload TEXT
+    upload TEXT,
+    -- JSON ranges over `text` (darbuka.markup), as sent.
+    markup TEXT
 );
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-MEDIA_COLUMNS = (("kind", "TEXT"), ("media_id", "TEXT"), ("file", "TEXT"),
-                 ("file_size", "INTEGER"), ("upload", "TEXT"))
-ITEM_COLUMNS = "client_id, chat_id, text, queued_at, attempts, error, kind, media_id, file"
+# Columns added since the first device files, in the order they came.
+ADDED_COLUMNS = (("kind", "TEXT"), ("media_id", "TEXT"), ("file", "TEXT"),
+                 ("file_size", "INTEGER"), ("upload", "TEXT"), ("markup", "TEXT"))
+ITEM_COLUMNS = ("client_id, chat_id, text, queued_at, attempts, error, kind, media_id, file, "
+                "markup")
 
 
 class LocalStore:
@@ -65,9 +69,9 @@ class LocalStore:
         db = sqlite3.connect(self.path, isolation_level=None)
         # NORMAL in WAL survives a killed process; only a power cut may lose the last writes.
         db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" + SCHEMA)
-        # Device files from before media sends lack the media columns: add them in place.
+        # Device files from before media sends or markup lack those columns: add them.
         have = {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
-        for column, sql_type in MEDIA_COLUMNS:
+        for column, sql_type in ADDED_COLUMNS:
             if column not in have:
                 db.execute(f"ALTER TABLE outbox ADD COLUMN {column} {sql_type}")
         return db
@@ -78,15 +82,18 @@ class LocalStore:
 
     # -- outbox ---------------------------------------------------------------------------
 
-    async def enqueue(self, items: Iterable[tuple[int, str]]) -> list[str]:
-        """Queue (chat_id, text) sends in one transaction; returns their new client ids."""
-        rows = [(str(uuid.uuid4()), chat_id, text, time.time()) for chat_id, text in items]
+    async def enqueue(self, items: Iterable[tuple[int, str]], *,
+                      markup: str | None = None) -> list[str]:
+        """Queue (chat_id, text) sends in one transaction, each with `markup` (JSON);
+        returns their new client ids."""
+        rows = [(str(uuid.uuid4()), chat_id, text, time.time(), markup)
+                for chat_id, text in items]
 
         def put(db: sqlite3.Connection) -> None:
             with db:
                 db.execute("BEGIN")
-                db.executemany("INSERT INTO outbox (client_id, chat_id, text, queued_at) "
-                               "VALUES (?, ?, ?, ?)", rows)
+                db.executemany("INSERT INTO outbox (client_id, chat_id, text, queued_at, "
+                               "markup) VALUES (?, ?, ?, ?, ?)", rows)
 
         await self._run(put)
         return [r[0] for r in rows]

@@ -2,7 +2,8 @@
 
 Sends go through the outbox, so a message typed while offline shows a pending mark (⏳)
 and is delivered once the link is back; ✗ marks a send the server refused. Text is shown
-as plain text, never interpreted as markup. `/file PATH` in the composer sends a file
+as plain text, never interpreted as console markup; a message's markup ranges style it
+(bold, italic, strike, underline, code, links). `/file PATH` in the composer sends a file
 (photo, voice, video by its name, else a file), with the upload's progress on its line.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -77,8 +79,26 @@ class ChatItem(ListItem):
         self.chat_id = chat.id
 
 
+# How each markup type looks in a terminal (a link also gets its URL as a hyperlink).
+MARKUP_STYLES = {"strong": "bold", "emphasized": "italic", "strikethrough": "strike",
+                 "underline": "underline", "monospaced": "cyan", "code_block": "cyan",
+                 "link": "underline blue", "user_mention": "bold magenta",
+                 "heading": "bold underline", "highlighted": "reverse"}
+
+
+def styled(message: Message) -> Text:
+    """A message's text styled by its markup: text, never parsed as console markup."""
+    line = Text(message.text)
+    for span in message.markup_spans():
+        style = Style.parse(MARKUP_STYLES.get(span["type"], ""))
+        if span["type"] == "link":
+            style += Style(link=span["url"])
+        line.stylize(style, span["from"], span["from"] + span["length"])
+    return line
+
+
 class MessageLine(ListItem):
-    def __init__(self, message: Message | None, text: str, mark: str = "") -> None:
+    def __init__(self, message: Message | None, text: str | Text, mark: str = "") -> None:
         self.label = Static()
         super().__init__(self.label)
         self.message = message
@@ -87,7 +107,7 @@ class MessageLine(ListItem):
 
     def set_mark(self, mark: str) -> None:
         line = Text(f"{mark} " if mark else "", style="dim")
-        line.append(self.text)  # plain text: user content is never markup
+        line.append(self.text)  # a Text, or a str appended as is: never console markup
         self.label.update(line)
 
 
@@ -247,24 +267,25 @@ class ChatApp(App[None]):
 
         self.run_worker(send(), group="marks")
 
-    async def _line(self, message: Message) -> str:
+    async def _line(self, message: Message) -> Text:
         if message.raw.get("system"):
-            return f"· {message.raw['system'].get('action', 'system')}"
+            return Text(f"· {message.raw['system'].get('action', 'system')}")
         if message.deleted:
-            return "· (deleted)"
-        text = message.text
+            return Text("· (deleted)")
+        text = styled(message)
         media = message.raw.get("media")
         if isinstance(media, dict):
-            text = _media_text(str(media.get("kind")), str(media.get("name") or ""), text)
+            label = _media_text(str(media.get("kind")), str(media.get("name") or ""), "")
+            text = Text(label + " ") + text if message.text else Text(label)
         sender = message.sender_id or 0
         if sender == self.me_id:
-            return f"you: {text}"
+            return Text("you: ") + text
         if sender not in self.names:
             try:
                 self.names[sender] = (await self.client.user(sender)).display_name
             except ApiError:
                 self.names[sender] = f"user {sender}"
-        return f"{self.names[sender] or f'user {sender}'}: {text}"
+        return Text(f"{self.names[sender] or f'user {sender}'}: ") + text
 
     async def on_unmount(self) -> None:
         await self.client.close()

@@ -83,7 +83,8 @@ async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
         return False
     await preserve_message(tx, message, reason=reason, item_id=item_id)
     await tx.stores.messages.update(tx.conn, message["id"], {
-        "removed": True, "deleted": True, "text": "", "forward_of": None})
+        "removed": True, "deleted": True, "text": "", "markup": None,
+        "forward_of": None})
     # Its media is no longer served through it, nor attachable again by its uploader.
     await tx.stores.media.set_refs_removed(tx.conn, message["id"], True)
     view = message_view({**message, "removed": True, "deleted": True})
@@ -109,6 +110,7 @@ async def reinstate_message(tx: Tx, message_id: int, *, item_id: int) -> bool:
     original = orjson.loads(copy["content"])["message"]
     restored: MessageFields = {"removed": False, "deleted": bool(original.get("deleted")),
                                "text": original.get("text", ""),
+                               "markup": original.get("markup"),
                                "forward_of": original.get("forward_of")}
     await tx.stores.messages.update(tx.conn, message_id, restored)
     await tx.stores.media.set_refs_removed(tx.conn, message_id, False)

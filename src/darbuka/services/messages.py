@@ -29,6 +29,7 @@ from darbuka.services.sending import (
     MEDIA_KINDS,
     SendRequest,
     SendResult,
+    markup_json,
     store_sends,
 )
 from darbuka.services.text import check_no_nul
@@ -86,12 +87,15 @@ class MessageService:
         return result
 
     async def do_edit(self, user_id: int, chat_id: int, message_id: int,
-                      text: Any, *, keyboard: str | None = None) -> dict[str, Any]:
-        """Change a message's text (and, for bots, its keyboard: None keeps it)."""
+                      text: Any, *, markup: Any = None,
+                      keyboard: str | None = None) -> dict[str, Any]:
+        """Change a message's text and markup — the new markup replaces the old, whose
+        offsets were into the old text — (and, for bots, its keyboard: None keeps it)."""
         await self._writes.check("other", user_id)
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
             raise BadRequest(f"text must be 1 to {MAX_TEXT} characters", code="invalid_text")
         check_no_nul(text, "text")
+        ranges = markup_json(text, markup)
 
         async def edit(tx: Tx) -> dict[str, Any]:
             _, message = await access_message(tx.conn, tx.stores, user_id, chat_id, message_id)
@@ -102,7 +106,7 @@ class MessageService:
             if message["kind"] != "text" and len(text) > MAX_CAPTION:  # a caption
                 raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
                                  code="caption_too_long")
-            changes: MessageFields = {"text": text, "edited_at": tx.now}
+            changes: MessageFields = {"text": text, "markup": ranges, "edited_at": tx.now}
             if keyboard is not None:
                 changes["keyboard"] = keyboard or None
             await tx.stores.messages.update(tx.conn, message_id, changes)
@@ -125,7 +129,8 @@ class MessageService:
                 return message_for(message_view(message), user_id)
             # Keep the row (and its client_id) so a late retry of the send stays a repeat.
             await tx.stores.messages.update(tx.conn, message_id, {
-                "deleted": True, "text": "", "forward_of": None, "media": None})
+                "deleted": True, "text": "", "markup": None, "forward_of": None,
+                "media": None})
             await tx.stores.media.drop_refs(tx.conn, message_id)
             view = message_view({**message, "deleted": True})
             # Catch-up from an old cursor must not hand out the deleted text either.

@@ -10,6 +10,7 @@ from typing import Any, Literal, get_args
 import orjson
 
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
+from darbuka.markup import check_markup
 from darbuka.services.access import post_refusal, slow_mode_refusal
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
@@ -21,8 +22,8 @@ from darbuka.storage.rows import MediaRow, Membership, MessageFields, MessageRow
 from darbuka.stream import Event
 
 __all__ = ["ALBUM_KINDS", "MAX_ALBUM", "MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "MediaKind",
-           "SendRequest", "SendResult", "check_send", "media_ids_of", "post_system",
-           "store_sends"]
+           "SendRequest", "SendResult", "check_send", "markup_json", "media_ids_of",
+           "post_system", "store_sends"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -55,6 +56,8 @@ class SendRequest:
     keyboard: str | None = None
     # An album's uploads, in order (2 to MAX_ALBUM); then media_id is None.
     album: tuple[str, ...] = ()
+    # JSON of the checked ranges over `text` (darbuka.markup); None for plain text.
+    markup: str | None = None
 
     @property
     def media_ids(self) -> tuple[str, ...]:
@@ -75,7 +78,7 @@ class SendResult:
 
 def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to: Any = None,
                forward_of: Any = None, origin: str | None = None, *, media_id: Any = None,
-               kind: Any = None, media_ids: Any = None) -> SendRequest:
+               kind: Any = None, media_ids: Any = None, markup: Any = None) -> SendRequest:
     """Validate the shape of a send before it is queued; raise BadRequest."""
     if not _is_id(chat_id):
         raise BadRequest("chat_id must be a positive integer", code="invalid_chat_id")
@@ -89,6 +92,7 @@ def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to
     if len(text) > MAX_TEXT:
         raise BadRequest(f"text is longer than {MAX_TEXT} characters", code="text_too_long")
     check_no_nul(text, "text")
+    ranges = markup_json(text, markup)
     for name, value in (("reply_to", reply_to), ("forward_of", forward_of)):
         if value is not None and not _is_id(value):
             raise BadRequest(f"{name} must be a message id", code=f"invalid_{name}")
@@ -102,7 +106,13 @@ def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to
     elif not text.strip() and forward_of is None:
         raise BadRequest("a message needs text (or forward_of)", code="empty_message")
     return SendRequest(sender_id, chat_id, client_id, text, reply_to, forward_of, origin,
-                       media_id, kind, album=album)
+                       media_id, kind, album=album, markup=ranges)
+
+
+def markup_json(text: str, markup: Any) -> str | None:
+    """The markup column for `text`: the checked ranges as JSON, None when there are none."""
+    ranges = check_markup(text, markup)
+    return orjson.dumps(ranges).decode() if ranges else None
 
 
 def _check_album(media_ids: Any, media_id: Any, kind: Any, text: str) -> tuple[str, ...]:
@@ -211,7 +221,7 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
                            has_write=(req.chat_id, req.sender_id) not in no_write)
     if refusal is not None:
         return refusal
-    extra: MessageFields = {"text": req.text}
+    extra: MessageFields = {"text": req.text, "markup": req.markup}
     if req.reply_to is not None:
         target = refs.get(req.reply_to)
         if target is None or target["chat_id"] != req.chat_id:
@@ -224,7 +234,8 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
         extra["forward_of"] = orjson.dumps({"chat_id": source["chat_id"],
                                             "message_id": source["id"],
                                             "sender_id": source["sender_id"]}).decode()
-        extra["text"] = req.text or source["text"]
+        if not req.text:  # a forward without words of its own keeps the original's
+            extra["text"], extra["markup"] = source["text"], source["markup"]
         if source["media"]:
             extra["kind"], extra["media"] = source["kind"], source["media"]
     if req.media_id is not None:
@@ -291,7 +302,7 @@ def new_message(chat_id: int, seq: int, now: int, *, sender_id: int | None = Non
     return {"chat_id": chat_id, "seq": seq, "sender_id": sender_id, "client_id": client_id,
             "kind": kind, "text": "", "reply_to": None, "forward_of": None, "system": system,
             "created_at": now, "edited_at": None, "deleted": False, "removed": False,
-            "media": None, "keyboard": keyboard}
+            "media": None, "keyboard": keyboard, "markup": None}
 
 
 async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, MessageFields]],

@@ -43,6 +43,8 @@ def message_view(row: MessageRow) -> dict[str, Any]:
         view["edited_at"] = row["edited_at"]
     if keyboard := row["keyboard"]:
         view["keyboard"] = orjson.loads(keyboard)
+    if markup := row["markup"]:
+        view["markup"] = orjson.loads(markup)
     return view
 
 

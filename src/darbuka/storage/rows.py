@@ -153,6 +153,7 @@ class MessageFields(TypedDict, total=False):
     removed: bool
     media: str | None  # JSON: the media descriptor
     keyboard: str | None  # JSON rows of buttons
+    markup: str | None  # JSON ranges over the text (darbuka.markup)
 
 
 class MessageRow(MessageFields):

@@ -9,6 +9,7 @@ import { flushOutbox, sendFrame } from "./link";
 import { pumpUploads } from "./media.svelte";
 import { enqueue, markOutbox, removeFromOutbox } from "./outbox.svelte";
 import { app, chatById, me, sortChats, startingRole, toast, view } from "./state.svelte";
+import type { Range } from "./markup";
 import type { Chat, Member, Message } from "./types";
 
 const PAGE = 100;
@@ -100,8 +101,8 @@ export function canPost(chat: Chat): boolean {
   return chat.kind !== "channel" || isAdmin(chat);
 }
 
-export async function sendText(chatId: number, text: string, replyTo?: number): Promise<void> {
-  await enqueue({ chat_id: chatId, text, reply_to: replyTo });
+export async function sendText(chatId: number, text: string, replyTo?: number, markup?: Range[]): Promise<void> {
+  await enqueue({ chat_id: chatId, text, reply_to: replyTo, ...(markup?.length ? { markup } : {}) });
   flushOutbox();
 }
 
@@ -130,8 +131,10 @@ async function online<T>(fn: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
-export async function editMessage(m: Message, text: string): Promise<void> {
-  const updated = await online(() => call<Message>("PATCH", `/chats/${m.chat_id}/messages/${m.id}`, { text }));
+/** An edit replaces the text and its markup (none given: the text is plain). */
+export async function editMessage(m: Message, text: string, markup?: Range[]): Promise<void> {
+  const body = markup?.length ? { text, markup } : { text };
+  const updated = await online(() => call<Message>("PATCH", `/chats/${m.chat_id}/messages/${m.id}`, body));
   if (updated) await applyMessage(updated, false);
 }
 

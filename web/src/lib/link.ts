@@ -48,6 +48,7 @@ export function flushOutbox(): void {
       client_id: item.client_id,
       text: item.text,
     };
+    if (item.markup?.length) frame.markup = item.markup;
     if (item.reply_to) frame.reply_to = item.reply_to;
     if (item.forward_of) frame.forward_of = item.forward_of;
     if (item.upload) Object.assign(frame, { media_id: item.upload.media_id, kind: item.upload.kind });

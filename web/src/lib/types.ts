@@ -1,5 +1,7 @@
 // Shapes the server sends (see docs/api.md). Optional fields are left out when empty.
 
+import type { Range } from "./markup";
+
 /** A frame from the socket (docs/protocol.md): an event, or an answer to a frame we
  * sent (`ready`, `reset`, `ack`, `error`, `pong`). Events that move the cursor carry it. */
 export type ServerEvent = { type: string; cursor?: string; [key: string]: unknown };
@@ -52,6 +54,7 @@ export interface Message {
   removed?: boolean; // deleted by moderation, not by its author
   media?: Media; // an album's first item, as a one-media message has it
   album?: Media[]; // an album: every item, the first included
+  markup?: Range[]; // styled ranges over `text` (lib/markup.ts)
 }
 
 /** What a media message carries about its media (docs/api.md, "media"). */
@@ -136,4 +139,5 @@ export interface OutboxItem {
   error?: string;
   upload?: OutboxUpload;
   album?: OutboxUpload[]; // photos and videos sent as one message (then no `upload`)
+  markup?: Range[];
 }

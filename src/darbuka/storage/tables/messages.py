@@ -43,6 +43,9 @@ messages = Table(
     Column("media", Text, nullable=True),
     # JSON rows of buttons a bot attached: [[{"type", "text", "payload"|"url"}]].
     Column("keyboard", Text, nullable=True),
+    # JSON ranges over `text`: [{"type", "from", "length", "url"?, "user_id"?}], offsets in
+    # UTF-16 code units (darbuka.markup); NULL when the text is plain.
+    Column("markup", Text, nullable=True),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
     UniqueConstraint("sender_id", "client_id", name="uq_messages_sender_client"),
 )

@@ -32,6 +32,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/safety/banks/{bank}"): {"action": "refuse"},
     ("POST", "/api/v1/safety/banks/{bank}/import"): CSV,
     ("GET", "/api/v1/safety/banks/{bank}/export"): None,
+    ("GET", "/api/v1/safety/banks/{bank}/scans"): None,
     ("POST", "/api/v1/safety/banks/{bank}/remove-hashes"): {
         "hashes": [{"signal_type": "md5", "hash": MD5}]},
     ("GET", "/api/v1/safety/matches"): None,

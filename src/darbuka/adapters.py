@@ -17,6 +17,7 @@ from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
+from darbuka.safety.retro import RetroScanner
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.auth import AuthService
 from darbuka.services.avatars import AvatarService
@@ -68,5 +69,6 @@ class Services:
     preservation: PreservationService
     transparency: TransparencyService
     banks: BankService
+    scans: RetroScanner
     accounts: AccountService
     health: HealthService

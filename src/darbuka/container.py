@@ -32,6 +32,7 @@ from darbuka.safety.mediaremoval import MediaBanker, hold_media
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
+from darbuka.safety.retro import RetroScanner
 from darbuka.safety.transparency import TransparencyService
 from darbuka.secret import check_fingerprint, fingerprint, load_secret
 from darbuka.services.auth import AuthService
@@ -260,7 +261,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         alerts=alerts,
         appeals=AppealService(db, stores, writer, clock, writes=writes),
         preservation=PreservationService(writer),
-        transparency=transparency, banks=banks, accounts=AccountService(writer),
+        transparency=transparency, banks=banks,
+        scans=RetroScanner(db, stores, writer, banks), accounts=AccountService(writer),
         health=HealthService(db, stores, writer, b.bus, redis_url=settings.redis_url,
                              max_bus_lag_s=settings.ready_max_bus_lag_s),
     )

@@ -29,13 +29,16 @@ from darbuka.safety.perceptual import pdq_dihedral, pdq_of
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Conn, Database, DuplicateKey, Stores
 
-__all__ = ["BankService", "InvalidHashList", "bank_view", "check_bank_fields"]
+__all__ = ["SCAN_JOB", "BankService", "InvalidHashList", "bank_view", "check_bank_fields"]
 
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 IMPORT_CHUNK = 5_000  # rows per transaction: the server keeps writing between chunks
 _TEXT_LIMITS = {"source": 256, "category": 64, "entity": 128}
+# The job that checks stored media against hashes a bank gained (`safety/retro.py`).
+SCAN_JOB = "bank.scan"
+_MEDIA_SIGNALS = frozenset({"md5", "sha256", "pdq"})
 
 
 class InvalidHashList(ApiError):
@@ -287,11 +290,28 @@ class BankService:
         async def add(tx: Tx) -> int:
             bank = await self._bank(tx.conn, name)
             version = await tx.stores.banks.bump(tx.conn, bank["id"], tx.now)
-            return await tx.stores.banks.add_hashes(tx.conn, bank["id"], rows, version, tx.now)
+            added = await tx.stores.banks.add_hashes(tx.conn, bank["id"], rows, version, tx.now)
+            if added and any(signal in _MEDIA_SIGNALS for signal, _, _ in rows):
+                await self._queue_scan(tx, bank, version)
+            return added
 
         added = await self._writer.run(add)
         await self.refresh()
         return added
+
+    async def _queue_scan(self, tx: Tx, bank: Mapping[str, Any], version: int) -> None:
+        """Media stored before these hashes came must be checked against them too. In the
+        adding transaction, so a crash cannot lose the scan. It starts a poll interval
+        later, when every process screens uploads against the new hashes: an upload screened
+        before then has stored its own hashes by the time the scan reads them (bar one
+        still being stored at that very moment). A negative or disabled bank never acts:
+        nothing to scan."""
+        if bank["negative"] or not bank["enabled"]:
+            return
+        scan_id = await tx.stores.banks.queue_scan(tx.conn, bank["id"], version, tx.now)
+        if scan_id is not None:
+            await tx.queue_job(SCAN_JOB, f"bank-scan:{scan_id}", {"scan_id": scan_id},
+                               delay_ms=int(self._poll_s * 1000))
 
     async def export(self, name: str) -> tuple[dict[str, Any], list[HashRow]]:
         async with self._db.read() as conn:

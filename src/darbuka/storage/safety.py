@@ -53,6 +53,17 @@ class SafetyStore:
         row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None
 
+    async def open_item_for_key(self, conn: Conn, target_type: str,
+                                key: str) -> Row | None:
+        """The open item of a target named by key (media are: their ids are strings)."""
+        query = (select(moderation_items)
+                 .where(moderation_items.c.target_type == target_type,
+                        moderation_items.c.target_key == key,
+                        moderation_items.c.status == "open")
+                 .order_by(moderation_items.c.priority).limit(1))
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
     async def add_item(self, conn: Conn, **values: Any) -> int:
         return await self._insert(conn, moderation_items, values)
 

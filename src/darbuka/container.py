@@ -28,6 +28,7 @@ from darbuka.safety.alerts import AlertService
 from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
 from darbuka.safety.blob_sweep import SweepReport, sweep_blobs
+from darbuka.safety.heldsends import LinkScreen
 from darbuka.safety.mediaremoval import MediaBanker, hold_media
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
@@ -243,7 +244,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),
         messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
-                                writes=writes),
+                                writes=writes, links=LinkScreen(banks)),
         reactions=ReactionService(db, stores, writer, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for),
         uploads=UploadService(db, stores, writer, clock, settings, partials,

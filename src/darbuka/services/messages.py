@@ -4,6 +4,7 @@ Sending itself is `sending.py`; this service queues sends on the writer."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from darbuka.services.access import (
     message_for,
     post_refusal,
 )
+from darbuka.services.links import links_of
 from darbuka.services.media import MediaService
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import rights_of
@@ -25,6 +27,7 @@ from darbuka.services.sending import (
     MAX_CAPTION,
     MAX_TEXT,
     MEDIA_KINDS,
+    LinkCheck,
     SendRequest,
     SendResult,
     store_sends,
@@ -42,8 +45,12 @@ __all__ = ["MessageService"]
 class MessageService:
     def __init__(self, db: Database, stores: Stores, writer: Writer,
                  publish_ephemeral: Callable[[Ephemeral], None],
-                 media: MediaService | None = None, *, writes: WriteLimits) -> None:
+                 media: MediaService | None = None, *, writes: WriteLimits,
+                 links: LinkCheck | None = None) -> None:
         self._writes = writes
+        self._links = links
+        # One batch function for every send: the writer groups sends by it.
+        self._store_sends = functools.partial(store_sends, links=links)
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -65,7 +72,7 @@ class MessageService:
         if self._media is not None:
             for media_id in req.media_ids:  # an album waits for each of its uploads
                 await self._media.wait_ready(req.sender_id, media_id)
-        result: SendResult = await self._writer.submit(store_sends, req)
+        result: SendResult = await self._writer.submit(self._store_sends, req)
         return result
 
     async def do_send(self, req: SendRequest) -> SendResult:
@@ -89,6 +96,10 @@ class MessageService:
             if message["kind"] != "text" and len(text) > MAX_CAPTION:  # a caption
                 raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
                                  code="caption_too_long")
+            if self._links is not None and (found := links_of(text, keyboard)):
+                refusal = await self._links.check_edit(tx, message_id, found)
+                if refusal is not None:
+                    raise refusal
             changes: MessageFields = {"text": text, "edited_at": tx.now}
             if keyboard is not None:
                 changes["keyboard"] = keyboard or None

@@ -4,7 +4,8 @@ timed end to end — from the import's first chunk to the scan's job finishing.
 The stored hashes are written straight through the stores, in bulk: random PDQ hashes, plus
 `--planted` media items whose hash lies a few bits from one of the imported hashes (these
 must be found, and are held for review). One process, the job runner of `darbuka serve`,
-faiss on one thread.
+faiss on one thread, the default bank poll of 2 s — which the scan waits before it starts,
+so the import's two chunks are one scan; the time includes that wait.
 
     .venv/bin/python bench/retro.py [--stored 1000000] [--imported 10000]
     DARBUKA_DATABASE_URL=postgresql://… .venv/bin/python bench/retro.py
@@ -80,8 +81,7 @@ def near(codes: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
 async def main(stored: int, imported: int, planted: int) -> None:
     with tempfile.TemporaryDirectory() as work:
         settings = Settings(data_dir=Path(work),
-                            database_url=os.environ.get("DARBUKA_DATABASE_URL", ""),
-                            safety_bank_poll_s=0)
+                            database_url=os.environ.get("DARBUKA_DATABASE_URL", ""))
         runtime = build_runtime(settings)
         await open_storage(runtime)
         runtime.writer.start()
@@ -102,7 +102,7 @@ async def main(stored: int, imported: int, planted: int) -> None:
         imported_s = time.perf_counter() - started
         await runner.idle(SCAN_JOB)
         total_s = time.perf_counter() - started
-        (scan,) = await runtime.services.scans.scans("import")
+        scans = await runtime.services.scans.scans("import")
         await runner.stop()
         await banks.stop()
         await runtime.writer.stop()
@@ -110,8 +110,9 @@ async def main(stored: int, imported: int, planted: int) -> None:
     engine = "postgresql" if settings.database_url.startswith("postgres") else "sqlite"
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {engine}")
     print(f"import of {imported:,} PDQ hashes: {imported_s:.1f} s")
-    print(f"scan of {scan['scanned']:,} stored hashes: {total_s - imported_s:.1f} s, "
-          f"{scan['matched']} media held (planted {planted})")
+    scanned, matched = (sum(s[k] for s in scans) for k in ("scanned", "matched"))
+    print(f"{len(scans)} scan(s) of {scanned:,} stored hashes: {total_s - imported_s:.1f} s, "
+          f"{matched} media held (planted {planted})")
     print(f"end to end: {total_s:.1f} s (target <= 120 s)")
 
 

@@ -72,6 +72,7 @@ bench: $(STAMP) $(WEB_BUILT)
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/media.py
 	$(BIN)/python bench/pdq.py
+	$(BIN)/python bench/retro.py
 	$(BIN)/python bench/channel.py
 
 clean:

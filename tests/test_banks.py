@@ -32,6 +32,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/v1/safety/banks/{bank}"): {"action": "refuse"},
     ("POST", "/api/v1/safety/banks/{bank}/import"): CSV,
     ("GET", "/api/v1/safety/banks/{bank}/export"): None,
+    ("GET", "/api/v1/safety/banks/{bank}/scans"): None,
     ("POST", "/api/v1/safety/banks/{bank}/remove-hashes"): {
         "hashes": [{"signal_type": "md5", "hash": MD5}]},
     ("GET", "/api/v1/safety/matches"): None,
@@ -98,7 +99,8 @@ def test_import_export_round_trip(operator: Api) -> None:
     report = operator.ok("POST", "/safety/banks/tcap/import", content=CSV.encode())
     assert (report["added"], report["already_present"]) == (3, 0)
     assert operator.ok("GET", "/safety/banks/tcap")["hashes"] == {"md5": 1, "sha256": 1,
-                                                                   "pdq": 1}
+                                                                   "pdq": 1, "url": 0,
+                                                                   "domain": 0}
     exported = operator.call("GET", "/safety/banks/tcap/export", expect=200)
     assert exported.headers["content-type"].startswith("text/csv")
     assert sorted(exported.text.splitlines()) == sorted(CSV.splitlines())
@@ -121,7 +123,8 @@ def test_a_bad_file_imports_nothing(operator: Api) -> None:
     assert error["code"] == "invalid_hash_list"
     assert [p["where"] for p in error["problems"]] == ["line 3", "line 5"]
     assert error["problem_count"] == 2
-    assert operator.ok("GET", "/safety/banks/b")["hashes"] == {"md5": 0, "sha256": 0, "pdq": 0}
+    assert operator.ok("GET", "/safety/banks/b")["hashes"] == {
+        "md5": 0, "sha256": 0, "pdq": 0, "url": 0, "domain": 0}
     operator.call("POST", "/safety/banks/b/import", content=b"\xff\xfe\x00", expect=400)
     operator.call("POST", "/safety/banks/none/import", content=CSV.encode(), expect=404)
     operator.call("POST", "/safety/banks", json={"name": "b"}, expect=409)

@@ -115,7 +115,8 @@ def test_remove_media_everywhere_and_refuse_its_reuploads(server: LiveServer, al
     assert statement["decision_visibility"] == "DECISION_VISIBILITY_CONTENT_REMOVED"
     local = server.run_async(server.app.state.services.banks.get("local-removals"))
     assert local["action"] == "refuse"
-    assert local["hashes"] == {"md5": 1, "sha256": 1, "pdq": 8}
+    assert local["hashes"] == {"md5": 1, "sha256": 1, "pdq": 8,
+                                "url": 0, "domain": 0}
 
     dave = server.sign_up("Dave")
     edits = {

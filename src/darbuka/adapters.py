@@ -17,6 +17,7 @@ from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
+from darbuka.safety.retro import RetroScanner
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.adminlog import AdminLogService
 from darbuka.services.auth import AuthService
@@ -74,5 +75,6 @@ class Services:
     preservation: PreservationService
     transparency: TransparencyService
     banks: BankService
+    scans: RetroScanner
     accounts: AccountService
     health: HealthService

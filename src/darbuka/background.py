@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from darbuka.botapi import WebhookSender
 from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored_files
 from darbuka.safety.alerts import ALERT_JOB
+from darbuka.safety.banks import SCAN_JOB
 from darbuka.services.bots import WEBHOOK_JOB
 from darbuka.services.jobs import JobKind, JobRunner, Periodic
 from darbuka.services.uploads import MEDIA_JOB
@@ -34,7 +35,9 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
     services, settings = runtime.services, runtime.settings
     media = services.media
     kinds = [JobKind(MEDIA_JOB, media.process_job, concurrency=max(1, settings.media_workers),
-                     max_attempts=3, give_up=media.give_up_job)]
+                     max_attempts=3, give_up=media.give_up_job),
+             # Stored media against what a bank gained: one scan at a time, it is CPU-bound.
+             JobKind(SCAN_JOB, services.scans.run_job, concurrency=1)]
     if webhooks is not None:
         # Mostly waiting for updates: as many at once as there are subscribed bots.
         kinds.append(JobKind(WEBHOOK_JOB, webhooks.deliver_job, concurrency=100_000,

@@ -29,10 +29,12 @@ from darbuka.safety.appeals import AppealService
 from darbuka.safety.banks import BankService
 from darbuka.safety.blob_sweep import SweepReport, sweep_blobs
 from darbuka.safety.held import HeldSends
+from darbuka.safety.heldsends import LinkScreen
 from darbuka.safety.mediaremoval import MediaBanker, hold_media
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
+from darbuka.safety.retro import RetroScanner
 from darbuka.safety.transparency import TransparencyService
 from darbuka.secret import check_fingerprint, fingerprint, load_secret
 from darbuka.services.adminlog import AdminLogService
@@ -249,7 +251,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
                              writes=writes),
         messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
                                 writes=writes, spread=Spread(limiter, settings),
-                                hold=HeldSends(writer).hold),
+                                hold=HeldSends(writer).hold, links=LinkScreen(banks)),
         bans=BanService(db, stores, writer, members.drop, writes=writes),
         join_requests=JoinRequestService(db, stores, writer, members.let_in, writes=writes),
         admin_log=AdminLogService(db, stores),
@@ -270,7 +272,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         alerts=alerts,
         appeals=AppealService(db, stores, writer, clock, writes=writes),
         preservation=PreservationService(writer),
-        transparency=transparency, banks=banks, accounts=AccountService(writer),
+        transparency=transparency, banks=banks,
+        scans=RetroScanner(db, stores, writer, banks), accounts=AccountService(writer),
         health=HealthService(db, stores, writer, b.bus, redis_url=settings.redis_url,
                              max_bus_lag_s=settings.ready_max_bus_lag_s),
     )

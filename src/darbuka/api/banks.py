@@ -135,6 +135,14 @@ async def export_bank(bank: BankName, _who: Moderator, svc: Svc,
     return Response(dump_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
 
 
+@router.get("/banks/{bank}/scans")
+async def list_scans(bank: BankName, _who: Moderator, svc: Svc,
+                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Json:
+    """The bank's latest scans of stored media against the hashes it gained, newest first,
+    with their progress (`scanned` of `total` stored PDQ hashes, `matched` media acted on)."""
+    return {"scans": await svc.scans.scans(bank, limit)}
+
+
 @router.post("/banks/{bank}/remove-hashes")
 async def remove_hashes(bank: BankName, body: RemoveHashesBody, _who: Operator,
                         svc: Svc) -> Json:

@@ -23,19 +23,23 @@ from PIL import Image
 from darbuka.clock import Clock
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
 from darbuka.media.result import Hash
-from darbuka.safety.hashformats import HashRow, ImportProblems, ParsedFile
+from darbuka.safety.hashformats import SIGNALS, HashRow, ImportProblems, ParsedFile
 from darbuka.safety.matcher import BankRules, Entry, Matcher, Verdict
 from darbuka.safety.perceptual import pdq_dihedral, pdq_of
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Conn, Database, DuplicateKey, Stores
 
-__all__ = ["BankService", "InvalidHashList", "bank_view", "check_bank_fields"]
+__all__ = ["SCAN_JOB", "BankService", "InvalidHashList", "bank_view", "check_bank_fields",
+           "record_matches"]
 
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 IMPORT_CHUNK = 5_000  # rows per transaction: the server keeps writing between chunks
 _TEXT_LIMITS = {"source": 256, "category": 64, "entity": 128}
+# The job that checks stored media against hashes a bank gained (`safety/retro.py`).
+SCAN_JOB = "bank.scan"
+_MEDIA_SIGNALS = frozenset({"md5", "sha256", "pdq"})
 
 
 class InvalidHashList(ApiError):
@@ -94,7 +98,7 @@ def bank_view(bank: Mapping[str, Any], counts: Mapping[str, int] | None = None) 
         "pdq_threshold": bank["pdq_threshold"], "quality_floor": bank["quality_floor"],
         "enabled": bool(bank["enabled"]), "action": bank["action"],
         "negative": bool(bank["negative"]), "version": bank["version"],
-        "hashes": {s: counts.get(s, 0) for s in ("md5", "sha256", "pdq")},
+        "hashes": {s: counts.get(s, 0) for s in SIGNALS},
         "created_at": bank["created_at"], "updated_at": bank["updated_at"],
     }
 
@@ -287,11 +291,28 @@ class BankService:
         async def add(tx: Tx) -> int:
             bank = await self._bank(tx.conn, name)
             version = await tx.stores.banks.bump(tx.conn, bank["id"], tx.now)
-            return await tx.stores.banks.add_hashes(tx.conn, bank["id"], rows, version, tx.now)
+            added = await tx.stores.banks.add_hashes(tx.conn, bank["id"], rows, version, tx.now)
+            if added and any(signal in _MEDIA_SIGNALS for signal, _, _ in rows):
+                await self._queue_scan(tx, bank, version)
+            return added
 
         added = await self._writer.run(add)
         await self.refresh()
         return added
+
+    async def _queue_scan(self, tx: Tx, bank: Mapping[str, Any], version: int) -> None:
+        """Media stored before these hashes came must be checked against them too. In the
+        adding transaction, so a crash cannot lose the scan. It starts a poll interval
+        later, when every process screens uploads against the new hashes: an upload screened
+        before then has stored its own hashes by the time the scan reads them (bar one
+        still being stored at that very moment). A negative or disabled bank never acts:
+        nothing to scan."""
+        if bank["negative"] or not bank["enabled"]:
+            return
+        scan_id = await tx.stores.banks.queue_scan(tx.conn, bank["id"], version, tx.now)
+        if scan_id is not None:
+            await tx.queue_job(SCAN_JOB, f"bank-scan:{scan_id}", {"scan_id": scan_id},
+                               delay_ms=int(self._poll_s * 1000))
 
     async def export(self, name: str) -> tuple[dict[str, Any], list[HashRow]]:
         async with self._db.read() as conn:
@@ -310,12 +331,7 @@ class BankService:
         `subject` says what was checked (e.g. "media:42"); it is stored with the match."""
         verdict = await asyncio.to_thread(self.matcher.check, md5, sha256, pdq)
         if verdict.matches:
-            records = [{"subject": subject[:128], "bank_id": m.bank_id, "bank_name": m.bank_name,
-                        "bank_hash_id": m.bank_hash_id, "signal": m.signal,
-                        "query_hash": m.query_hash, "banked_hash": m.banked_hash,
-                        "distance": m.distance, "outcome": m.outcome,
-                        "created_at": self._clock.now_ms()} for m in verdict.matches]
-            await self._writer.run(lambda tx: tx.stores.banks.record_matches(tx.conn, records))
+            await self._writer.run(lambda tx: record_matches(tx, subject, verdict))
         return verdict
 
     async def screen_upload(self, media_id: str, hashes: Sequence[Hash]) -> str | None:
@@ -337,6 +353,15 @@ class BankService:
     async def recent_matches(self, limit: int = 100) -> list[dict[str, Any]]:
         async with self._db.read() as conn:
             return await self._stores.banks.recent_matches(conn, limit)
+
+
+async def record_matches(tx: Tx, subject: str, verdict: Verdict) -> None:
+    """Every match of one check, acted on or not, in the `matches` table."""
+    await tx.stores.banks.record_matches(tx.conn, [
+        {"subject": subject[:128], "bank_id": m.bank_id, "bank_name": m.bank_name,
+         "bank_hash_id": m.bank_hash_id, "signal": m.signal, "query_hash": m.query_hash,
+         "banked_hash": m.banked_hash, "distance": m.distance, "outcome": m.outcome,
+         "created_at": tx.now} for m in verdict.matches])
 
 
 def _raw(value: bytes | str, size: int) -> bytes:

@@ -21,8 +21,11 @@ from typing import Any
 
 import orjson
 
+from darbuka.safety.links import normalise_domain, normalise_url
+
 __all__ = [
     "HASH_BYTES",
+    "LINK_SIGNALS",
     "SIGNALS",
     "HashRow",
     "ImportProblems",
@@ -32,10 +35,13 @@ __all__ = [
     "parse_bank_file",
     "parse_hash",
     "parse_signal",
+    "signal_text",
 ]
 
-SIGNALS = ("md5", "sha256", "pdq")
+SIGNALS = ("md5", "sha256", "pdq", "url", "domain")
 HASH_BYTES = {"md5": 16, "sha256": 32, "pdq": 32}
+# Signals whose "hash" is the normalised text itself (`safety/links.py`).
+LINK_SIGNALS = {"url": normalise_url, "domain": normalise_domain}
 FORMAT = "darbuka-bank/1"
 MAX_REPORTED = 50  # a file with a systematic problem gets a readable report, not 1M lines
 
@@ -45,6 +51,8 @@ _ALIASES = {
     "md5": "md5", "video_md5": "md5",
     "sha256": "sha256", "sha-256": "sha256",
     "pdq": "pdq",
+    "url": "url", "uri": "url",
+    "domain": "domain",
 }
 _HASH_COLUMNS = ("hash", "signal")
 
@@ -57,7 +65,8 @@ class HashRow:
 
     @property
     def hex(self) -> str:
-        return self.hash.hex()
+        """The hash as files carry it: hex, or a link's normalised text."""
+        return signal_text(self.signal, self.hash)
 
 
 @dataclass(slots=True)
@@ -78,15 +87,24 @@ class ImportProblems(ValueError):
         super().__init__(f"{self.total} bad row(s){more}: {lines}")
 
 
+def signal_text(signal: str, value: bytes) -> str:
+    return value.decode() if signal in LINK_SIGNALS else value.hex()
+
+
 def parse_signal(raw: object) -> str:
     name = str(raw).strip().lower() if isinstance(raw, str) else ""
     if name not in _ALIASES:
-        raise ValueError(f"unknown signal type {raw!r} (use md5, sha256 or pdq)")
+        raise ValueError(f"unknown signal type {raw!r} (use md5, sha256, pdq, url or domain)")
     return _ALIASES[name]
 
 
 def parse_hash(signal: str, raw: object) -> bytes:
-    """Hex of exactly the signal's length, or ValueError saying what is wrong."""
+    """Hex of exactly the signal's length (a link: its normalised text), or ValueError
+    saying what is wrong."""
+    if signal in LINK_SIGNALS:
+        if not isinstance(raw, str):
+            raise ValueError(f"a {signal} must be text")
+        return LINK_SIGNALS[signal](raw).encode()
     if not isinstance(raw, str):
         raise ValueError(f"{signal} hash must be a hex string")
     text = raw.strip().lower()

@@ -17,6 +17,9 @@ from typing import Any
 import faiss
 import numpy as np
 
+from darbuka.safety.hashformats import signal_text
+from darbuka.safety.links import host_of, suffixes
+
 __all__ = ["BankRules", "Entry", "Match", "Matcher", "Verdict", "as_bytes"]
 
 PDQ_BITS = 256
@@ -108,7 +111,9 @@ class Matcher:
         # MD5 and SHA-256: one flat dict per signal keyed by bank id (8 bytes) + digest, valued
         # by the row id: ~100 bytes a hash, a third of a dict-of-dicts. A lookup tries each
         # enabled bank, and there are few banks.
-        self._exact: dict[str, dict[bytes, int]] = {"md5": {}, "sha256": {}}
+        # Links (`url`, `domain`) are exact too: their normalised text is the key.
+        self._exact: dict[str, dict[bytes, int]] = {"md5": {}, "sha256": {}, "url": {},
+                                                    "domain": {}}
         self._index = faiss.IndexBinaryFlat(PDQ_BITS)
         self._row_ids = _Ids()  # position in the index → bank_hashes.id
         self._bank_ids = _Ids()  # position in the index → bank id
@@ -229,13 +234,28 @@ class Matcher:
                 found.extend(self._pdq_matches(queries))
         return _resolve(found)
 
-    def _exact_matches(self, signal: str, digest: bytes) -> list[tuple[BankRules, Match]]:
+    def check_links(self, links: Sequence[str]) -> Verdict:
+        """Every bank match of a message's links (each normalised, `safety/links.py`): a
+        `url` entry equal to the link, a `domain` entry equal to its host or a host above.
+        A negative bank's match of a link cancels the others' matches of that link — all of
+        them for a listed URL, the domain matches for a listed site."""
+        matches: list[Match] = []
+        with self._lock:
+            for link in dict.fromkeys(links):
+                found = self._exact_matches("url", link.encode())
+                for host in suffixes(host_of(link)):
+                    found.extend(self._exact_matches("domain", host.encode(), link.encode()))
+                matches.extend(_resolve(found).matches)
+        return _verdict(matches)
+
+    def _exact_matches(self, signal: str, digest: bytes,
+                       query: bytes | None = None) -> list[tuple[BankRules, Match]]:
         out = []
         table = self._exact[signal]
         for bank in self._banks.values():
             row_id = table.get(_exact_key(bank.id, digest)) if bank.enabled else None
             if row_id is not None:
-                out.append((bank, _match(bank, row_id, signal, digest, digest, 0)))
+                out.append((bank, _match(bank, row_id, signal, query or digest, digest, 0)))
         return out
 
     def _pdq_matches(self, queries: list[tuple[bytes, int]]) -> list[tuple[BankRules, Match]]:
@@ -273,20 +293,29 @@ def _exact_key(bank_id: int, digest: bytes) -> bytes:
 
 def _match(bank: BankRules, row_id: int, signal: str, query: bytes, banked: bytes,
            distance: int) -> Match:
+    as_text = signal_text if signal in ("url", "domain") else (lambda _s, v: v.hex())
     return Match(bank_id=bank.id, bank_name=bank.name, bank_hash_id=row_id, signal=signal,
-                 query_hash=query.hex(), banked_hash=banked.hex(), distance=distance,
+                 query_hash=as_text(signal, query), banked_hash=as_text(signal, banked),
+                 distance=distance,
                  negative=bank.negative, outcome="none" if bank.negative else bank.action)
 
 
 def _resolve(found: list[tuple[BankRules, Match]]) -> Verdict:
     cancelling = {m.signal for bank, m in found if bank.negative}
+    # The very same file, or the very same page, declared benign: nothing else counts.
     if cancelling & {"md5", "sha256"}:
         cancelling = {"md5", "sha256", "pdq"}
+    if "url" in cancelling:
+        cancelling = {"url", "domain"}
     matches: list[Match] = []
     for bank, match in found:
         if not bank.negative and match.signal in cancelling:
             match = replace(match, outcome="cancelled")
         matches.append(match)
+    return _verdict(matches)
+
+
+def _verdict(matches: list[Match]) -> Verdict:
     outcomes = {m.outcome for m in matches}
     action = "refuse" if "refuse" in outcomes else "review" if "review" in outcomes else None
     return Verdict(matches=matches, action=action)

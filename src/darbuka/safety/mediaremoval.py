@@ -24,8 +24,8 @@ from darbuka.services.writer import Tx
 from darbuka.storage import Database, Stores
 from darbuka.storage.rows import MediaRow
 
-__all__ = ["LOCAL_BANK", "MediaBanker", "hold_media", "media_of_item", "release_media",
-           "remove_media", "restore_media"]
+__all__ = ["LOCAL_BANK", "MediaBanker", "add_match_item", "hold_media", "media_of_item",
+           "release_media", "remove_media", "restore_media"]
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,14 @@ _PICTURES = ("screen", "poster", "thumb")
 
 async def hold_media(tx: Tx, row: MediaRow) -> None:
     """An upload matched a review bank: queue it for a moderator (it stays `held`)."""
-    await tx.stores.safety.add_item(
+    await add_match_item(tx, row["id"])
+
+
+async def add_match_item(tx: Tx, media_id: str) -> int:
+    """A `hash_match` item in the queue for a media item; its id."""
+    return await tx.stores.safety.add_item(
         tx.conn, source="hash_match", priority=HASH_MATCH_PRIORITY, target_type="media",
-        target_id=0, target_key=row["id"], chat_id=None, created_at=tx.now, report_count=0)
+        target_id=0, target_key=media_id, chat_id=None, created_at=tx.now, report_count=0)
 
 
 async def media_of_item(tx: Tx, item: dict[str, Any]) -> MediaRow:

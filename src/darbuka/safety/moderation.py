@@ -19,6 +19,7 @@ from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.safety import effects
 from darbuka.safety.audit import do_audit
 from darbuka.safety.held import SPAM_PRIORITY, held_view, release_held
+from darbuka.safety.heldsends import held_of, refuse_send, release_send
 from darbuka.safety.mediaremoval import media_of_item, release_media, remove_media
 from darbuka.safety.roles import check_may_decide, check_staff
 from darbuka.safety.statements import REASONS, Decision, statement_body
@@ -226,6 +227,8 @@ async def affected_user(tx: Tx, target_type: str, target_id: int) -> int | None:
 
 
 async def _affected_by_item(tx: Tx, item: dict[str, Any]) -> int | None:
+    if (held := await held_of(tx, item)) is not None:
+        return int(held["sender_id"])
     if item["target_type"] == "media":
         return (await media_of_item(tx, item))["owner_id"]
     return await affected_user(tx, item["target_type"], int(item["target_id"]))
@@ -284,6 +287,8 @@ async def _apply_effect(tx: Tx, decision: Decision, target_type: str, target_id:
                         item: dict[str, Any]) -> tuple[int | None, int | None]:
     """Do what the decision says; return (content date, affected user)."""
     action = decision.action
+    if action in ("remove_message", "disable_message") and target_type == "send":
+        return await refuse_send(tx, item)
     if action in ("remove_message", "disable_message"):
         if target_type != "message":
             raise BadRequest("remove_message needs a message item", code="wrong_target")
@@ -298,7 +303,8 @@ async def _apply_effect(tx: Tx, decision: Decision, target_type: str, target_id:
         return int(view["created_at"]), view["owner_id"]
     if action in ("suspend_user", "ban_user"):
         user_id = (int((await media_of_item(tx, item))["owner_id"] or 0) or None
-                   if target_type == "media" else
+                   if target_type == "media" else await _affected_by_item(tx, item)
+                   if target_type == "send" else
                    await affected_user(tx, target_type, target_id))
         if user_id is None:
             raise BadRequest("this item names no user to restrict", code="wrong_target")
@@ -324,6 +330,7 @@ async def send_statement(tx: Tx, user_id: int, item: dict[str, Any], decision: D
 async def dismiss_item(tx: Tx, item: dict[str, Any], actor_id: int) -> dict[str, Any]:
     await release_media(tx, item)
     await release_held(tx, item)
+    await release_send(tx, item)
     await _close_item(tx, item, "dismiss", actor_id, outcome="no_action")
     await do_audit(tx.conn, tx.stores, now=tx.now, actor_id=actor_id, action="decision.dismiss",
                    target=f"{item['target_type']}:{item['target_id']}",
@@ -392,6 +399,13 @@ async def _context(conn: Conn, stores: Stores, item: dict[str, Any]) -> dict[str
             context["media"] = {**media_descriptor(row), "state": row["state"]}
             owner = await stores.users.get(conn, row["owner_id"] or 0)
             context["uploader"] = public_user_view(owner) if owner else None
+    if item["target_type"] == "send":
+        held = await stores.safety.held_send(conn, item["target_id"])
+        if held is not None:
+            context["send"] = {"state": held["state"], "created_at": held["created_at"],
+                               **orjson.loads(held["body"])}
+            sender = await stores.users.get(conn, held["sender_id"])
+            context["sender"] = public_user_view(sender) if sender else None
     if item["target_type"] == "user":
         user = await stores.users.get(conn, item["target_id"])
         context["user"] = public_user_view(user) if user else None

@@ -41,8 +41,9 @@ _SOURCES = {"report": "SOURCE_ARTICLE_16", "referral": "SOURCE_TRUSTED_FLAGGER",
             "hash_match": "SOURCE_VOLUNTARY", "order": "SOURCE_OTHER_NOTIFICATION",
             "own": "SOURCE_VOLUNTARY"}
 
-_CONTENT_TYPES = {"message": ["CONTENT_TYPE_TEXT"], "media": ["CONTENT_TYPE_IMAGE"],
-                  "user": ["CONTENT_TYPE_OTHER"], "chat": ["CONTENT_TYPE_OTHER"]}
+_CONTENT_TYPES = {"message": ["CONTENT_TYPE_TEXT"], "send": ["CONTENT_TYPE_TEXT"],
+                  "media": ["CONTENT_TYPE_IMAGE"], "user": ["CONTENT_TYPE_OTHER"],
+                  "chat": ["CONTENT_TYPE_OTHER"]}
 
 APPEAL_HOW = ("Complain within six months: POST /api/v1/appeals with this statement's id, or "
               "use Appeal in the app. A moderator who did not take this decision reviews it. "

@@ -4,6 +4,7 @@ Sending itself is `sending.py`; this service queues sends on the writer."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from darbuka.services.access import (
 )
 from darbuka.services.adminlog import do_log
 from darbuka.services.antispam import Spread
+from darbuka.services.links import links_of
 from darbuka.services.media import MediaService
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import rights_of
@@ -27,6 +29,7 @@ from darbuka.services.sending import (
     MAX_CAPTION,
     MAX_TEXT,
     MEDIA_KINDS,
+    LinkCheck,
     SendRequest,
     SendResult,
     markup_json,
@@ -47,12 +50,16 @@ class MessageService:
                  publish_ephemeral: Callable[[Ephemeral], None],
                  media: MediaService | None = None, *, writes: WriteLimits,
                  spread: Spread | None = None,
-                 hold: Callable[[SendRequest], Awaitable[None]] | None = None) -> None:
+                 hold: Callable[[SendRequest], Awaitable[None]] | None = None,
+                 links: LinkCheck | None = None) -> None:
         self._writes = writes
         # Anti-spam: content sent into too many chats is handed to `hold` (the moderation
         # queue), not to the writer.
         self._spread = spread
         self._hold = hold
+        self._links = links
+        # One batch function for every send: the writer groups sends by it.
+        self._store_sends = functools.partial(store_sends, links=links)
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -79,7 +86,7 @@ class MessageService:
         if self._media is not None:
             for media_id in req.media_ids:  # an album waits for each of its uploads
                 await self._media.wait_ready(req.sender_id, media_id)
-        result: SendResult = await self._writer.submit(store_sends, req)
+        result: SendResult = await self._writer.submit(self._store_sends, req)
         return result
 
     async def do_send(self, req: SendRequest) -> SendResult:
@@ -106,6 +113,10 @@ class MessageService:
             if message["kind"] != "text" and len(text) > MAX_CAPTION:  # a caption
                 raise BadRequest(f"a caption has at most {MAX_CAPTION} characters",
                                  code="caption_too_long")
+            if self._links is not None and (found := links_of(text, keyboard)):
+                refusal = await self._links.check_edit(tx, message_id, found)
+                if refusal is not None:
+                    raise refusal
             changes: MessageFields = {"text": text, "markup": ranges, "edited_at": tx.now}
             if keyboard is not None:
                 changes["keyboard"] = keyboard or None

@@ -5,13 +5,14 @@ unique, and a repeat answers the original message."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 import orjson
 
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
 from darbuka.markup import check_markup
 from darbuka.services.access import post_refusal, slow_mode_refusal
+from darbuka.services.links import links_of
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
 from darbuka.services.rights import lacking_write
@@ -21,9 +22,9 @@ from darbuka.services.writer import Tx
 from darbuka.storage.rows import MediaRow, Membership, MessageFields, MessageRow
 from darbuka.stream import Event
 
-__all__ = ["ALBUM_KINDS", "MAX_ALBUM", "MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "MediaKind",
-           "SendRequest", "SendResult", "check_send", "markup_json", "media_ids_of",
-           "post_system", "store_sends"]
+__all__ = ["ALBUM_KINDS", "MAX_ALBUM", "MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS", "LinkCheck",
+           "MediaKind", "SendRequest", "SendResult", "check_send", "markup_json",
+           "media_ids_of", "post_system", "store_sends"]
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -74,6 +75,17 @@ class SendResult:
     @property
     def repeated(self) -> bool:
         return self.pos is None
+
+
+class LinkCheck(Protocol):
+    """The URL banks' say on a message's links, inside the writing transaction (handed in
+    by the composition root: services never import safety). None lets it through."""
+
+    async def check_send(self, tx: Tx, req: SendRequest,
+                         links: list[str]) -> ApiError | None: ...
+
+    async def check_edit(self, tx: Tx, message_id: int,
+                         links: list[str]) -> ApiError | None: ...
 
 
 def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to: Any = None,
@@ -144,8 +156,10 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
 
 
-async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | ApiError]:
-    """Store a batch of sends in one transaction; results line up with `items`."""
+async def store_sends(tx: Tx, items: list[SendRequest], *,
+                      links: LinkCheck | None = None) -> list[SendResult | ApiError]:
+    """Store a batch of sends in one transaction; results line up with `items`. `links`:
+    every send's links are checked here, the one place each transport's sends pass."""
     stores, conn = tx.stores, tx.conn
     refs = await stores.messages.by_ids(
         conn, [i for r in items for i in (r.reply_to, r.forward_of) if i is not None])
@@ -182,6 +196,9 @@ async def store_sends(tx: Tx, items: list[SendRequest]) -> list[SendResult | Api
             checked = _check_one(req, roles, refs, no_write, media, in_packs, removed)
             if not isinstance(checked, ApiError):
                 checked = _check_slow_mode(req, roles, tx.now) or checked
+            if links is not None and not isinstance(checked, ApiError) and (
+                    found := links_of(checked.get("text", ""), req.keyboard)):
+                checked = await links.check_send(tx, req, found) or checked
             if isinstance(checked, ApiError):
                 results[index] = checked
             else:

@@ -10,7 +10,7 @@ from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from darbuka.storage.db import Conn
-from darbuka.storage.tables.banks import bank_hashes, banks, matches
+from darbuka.storage.tables.banks import bank_hashes, bank_scans, banks, matches
 from darbuka.storage.users import DuplicateKey
 
 __all__ = ["BankStore"]
@@ -146,3 +146,49 @@ class BankStore:
     async def recent_matches(self, conn: Conn, limit: int) -> list[Row]:
         query = select(matches).order_by(matches.c.id.desc()).limit(limit)
         return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    # -- scans of stored media against added hashes (`safety/retro.py`) ----------------------
+
+    async def queue_scan(self, conn: Conn, bank_id: int, version: int, now: int) -> int | None:
+        """Cover hashes stamped `version` by a scan: the bank's scan not started yet is
+        widened (None), else a new scan is made (its id, for its job). Called under the
+        bank's row lock (`bump`), so two adders never both make one."""
+        widened = await conn.execute(
+            update(bank_scans).where(bank_scans.c.bank_id == bank_id,
+                                     bank_scans.c.state == "queued")
+            .values(to_version=version).returning(bank_scans.c.id))
+        if widened.first() is not None:
+            return None
+        result = await conn.execute(insert(bank_scans).values(
+            bank_id=bank_id, from_version=version - 1, to_version=version, state="queued",
+            created_at=now).returning(bank_scans.c.id))
+        return int(result.scalar_one())
+
+    async def claim_scan(self, conn: Conn, scan_id: int, now: int) -> Row | None:
+        """Mark a scan running (no adder widens it from now on) and return it; None when it
+        is done or gone."""
+        result = await conn.execute(
+            update(bank_scans).where(bank_scans.c.id == scan_id,
+                                     bank_scans.c.state != "done")
+            .values(state="running",
+                    started_at=func.coalesce(bank_scans.c.started_at, now))
+            .returning(*bank_scans.c))
+        row = result.mappings().first()
+        return dict(row) if row else None
+
+    async def update_scan(self, conn: Conn, scan_id: int, **values: Any) -> None:
+        await conn.execute(update(bank_scans).where(bank_scans.c.id == scan_id).values(**values))
+
+    async def scans(self, conn: Conn, bank_id: int, limit: int) -> list[Row]:
+        query = (select(bank_scans).where(bank_scans.c.bank_id == bank_id)
+                 .order_by(bank_scans.c.id.desc()).limit(limit))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def added_between(self, conn: Conn, bank_id: int, after_version: int,
+                            upto_version: int) -> list[tuple[str, bytes]]:
+        """(signal, hash) of the bank's active hashes stamped in (after, upto]."""
+        c = bank_hashes.c
+        query = select(c.signal, c.hash).where(
+            c.bank_id == bank_id, c.version > after_version, c.version <= upto_version,
+            c.removed.is_(False))
+        return [(str(s), bytes(h)) for s, h in (await conn.execute(query)).all()]

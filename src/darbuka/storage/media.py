@@ -124,3 +124,30 @@ class MediaStore:
         query = select(media_hashes).where(media_hashes.c.media_id == media_id)
         return [dict(r) for r in (await conn.execute(query.order_by(media_hashes.c.id)))
                 .mappings()]
+
+    # -- for retroactive matching (`safety/retro.py`) ----------------------------------------
+
+    async def hash_page(self, conn: Conn, algo: str, after_id: int,
+                        limit: int) -> list[tuple[int, str, str, int]]:
+        """(row id, media id, hex value, quality) of stored hashes of `algo` after a row id,
+        in id order. Plain tuples: a scan reads millions."""
+        h = media_hashes.c
+        query = (select(h.id, h.media_id, h.value, func.coalesce(h.quality, 0))
+                 .where(h.algo == algo, h.id > after_id).order_by(h.id).limit(limit))
+        return [(int(i), str(m), str(v), int(q)) for i, m, v, q in
+                (await conn.execute(query)).all()]
+
+    async def count_hashes(self, conn: Conn, algo: str, after_id: int) -> int:
+        h = media_hashes.c
+        query = select(func.count()).where(h.algo == algo, h.id > after_id)
+        return int((await conn.execute(query)).scalar_one())
+
+    async def with_hash_values(self, conn: Conn, algo: str, values: list[str]) -> set[str]:
+        """The media having a stored hash of `algo` equal to one of `values` (hex)."""
+        found: set[str] = set()
+        for start in range(0, len(values), 1000):
+            query = select(media_hashes.c.media_id).where(
+                media_hashes.c.algo == algo,
+                media_hashes.c.value.in_(values[start:start + 1000]))
+            found.update(str(m) for (m,) in (await conn.execute(query)).all())
+        return found

@@ -11,6 +11,7 @@ from darbuka.storage.db import Conn
 from darbuka.storage.tables.safety import (
     appeals,
     audit_log,
+    held_sends,
     moderation_items,
     preserved,
     removal_orders,
@@ -48,6 +49,17 @@ class SafetyStore:
         query = (select(moderation_items)
                  .where(moderation_items.c.target_type == target_type,
                         moderation_items.c.target_id == target_id,
+                        moderation_items.c.status == "open")
+                 .order_by(moderation_items.c.priority).limit(1))
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def open_item_for_key(self, conn: Conn, target_type: str,
+                                key: str) -> Row | None:
+        """The open item of a target named by key (media are: their ids are strings)."""
+        query = (select(moderation_items)
+                 .where(moderation_items.c.target_type == target_type,
+                        moderation_items.c.target_key == key,
                         moderation_items.c.status == "open")
                  .order_by(moderation_items.c.priority).limit(1))
         row = (await conn.execute(query)).mappings().first()
@@ -272,3 +284,20 @@ class SafetyStore:
         query = (select(audit_log).where(audit_log.c.id > after).order_by(audit_log.c.id)
                  .limit(limit))
         return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    # -- sends held for review by a link ----------------------------------------------------
+
+    async def add_held_send(self, conn: Conn, **values: Any) -> int:
+        return await self._insert(conn, held_sends, values)
+
+    async def held_send(self, conn: Conn, held_id: int) -> Row | None:
+        return await self._get(conn, held_sends, held_id)
+
+    async def held_send_of(self, conn: Conn, sender_id: int, client_id: str) -> Row | None:
+        query = select(held_sends).where(held_sends.c.sender_id == sender_id,
+                                         held_sends.c.client_id == client_id)
+        row = (await conn.execute(query)).mappings().first()
+        return dict(row) if row else None
+
+    async def update_held_send(self, conn: Conn, held_id: int, **values: Any) -> None:
+        await self._update(conn, held_sends, held_id, values)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 
 from darbuka.storage.tables.base import Id, metadata
 
-__all__ = ["bank_hashes", "banks", "matches"]
+__all__ = ["bank_hashes", "bank_scans", "banks", "matches"]
 
 # Hash banks (safety): named lists of MD5, SHA-256 and PDQ hashes with their own thresholds.
 # `version` goes up with every change to the bank or its hashes, under the bank's row lock,
@@ -48,9 +48,10 @@ bank_hashes = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("bank_id", ForeignKey("banks.id", ondelete="CASCADE"), nullable=False),
-    # md5 | sha256 | pdq; `hash` holds the raw bytes (16, 32, 32).
+    # md5 | sha256 | pdq: `hash` holds the raw bytes (16, 32, 32); url | domain: the
+    # normalised text's UTF-8 (up to 2,048 bytes; `safety/links.py`).
     Column("signal", String(8), nullable=False),
-    Column("hash", LargeBinary(32), nullable=False),
+    Column("hash", LargeBinary(), nullable=False),
     # JSON object of labels (category, entity, anything the source gave).
     Column("labels", Text, nullable=False, server_default="{}"),
     # The bank version that last touched this row; removed rows stay as tombstones so other
@@ -74,12 +75,37 @@ matches = Table(
     Column("bank_name", String(64), nullable=False),
     Column("bank_hash_id", BigInteger, nullable=True),
     Column("signal", String(8), nullable=False),
-    # Hex of the checked hash (the upload's), and of the banked one it matched.
-    Column("query_hash", String(64), nullable=False),
-    Column("banked_hash", String(64), nullable=False),
+    # Hex of the checked hash (the upload's), and of the banked one it matched; for links,
+    # the normalised URL or domain itself.
+    Column("query_hash", String(2048), nullable=False),
+    Column("banked_hash", String(2048), nullable=False),
     Column("distance", Integer, nullable=False),
     # refuse | review | cancelled (a negative bank matched too) | none (a negative match).
     Column("outcome", String(16), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_matches_created", "created_at"),
+)
+
+# Stored media checked against the hashes a bank gained (retroactive matching, one job per
+# scan: `safety/retro.py`). A scan covers the bank's hash rows stamped with a version in
+# (from_version, to_version]; additions made while it is still queued widen it, so a large
+# import written in chunks is one scan. `cursor` is the last `media_hashes.id` checked, so a
+# scan taken over after a crash goes on where it stopped.
+bank_scans = Table(
+    "bank_scans",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("bank_id", BigInteger, nullable=False),
+    Column("from_version", BigInteger, nullable=False),
+    Column("to_version", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | running | done
+    Column("hashes", Integer, nullable=False, server_default="0"),  # new hashes checked for
+    Column("total", BigInteger, nullable=False, server_default="0"),  # stored hashes to check
+    Column("scanned", BigInteger, nullable=False, server_default="0"),
+    Column("cursor", BigInteger, nullable=False, server_default="0"),
+    Column("matched", Integer, nullable=False, server_default="0"),  # media acted on
+    Column("created_at", BigInteger, nullable=False),
+    Column("started_at", BigInteger, nullable=True),
+    Column("finished_at", BigInteger, nullable=True),
+    Index("ix_bank_scans_bank", "bank_id", "state"),
 )

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from darbuka.storage.tables.base import Id, metadata
@@ -44,6 +45,25 @@ moderation_items = Table(
     Index("ix_items_queue", "status", "priority", "created_at"),
     Index("ix_items_target", "target_type", "target_id", "status"),
     Index("ix_items_target_key", "target_key"),
+)
+
+# Sends held for review because a link in them is in a URL bank whose action is `review`
+# (`safety/heldsends.py`): the message is not stored until a moderator lets it through.
+# Its queue item names it (target_type `send`, target_id this id). A repeat of the send
+# (its client_id) finds this row instead of holding it twice.
+held_sends = Table(
+    "held_sends",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("sender_id", BigInteger, nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("item_id", BigInteger, nullable=False),
+    # JSON: the send's text, reply_to, forward_of, media_id, kind, album and keyboard.
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # held | sent | refused
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("sender_id", "client_id", name="uq_held_sends_client"),
 )
 
 reports = Table(

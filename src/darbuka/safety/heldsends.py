@@ -3,7 +3,7 @@
 `LinkScreen` is what the send path is handed (`services/sending.LinkCheck`): it runs in the
 writer's transaction for each send, on the links `services/links.py` finds in the text (a
 forward's too), the caption and a bot's buttons. A `refuse` match answers 422
-`link_refused`; a `review` match stores the send in `held_sends`, puts a `hash_match` item
+`link_refused`; a `review` match stores the send in `link_held_sends`, puts a `hash_match` item
 (target `send`) in the queue and answers 409 `message_held`. Nothing reaches the chat until
 a moderator dismisses the item — the message is then sent as it was written, from its
 sender — or removes it, which refuses it for good with a statement of reasons. Edits have

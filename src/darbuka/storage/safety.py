@@ -11,7 +11,7 @@ from darbuka.storage.db import Conn
 from darbuka.storage.tables.safety import (
     appeals,
     audit_log,
-    held_sends,
+    link_held_sends,
     moderation_items,
     preserved,
     removal_orders,
@@ -288,16 +288,16 @@ class SafetyStore:
     # -- sends held for review by a link ----------------------------------------------------
 
     async def add_held_send(self, conn: Conn, **values: Any) -> int:
-        return await self._insert(conn, held_sends, values)
+        return await self._insert(conn, link_held_sends, values)
 
     async def held_send(self, conn: Conn, held_id: int) -> Row | None:
-        return await self._get(conn, held_sends, held_id)
+        return await self._get(conn, link_held_sends, held_id)
 
     async def held_send_of(self, conn: Conn, sender_id: int, client_id: str) -> Row | None:
-        query = select(held_sends).where(held_sends.c.sender_id == sender_id,
-                                         held_sends.c.client_id == client_id)
+        query = select(link_held_sends).where(link_held_sends.c.sender_id == sender_id,
+                                              link_held_sends.c.client_id == client_id)
         row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None
 
     async def update_held_send(self, conn: Conn, held_id: int, **values: Any) -> None:
-        await self._update(conn, held_sends, held_id, values)
+        await self._update(conn, link_held_sends, held_id, values)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 
 from darbuka.storage.tables.base import Id, metadata
 
-__all__ = ["appeals", "audit_log", "held_sends", "moderation_items", "preserved",
+__all__ = ["appeals", "audit_log", "held_sends", "link_held_sends", "moderation_items", "preserved",
            "removal_orders", "reports", "statements"]
 
 # One row per thing that needs a moderator's decision. Reports of the same target share an
@@ -51,8 +51,8 @@ moderation_items = Table(
 # (`safety/heldsends.py`): the message is not stored until a moderator lets it through.
 # Its queue item names it (target_type `send`, target_id this id). A repeat of the send
 # (its client_id) finds this row instead of holding it twice.
-held_sends = Table(
-    "held_sends",
+link_held_sends = Table(
+    "link_held_sends",
     metadata,
     Column("id", Id, primary_key=True),
     Column("sender_id", BigInteger, nullable=False),
@@ -63,7 +63,7 @@ held_sends = Table(
     Column("body", Text, nullable=False),
     Column("state", String(16), nullable=False),  # held | sent | refused
     Column("created_at", BigInteger, nullable=False),
-    UniqueConstraint("sender_id", "client_id", name="uq_held_sends_client"),
+    UniqueConstraint("sender_id", "client_id", name="uq_link_held_sends_client"),
 )
 
 reports = Table(

@@ -38,7 +38,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_bank_scans_bank', 'bank_scans', ['bank_id', 'state'])
     op.create_table(
-        'held_sends',
+        'link_held_sends',
         sa.Column('id', _ID, autoincrement=True, nullable=False),
         sa.Column('sender_id', sa.BigInteger(), nullable=False),
         sa.Column('client_id', sa.String(length=64), nullable=False),
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column('state', sa.String(length=16), nullable=False),
         sa.Column('created_at', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('sender_id', 'client_id', name='uq_held_sends_client'),
+        sa.UniqueConstraint('sender_id', 'client_id', name='uq_link_held_sends_client'),
     )
     # A link's normalised text is longer than any hash (bank_hashes.hash is a BLOB or
     # bytea already, without a length).
@@ -64,6 +64,6 @@ def downgrade() -> None:
             batch_op.alter_column(column, type_=sa.String(length=64),
                                   existing_type=sa.String(length=2048),
                                   existing_nullable=False)
-    op.drop_table('held_sends')
+    op.drop_table('link_held_sends')
     op.drop_index('ix_bank_scans_bank', table_name='bank_scans')
     op.drop_table('bank_scans')

@@ -45,6 +45,10 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/chats/{chat_id}/views"): {"message_ids": [1]},
     ("PUT", "/api/v1/chats/{chat_id}/avatar"): {"media_id": "OWN_AVATAR"},
     ("DELETE", "/api/v1/chats/{chat_id}/avatar"): None,
+    # a member's own settings
+    ("PUT", "/api/v1/chats/{chat_id}/mute"): {"for_s": 3600},
+    ("DELETE", "/api/v1/chats/{chat_id}/mute"): None,
+    ("PUT", "/api/v1/chats/{chat_id}/draft"): {"text": "from outside"},
 }
 
 

@@ -23,10 +23,12 @@ from darbuka.services.avatars import AvatarService
 from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
+from darbuka.services.drafts import DraftService
 from darbuka.services.health import HealthService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
+from darbuka.services.mutes import MuteService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.reactions import ReactionService
@@ -50,6 +52,8 @@ class Services:
     # chats and messages
     chats: ChatService
     members: MemberService
+    mutes: MuteService
+    drafts: DraftService
     public: PublicService
     messages: MessageService
     reactions: ReactionService

@@ -15,6 +15,7 @@ from darbuka.api import (
     moderation,
     orders,
     people,
+    preferences,
     public,
     public_page,
     reports,
@@ -29,6 +30,6 @@ __all__ = ["ROUTERS"]
 # poll used to be tried against every chat and profile route before its own).
 ROUTERS: tuple[APIRouter, ...] = (
     messages.router, sync.router, health.router, auth.router, people.router, chats.router,
-    public.router, media.router, uploads.router, reports.router, moderation.router,
-    orders.router, alerts.router, transparency.router, banks.router, transparency.page_router,
-    public_page.router)
+    preferences.router, public.router, media.router, uploads.router, reports.router,
+    moderation.router, orders.router, alerts.router, transparency.router, banks.router,
+    transparency.page_router, public_page.router)

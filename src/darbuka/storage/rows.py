@@ -93,6 +93,10 @@ class UserChatRow(ChatRow):
     role: str
     last_read_seq: int
     m_id: int | None
+    muted_until: int | None
+    mute_mentions: bool
+    draft: str | None
+    draft_at: int | None
 
 
 class PublicChatRow(ChatRow):
@@ -109,6 +113,10 @@ class MemberRow(TypedDict):
     last_read_seq: int
     last_delivered_seq: int
     promoted_by: int | None  # who made them admin (None: from before it was kept)
+    muted_until: int | None  # see services/mutes.py
+    mute_mentions: bool
+    draft: str | None
+    draft_at: int | None
 
 
 class MemberListRow(TypedDict):
@@ -127,6 +135,8 @@ class Membership(NamedTuple):
     role: str
     kind: str
     closed: bool
+    # The member keeps a draft there: their send clears it.
+    has_draft: bool = False
 
 
 class MessageFields(TypedDict, total=False):

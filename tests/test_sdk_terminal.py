@@ -136,10 +136,7 @@ async def test_mute_command_and_drafts_in_the_terminal(server: LiveServer, alice
         chats = app.query_one("#chats", ListView)
         await settle(pilot, lambda: len(chats.children) == 2, "the chat list")
         compose = app.query_one("#compose", Input)
-        chats.focus()
-        chats.index = [item.chat_id for item in chats.children  # type: ignore[attr-defined]
-                       ].index(first["id"])
-        await pilot.press("enter")
+        await _open(pilot, app, first["id"])
         await settle(pilot, lambda: compose.value == "from my phone", "the draft restored")
         compose.value = ""
         await pilot.press(*"/mute 1h mentions", "enter")
@@ -148,10 +145,7 @@ async def test_mute_command_and_drafts_in_the_terminal(server: LiveServer, alice
         await settle(pilot, lambda: any("🔕 First" in _title(item) for item in chats.children),
                      "the muted mark")
         await pilot.press(*"half typed")
-        chats.focus()
-        chats.index = [item.chat_id for item in chats.children  # type: ignore[attr-defined]
-                       ].index(second["id"])
-        await pilot.press("enter")
+        await _open(pilot, app, second["id"])
         await settle(pilot, lambda: _listed(alice, first["id"]).get("draft", {}).get("text")
                      == "half typed", "the draft kept")
         assert compose.value == ""  # the second chat has none
@@ -160,6 +154,20 @@ async def test_mute_command_and_drafts_in_the_terminal(server: LiveServer, alice
         await pilot.press(*"/mute soon", "enter")
         await pilot.pause(0.2)
         assert "mute" not in _listed(alice, second["id"])
+
+
+async def _open(pilot: Pilot[None], app: ChatApp, chat_id: int) -> None:
+    """Pick a chat in the list, again if events redrew the list under the key press."""
+    chats = app.query_one("#chats", ListView)
+    deadline = time.monotonic() + 10
+    while app.chat_id != chat_id:
+        assert time.monotonic() < deadline, "the chat did not open"
+        ids = [item.chat_id for item in chats.children]  # type: ignore[attr-defined]
+        if chat_id in ids:
+            chats.focus()
+            chats.index = ids.index(chat_id)
+            await pilot.press("enter")
+        await pilot.pause(0.1)
 
 
 def _listed(api: Api, chat_id: int) -> dict[str, Any]:

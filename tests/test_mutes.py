@@ -104,3 +104,35 @@ def test_leaving_a_chat_forgets_its_mute(server: LiveServer) -> None:
     alice.call("DELETE", f"/chats/{chat['id']}/members/{alice.id}", expect=204)
     bob.ok("POST", f"/chats/{chat['id']}/members", json={"user_ids": [alice.id]})
     assert "mute" not in _listed(alice, chat["id"])
+
+
+def test_events_applied_to_the_list_equal_the_list_fetched_fresh(server: LiveServer) -> None:
+    alice, bob = server.sign_up("Alice"), server.sign_up("Bob")
+    chats = [bob.group(f"G{i}", [alice])["id"] for i in range(3)] + [alice.direct(bob)["id"]]
+    before = {c["id"]: (c.get("mute"), c.get("draft")) for c in alice.ok("GET", "/chats")["chats"]}
+    cursor = alice.sync()["cursor"]
+    alice.ok("PUT", f"/chats/{chats[0]}/mute", json={"for_s": 3600})
+    alice.ok("PUT", f"/chats/{chats[1]}/mute", json={"mentions": True})
+    alice.ok("PUT", f"/chats/{chats[2]}/mute", json={})
+    alice.ok("DELETE", f"/chats/{chats[2]}/mute")
+    alice.ok("PUT", f"/chats/{chats[1]}/draft", json={"text": "kept"})
+    alice.ok("PUT", f"/chats/{chats[3]}/draft", json={"text": "sent soon"})
+    alice.send(chats[3], "sent soon")
+    bob.ok("PUT", f"/chats/{chats[0]}/draft", json={"text": "bob's own"})
+    server.clock.advance(3601)  # the hour's mute ends: no event says so
+
+    events, _ = alice.sync_all(cursor)
+    state = dict(before)
+    for event in events:
+        if event["type"] == "mute.updated":
+            state[event["chat_id"]] = (event["mute"], state[event["chat_id"]][1])
+        elif event["type"] == "draft.updated":
+            state[event["chat_id"]] = (state[event["chat_id"]][0], event["draft"])
+    now = server.clock.now_ms()
+    applied = {cid: (m if m and (m["until"] is None or m["until"] > now) else None, d)
+               for cid, (m, d) in state.items()}
+    fresh = {c["id"]: (c.get("mute"), c.get("draft")) for c in alice.ok("GET", "/chats")["chats"]}
+    assert applied == fresh
+    assert fresh[chats[1]][0] == {"until": None, "mentions": True}
+    assert fresh[chats[1]][1]["text"] == "kept"  # type: ignore[index]
+    assert fresh[chats[0]] == (None, None) == fresh[chats[3]]

@@ -16,43 +16,47 @@ async def test_mute_and_draft_follow_a_person_to_their_other_device(server: Live
     phone, laptop = server.sign_up("Alice", phone=PHONE), server.sign_up(phone=PHONE)
     bob = server.sign_up("Bob")
     chat_id = bob.group("Club", [phone])["id"]
-    async with Client(server.url, phone.token) as first, \
-            Client(server.url, laptop.token) as second:
-        events = second.events()
-        await second.start()
-        await next_event(events, "reset")
+    # The second device listens from before it connects, so no event can pass it by.
+    second = Client(server.url, laptop.token)
+    events = second.events()
+    await second.start()
+    try:
+        async with Client(server.url, phone.token) as first:
+            await next_event(events, "reset")
 
-        mute = await first.mute(chat_id, for_s=3600, mentions=True)
-        assert mute.mentions
-        assert mute.until is not None
-        assert mute.holds_at(mute.until - 1)
-        assert not mute.holds_at(mute.until)
-        change = (await next_event(events, "mute.updated")).mute_change
-        assert change is not None
-        assert (change.chat_id, change.mute) == (chat_id, mute)
-        listed = next(c for c in await second.chats() if c.id == chat_id)
-        assert listed.mute == mute
+            mute = await first.mute(chat_id, for_s=3600, mentions=True)
+            assert mute.mentions
+            assert mute.until is not None
+            assert mute.holds_at(mute.until - 1)
+            assert not mute.holds_at(mute.until)
+            change = (await next_event(events, "mute.updated")).mute_change
+            assert change is not None
+            assert (change.chat_id, change.mute) == (chat_id, mute)
+            listed = next(c for c in await second.chats() if c.id == chat_id)
+            assert listed.mute == mute
 
-        draft = await first.save_draft(chat_id, "half a thought")
-        assert draft is not None
-        assert draft.text == "half a thought"
-        drafted = (await next_event(events, "draft.updated")).draft_change
-        assert drafted is not None
-        assert (drafted.chat_id, drafted.draft) == (chat_id, draft)
-        assert next(c for c in await second.chats() if c.id == chat_id).draft == draft
+            draft = await first.save_draft(chat_id, "half a thought")
+            assert draft is not None
+            assert draft.text == "half a thought"
+            drafted = (await next_event(events, "draft.updated")).draft_change
+            assert drafted is not None
+            assert (drafted.chat_id, drafted.draft) == (chat_id, draft)
+            assert next(c for c in await second.chats() if c.id == chat_id).draft == draft
 
-        await first.send_now(chat_id, "half a thought, finished")
-        cleared = (await next_event(events, "draft.updated")).draft_change
-        assert cleared is not None
-        assert (cleared.chat_id, cleared.draft) == (chat_id, None)
+            await first.send_now(chat_id, "half a thought, finished")
+            cleared = (await next_event(events, "draft.updated")).draft_change
+            assert cleared is not None
+            assert (cleared.chat_id, cleared.draft) == (chat_id, None)
 
-        await first.unmute(chat_id)
-        unmuted = (await next_event(events, "mute.updated")).mute_change
-        assert unmuted is not None
-        assert unmuted.mute is None
-        listed = next(c for c in await second.chats() if c.id == chat_id)
-        assert (listed.mute, listed.draft) == (None, None)
-        assert await first.save_draft(chat_id, " ") is None
+            await first.unmute(chat_id)
+            unmuted = (await next_event(events, "mute.updated")).mute_change
+            assert unmuted is not None
+            assert unmuted.mute is None
+            listed = next(c for c in await second.chats() if c.id == chat_id)
+            assert (listed.mute, listed.draft) == (None, None)
+            assert await first.save_draft(chat_id, " ") is None
+    finally:
+        await second.close()
 
 
 async def test_refusals_arrive_as_api_errors(server: LiveServer) -> None:

@@ -52,6 +52,7 @@ def test_drafts_and_mute_follow_a_person_across_browsers(browser: Any,
         badge.wait_for()
         assert badge.inner_text() == "1"
         assert one.get_by_test_id("chat-list").locator(".badge.quiet").inner_text() == "1"
+        assert not two.title().startswith("(")  # a muted chat's unread leave the tab's title
         colours = badge.evaluate("b => [getComputedStyle(b).backgroundColor,"
                                  " getComputedStyle(document.documentElement)"
                                  ".getPropertyValue('--accent')]")

@@ -2,7 +2,7 @@
 they are writing there, on their membership row
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -54,6 +54,10 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("DELETE", "/api/v1/chats/{chat_id}/join_requests/{user_id}"): None,
     ("GET", "/api/v1/chats/{chat_id}/admin_log"): None,
     ("POST", "/api/v1/chats/{chat_id}/escalations"): {"user_id": 1, "reason": "spam"},
+    # a member's own settings
+    ("PUT", "/api/v1/chats/{chat_id}/mute"): {"for_s": 3600},
+    ("DELETE", "/api/v1/chats/{chat_id}/mute"): None,
+    ("PUT", "/api/v1/chats/{chat_id}/draft"): {"text": "from outside"},
 }
 
 

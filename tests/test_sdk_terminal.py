@@ -9,13 +9,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 from textual.pilot import Pilot
-from textual.widgets import ListView
+from textual.widgets import Input, ListView, Static
 
 from darbuka.client import Client
-from darbuka.client.tui import ChatApp, MessageLine
+from darbuka.client.tui import ChatApp, MessageLine, parse_mute
 from tests.conftest import LiveServer
 from tests.helpers import Api, wait_until
 
@@ -111,3 +113,67 @@ def test_send_and_listen_commands(server: LiveServer, alice: Api, bob: Api,
     assert event["message"]["text"] == "from the shell"
     assert listener.wait(10) == 0
     wait_until(lambda: bob.history(chat_id)[-1]["text"] == "from the shell")
+
+
+def test_mute_words_parse_or_are_refused() -> None:
+    assert parse_mute("") == (None, False)
+    assert parse_mute(" 8h ") == (8 * 3600, False)
+    assert parse_mute("30m mentions") == (1800, True)
+    assert parse_mute("Mentions") == (None, True)
+    for bad in ("soon", "1h 2h", "-1h", "8 h"):
+        with pytest.raises(ValueError, match="not a mute choice"):
+            parse_mute(bad)
+
+
+async def test_mute_command_and_drafts_in_the_terminal(server: LiveServer, alice: Api,
+                                                       bob: Api, tmp_path: Path) -> None:
+    first = await asyncio.to_thread(alice.group, "First", [bob])
+    second = await asyncio.to_thread(alice.group, "Second", [bob])
+    await asyncio.to_thread(alice.ok, "PUT", f"/chats/{first['id']}/draft",
+                            json={"text": "from my phone"})
+    app = ChatApp(Client(server.url, alice.token, store=tmp_path / "device.db"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        chats = app.query_one("#chats", ListView)
+        await settle(pilot, lambda: len(chats.children) == 2, "the chat list")
+        compose = app.query_one("#compose", Input)
+        await _open(pilot, app, first["id"])
+        await settle(pilot, lambda: compose.value == "from my phone", "the draft restored")
+        compose.value = ""
+        await pilot.press(*"/mute 1h mentions", "enter")
+        await settle(pilot, lambda: _listed(alice, first["id"]).get("mute"), "the mute")
+        assert _listed(alice, first["id"])["mute"]["mentions"] is True
+        await settle(pilot, lambda: any("🔕 First" in _title(item) for item in chats.children),
+                     "the muted mark")
+        await pilot.press(*"half typed")
+        await _open(pilot, app, second["id"])
+        await settle(pilot, lambda: _listed(alice, first["id"]).get("draft", {}).get("text")
+                     == "half typed", "the draft kept")
+        assert compose.value == ""  # the second chat has none
+        await pilot.press(*"/unmute", "enter")
+        await settle(pilot, lambda: "mute" not in _listed(alice, second["id"]), "no mute")
+        await pilot.press(*"/mute soon", "enter")
+        await pilot.pause(0.2)
+        assert "mute" not in _listed(alice, second["id"])
+
+
+async def _open(pilot: Pilot[None], app: ChatApp, chat_id: int) -> None:
+    """Pick a chat in the list, again if events redrew the list under the key press."""
+    chats = app.query_one("#chats", ListView)
+    deadline = time.monotonic() + 10
+    while app.chat_id != chat_id:
+        assert time.monotonic() < deadline, "the chat did not open"
+        ids = [item.chat_id for item in chats.children]  # type: ignore[attr-defined]
+        if chat_id in ids:
+            chats.focus()
+            chats.index = ids.index(chat_id)
+            await pilot.press("enter")
+        await pilot.pause(0.1)
+
+
+def _listed(api: Api, chat_id: int) -> dict[str, Any]:
+    chats: list[dict[str, Any]] = api.ok("GET", "/chats")["chats"]
+    return next(c for c in chats if c["id"] == chat_id)
+
+
+def _title(item: object) -> str:
+    return str(item.query_one(Static).content)  # type: ignore[attr-defined]  # a ChatItem

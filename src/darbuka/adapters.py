@@ -26,11 +26,13 @@ from darbuka.services.bans import BanService
 from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
+from darbuka.services.drafts import DraftService
 from darbuka.services.health import HealthService
 from darbuka.services.joinrequests import JoinRequestService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
+from darbuka.services.mutes import MuteService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.reactions import ReactionService
@@ -57,6 +59,8 @@ class Services:
     bans: BanService
     join_requests: JoinRequestService
     admin_log: AdminLogService
+    mutes: MuteService
+    drafts: DraftService
     public: PublicService
     messages: MessageService
     reactions: ReactionService

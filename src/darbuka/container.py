@@ -46,12 +46,14 @@ from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
+from darbuka.services.drafts import DraftService
 from darbuka.services.health import HealthService
 from darbuka.services.hub import Hub
 from darbuka.services.joinrequests import JoinRequestService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
+from darbuka.services.mutes import MuteService
 from darbuka.services.principals import PrincipalCache
 from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
@@ -228,7 +230,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
     contacts = ContactService(db, stores, writer, settings, hasher, writes=writes)
     auth = AuthService(db, stores, writer, clock, limiter, sender, settings,
                        secret, on_sign_up=contacts.on_sign_up, principals=b.principals)
-    chats = ChatService(db, stores, writer, hasher, writes=writes,
+    chats = ChatService(db, stores, writer, clock, hasher, writes=writes,
                         new_accounts=NewAccountLimits(settings))
     members = MemberService(db, stores, writer, hasher, writes=writes)
     media_dir = Path(settings.data_dir) / "media"
@@ -247,6 +249,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         users=UserService(db, stores, writer, limiter, settings, writes=writes),
         privacy=PrivacyService(db, stores, writer, hasher, b.presence.online, writes=writes),
         chats=chats, members=members,
+        mutes=MuteService(db, stores, writer, writes=writes),
+        drafts=DraftService(writer, writes=writes),
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),
         messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media,

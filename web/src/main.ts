@@ -6,6 +6,8 @@ import { mount } from "svelte";
 import "./lib/reactions.svelte";
 import "./lib/events.svelte";
 import "./lib/mentioned.svelte";
+import "./lib/mutes.svelte";
+import "./lib/drafts.svelte";
 import "./lib/people.svelte";
 import "./lib/safety.svelte";
 import App from "./App.svelte";

@@ -3,7 +3,8 @@
 Media: `Client.upload` (resumable tus with a progress callback) and `Client.send_file`
 (upload + media message through the outbox, resumed across restarts).
 People and chats: contacts, privacy and blocks, presence, public chats, invite links, admin
-rights, pins, reactions and views are calls of `Client` too (from `darbuka.client.http`).
+rights, pins, reactions and views, mutes and drafts are calls of `Client` too (from
+`darbuka.client.http`).
 """
 
 from darbuka.backoff import Backoff
@@ -14,10 +15,14 @@ from darbuka.client.models import (
     Chat,
     ContactImport,
     ContactMatch,
+    Draft,
+    DraftChange,
     Event,
     Invite,
     Mention,
     Message,
+    Mute,
+    MuteChange,
     OutboxItem,
     Presence,
     Privacy,
@@ -33,8 +38,8 @@ from darbuka.client.models import (
 from darbuka.client.store import LocalStore
 from darbuka.client.uploads import TusUploader, guess_kind
 
-__all__ = ["ApiError", "Backoff", "BlockedUser", "Chat", "Client", "ContactImport",
-           "ContactMatch", "Event", "EventStream", "Invite", "LocalStore", "Mention", "Message",
-           "OutboxItem", "Presence", "Privacy", "PublicChat", "PublicPreview", "Reaction",
-           "ReactionCount", "ReactionTally", "Reactions", "TusUploader", "User", "ViewReport",
-           "guess_kind"]
+__all__ = ["ApiError", "Backoff", "BlockedUser", "Chat", "Client", "ContactImport", "ContactMatch",
+           "Draft", "DraftChange", "Event", "EventStream", "Invite", "LocalStore", "Mention",
+           "Message", "Mute", "MuteChange", "OutboxItem", "Presence", "Privacy", "PublicChat",
+           "PublicPreview", "Reaction", "ReactionCount", "ReactionTally", "Reactions",
+           "TusUploader", "User", "ViewReport", "guess_kind"]

@@ -16,8 +16,10 @@ from darbuka.client.models import (
     BlockedUser,
     Chat,
     ContactImport,
+    Draft,
     Invite,
     Message,
+    Mute,
     Presence,
     Privacy,
     PublicChat,
@@ -400,6 +402,27 @@ class HttpApi:
 
     async def unpin(self, chat_id: int) -> Chat:
         return Chat.from_json(await self.call("DELETE", f"/chats/{chat_id}/pin"))
+
+    # -- your own settings for a chat -----------------------------------------------------
+
+    async def mute(self, chat_id: int, *, for_s: int | None = None,
+                   mentions: bool = False) -> Mute:
+        """Mute a chat on all your devices, for `for_s` seconds (60 s to 366 days) or until
+        `unmute`; `mentions` lets your @mentions through."""
+        result = await self.call("PUT", f"/chats/{chat_id}/mute",
+                                 json={"for_s": for_s, "mentions": mentions})
+        mute = Mute.from_json(result["mute"])
+        assert mute is not None  # noqa: S101 - the server answers the mute it set
+        return mute
+
+    async def unmute(self, chat_id: int) -> None:
+        await self.call("DELETE", f"/chats/{chat_id}/mute")
+
+    async def save_draft(self, chat_id: int, text: str) -> Draft | None:
+        """Keep `text` as your draft in the chat, for all your devices (blank clears it;
+        at most 4,096 characters). Your send there clears it."""
+        result = await self.call("PUT", f"/chats/{chat_id}/draft", json={"text": text})
+        return Draft.from_json(result["draft"])
 
     # -- reactions and views --------------------------------------------------------------
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from darbuka.markup import to_code_points
 
-__all__ = ["BlockedUser", "Chat", "ContactImport", "ContactMatch", "Event", "Invite", "Mention",
-           "Message", "OutboxItem", "Presence", "Privacy", "PublicChat", "PublicPreview",
-           "Reaction", "ReactionCount", "ReactionTally", "Reactions", "User", "ViewReport"]
+__all__ = ["BlockedUser", "Chat", "ContactImport", "ContactMatch", "Draft", "DraftChange", "Event",
+           "Invite", "Mention", "Message", "Mute", "MuteChange", "OutboxItem", "Presence",
+           "Privacy", "PublicChat", "PublicPreview", "Reaction", "ReactionCount",
+           "ReactionTally", "Reactions", "User", "ViewReport"]
 
 Json = dict[str, Any]
 
@@ -61,6 +62,42 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Mute:
+    """Your mute of a chat: until `until` (ms since the epoch; None: until turned off),
+    with your @mentions let through when `mentions`."""
+
+    until: int | None = None
+    mentions: bool = False
+
+    def holds_at(self, at_ms: int) -> bool:
+        """A timed mute ends by itself: the server sends nothing when it does."""
+        return self.until is None or at_ms < self.until
+
+    @classmethod
+    def from_json(cls, data: Json | None) -> Mute | None:
+        if not data:
+            return None
+        until = data.get("until")
+        return cls(until=None if until is None else int(until),
+                   mentions=bool(data.get("mentions")))
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What you were writing in a chat, on any of your devices (the latest `updated_at`,
+    the server's time in ms, wins)."""
+
+    text: str
+    updated_at: int
+
+    @classmethod
+    def from_json(cls, data: Json | None) -> Draft | None:
+        if not data:
+            return None
+        return cls(text=str(data["text"]), updated_at=int(data["updated_at"]))
+
+
+@dataclass(frozen=True, slots=True)
 class Chat:
     id: int
     kind: str
@@ -70,6 +107,9 @@ class Chat:
     unread_count: int = 0
     role: str | None = None
     last_message: Message | None = None
+    # Yours alone: as of when the chat list was fetched (see `Mute.holds_at`).
+    mute: Mute | None = None
+    draft: Draft | None = None
     raw: Json = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -79,7 +119,26 @@ class Chat:
                    member_count=int(data.get("member_count", 0)),
                    last_seq=int(data.get("last_seq", 0)),
                    unread_count=int(data.get("unread_count", 0)), role=data.get("role"),
-                   last_message=Message.from_json(last) if last else None, raw=data)
+                   last_message=Message.from_json(last) if last else None,
+                   mute=Mute.from_json(data.get("mute")),
+                   draft=Draft.from_json(data.get("draft")), raw=data)
+
+
+@dataclass(frozen=True, slots=True)
+class MuteChange:
+    """`mute.updated`: the chat's mute as set on one of your devices (None: unmuted)."""
+
+    chat_id: int
+    mute: Mute | None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftChange:
+    """`draft.updated`: the chat's draft as saved on one of your devices, or None when it
+    was cleared (blank, or by your send there)."""
+
+    chat_id: int
+    draft: Draft | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +184,18 @@ class Event:
     def reaction_tally(self) -> ReactionTally | None:
         """`reaction.counts` (channels): a message's counts, nobody named."""
         return ReactionTally.from_json(self.data) if self.type == "reaction.counts" else None
+
+    @property
+    def mute_change(self) -> MuteChange | None:
+        if self.type != "mute.updated":
+            return None
+        return MuteChange(int(self.data["chat_id"]), Mute.from_json(self.data.get("mute")))
+
+    @property
+    def draft_change(self) -> DraftChange | None:
+        if self.type != "draft.updated":
+            return None
+        return DraftChange(int(self.data["chat_id"]), Draft.from_json(self.data.get("draft")))
 
     @property
     def blocked_user_id(self) -> int | None:

@@ -5,12 +5,17 @@ and is delivered once the link is back; ✗ marks a send the server refused. Tex
 as plain text, never interpreted as console markup; a message's markup ranges style it
 (bold, italic, strike, underline, code, links). `/file PATH` in the composer sends a file
 (photo, voice, video by its name, else a file), with the upload's progress on its line.
+`/mute [1h|8h|30m] [mentions]` mutes the open chat (no time: until `/unmute`); muted chats
+are marked 🔕 in the list. What is left typed in a chat is kept as its draft, for the
+person's other devices, when another chat is opened, and comes back when it is opened.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -29,11 +34,29 @@ from darbuka.client.http import ApiError
 from darbuka.client.models import Chat, Event, Message
 from darbuka.client.uploads import file_size, guess_kind
 
-__all__ = ["ChatApp", "SignIn"]
+__all__ = ["ChatApp", "SignIn", "parse_mute"]
 
 FILE_COMMAND = "/file "
+MUTE_COMMAND, UNMUTE_COMMAND = "/mute", "/unmute"
+_DURATION = re.compile(r"(\d+)([mhd])")
+_UNIT_S = {"m": 60, "h": 3600, "d": 86400}
 STATE_MARKS = {"online": "● online", "connecting": "◌ connecting…", "offline": "○ offline",
                "signed_out": "✗ signed out"}
+
+
+def parse_mute(args: str) -> tuple[int | None, bool]:
+    """`/mute`'s arguments as (seconds or None for until turned off, mentions let through):
+    `8h`, `30m mentions`, `mentions`, or nothing."""
+    for_s: int | None = None
+    mentions = False
+    for word in args.lower().split():
+        if word == "mentions":
+            mentions = True
+        elif (found := _DURATION.fullmatch(word)) and for_s is None:
+            for_s = int(found[1]) * _UNIT_S[found[2]]
+        else:
+            raise ValueError(f"not a mute choice: {word} (try /mute 1h, /mute 8h mentions)")
+    return for_s, mentions
 
 
 class SignIn(ModalScreen[bool]):
@@ -129,6 +152,7 @@ class ChatApp(App[None]):
         self.me_id = 0
         self.names: dict[int, str] = {}
         self.pending: dict[str, MessageLine] = {}
+        self.chats: dict[int, Chat] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(STATE_MARKS["offline"], id="status")
@@ -163,7 +187,8 @@ class ChatApp(App[None]):
     async def _load_chats(self) -> None:
         chats = self.query_one("#chats", ListView)
         await chats.clear()
-        for chat in await self.client.chats():
+        self.chats = {chat.id: chat for chat in await self.client.chats()}
+        for chat in self.chats.values():
             await chats.append(ChatItem(chat))
         if chats.children:
             chats.index = 0
@@ -172,7 +197,11 @@ class ChatApp(App[None]):
     async def open_chat(self, event: ListView.Selected) -> None:
         if not isinstance(event.item, ChatItem):
             return
+        compose = self.query_one("#compose", Input)
+        await self._keep_draft(compose.value)
         self.chat_id = event.item.chat_id
+        draft = self.chats[self.chat_id].draft if self.chat_id in self.chats else None
+        compose.value = draft.text if draft else ""
         log = self.query_one("#log", ListView)
         await log.clear()
         self.pending.clear()
@@ -198,6 +227,9 @@ class ChatApp(App[None]):
         if text.startswith(FILE_COMMAND):
             await self._send_file(text.removeprefix(FILE_COMMAND).strip())
             return
+        if text == UNMUTE_COMMAND or text.split()[0] == MUTE_COMMAND:
+            await self._mute(text)
+            return
         client_id = await self.client.send(self.chat_id, text)
         await self._append_pending(client_id, text, "⏳")
 
@@ -210,6 +242,28 @@ class ChatApp(App[None]):
         kind = guess_kind(path)
         client_id = await self.client.send_file(self.chat_id, path, kind=kind)
         await self._append_pending(client_id, _media_text(kind, path.name, ""), "⏳")
+
+    async def _mute(self, command: str) -> None:
+        assert self.chat_id is not None  # noqa: S101 - checked by the caller
+        try:
+            if command == UNMUTE_COMMAND:
+                await self.client.unmute(self.chat_id)
+                self.notify("unmuted")
+                return
+            for_s, mentions = parse_mute(command.removeprefix(MUTE_COMMAND))
+            await self.client.mute(self.chat_id, for_s=for_s, mentions=mentions)
+            self.notify("muted" + (" (mentions still notify)" if mentions else ""))
+        except (ValueError, ApiError) as error:
+            self.notify(str(error), severity="error")
+
+    async def _keep_draft(self, text: str) -> None:
+        """Leaving a chat keeps what was typed there as its draft (and clears a draft
+        that was emptied); a draft that cannot be saved now stays local."""
+        chat = self.chats.get(self.chat_id or 0)
+        if chat is None or text == (chat.draft.text if chat.draft else ""):
+            return
+        with contextlib.suppress(ApiError, httpx.HTTPError):
+            await self.client.save_draft(chat.id, text)
 
     def _show_upload(self, client_id: str, sent: int, total: int) -> None:
         line = self.pending.get(client_id)
@@ -233,7 +287,8 @@ class ChatApp(App[None]):
         receipt = event.type in ("chat.delivered", "chat.read")
         if receipt and event.data.get("user_id") != self.me_id:
             return  # others' receipts: nothing in the chat list changes
-        if event.type == "reset" or event.type.startswith(("chat.", "member.")):
+        if event.type == "reset" or event.type.startswith(("chat.", "member.", "mute.",
+                                                           "draft.")):
             await self._load_chats()
             return
         message = event.message
@@ -293,6 +348,8 @@ class ChatApp(App[None]):
 
 def _chat_title(chat: Chat) -> str:
     title = chat.title or ("direct chat" if chat.kind == "direct" else f"chat {chat.id}")
+    if chat.mute is not None and chat.mute.holds_at(time.time_ns() // 1_000_000):
+        title = f"🔕 {title}"
     return f"{title} ({chat.unread_count})" if chat.unread_count else title
 
 

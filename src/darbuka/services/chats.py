@@ -7,12 +7,15 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Forbidden, NotFound
 from darbuka.services.access import PLAIN_ROLE, ChatAccess, access_chat, access_message, message_for
 from darbuka.services.adminlog import do_log
 from darbuka.services.antispam import NewAccountLimits
+from darbuka.services.drafts import draft_view
 from darbuka.services.handles import check_chat_handle, do_set_chat_handle
 from darbuka.services.members import MAX_GROUP_MEMBERS, check_user_ids, member_chat_view
+from darbuka.services.mutes import mute_view
 from darbuka.services.privacy import PhoneHasher, check_can_add, check_direct_allowed
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import RIGHTS, check_right, rights_of
@@ -75,10 +78,11 @@ async def _log_changes(tx: Tx, access: ChatAccess, user_id: int, changes: ChatFi
 
 
 class ChatService:
-    def __init__(self, db: Database, stores: Stores, writer: Writer,
+    def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock,
                  hasher: Callable[[str], bytes] | None = None, *, writes: WriteLimits,
                  new_accounts: NewAccountLimits) -> None:
         self._writes = writes
+        self._clock = clock
         self._new_accounts = new_accounts
         self._db = db
         self._stores = stores
@@ -167,18 +171,26 @@ class ChatService:
     # -- reading --------------------------------------------------------------------------
 
     async def list_for(self, user_id: int) -> list[dict[str, Any]]:
+        """The chat list, with the caller's own mute and draft of each chat (every device
+        shows them; later changes come as `mute.updated` and `draft.updated`)."""
         async with self._db.read() as conn:
             rows = await self._stores.chats.user_chats(conn, user_id)
             last = await self._stores.messages.by_ids(
                 conn, [r["last_message_id"] for r in rows if r["last_message_id"]])
-        return [self._listed(r, last.get(r["last_message_id"] or 0), user_id) for r in rows]
+        now = self._clock.now_ms()
+        return [self._listed(r, last.get(r["last_message_id"] or 0), user_id, now)
+                for r in rows]
 
     @staticmethod
-    def _listed(row: UserChatRow, last: MessageRow | None,
-                user_id: int) -> dict[str, Any]:
+    def _listed(row: UserChatRow, last: MessageRow | None, user_id: int,
+                now: int) -> dict[str, Any]:
         view = member_chat_view(row, row["role"], row["last_read_seq"])
         if last is not None:
             view["last_message"] = message_for(message_view(last), user_id)
+        if mute := mute_view(row["muted_until"], row["mute_mentions"], now):
+            view["mute"] = mute
+        if draft := draft_view(row["draft"], row["draft_at"]):
+            view["draft"] = draft
         return view
 
     async def get(self, user_id: int, chat_id: int) -> dict[str, Any]:

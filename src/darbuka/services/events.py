@@ -50,6 +50,12 @@ EVENT_TYPES: dict[str, str] = {
     "privacy.updated": "your privacy settings changed: the changed keys in `privacy`",
     "user.blocked": "you blocked `user_id` (only your devices hear it)",
     "user.unblocked": "you unblocked `user_id`",
+    "mute.updated": "you muted or unmuted `chat_id` (on any device): `mute` {`until` (ms; "
+                    "null: until turned off), `mentions` (your @mentions still notify)}, or "
+                    "null when unmuted. A mute ends by itself at `until`: nothing is sent then",
+    "draft.updated": "your draft in `chat_id` changed on one of your devices, or was cleared "
+                     "by your send there: `draft` {`text`, `updated_at`} or null. The latest "
+                     "`updated_at` wins",
     "mention": "you were @mentioned: `chat_id`, `message_id`, `seq`, `by`",
     "reaction.added": "`user_id` reacted with `emoji` to `message_id` in `chat_id`; in a "
                       "channel only the reacting user's devices and the owner and admins "

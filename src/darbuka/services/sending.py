@@ -12,11 +12,12 @@ import orjson
 from darbuka.errors import ApiError, BadRequest, Conflict, NotFound
 from darbuka.markup import check_markup
 from darbuka.services.access import post_refusal, slow_mode_refusal
+from darbuka.services.drafts import clear_sent_drafts
 from darbuka.services.links import links_of
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
 from darbuka.services.rights import lacking_write
-from darbuka.services.text import check_no_nul
+from darbuka.services.text import MAX_TEXT, check_no_nul
 from darbuka.services.views import message_view
 from darbuka.services.writer import Tx
 from darbuka.storage.rows import MediaRow, Membership, MessageFields, MessageRow
@@ -26,7 +27,6 @@ __all__ = ["ALBUM_KINDS", "MAX_ALBUM", "MAX_CAPTION", "MAX_TEXT", "MEDIA_KINDS",
            "MediaKind", "SendRequest", "SendResult", "check_send", "markup_json",
            "media_ids_of", "post_system", "store_sends"]
 
-MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CLIENT_ID = 64
 # What a message may carry; the request bodies declare `MediaKind`.
@@ -206,6 +206,8 @@ async def store_sends(tx: Tx, items: list[SendRequest], *,
                 accepted.append((index, req, checked))
     if accepted:
         await _insert_accepted(tx, accepted, results)
+        await clear_sent_drafts(tx, {(req.chat_id, req.sender_id) for _, req, _ in accepted},
+                                roles)
     for index, first in repeats:
         original = results[first]
         results[index] = (SendResult(original.message, None)

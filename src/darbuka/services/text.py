@@ -12,7 +12,10 @@ from typing import Any
 
 from darbuka.errors import BadRequest
 
-__all__ = ["check_no_nul", "clean_name", "has_nul"]
+__all__ = ["MAX_TEXT", "check_no_nul", "clean_name", "has_nul"]
+
+# The longest message text, and so the longest draft of one.
+MAX_TEXT = 4096
 
 _ZWNJ, _ZWJ = "\u200c", "\u200d"
 

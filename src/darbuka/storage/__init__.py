@@ -24,6 +24,7 @@ from darbuka.storage.join_requests import JoinRequestStore
 from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
 from darbuka.storage.post_views import ViewStore
+from darbuka.storage.preferences import PreferenceStore
 from darbuka.storage.privacy import PrivacyStore
 from darbuka.storage.public import PublicStore
 from darbuka.storage.reactions import ReactionStore
@@ -46,6 +47,7 @@ class Stores:
     safety: SafetyStore = field(default_factory=SafetyStore)
     contacts: ContactStore = field(default_factory=ContactStore)
     privacy: PrivacyStore = field(default_factory=PrivacyStore)
+    preferences: PreferenceStore = field(default_factory=PreferenceStore)
     handles: HandleStore = field(default_factory=HandleStore)
     public: PublicStore = field(default_factory=PublicStore)
     invites: InviteStore = field(default_factory=InviteStore)

@@ -32,7 +32,8 @@ _LOCK_SEQS = Query(select(chats.c.id, chats.c.last_seq)
 _SET_LAST = Query(update(chats).where(chats.c.id == bindparam("cid"))
                   .values(last_seq=bindparam("seq"), last_message_id=bindparam("mid")))
 _ROLES = Query(select(members.c.chat_id, members.c.user_id, members.c.role, chats.c.kind,
-                      chats.c.closed, chats.c.slow_mode_s, members.c.last_post_at)
+                      chats.c.closed, chats.c.slow_mode_s, members.c.last_post_at,
+                      members.c.draft_at)
                .join(chats, chats.c.id == members.c.chat_id)
                .where(members.c.chat_id.in_(bindparam("chats", expanding=True)),
                       members.c.user_id.in_(bindparam("users", expanding=True))),
@@ -103,10 +104,11 @@ class ChatStore:
                                         "users": sorted({u for _, u in pairs})})
         wanted = set(pairs)
         found: dict[tuple[int, int], Membership] = {}
-        for chat_id, user_id, role, kind, closed, slow_mode_s, last_post_at in rows:
+        for chat_id, user_id, role, kind, closed, slow_mode_s, last_post_at, draft_at in rows:
             if (chat_id, user_id) in wanted:
                 found[(int(chat_id), int(user_id))] = Membership(
-                    str(role), str(kind), bool(closed), int(slow_mode_s), last_post_at)
+                    str(role), str(kind), bool(closed), int(slow_mode_s), last_post_at,
+                    has_draft=draft_at is not None)
         return found
 
     async def add_members(self, conn: Conn, chat_id: int, user_roles: dict[int, str],
@@ -199,7 +201,8 @@ class ChatStore:
         """The user's chats with role, read marker and last message, newest activity first."""
         query = (
             select(chats, members.c.role, members.c.last_read_seq,
-                   messages.c.id.label("m_id"))
+                   messages.c.id.label("m_id"), members.c.muted_until,
+                   members.c.mute_mentions, members.c.draft, members.c.draft_at)
             .join(members, and_(members.c.chat_id == chats.c.id, members.c.user_id == user_id))
             .outerjoin(messages, messages.c.id == chats.c.last_message_id)
             .order_by(chats.c.last_message_id.desc().nulls_last(), chats.c.id.desc())

@@ -96,6 +96,10 @@ class UserChatRow(ChatRow):
     role: str
     last_read_seq: int
     m_id: int | None
+    muted_until: int | None
+    mute_mentions: bool
+    draft: str | None
+    draft_at: int | None
 
 
 class PublicChatRow(ChatRow):
@@ -113,6 +117,10 @@ class MemberRow(TypedDict):
     last_delivered_seq: int
     promoted_by: int | None  # who made them admin (None: from before it was kept)
     last_post_at: int | None  # for slow mode
+    muted_until: int | None  # see services/mutes.py
+    mute_mentions: bool
+    draft: str | None
+    draft_at: int | None
 
 
 class MemberListRow(TypedDict):
@@ -133,6 +141,8 @@ class Membership(NamedTuple):
     closed: bool
     slow_mode_s: int = 0
     last_post_at: int | None = None
+    # The member keeps a draft there: their send clears it.
+    has_draft: bool = False
 
 
 class MessageFields(TypedDict, total=False):

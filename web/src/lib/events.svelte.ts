@@ -9,7 +9,7 @@ import { applyOthersMark, noteReceived, noteReceivedChats } from "./receipts";
 import { app, chatById, me, sortChats, startingRole, view } from "./state.svelte";
 import type { Chat, Message, ServerEvent, User } from "./types";
 
-async function saveChat(chat: Chat): Promise<void> {
+export async function saveChat(chat: Chat): Promise<void> {
   await (await db()).put("chats", $state.snapshot(chat) as Chat);
 }
 

@@ -1,10 +1,12 @@
 // Chats where someone mentioned me: an "@" badge in the chat list until the chat is read
-// past the mention, and a toast when the chat is not open. Kept in IndexedDB (kv "mentions").
+// past the mention, and a toast when the chat is not open (and not muted without its mentions
+// let through). Kept in IndexedDB (kv "mentions").
 
 import { getKv, setKv } from "./db";
 import { chatTitle } from "./format";
 import { on } from "./handlers";
 import { t } from "./i18n.svelte";
+import { muteOf } from "./mutes.svelte";
 import { app, chatById, toast } from "./state.svelte";
 import type { Chat, ServerEvent } from "./types";
 
@@ -32,7 +34,9 @@ async function onMention(ev: ServerEvent): Promise<void> {
   seqs[chatId] = Math.max(seqs[chatId] ?? 0, seq);
   const chat = chatById(chatId);
   const open = app.openChatId === chatId && document.visibilityState === "visible";
-  if (chat && !open && seq > (chat.last_read_seq ?? 0)) toast(`${t("mentionedIn")} ${chatTitle(chat)}`);
+  const mute = chat && muteOf(chat);
+  const quiet = mute && !mute.mentions; // muted, mentions not let through
+  if (chat && !open && !quiet && seq > (chat.last_read_seq ?? 0)) toast(`${t("mentionedIn")} ${chatTitle(chat)}`);
   // Read marks drop what they passed, so the stored map stays small.
   const keep = Object.fromEntries(
     Object.entries($state.snapshot(seqs)).filter(([id, s]) => s > (chatById(Number(id))?.last_read_seq ?? 0)),

@@ -6,6 +6,7 @@
 import { clearAll, getKv, putMessages } from "./db";
 import { replaceChats } from "./events.svelte";
 import { dispatch } from "./handlers";
+import { flushDrafts } from "./drafts.svelte";
 import { flushOutbox, linkDown, linkUp, settled } from "./link";
 import { markOutbox, removeFromOutbox } from "./outbox.svelte";
 import { flushDelivered } from "./receipts";
@@ -167,6 +168,7 @@ async function onFrame(frame: ServerEvent): Promise<void> {
       if (frame.cursor) await dispatch({ type: "cursor", cursor: frame.cursor });
       flushOutbox();
       flushDelivered();
+      void flushDrafts();
       return;
     case "reset":
       await replaceChats(frame.chats as Chat[]);

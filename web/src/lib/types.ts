@@ -90,6 +90,18 @@ export interface OutboxUpload {
 export type ChatKind = "direct" | "group" | "channel";
 export type Role = "owner" | "admin" | "member" | "subscriber";
 
+/** `until`: ms since the epoch, null = until turned off; `mentions`: they still notify. */
+export interface Mute {
+  until: number | null;
+  mentions: boolean;
+}
+
+/** `updated_at` is the server's time: the latest wins. */
+export interface Draft {
+  text: string;
+  updated_at: number;
+}
+
 export interface Chat {
   id: number;
   kind: ChatKind;
@@ -111,6 +123,8 @@ export interface Chat {
   join_approval?: boolean; // joins by handle or link wait for an admin
   pinned_message_id?: number;
   rights?: string[]; // your admin rights (GET /chats/{id}, owners and admins)
+  mute?: Mute | null; // yours alone, on all your devices (lib/mutes.svelte.ts)
+  draft?: Draft | null; // what you were writing there, on any device (lib/drafts.svelte.ts)
   // Client-side: the other person of a direct chat, and how far the others have read and
   // received (delivered is never behind read).
   peer_id?: number;

@@ -57,6 +57,14 @@ members = Table(
     # Who made this member an admin (None: an admin from before this was kept, taken as the
     # owner's). Only the owner and that admin demote, remove or change the rights of an admin.
     Column("promoted_by", BigInteger, nullable=True),
+    # The member's own settings for the chat, kept on their membership row because the send
+    # path reads that row anyway: a send clears its draft at no extra query when none is
+    # kept. A mute lasts until `muted_until` (ms; see services/mutes.py for "until turned
+    # off"), checked against the time asked about, so its end needs no write.
+    Column("muted_until", BigInteger, nullable=True),
+    Column("mute_mentions", Boolean, nullable=False, server_default="0"),
+    Column("draft", Text, nullable=True),
+    Column("draft_at", BigInteger, nullable=True),
     Index("ix_members_user", "user_id", "chat_id"),
     # A channel's owner and admins hear who joins, leaves and reacts: found without a walk
     # through its subscribers.

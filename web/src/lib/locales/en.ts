@@ -291,6 +291,13 @@ const en = {
   joinWhere: "Link or @name of the group or channel",
   joinWhat: "Paste a link such as …/c/name, an invite link, or type @name.",
   publicName: "Public name (optional)",
+  mute: "Mute",
+  unmute: "Unmute",
+  muteHour: "For 1 hour",
+  muteEight: "For 8 hours",
+  muteForever: "Until I turn it back on",
+  muteMentions: "Mentions still notify me",
+  muted: "Muted",
   publicNameHint: "With a @name, anyone can find the chat, read its public page and join. Without one it is private: people join when added or with an invite link.",
   // chat admins' tools
   slowMode: "Slow mode",

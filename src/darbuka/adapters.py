@@ -30,6 +30,7 @@ from darbuka.services.messages import MessageService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.reactions import ReactionService
+from darbuka.services.scheduled import ScheduledService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
@@ -52,6 +53,7 @@ class Services:
     members: MemberService
     public: PublicService
     messages: MessageService
+    scheduled: ScheduledService
     reactions: ReactionService
     sync: SyncService
     # media

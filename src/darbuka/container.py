@@ -50,6 +50,7 @@ from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.reactions import ReactionService
+from darbuka.services.scheduled import ScheduledService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
@@ -232,6 +233,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
                          media_dir / "work", screen=banks.screen_upload, hold=hold_media,
                          writes=writes)
     banker = MediaBanker(db, stores, banks, blobs)
+    messages = MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
+                              writes=writes)
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
     alerts = AlertService(db, stores, writer, settings)
     return Services(
@@ -241,8 +244,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         chats=chats, members=members,
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),
-        messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
-                                writes=writes),
+        messages=messages, scheduled=ScheduledService(db, stores, writer, clock, messages,
+                                                      writes=writes),
         reactions=ReactionService(db, stores, writer, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for),
         uploads=UploadService(db, stores, writer, clock, settings, partials,

@@ -25,6 +25,7 @@ from darbuka.storage.public import PublicStore
 from darbuka.storage.reactions import ReactionStore
 from darbuka.storage.rights import RightsStore
 from darbuka.storage.safety import SafetyStore
+from darbuka.storage.scheduled import ScheduledStore
 from darbuka.storage.stickers import StickerStore
 from darbuka.storage.users import DuplicateKey, UserStore
 
@@ -55,3 +56,4 @@ class Stores:
     installation: InstallationStore = field(default_factory=InstallationStore)
     jobs: JobStore = field(default_factory=JobStore)
     alerts: AlertStore = field(default_factory=AlertStore)
+    scheduled: ScheduledStore = field(default_factory=ScheduledStore)

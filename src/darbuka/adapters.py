@@ -36,6 +36,7 @@ from darbuka.services.mutes import MuteService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.reactions import ReactionService
+from darbuka.services.scheduled import ScheduledService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
@@ -63,6 +64,7 @@ class Services:
     drafts: DraftService
     public: PublicService
     messages: MessageService
+    scheduled: ScheduledService
     reactions: ReactionService
     sync: SyncService
     # media

@@ -59,6 +59,7 @@ from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.reactions import ReactionService
+from darbuka.services.scheduled import ScheduledService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
@@ -242,6 +243,9 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
                          media_dir / "work", screen=banks.screen_upload, hold=hold_media,
                          writes=writes)
     banker = MediaBanker(db, stores, banks, blobs)
+    messages = MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
+                              writes=writes, spread=Spread(limiter, settings),
+                              hold=HeldSends(writer).hold, links=LinkScreen(banks))
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
     alerts = AlertService(db, stores, writer, settings)
     return Services(
@@ -253,9 +257,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         drafts=DraftService(writer, writes=writes),
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),
-        messages=MessageService(db, stores, writer, b.bus.publish_ephemeral, media,
-                                writes=writes, spread=Spread(limiter, settings),
-                                hold=HeldSends(writer).hold, links=LinkScreen(banks)),
+        messages=messages, scheduled=ScheduledService(db, stores, writer, clock, messages,
+                                                      writes=writes),
         bans=BanService(db, stores, writer, members.drop, writes=writes),
         join_requests=JoinRequestService(db, stores, writer, members.let_in, writes=writes),
         admin_log=AdminLogService(db, stores),

@@ -20,6 +20,7 @@ from darbuka.api import (
     public,
     public_page,
     reports,
+    scheduled,
     sync,
     transparency,
     uploads,
@@ -31,7 +32,6 @@ __all__ = ["ROUTERS"]
 # poll used to be tried against every chat and profile route before its own).
 ROUTERS: tuple[APIRouter, ...] = (
     messages.router, sync.router, health.router, auth.router, people.router, chats.router,
-    chat_admins.router, preferences.router, public.router, media.router, uploads.router,
-    reports.router,
-    moderation.router, orders.router, alerts.router, transparency.router, banks.router,
-    transparency.page_router, public_page.router)
+    chat_admins.router, preferences.router, public.router, scheduled.router, media.router,
+    uploads.router, reports.router, moderation.router, orders.router, alerts.router,
+    transparency.router, banks.router, transparency.page_router, public_page.router)

@@ -26,6 +26,7 @@ from darbuka.client.models import (
     PublicPreview,
     ReactionCount,
     Reactions,
+    ScheduledMessage,
     User,
     ViewReport,
 )
@@ -394,6 +395,31 @@ class HttpApi:
         result = await self.call("PUT", f"/chats/{chat_id}/members/{user_id}/rights",
                                  json={"rights": list(rights)})
         return list(result["rights"])
+
+    # -- scheduled messages ---------------------------------------------------------------
+
+    async def schedule(self, chat_id: int, text: str, send_at_ms: int, *,
+                       client_id: str | None = None) -> ScheduledMessage:
+        """Have the server send `text` at `send_at_ms`; a repeat of `client_id` returns the
+        first (so a retried call never schedules twice)."""
+        return ScheduledMessage.from_json(await self.call(
+            "POST", f"/chats/{chat_id}/scheduled",
+            json={"client_id": client_id or uuid.uuid4().hex, "text": text,
+                  "send_at": send_at_ms}))
+
+    async def scheduled(self, chat_id: int) -> list[ScheduledMessage]:
+        found = await self.call("GET", f"/chats/{chat_id}/scheduled")
+        return [ScheduledMessage.from_json(s) for s in found["scheduled"]]
+
+    async def edit_scheduled(self, chat_id: int, scheduled_id: int, *,
+                             text: str | None = None,
+                             send_at_ms: int | None = None) -> ScheduledMessage:
+        body = {k: v for k, v in (("text", text), ("send_at", send_at_ms)) if v is not None}
+        return ScheduledMessage.from_json(await self.call(
+            "PATCH", f"/chats/{chat_id}/scheduled/{scheduled_id}", json=body))
+
+    async def cancel_scheduled(self, chat_id: int, scheduled_id: int) -> None:
+        await self.call("DELETE", f"/chats/{chat_id}/scheduled/{scheduled_id}")
 
     async def pin(self, chat_id: int, message_id: int) -> Chat:
         """Pin a message (admins with `pin`, or either side of a direct chat)."""

@@ -11,7 +11,7 @@ from darbuka.markup import to_code_points
 __all__ = ["BlockedUser", "Chat", "ContactImport", "ContactMatch", "Draft", "DraftChange", "Event",
            "Invite", "Mention", "Message", "Mute", "MuteChange", "OutboxItem", "Presence",
            "Privacy", "PublicChat", "PublicPreview", "Reaction", "ReactionCount",
-           "ReactionTally", "Reactions", "User", "ViewReport"]
+           "ReactionTally", "Reactions", "ScheduledMessage", "User", "ViewReport"]
 
 Json = dict[str, Any]
 
@@ -344,6 +344,32 @@ class Presence:
         seen = data.get("last_seen_at")
         return cls(user_id=int(data["user_id"]), status=str(data["status"]),
                    last_seen_at=int(seen) if seen is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledMessage:
+    """A message the server holds until `send_at` (ms): `scheduled`, then `sent` (with its
+    `message_id`), `cancelled`, or `failed` (refused at its time; `error` says why)."""
+
+    id: int
+    chat_id: int
+    sender_id: int
+    client_id: str
+    text: str
+    send_at: int
+    state: str
+    message_id: int | None = None
+    error: Json | None = None
+
+    @classmethod
+    def from_json(cls, data: Json) -> ScheduledMessage:
+        message_id = data.get("message_id")
+        return cls(id=int(data["id"]), chat_id=int(data["chat_id"]),
+                   sender_id=int(data["sender_id"]), client_id=str(data["client_id"]),
+                   text=str(data["text"]), send_at=int(data["send_at"]),
+                   state=str(data["state"]),
+                   message_id=int(message_id) if message_id is not None else None,
+                   error=data.get("error"))
 
 
 @dataclass(frozen=True, slots=True)

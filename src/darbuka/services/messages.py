@@ -17,14 +17,13 @@ from darbuka.services.access import (
     access_message,
     is_quiet_pair,
     message_for,
-    post_refusal,
 )
 from darbuka.services.adminlog import do_log
 from darbuka.services.antispam import Spread
 from darbuka.services.links import links_of
 from darbuka.services.media import MediaService
 from darbuka.services.ratelimit import WriteLimits
-from darbuka.services.rights import rights_of
+from darbuka.services.rights import check_may_post
 from darbuka.services.sending import (
     MAX_CAPTION,
     MAX_TEXT,
@@ -211,14 +210,7 @@ class MessageService:
         """
         await self._writes.check("typing", user_id)
         async with self._db.read() as conn:
-            access = await access_chat(conn, self._stores, user_id, chat_id)
-            channel_admin = access.role == "admin" and access.chat["kind"] == "channel"
-            has_write = not channel_admin or "write" in await rights_of(
-                conn, self._stores, access, user_id)
-            refusal = post_refusal(access.role, access.chat["kind"], access.closed,
-                                   has_write=has_write)
-            if refusal is not None:
-                raise refusal
+            access = await check_may_post(conn, self._stores, user_id, chat_id)
             if await is_quiet_pair(conn, self._stores, access):
                 return
         frame = orjson.dumps({"type": "typing", "chat_id": chat_id, "user_id": user_id})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from darbuka.errors import Forbidden
-from darbuka.services.access import ChatAccess
+from darbuka.services.access import ChatAccess, access_chat, post_refusal
 from darbuka.storage import Conn, Stores
 from darbuka.storage.rows import MemberRow
 
@@ -32,6 +32,19 @@ async def rights_of(conn: Conn, stores: Stores, access: ChatAccess,
     stored = await stores.rights.get(conn, [(access.chat["id"], user_id)])
     value = stored.get((access.chat["id"], user_id))
     return DEFAULT_ADMIN_RIGHTS if value is None else frozenset(value)
+
+
+async def check_may_post(conn: Conn, stores: Stores, user_id: int,
+                         chat_id: int) -> ChatAccess:
+    """The caller's access if they may post in the chat now; the refusal a send would get
+    (404 for outsiders, 403 for subscribers, closed chats, blocks) otherwise."""
+    access = await access_chat(conn, stores, user_id, chat_id)
+    channel_admin = access.role == "admin" and access.chat["kind"] == "channel"
+    has_write = not channel_admin or "write" in await rights_of(conn, stores, access, user_id)
+    refusal = post_refusal(access.role, access.chat["kind"], access.closed, has_write=has_write)
+    if refusal is not None:
+        raise refusal
+    return access
 
 
 async def check_right(conn: Conn, stores: Stores, access: ChatAccess,

@@ -58,6 +58,12 @@ CALLS: dict[tuple[str, str], dict[str, Any] | None] = {
     ("PUT", "/api/v1/chats/{chat_id}/mute"): {"for_s": 3600},
     ("DELETE", "/api/v1/chats/{chat_id}/mute"): None,
     ("PUT", "/api/v1/chats/{chat_id}/draft"): {"text": "from outside"},
+    # scheduled messages
+    ("POST", "/api/v1/chats/{chat_id}/scheduled"): {"client_id": "NEW", "text": "later",
+                                                    "send_at": 2**42},
+    ("GET", "/api/v1/chats/{chat_id}/scheduled"): None,
+    ("PATCH", "/api/v1/chats/{chat_id}/scheduled/{scheduled_id}"): {"text": "changed"},
+    ("DELETE", "/api/v1/chats/{chat_id}/scheduled/{scheduled_id}"): None,
 }
 
 
@@ -80,7 +86,7 @@ def snapshot(insider: Api, chat_id: int) -> Any:
 def fill(template: str, chat_id: int, message_id: int, victim: int) -> str:
     return (template.removeprefix("/api/v1").replace("{chat_id}", str(chat_id))
             .replace("{message_id}", str(message_id)).replace("{user_id}", str(victim))
-            .replace("{invite_id}", "1"))
+            .replace("{invite_id}", "1").replace("{scheduled_id}", "1"))
 
 
 def body_for(template: dict[str, Any] | None, outsider: Api,

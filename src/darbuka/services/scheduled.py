@@ -53,10 +53,11 @@ class ScheduledService:
         again with the same client id returns the first."""
         await self._writes.check("sends", user_id)
         req = check_send(user_id, chat_id, client_id, text)
-        when = self._check_time(send_at)
 
         async def schedule(tx: Tx) -> tuple[dict[str, Any], bool]:
+            # Outsiders learn nothing, not even that their time was wrong.
             await check_may_post(tx.conn, tx.stores, user_id, chat_id)
+            when = self._check_time(send_at)
             existing = await tx.stores.scheduled.by_client_id(tx.conn, user_id, req.client_id)
             if existing is not None:
                 if existing["chat_id"] != chat_id:

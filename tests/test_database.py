@@ -12,6 +12,28 @@ from darbuka.storage.db import Database
 from darbuka.storage.migrate import migrate
 
 
+def test_a_migration_waits_for_another_process_write_instead_of_failing(tmp_path: Path,
+                                                                        ) -> None:
+    """A server starting beside another that is writing: its migration (Alembic's own
+    statements, off the loop) waits for the write lock rather than failing at once."""
+    path = tmp_path / "darbuka.db"
+
+    async def run() -> int:
+        db = Database(f"sqlite:///{path}")
+        try:
+            await migrate(db)
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # the other server's transaction
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.5, lambda: (other.execute("COMMIT"), other.close()))
+            return await db.run_sync(
+                lambda conn: conn.execute(sa.text("SELECT count(*) FROM users")).scalar_one())
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run()) == 0
+
+
 def test_a_write_waits_for_another_process_lock_without_stopping_the_loop(
         tmp_path: Path) -> None:
     """An admin command holds the write lock: the server's write waits for it, and the

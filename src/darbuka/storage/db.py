@@ -294,13 +294,18 @@ class Database:
 
         def run() -> T:
             with self._writers.connect() as conn:
-                # In a thread of its own, it may wait for the lock inside SQLite.
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
+                # In a thread of its own, it may wait for the lock inside SQLite. Set on the
+                # driver's connection: through SQLAlchemy the PRAGMA would itself begin the
+                # transaction (BEGIN IMMEDIATE), before the wait it sets applies — a start
+                # beside another process's write then failed at once, "database is locked".
+                raw = conn.connection.driver_connection
+                assert raw is not None  # noqa: S101 - an open connection
+                raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
                 try:
                     result = fn(conn)
                     conn.commit()
                 finally:
-                    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                    raw.execute("PRAGMA busy_timeout=0")
                 return result
 
         async with self._write_gate:

@@ -32,6 +32,7 @@ from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
+from darbuka.services.push import PushService
 from darbuka.services.reactions import ReactionService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
@@ -60,6 +61,8 @@ class Services:
     messages: MessageService
     reactions: ReactionService
     sync: SyncService
+    # Web Push subscriptions (the delivery job runs in `background.py`)
+    push: PushService
     # media
     uploads: UploadService
     media: MediaService

@@ -21,6 +21,7 @@ from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored
 from darbuka.safety.alerts import ALERT_JOB
 from darbuka.services.bots import WEBHOOK_JOB
 from darbuka.services.jobs import JobKind, JobRunner, Periodic
+from darbuka.services.push import PUSH_JOB
 from darbuka.services.uploads import MEDIA_JOB
 from darbuka.settings import Settings
 
@@ -35,6 +36,12 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
     media = services.media
     kinds = [JobKind(MEDIA_JOB, media.process_job, concurrency=max(1, settings.media_workers),
                      max_attempts=3, give_up=media.give_up_job)]
+    # Pushes wait on push services on the network: many at once, retried for a while
+    # (a push older than a few minutes is news nobody needs any more).
+    kinds.append(JobKind(PUSH_JOB, services.push.deliver_job, concurrency=64,
+                         max_attempts=6, retry_base_s=2.0, retry_max_s=60.0,
+                         give_up=services.push.give_up_job,
+                         still_needed=services.push.still_needed))
     if webhooks is not None:
         # Mostly waiting for updates: as many at once as there are subscribed bots.
         kinds.append(JobKind(WEBHOOK_JOB, webhooks.deliver_job, concurrency=100_000,
@@ -78,6 +85,7 @@ async def stop_jobs(runtime: Runtime, runner: JobRunner,
     if webhooks is not None:
         await webhooks.stop()
     runtime.services.media.stop()
+    await runtime.services.push.stop()
 
 
 @asynccontextmanager

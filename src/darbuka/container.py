@@ -53,12 +53,14 @@ from darbuka.services.messages import MessageService
 from darbuka.services.principals import PrincipalCache
 from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
+from darbuka.services.push import MuteAnswer, PushService
 from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.reactions import ReactionService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
+from darbuka.services.webpush import PushSender, load_push_key
 from darbuka.services.writer import Writer
 from darbuka.settings import Settings
 from darbuka.storage import Conn, Database, Stores
@@ -240,6 +242,9 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
     banker = MediaBanker(db, stores, banks, blobs)
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
     alerts = AlertService(db, stores, writer, settings)
+    push_key = load_push_key(settings)
+    push = PushService(db, stores, writer, clock, push_key, PushSender(push_key, settings),
+                       online=b.presence.online, muted=nothing_muted, writes=writes)
     return Services(
         settings=settings, auth=auth, contacts=contacts,
         users=UserService(db, stores, writer, limiter, settings, writes=writes),
@@ -254,7 +259,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         join_requests=JoinRequestService(db, stores, writer, members.let_in, writes=writes),
         admin_log=AdminLogService(db, stores),
         reactions=ReactionService(db, stores, writer, writes=writes),
-        sync=SyncService(db, stores, settings, b.hub, chats.list_for),
+        sync=SyncService(db, stores, settings, b.hub, chats.list_for), push=push,
         uploads=UploadService(db, stores, writer, clock, settings, partials,
                               media_dir / "spool", writes=writes),
         media=media, stickers=StickerService(db, stores, writer, media, writes=writes),
@@ -274,3 +279,10 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         health=HealthService(db, stores, writer, b.bus, redis_url=settings.redis_url,
                              max_bus_lag_s=settings.ready_max_bus_lag_s),
     )
+
+
+async def nothing_muted(_chat_id: int, _user_ids: list[int],
+                        _at: int) -> dict[int, MuteAnswer]:
+    """Push's question "who has this chat muted?" (`PushService(muted=…)`), answered by
+    the per-chat mute store (`MuteService.muted`) once it is here; until then nobody."""
+    return {}

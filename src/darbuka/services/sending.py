@@ -14,6 +14,7 @@ from darbuka.markup import check_markup
 from darbuka.services.access import post_refusal, slow_mode_refusal
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
+from darbuka.services.push import queue_message_pushes
 from darbuka.services.rights import lacking_write
 from darbuka.services.text import check_no_nul
 from darbuka.services.views import message_view
@@ -336,6 +337,7 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, Messag
                      chat_id=req.chat_id, origin=req.origin))
         results[index] = SendResult(view, first_pos + offset)
     await notify_mentions(tx, rows)
+    await queue_message_pushes(tx, rows)
 
 
 async def post_system(tx: Tx, chat_id: int, body: dict[str, Any]) -> None:

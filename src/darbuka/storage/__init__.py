@@ -26,6 +26,7 @@ from darbuka.storage.messages import MessageStore
 from darbuka.storage.post_views import ViewStore
 from darbuka.storage.privacy import PrivacyStore
 from darbuka.storage.public import PublicStore
+from darbuka.storage.push import PushStore
 from darbuka.storage.reactions import ReactionStore
 from darbuka.storage.rights import RightsStore
 from darbuka.storage.safety import SafetyStore
@@ -63,3 +64,4 @@ class Stores:
     join_requests: JoinRequestStore = field(default_factory=JoinRequestStore)
     admin_log: AdminLogStore = field(default_factory=AdminLogStore)
     held: HeldStore = field(default_factory=HeldStore)
+    push: PushStore = field(default_factory=PushStore)

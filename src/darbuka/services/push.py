@@ -203,7 +203,8 @@ class PushService:
             failed = await self._push(subs, chat_id, lambda sub: _fit(_notification(
                 chat_id, state, unread, previews=bool(sub["previews"]))), urgency="high")
             shown, sent_at = True, wall_ms()
-        await self._writer.run(lambda tx: tx.stores.push.record(
+        # Shares its commit with the other jobs' records and the marks of the moment.
+        await self._writer.run_shared(lambda tx: tx.stores.push.record(
             tx.conn, user_id=user_id, chat_id=chat_id, seen_seq=state["last_seq"],
             seen_read=state["last_read_seq"], shown=shown, sent_at=sent_at))
         if failed:

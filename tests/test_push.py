@@ -243,3 +243,21 @@ def test_subscriptions_are_checked(push_server: LiveServer, pushes: PushService)
         who.call("DELETE", "/push/subscriptions", json={"endpoint": good["endpoint"]},
                  expect=status)
     assert len(bob.ok("GET", "/push/key")["public_key"]) == 87  # 65 bytes, base64url
+
+
+def test_a_reaction_to_your_message_is_pushed_to_you(push_server: LiveServer,
+                                                     pushes: PushService) -> None:
+    alice, bob, chat = _pair(push_server)
+    browser = _subscribe(bob, pushes, "/bob")
+    message = bob.send(chat["id"], "my news")
+    alice.call("PUT", f"/chats/{chat['id']}/messages/{message['id']}/reactions",
+               json={"emoji": "🎉"}, expect=200)
+    (push,) = wait_until(lambda: pushes.to("/bob"), message="the reaction's push")
+    assert browser.decrypt(push) == {
+        "type": "message", "chat_id": chat["id"], "title": "Alice", "sender": "Alice",
+        "preview": "🎉", "unread": 0, "seq": message["seq"], "reaction": True}
+    # Bob's own reaction to his message tells nobody.
+    bob.call("PUT", f"/chats/{chat['id']}/messages/{message['id']}/reactions",
+             json={"emoji": "👍"}, expect=200)
+    _idle(push_server)
+    assert len(pushes.to("/bob")) == 1

@@ -39,7 +39,7 @@ from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import MessageRow
 
 __all__ = ["PUSH_JOB", "Muted", "PushFailed", "PushService", "queue_close_push",
-           "queue_message_pushes"]
+           "queue_message_pushes", "queue_reaction_push"]
 
 PUSH_JOB = "push.deliver"
 # How long a push waits for the rest of a burst: its messages go out as one notification.
@@ -92,6 +92,20 @@ async def queue_message_pushes(tx: Tx, rows: list[MessageRow]) -> None:
         if any(c == chat_id and sender != user_id for c, sender in others):
             await _queue(tx, user_id, chat_id,
                          max(COALESCE_MS, sent_at + MIN_INTERVAL_MS - now))
+
+
+async def queue_reaction_push(tx: Tx, author_id: int, chat_id: int, by: int,
+                              emoji: str) -> None:
+    """In a reaction's transaction: the author of the message hears of it (the chat's
+    notification, or one of its own when nothing is unread)."""
+    if author_id == by:
+        return
+    reaction = orjson.dumps({"by": by, "emoji": emoji}).decode()
+    sent_at = await tx.stores.push.note_reaction(tx.conn, user_id=author_id, chat_id=chat_id,
+                                                 reaction=reaction)
+    if sent_at is not None:
+        await _queue(tx, author_id, chat_id,
+                     max(COALESCE_MS, sent_at + MIN_INTERVAL_MS - wall_ms()))
 
 
 async def queue_close_push(tx: Tx, user_id: int, chat_id: int) -> None:
@@ -186,27 +200,35 @@ class PushService:
             texts = (await self._stores.push.unread_texts(conn, chat_id,
                                                           after_seq=state["last_read_seq"])
                      if state is not None and state["my_username"] else [])
+            reaction = notice["reaction"] if notice else None
+            reactor = (await self._stores.push.display_name(
+                conn, int(orjson.loads(reaction)["by"])) if reaction else "")
         if state is None or not subs:
             return
         unread = max(0, state["last_seq"] - state["last_read_seq"])
         shown = notice is not None and notice["shown"]
         wait_ms = (notice["sent_at"] + MIN_INTERVAL_MS - wall_ms()) if notice else 0
-        if unread and wait_ms > 0:  # run again early (`still_needed`): wait for the interval
+        if (unread or reaction) and wait_ms > 0:  # run again early: wait out the interval
             raise RetryLater(wait_ms / 1000, "")
         failed, sent_at = False, None
-        if unread == 0:
+        if unread == 0 and reaction is None:
             if shown:  # read on another device: close the notification everywhere
                 failed = await self._push(subs, chat_id, lambda _sub: orjson.dumps(
                     {"type": "close", "chat_id": chat_id}), urgency="low")
             shown = False
         elif await self._wanted(user_id, chat_id, texts, state["my_username"]):
-            failed = await self._push(subs, chat_id, lambda sub: _fit(_notification(
-                chat_id, state, unread, previews=bool(sub["previews"]))), urgency="high")
+            if unread:
+                failed = await self._push(subs, chat_id, lambda sub: _fit(_notification(
+                    chat_id, state, unread, previews=bool(sub["previews"]))), urgency="high")
+            else:
+                body = _reaction_notice(chat_id, state, reactor, orjson.loads(reaction or "{}"))
+                failed = await self._push(subs, chat_id, lambda _sub: _fit(body),
+                                          urgency="normal")
             shown, sent_at = True, wall_ms()
         # Shares its commit with the other jobs' records and the marks of the moment.
         await self._writer.run_shared(lambda tx: tx.stores.push.record(
             tx.conn, user_id=user_id, chat_id=chat_id, seen_seq=state["last_seq"],
-            seen_read=state["last_read_seq"], shown=shown, sent_at=sent_at))
+            seen_read=state["last_read_seq"], shown=shown, sent_at=sent_at, reaction=reaction))
         if failed:
             raise PushFailed(f"a push service did not take the push of chat {chat_id}")
 
@@ -224,8 +246,9 @@ class PushService:
         notice = await self._stores.push.notice(conn, user_id, chat_id)
         if state is None or notice is None:
             return False  # left the chat, or there was no one to push to
-        return (state["last_seq"], state["last_read_seq"]) != (notice["seen_seq"],
-                                                               notice["seen_read"])
+        return notice["reaction"] is not None or (
+            state["last_seq"], state["last_read_seq"]) != (notice["seen_seq"],
+                                                           notice["seen_read"])
 
     async def _wanted(self, user_id: int, chat_id: int, texts: list[str],
                       username: str | None) -> bool:
@@ -274,3 +297,12 @@ def _notification(chat_id: int, state: dict[str, Any], unread: int, *,
     return {"type": "message", "chat_id": chat_id, "title": title, "sender": sender,
             "unread": unread, "seq": state["last_seq"], "preview": preview}
 
+
+
+def _reaction_notice(chat_id: int, state: dict[str, Any], reactor: str,
+                     reaction: dict[str, Any]) -> dict[str, Any]:
+    """Nothing unread, but someone reacted to your message: the emoji is the preview."""
+    title = state["title"] if state["kind"] != "direct" else reactor
+    return {"type": "message", "chat_id": chat_id, "title": title, "sender": reactor,
+            "unread": 0, "seq": state["last_seq"], "preview": str(reaction.get("emoji", "")),
+            "reaction": True}

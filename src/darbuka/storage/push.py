@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from darbuka.storage.db import Conn
@@ -99,12 +99,34 @@ class PushStore:
         return dict(row) if row else None
 
     async def record(self, conn: Conn, *, user_id: int, chat_id: int, seen_seq: int,
-                     seen_read: int, shown: bool, sent_at: int | None) -> None:
-        """What a job looked at; `sent_at` when it sent a notification (None: it did not)."""
-        values: Row = {"seen_seq": seen_seq, "seen_read": seen_read, "shown": shown}
+                     seen_read: int, shown: bool, sent_at: int | None,
+                     reaction: str | None = None) -> None:
+        """What a job looked at; `sent_at` when it sent a notification (None: it did not).
+        The reaction it looked at is cleared, unless another came meanwhile."""
+        values: Row = {"seen_seq": seen_seq, "seen_read": seen_read, "shown": shown,
+                       "reaction": case((n.reaction == reaction, None), else_=n.reaction)}
         if sent_at is not None:
             values["sent_at"] = sent_at
-        insert = _dialect(conn).insert(push_notices).values(user_id=user_id, chat_id=chat_id,
-                                                            **values)
+        insert = _dialect(conn).insert(push_notices).values(
+            user_id=user_id, chat_id=chat_id, **{**values, "reaction": None})
         await conn.execute(insert.on_conflict_do_update(
             index_elements=[n.user_id, n.chat_id], set_=values))
+
+    async def note_reaction(self, conn: Conn, *, user_id: int, chat_id: int,
+                            reaction: str) -> int | None:
+        """Keep a reaction for `user_id`'s next push, if they have a subscription; when they
+        were last notified of the chat (None: no subscription, nothing kept)."""
+        has = await conn.execute(select(s.id).where(s.user_id == user_id).limit(1))
+        if has.first() is None:
+            return None
+        insert = _dialect(conn).insert(push_notices).values(user_id=user_id, chat_id=chat_id,
+                                                            reaction=reaction)
+        await conn.execute(insert.on_conflict_do_update(
+            index_elements=[n.user_id, n.chat_id], set_={"reaction": reaction}))
+        notice = await self.notice(conn, user_id, chat_id)
+        return int(notice["sent_at"]) if notice else 0
+
+    async def display_name(self, conn: Conn, user_id: int) -> str:
+        row = (await conn.execute(select(users.c.display_name)
+                                  .where(users.c.id == user_id))).first()
+        return str(row.display_name) if row else ""

@@ -39,4 +39,6 @@ push_notices = Table(
     Column("shown", Boolean, nullable=False, server_default="0"),
     # When the last notification went (the queue's wall-clock ms): the next waits a while.
     Column("sent_at", BigInteger, nullable=False, server_default="0"),
+    # A reaction to their message not pushed yet: JSON {"by": user id, "emoji"}.
+    Column("reaction", String(128), nullable=True),
 )

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column('seen_read', sa.BigInteger(), server_default='0', nullable=False),
         sa.Column('shown', sa.Boolean(), server_default='0', nullable=False),
         sa.Column('sent_at', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('reaction', sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(['chat_id'], ['chats.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('user_id', 'chat_id'),

@@ -35,6 +35,7 @@ from darbuka.services.messages import MessageService
 from darbuka.services.mutes import MuteService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
+from darbuka.services.push import PushService
 from darbuka.services.reactions import ReactionService
 from darbuka.services.scheduled import ScheduledService
 from darbuka.services.stickers import StickerService
@@ -67,6 +68,8 @@ class Services:
     scheduled: ScheduledService
     reactions: ReactionService
     sync: SyncService
+    # Web Push subscriptions (the delivery job runs in `background.py`)
+    push: PushService
     # media
     uploads: UploadService
     media: MediaService

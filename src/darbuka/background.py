@@ -22,6 +22,7 @@ from darbuka.safety.alerts import ALERT_JOB
 from darbuka.safety.banks import SCAN_JOB
 from darbuka.services.bots import WEBHOOK_JOB
 from darbuka.services.jobs import JobKind, JobRunner, Periodic
+from darbuka.services.push import PUSH_JOB
 from darbuka.services.uploads import MEDIA_JOB
 from darbuka.settings import Settings
 
@@ -38,6 +39,12 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
                      max_attempts=3, give_up=media.give_up_job),
              # Stored media against what a bank gained: one scan at a time, it is CPU-bound.
              JobKind(SCAN_JOB, services.scans.run_job, concurrency=1)]
+    # Pushes wait on push services on the network: many at once, retried for a while
+    # (a push older than a few minutes is news nobody needs any more).
+    kinds.append(JobKind(PUSH_JOB, services.push.deliver_job, concurrency=64,
+                         max_attempts=6, retry_base_s=2.0, retry_max_s=60.0,
+                         give_up=services.push.give_up_job,
+                         still_needed=services.push.still_needed))
     if webhooks is not None:
         # Mostly waiting for updates: as many at once as there are subscribed bots.
         kinds.append(JobKind(WEBHOOK_JOB, webhooks.deliver_job, concurrency=100_000,
@@ -83,6 +90,7 @@ async def stop_jobs(runtime: Runtime, runner: JobRunner,
     if webhooks is not None:
         await webhooks.stop()
     runtime.services.media.stop()
+    await runtime.services.push.stop()
 
 
 @asynccontextmanager

@@ -57,6 +57,7 @@ from darbuka.services.mutes import MuteService
 from darbuka.services.principals import PrincipalCache
 from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
+from darbuka.services.push import PushService
 from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.reactions import ReactionService
 from darbuka.services.scheduled import ScheduledService
@@ -64,6 +65,7 @@ from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
 from darbuka.services.users import UserService
+from darbuka.services.webpush import PushSender, load_push_key
 from darbuka.services.writer import Writer
 from darbuka.settings import Settings
 from darbuka.storage import Conn, Database, Stores
@@ -248,12 +250,17 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
                               hold=HeldSends(writer).hold, links=LinkScreen(banks))
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
     alerts = AlertService(db, stores, writer, settings)
+    mutes = MuteService(db, stores, writer, writes=writes)
+    push_key = load_push_key(settings)
+    # Nothing is pushed for a muted chat (mentions excepted where the member chose so).
+    push = PushService(db, stores, writer, clock, push_key, PushSender(push_key, settings),
+                       online=b.presence.online, muted=mutes.muted, writes=writes)
     return Services(
         settings=settings, auth=auth, contacts=contacts,
         users=UserService(db, stores, writer, limiter, settings, writes=writes),
         privacy=PrivacyService(db, stores, writer, hasher, b.presence.online, writes=writes),
         chats=chats, members=members,
-        mutes=MuteService(db, stores, writer, writes=writes),
+        mutes=mutes,
         drafts=DraftService(writer, writes=writes),
         public=PublicService(db, stores, writer, members, limiter, settings, clock,
                              writes=writes),
@@ -263,7 +270,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         join_requests=JoinRequestService(db, stores, writer, members.let_in, writes=writes),
         admin_log=AdminLogService(db, stores),
         reactions=ReactionService(db, stores, writer, writes=writes),
-        sync=SyncService(db, stores, settings, b.hub, chats.list_for),
+        sync=SyncService(db, stores, settings, b.hub, chats.list_for), push=push,
         uploads=UploadService(db, stores, writer, clock, settings, partials,
                               media_dir / "spool", writes=writes),
         media=media, stickers=StickerService(db, stores, writer, media, writes=writes),

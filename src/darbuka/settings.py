@@ -138,6 +138,18 @@ class Settings:
     bot_webhook_retry_max_s: float = 900.0
     bot_webhook_max_age_s: float = 8 * 3600.0
     bot_webhook_timeout_s: float = 10.0
+    # Web Push. The VAPID key that signs every push (a PEM P-256 private key); empty: made
+    # once into <data_dir>/vapid.pem. Processes that share a database must share it, or the
+    # browsers' subscriptions (made for its public key) stop working. push_subject is the
+    # contact push services may write to about our pushes (mailto: or https:).
+    push_vapid_private_key: str = ""
+    push_subject: str = "mailto:postmaster@localhost"
+    # Let push endpoints be plain http or on loopback and private networks (tests, a push
+    # service on your own network).
+    push_allow_private: bool = False
+    # How long a push service keeps a push for a device that is away (then drops it).
+    push_ttl_s: int = 86_400
+    push_timeout_s: float = 10.0
     # The largest file a bot may POST to a Bot API upload URL (taken in one request and
     # held in memory while it is read; the per-kind upload limits apply too).
     bot_upload_max_bytes: int = 64 * 1024**2

@@ -74,3 +74,48 @@ self.addEventListener("fetch", (event) => {
   if (!isShellFile(url.pathname)) return;
   event.respondWith(caches.match(req).then((hit) => hit || fetch(req)));
 });
+
+// Web Push (the server's services/push.py): a notification per chat, replaced as more
+// arrives (its tag is the chat's), and closed when the chat was read on another device.
+// What a push says is the server's JSON; it is shown as text, never as markup.
+self.addEventListener("push", (event) => {
+  let data;
+  try {
+    data = event.data ? event.data.json() : null;
+  } catch {
+    data = null;
+  }
+  if (!data || !Number.isSafeInteger(data.chat_id)) return;
+  event.waitUntil(showPush(data));
+});
+
+async function showPush(data) {
+  const tag = `chat${data.chat_id}`;
+  if (data.type === "close") {
+    for (const n of await self.registration.getNotifications({ tag })) n.close();
+    return;
+  }
+  const title = String(data.title || data.sender || "Darbuka");
+  const preview = String(data.preview || "");
+  const body = data.sender && data.sender !== title ? `${data.sender}: ${preview}` : preview;
+  await self.registration.showNotification(title, {
+    tag, body, renotify: false, icon: "/icon.svg", data: { chat_id: data.chat_id },
+  });
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openChat(event.notification));
+});
+
+// Opens the notification's chat: in a window of the app that is open, else a new one.
+async function openChat(notification) {
+  const url = new URL(`/#/chat/${notification.data.chat_id}`, self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.find((w) => new URL(w.url).pathname === "/");
+  if (!open) return self.clients.openWindow(url);
+  const shown = await open.navigate(url);
+  // Focusing needs the click's user activation; a window that is not given it still shows
+  // the chat the next time it is looked at.
+  await (shown || open).focus().catch(() => undefined);
+}

@@ -19,6 +19,7 @@ from darbuka.api import (
     preferences,
     public,
     public_page,
+    push,
     reports,
     scheduled,
     sync,
@@ -34,4 +35,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     messages.router, sync.router, health.router, auth.router, people.router, chats.router,
     chat_admins.router, preferences.router, public.router, scheduled.router, media.router,
     uploads.router, reports.router, moderation.router, orders.router, alerts.router,
-    transparency.router, banks.router, transparency.page_router, public_page.router)
+    push.router, transparency.router, banks.router, transparency.page_router,
+    public_page.router)

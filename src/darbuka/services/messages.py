@@ -22,6 +22,7 @@ from darbuka.services.adminlog import do_log
 from darbuka.services.antispam import Spread
 from darbuka.services.links import links_of
 from darbuka.services.media import MediaService
+from darbuka.services.push import queue_close_push
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import check_may_post
 from darbuka.services.sending import (
@@ -175,6 +176,7 @@ class MessageService:
             await tx.stores.chats.mark_read(tx.conn, [{"cid": chat_id, "uid": user_id,
                                                        "seq": upto}])
             await _emit_mark(tx, "chat.read", access, user_id, upto)
+            await queue_close_push(tx, user_id, chat_id)
             return {"chat_id": chat_id, "seq": upto}
 
         return await self._writer.run_shared(mark)

@@ -21,6 +21,7 @@ from darbuka.services.access import (
     check_can_interact,
     member_audience,
 )
+from darbuka.services.push import queue_reaction_push
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Database, Stores
@@ -73,6 +74,8 @@ class ReactionService:
             summary = (await store.summary(tx.conn, [message_id], user_id)).get(message_id, [])
             if changed:
                 await _tell(tx, access.chat, message_id, user_id, emoji_, summary, add=add)
+            if changed and add and message["sender_id"] is not None:
+                await queue_reaction_push(tx, message["sender_id"], chat_id, user_id, emoji_)
             return {"message_id": message_id, "reactions": summary}
 
         return await self._writer.run_shared(react)

@@ -16,6 +16,7 @@ from darbuka.services.drafts import clear_sent_drafts
 from darbuka.services.links import links_of
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
+from darbuka.services.push import queue_message_pushes
 from darbuka.services.rights import lacking_write
 from darbuka.services.text import MAX_TEXT, check_no_nul
 from darbuka.services.views import message_view
@@ -355,6 +356,7 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, Messag
                      chat_id=req.chat_id, origin=req.origin))
         results[index] = SendResult(view, first_pos + offset)
     await notify_mentions(tx, rows)
+    await queue_message_pushes(tx, rows)
 
 
 async def post_system(tx: Tx, chat_id: int, body: dict[str, Any]) -> None:

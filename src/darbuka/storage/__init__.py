@@ -27,6 +27,7 @@ from darbuka.storage.post_views import ViewStore
 from darbuka.storage.preferences import PreferenceStore
 from darbuka.storage.privacy import PrivacyStore
 from darbuka.storage.public import PublicStore
+from darbuka.storage.push import PushStore
 from darbuka.storage.reactions import ReactionStore
 from darbuka.storage.rights import RightsStore
 from darbuka.storage.safety import SafetyStore
@@ -67,3 +68,4 @@ class Stores:
     admin_log: AdminLogStore = field(default_factory=AdminLogStore)
     held: HeldStore = field(default_factory=HeldStore)
     scheduled: ScheduledStore = field(default_factory=ScheduledStore)
+    push: PushStore = field(default_factory=PushStore)

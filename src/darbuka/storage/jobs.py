@@ -141,6 +141,10 @@ class JobStore:
             .where(c.state == "failed").order_by(c.id.desc()).limit(limit))
         return [dict(r._mapping) for r in found]
 
+    async def drop_failed(self, conn: Conn, key: str) -> None:
+        """Forget a job given up on, so that its key can be queued again."""
+        await conn.execute(delete(jobs).where(c.key == key, c.state == "failed"))
+
     async def retry_failed(self, conn: Conn, *, now: int) -> int:
         """Queue every failed job again, its attempts started over."""
         result = await conn.execute(update(jobs).where(c.state == "failed")

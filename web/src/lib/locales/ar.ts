@@ -338,6 +338,15 @@ const ar: Record<Key, string> = {
   log_join_approved: "قبل انضمام",
   log_join_declined: "رفض طلب",
   log_report_escalated: "أبلغ المنصة عن",
+  pushIsOn: "الإشعارات مفعّلة على هذا الجهاز",
+  pushIsOff: "الإشعارات متوقفة على هذا الجهاز",
+  pushTurnOn: "تفعيل الإشعارات",
+  pushTurnOff: "إيقاف الإشعارات على هذا الجهاز",
+  pushPreviews: "إظهار نص الرسالة في الإشعارات",
+  pushDenied: "الإشعارات محظورة لهذا الموقع في إعدادات المتصفح",
+  pushUnsupported: "لا يستطيع هذا المتصفح إظهار الإشعارات",
+  pushNotAllowed: "لم يُسمح بالإشعارات",
+  pushFailed: "تعذّر تغيير الإشعارات؛ حاول مجددًا",
 };
 
 export default ar;

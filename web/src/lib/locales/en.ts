@@ -336,6 +336,15 @@ const en = {
   log_join_approved: "let in",
   log_join_declined: "declined",
   log_report_escalated: "reported to the platform",
+  pushIsOn: "Notifications are on for this device",
+  pushIsOff: "Notifications are off for this device",
+  pushTurnOn: "Turn on notifications",
+  pushTurnOff: "Turn off notifications on this device",
+  pushPreviews: "Show message text in notifications",
+  pushDenied: "Notifications are blocked for this site in the browser's settings",
+  pushUnsupported: "This browser cannot show notifications",
+  pushNotAllowed: "Notifications were not allowed",
+  pushFailed: "Could not change notifications; try again",
 };
 
 export type Key = keyof typeof en;

@@ -111,26 +111,17 @@ def test_previews_off_say_new_message(push_server: LiveServer, pushes: PushServi
 
 
 def test_muted_chats_are_quiet_unless_a_let_through_mention(
-        push_server: LiveServer, pushes: PushService, monkeypatch: pytest.MonkeyPatch) -> None:
+        push_server: LiveServer, pushes: PushService) -> None:
     alice, bob, _ = _pair(push_server)
     bob.ok("PATCH", "/me", json={"username": "bobby"})
     group = alice.group("Team", [bob])
     browser = _subscribe(bob, pushes, "/bob")
-    let_mentions = {"on": False}
-
-    class Mute:
-        @property
-        def mentions(self) -> bool:
-            return let_mentions["on"]
-
-    async def muted(chat_id: int, user_ids: list[int], _at: int) -> dict[int, Mute]:
-        return {u: Mute() for u in user_ids if chat_id == group["id"]}
-
-    monkeypatch.setattr(push_server.app.state.services.push, "_muted", muted)
+    # Bob mutes the group (until turned off), mentions not let through.
+    bob.ok("PUT", f"/chats/{group['id']}/mute", json={"for_s": None, "mentions": False})
     alice.send(group["id"], "hello @bobby")
     _idle(push_server)
     assert pushes.to("/bob") == []  # muted, mentions not let through
-    let_mentions["on"] = True
+    bob.ok("PUT", f"/chats/{group['id']}/mute", json={"for_s": None, "mentions": True})
     last = alice.send(group["id"], "just chatting")
     _idle(push_server)
     (push,) = wait_until(lambda: pushes.to("/bob"), message="the mention's push")

@@ -34,6 +34,7 @@ from darbuka.services.messages import MessageService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.reactions import ReactionService
+from darbuka.services.search import SearchService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
@@ -61,6 +62,7 @@ class Services:
     messages: MessageService
     reactions: ReactionService
     sync: SyncService
+    search: SearchService
     # media
     uploads: UploadService
     media: MediaService

@@ -87,6 +87,7 @@ async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
         "forward_of": None})
     # Its media is no longer served through it, nor attachable again by its uploader.
     await tx.stores.media.set_refs_removed(tx.conn, message["id"], True)
+    await tx.stores.search.replace(tx.conn, message["id"], message["text"], "")
     view = message_view({**message, "removed": True, "deleted": True})
     await tx.stores.events.scrub_message(tx.conn, message["chat_id"], message["id"],
                                          since=message["created_at"], view=view)
@@ -114,6 +115,8 @@ async def reinstate_message(tx: Tx, message_id: int, *, item_id: int) -> bool:
                                "forward_of": original.get("forward_of")}
     await tx.stores.messages.update(tx.conn, message_id, restored)
     await tx.stores.media.set_refs_removed(tx.conn, message_id, False)
+    if not restored["deleted"]:
+        await tx.stores.search.replace(tx.conn, message_id, "", restored["text"])
     view = message_view({**message, **restored})
     await tx.emit("message.restored", {"message": view}, chat_id=message["chat_id"])
     return True

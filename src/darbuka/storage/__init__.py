@@ -29,6 +29,7 @@ from darbuka.storage.public import PublicStore
 from darbuka.storage.reactions import ReactionStore
 from darbuka.storage.rights import RightsStore
 from darbuka.storage.safety import SafetyStore
+from darbuka.storage.search import SearchStore
 from darbuka.storage.stickers import StickerStore
 from darbuka.storage.users import DuplicateKey, UserStore
 
@@ -63,3 +64,4 @@ class Stores:
     join_requests: JoinRequestStore = field(default_factory=JoinRequestStore)
     admin_log: AdminLogStore = field(default_factory=AdminLogStore)
     held: HeldStore = field(default_factory=HeldStore)
+    search: SearchStore = field(default_factory=SearchStore)

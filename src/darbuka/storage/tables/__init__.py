@@ -14,6 +14,7 @@ from darbuka.storage.tables import (  # noqa: F401 - imported to register their 
     messages,
     people,
     safety,
+    search,
 )
 from darbuka.storage.tables.base import metadata
 

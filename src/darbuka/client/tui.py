@@ -32,6 +32,7 @@ from darbuka.client.uploads import file_size, guess_kind
 __all__ = ["ChatApp", "SignIn"]
 
 FILE_COMMAND = "/file "
+SEARCH_COMMAND = "/search "
 STATE_MARKS = {"online": "● online", "connecting": "◌ connecting…", "offline": "○ offline",
                "signed_out": "✗ signed out"}
 
@@ -136,8 +137,8 @@ class ChatApp(App[None]):
             yield ListView(id="chats")
             with Vertical():
                 yield ListView(id="log")
-                yield Input(placeholder="Write a message; Enter sends; /file PATH sends a file",
-                            id="compose")
+                yield Input(placeholder="Write a message; Enter sends; /file PATH sends a "
+                            "file; /search WORDS finds in this chat", id="compose")
 
     async def on_mount(self) -> None:
         self.client.on_state.append(lambda state: self._show_state())
@@ -198,6 +199,9 @@ class ChatApp(App[None]):
         if text.startswith(FILE_COMMAND):
             await self._send_file(text.removeprefix(FILE_COMMAND).strip())
             return
+        if text.startswith(SEARCH_COMMAND):
+            await self._search(text.removeprefix(SEARCH_COMMAND).strip())
+            return
         client_id = await self.client.send(self.chat_id, text)
         await self._append_pending(client_id, text, "⏳")
 
@@ -210,6 +214,21 @@ class ChatApp(App[None]):
         kind = guess_kind(path)
         client_id = await self.client.send_file(self.chat_id, path, kind=kind)
         await self._append_pending(client_id, _media_text(kind, path.name, ""), "⏳")
+
+    async def _search(self, query: str) -> None:
+        """Messages of this chat holding `query`, newest first, listed under the log."""
+        assert self.chat_id is not None  # noqa: S101 - checked by the caller
+        try:
+            found = await self.client.search(query, chat_id=self.chat_id)
+        except ApiError as err:
+            self.notify(err.message, severity="error")
+            return
+        log = self.query_one("#log", ListView)
+        await log.append(MessageLine(None, f"search {query!r}: {len(found.messages)} found",
+                                     "🔎"))
+        for hit in found.messages:
+            await log.append(MessageLine(None, f"#{hit.message.seq} {hit.marked()}", "🔎"))
+        log.scroll_end(animate=False)
 
     def _show_upload(self, client_id: str, sent: int, total: int) -> None:
         line = self.pending.get(client_id)

@@ -331,6 +331,11 @@ const ar: Record<Key, string> = {
   log_join_approved: "قبل انضمام",
   log_join_declined: "رفض طلب",
   log_report_escalated: "أبلغ المنصة عن",
+  searchMessages: "ابحث في الرسائل",
+  searchIn: "ابحث في",
+  searchOffline: "لا اتصال: بُحث فقط في الرسائل المحفوظة على هذا الجهاز.",
+  nothingFound: "لم يُعثر على شيء.",
+  moreResults: "نتائج أخرى",
 };
 
 export default ar;

@@ -329,6 +329,12 @@ const en = {
   log_join_approved: "let in",
   log_join_declined: "declined",
   log_report_escalated: "reported to the platform",
+  // search
+  searchMessages: "Search messages",
+  searchIn: "Search in",
+  searchOffline: "No connection: only the messages kept on this device were searched.",
+  nothingFound: "Nothing found.",
+  moreResults: "More results",
 };
 
 export type Key = keyof typeof en;

@@ -332,6 +332,7 @@ const ar: Record<Key, string> = {
   log_join_declined: "رفض طلب",
   log_report_escalated: "أبلغ المنصة عن",
   searchMessages: "ابحث في الرسائل",
+  searchHere: "ابحث في هذه المحادثة",
   searchIn: "ابحث في",
   searchOffline: "لا اتصال: بُحث فقط في الرسائل المحفوظة على هذا الجهاز.",
   nothingFound: "لم يُعثر على شيء.",

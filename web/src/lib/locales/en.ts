@@ -330,8 +330,9 @@ const en = {
   log_join_declined: "declined",
   log_report_escalated: "reported to the platform",
   // search
-  searchMessages: "Search messages",
-  searchIn: "Search in",
+  searchMessages: "Find in chats",
+  searchHere: "Find in this chat",
+  searchIn: "Find in",
   searchOffline: "No connection: only the messages kept on this device were searched.",
   nothingFound: "Nothing found.",
   moreResults: "More results",

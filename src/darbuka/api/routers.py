@@ -32,5 +32,5 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     messages.router, sync.router, health.router, auth.router, people.router, chats.router,
     chat_admins.router, public.router, media.router, uploads.router, reports.router,
-    moderation.router, orders.router, alerts.router, search.router, transparency.router, banks.router,
-    transparency.page_router, public_page.router)
+    moderation.router, orders.router, alerts.router, search.router, transparency.router,
+    banks.router, transparency.page_router, public_page.router)

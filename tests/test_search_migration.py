@@ -40,7 +40,7 @@ def test_messages_stored_before_are_found_by_who_saw_them(database_url: str) -> 
         stores = Stores()
         try:
             def upgrade(conn: sa.Connection) -> None:
-                command.upgrade(alembic_config(conn), "0017")
+                command.upgrade(alembic_config(conn), "0020")
                 conn.execute(sa.text("INSERT INTO streams (id, pos) VALUES (0, 0)"))
                 _old_rows(conn)
                 command.upgrade(alembic_config(conn), "head")
@@ -52,7 +52,7 @@ def test_messages_stored_before_are_found_by_who_saw_them(database_url: str) -> 
                     for q in ("creme", "كتاب", "pruned"):
                         found[user, q] = await stores.search.find(
                             conn, user, query_words(q), chat_id=None, before=None, limit=10)
-            await db.run_sync(lambda conn: command.downgrade(alembic_config(conn), "0017"))
+            await db.run_sync(lambda conn: command.downgrade(alembic_config(conn), "0020"))
             return found
         finally:
             await db.dispose()

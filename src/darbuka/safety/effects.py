@@ -95,6 +95,17 @@ async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
     return True
 
 
+async def set_captions_found(tx: Tx, media_id: str, *, found: bool) -> None:
+    """Media held for review is served to nobody, so the captions of the messages carrying
+    it are found by nobody either (in the holding transaction); released, they are again."""
+    refs = await tx.stores.media.refs_of(tx.conn, media_id)
+    messages = await tx.stores.messages.by_ids(tx.conn, [r["message_id"] for r in refs])
+    for message in messages.values():
+        if not message["deleted"] and message["text"]:
+            old, new = ("", message["text"]) if found else (message["text"], "")
+            await tx.stores.search.replace(tx.conn, message["id"], old, new)
+
+
 async def reinstate_message(tx: Tx, message_id: int, *, item_id: int) -> bool:
     """Undo the removal item `item_id` made; when no other removal of the message stands,
     put it back from its preserved copy, with its media: every client gets it again.

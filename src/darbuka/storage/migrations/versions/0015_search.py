@@ -2,7 +2,7 @@
 PostgreSQL), filled with the messages already stored
 
 Revision ID: 0015
-Revises: 0017
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from darbuka.storage.searchtext import index_text
 
 revision = '0015'
-down_revision = '0017'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
-from sqlalchemy import Integer, bindparam, column, insert, select, table, text
+from sqlalchemy import Integer, bindparam, column, insert, select, table, text, update
 
 from darbuka.storage.db import Conn
 from darbuka.storage.events import within_spans
@@ -56,18 +56,22 @@ class SearchStore:
         if not entries:
             return
         await conn.execute(insert(message_search), [
-            {"message_id": e["message_id"], "chat_id": e["chat_id"], "pos": e["pos"]}
-            for e in entries])
+            {"message_id": e["message_id"], "chat_id": e["chat_id"], "pos": e["pos"],
+             "has_words": bool(index_text(e["text"]))} for e in entries])
         await self._set_words(conn, [(e["message_id"], "", e["text"]) for e in entries])
 
     async def replace(self, conn: Conn, message_id: int, old: str, new: str) -> None:
         """The message's text changed from `old` to `new` (an edit; a delete or removal is
         `new=""`, a reinstatement `old=""`): from now on only `new` finds it. Its row stays,
-        keeping the position a reinstatement needs."""
-        found = await conn.execute(select(message_search.c.message_id)
-                                   .where(message_search.c.message_id == message_id))
-        if found.first() is not None:
-            await self._set_words(conn, [(message_id, old, new)])
+        keeping the position a reinstatement needs. `old` counts only while the row says
+        its words are in: a contentless FTS5 row must never lose words it does not hold."""
+        row = (await conn.execute(select(message_search.c.has_words)
+                                  .where(message_search.c.message_id == message_id))).first()
+        if row is None:
+            return
+        await self._set_words(conn, [(message_id, old if row[0] else "", new)])
+        await conn.execute(update(message_search).where(
+            message_search.c.message_id == message_id).values(has_words=bool(index_text(new))))
 
     async def _set_words(self, conn: Conn, changes: list[tuple[int, str, str]]) -> None:
         """(message id, text indexed so far, text to index) for messages of the table."""

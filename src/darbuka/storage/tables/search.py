@@ -7,7 +7,7 @@ message id), on PostgreSQL the `words` tsvector column of this table with a GIN 
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Table
+from sqlalchemy import BigInteger, Boolean, Column, Table
 
 from darbuka.storage.tables.base import metadata
 
@@ -22,4 +22,6 @@ message_search = Table(
     Column("message_id", BigInteger, primary_key=True, autoincrement=False),
     Column("chat_id", BigInteger, nullable=False),
     Column("pos", BigInteger, nullable=False),
+    # Whether the engine's index holds words of it now (the message's current text).
+    Column("has_words", Boolean, nullable=False, server_default="0"),
 )

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column('message_id', sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column('chat_id', sa.BigInteger(), nullable=False),
         sa.Column('pos', sa.BigInteger(), nullable=False),
+        sa.Column('has_words', sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint('message_id'),
     )
     if postgres:
@@ -70,13 +71,16 @@ def _index_existing(bind: Any, postgres: bool) -> None:
         last = int(rows[-1][0])
         entries = [{"id": int(i), "chat": int(c), "pos": positions.get(int(i), head),
                     "body": index_text(t or "")} for i, c, t in rows]
+        for entry in entries:
+            entry["has"] = bool(entry["body"])
         if postgres:
             bind.execute(sa.text(
-                "INSERT INTO message_search (message_id, chat_id, pos, words) VALUES "
-                "(:id, :chat, :pos, array_to_tsvector(string_to_array(:body, ' ')))"), entries)
+                "INSERT INTO message_search (message_id, chat_id, pos, has_words, words) "
+                "VALUES (:id, :chat, :pos, :has, "
+                "array_to_tsvector(string_to_array(:body, ' ')))"), entries)
             continue
-        bind.execute(sa.text("INSERT INTO message_search (message_id, chat_id, pos) "
-                             "VALUES (:id, :chat, :pos)"), entries)
+        bind.execute(sa.text("INSERT INTO message_search (message_id, chat_id, pos, has_words) "
+                             "VALUES (:id, :chat, :pos, :has)"), entries)
         if words := [e for e in entries if e["body"]]:
             bind.execute(sa.text("INSERT INTO message_fts (rowid, body) VALUES (:id, :body)"),
                          words)

@@ -38,6 +38,7 @@ from darbuka.services.public import PublicService
 from darbuka.services.push import PushService
 from darbuka.services.reactions import ReactionService
 from darbuka.services.scheduled import ScheduledService
+from darbuka.services.search import SearchService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
@@ -70,6 +71,7 @@ class Services:
     sync: SyncService
     # Web Push subscriptions (the delivery job runs in `background.py`)
     push: PushService
+    search: SearchService
     # media
     uploads: UploadService
     media: MediaService

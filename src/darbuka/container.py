@@ -61,6 +61,7 @@ from darbuka.services.push import PushService
 from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.reactions import ReactionService
 from darbuka.services.scheduled import ScheduledService
+from darbuka.services.search import SearchService
 from darbuka.services.stickers import StickerService
 from darbuka.services.sync import SyncService
 from darbuka.services.uploads import UploadService
@@ -271,6 +272,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         admin_log=AdminLogService(db, stores),
         reactions=ReactionService(db, stores, writer, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for), push=push,
+        search=SearchService(db, stores),
         uploads=UploadService(db, stores, writer, clock, settings, partials,
                               media_dir / "spool", writes=writes),
         media=media, stickers=StickerService(db, stores, writer, media, writes=writes),

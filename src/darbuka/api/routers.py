@@ -22,6 +22,7 @@ from darbuka.api import (
     push,
     reports,
     scheduled,
+    search,
     sync,
     transparency,
     uploads,
@@ -35,5 +36,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     messages.router, sync.router, health.router, auth.router, people.router, chats.router,
     chat_admins.router, preferences.router, public.router, scheduled.router, media.router,
     uploads.router, reports.router, moderation.router, orders.router, alerts.router,
-    push.router, transparency.router, banks.router, transparency.page_router,
+    push.router, search.router, transparency.router, banks.router, transparency.page_router,
     public_page.router)

@@ -1,4 +1,5 @@
-"""`darbuka send`, `listen`, `upload`, `chat` and `contacts import`: the SDK from the shell.
+"""`darbuka send`, `listen`, `upload`, `chat`, `search` and `contacts import`: the SDK from
+the shell.
 
 The server and token come from flags or from DARBUKA_SERVER / DARBUKA_TOKEN.
 """
@@ -24,7 +25,7 @@ from rich.progress import (
 
 from darbuka.client.client import Client
 from darbuka.client.http import ApiError, HttpApi
-from darbuka.client.models import ContactImport
+from darbuka.client.models import ContactImport, SearchResults
 from darbuka.client.uploads import KINDS, guess_kind
 
 __all__ = ["register"]
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
     app.command()(listen)
     app.command()(upload)
     app.command()(chat)
+    app.command()(search)
     app.add_typer(contacts, name="contacts")
 
 
@@ -151,6 +153,37 @@ def chat(server: Server = "http://127.0.0.1:8080", token: Token = None,
 
     path = store or Path.home() / ".local" / "share" / "darbuka" / "device.db"
     ChatApp(Client(server, token, store=path)).run()
+
+
+def search(query: Annotated[str, typer.Argument(help="Words to find (each a word's start).")],
+           chat_id: Annotated[int | None, typer.Option(help="Only in this chat.")] = None,
+           limit: Annotated[int, typer.Option(min=1, max=50)] = 20,
+           as_json: Annotated[bool, typer.Option("--json", help="JSON lines, as the API.")]
+           = False,
+           server: Server = "http://127.0.0.1:8080", token: Token = None) -> None:
+    """Messages you may see, newest first: `chat:seq  text` with the matches [marked]."""
+    try:
+        found = asyncio.run(_search(server, token, query, chat_id, limit))
+    except ApiError as err:
+        typer.echo(f"refused: {err}", err=True)
+        raise typer.Exit(1) from err
+    for hit in found.messages:
+        if as_json:
+            typer.echo(orjson.dumps({"message": hit.message.raw,
+                                     "ranges": hit.ranges}).decode())
+        else:
+            typer.echo(f"{hit.message.chat_id}:{hit.message.seq}  {hit.marked()}")
+    if not found.messages:
+        typer.echo("nothing found", err=True)
+
+
+async def _search(server: str, token: str | None, query: str, chat_id: int | None,
+                  limit: int) -> SearchResults:
+    api = HttpApi(server, token)
+    try:
+        return await api.search(query, chat_id=chat_id, limit=limit)
+    finally:
+        await api.aclose()
 
 
 @contacts.command("import")

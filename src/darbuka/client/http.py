@@ -27,6 +27,7 @@ from darbuka.client.models import (
     ReactionCount,
     Reactions,
     ScheduledMessage,
+    SearchResults,
     User,
     ViewReport,
 )
@@ -294,6 +295,20 @@ class HttpApi:
     async def set_sign_posts(self, chat_id: int, sign: bool) -> Chat:
         """Channels: sign posts with the admin who wrote them (else they are the channel's)."""
         return await self.update_chat(chat_id, sign_posts=sign)
+
+    # -- search ---------------------------------------------------------------------------
+
+    async def search(self, query: str, *, chat_id: int | None = None,
+                     before: int | None = None, limit: int = 20) -> SearchResults:
+        """Messages you may see holding every word of `query` (case, accents and Arabic
+        letter forms aside), newest first; in one chat with `chat_id`; the next page with
+        `before=results.next_before`."""
+        params: dict[str, Any] = {"q": query, "limit": limit}
+        if chat_id is not None:
+            params["chat_id"] = chat_id
+        if before is not None:
+            params["before"] = before
+        return SearchResults.from_json(await self.call("GET", "/search", params=params))
 
     # -- public chats ---------------------------------------------------------------------
 

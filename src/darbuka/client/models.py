@@ -11,7 +11,8 @@ from darbuka.markup import to_code_points
 __all__ = ["BlockedUser", "Chat", "ContactImport", "ContactMatch", "Draft", "DraftChange", "Event",
            "Invite", "Mention", "Message", "Mute", "MuteChange", "OutboxItem", "Presence",
            "Privacy", "PublicChat", "PublicPreview", "Reaction", "ReactionCount",
-           "ReactionTally", "Reactions", "ScheduledMessage", "User", "ViewReport"]
+           "ReactionTally", "Reactions", "ScheduledMessage", "SearchHit", "SearchResults",
+           "User", "ViewReport"]
 
 Json = dict[str, Any]
 
@@ -467,3 +468,56 @@ class ViewReport:
     def from_json(cls, data: Json) -> ViewReport:
         return cls(counted=[int(i) for i in data.get("counted", [])],
                    views={int(k): int(v) for k, v in (data.get("views") or {}).items()})
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A message found, and where it matched: [start, end) ranges of its text, in UTF-16
+    code units as the server counts them (`spans` gives them as Python string slices)."""
+
+    message: Message
+    ranges: list[tuple[int, int]]
+
+    @classmethod
+    def from_json(cls, data: Json) -> SearchHit:
+        return cls(message=Message.from_json(data["message"]),
+                   ranges=[(int(a), int(b)) for a, b in data.get("ranges", [])])
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The ranges as code-point offsets of `message.text` (Python's unit)."""
+        text, out = self.message.text, []
+        index_of: dict[int, int] = {}
+        units = 0
+        for index, char in enumerate(text):
+            index_of[units] = index
+            units += 2 if ord(char) > 0xFFFF else 1
+        index_of[units] = len(text)
+        for start, end in self.ranges:
+            out.append((index_of.get(start, 0), index_of.get(end, len(text))))
+        return out
+
+    def marked(self) -> str:
+        """The text on one line with each match in [brackets] (a terminal has no marks)."""
+        text, out, last = self.message.text, [], 0
+        for start, end in self.spans():
+            out += [text[last:start], "[", text[start:end], "]"]
+            last = end
+        return "".join([*out, text[last:]]).replace("\n", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """A page of search: messages newest first; `next_before` asks for the next page. The
+    first page of a search across chats also has the chats and people whose names match."""
+
+    messages: list[SearchHit]
+    next_before: int | None = None
+    chats: list[Chat] = field(default_factory=list)
+    people: list[User] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Json) -> SearchResults:
+        return cls(messages=[SearchHit.from_json(h) for h in data.get("messages", [])],
+                   next_before=data.get("next_before"),
+                   chats=[Chat.from_json(c) for c in data.get("chats", [])],
+                   people=[User.from_json(u) for u in data.get("people", [])])

@@ -40,6 +40,7 @@ FILE_COMMAND = "/file "
 MUTE_COMMAND, UNMUTE_COMMAND = "/mute", "/unmute"
 _DURATION = re.compile(r"(\d+)([mhd])")
 _UNIT_S = {"m": 60, "h": 3600, "d": 86400}
+SEARCH_COMMAND = "/search "
 STATE_MARKS = {"online": "● online", "connecting": "◌ connecting…", "offline": "○ offline",
                "signed_out": "✗ signed out"}
 
@@ -160,8 +161,8 @@ class ChatApp(App[None]):
             yield ListView(id="chats")
             with Vertical():
                 yield ListView(id="log")
-                yield Input(placeholder="Write a message; Enter sends; /file PATH sends a file",
-                            id="compose")
+                yield Input(placeholder="Write a message; Enter sends; /file PATH sends a "
+                            "file; /search WORDS finds in this chat", id="compose")
 
     async def on_mount(self) -> None:
         self.client.on_state.append(lambda state: self._show_state())
@@ -230,6 +231,9 @@ class ChatApp(App[None]):
         if text == UNMUTE_COMMAND or text.split()[0] == MUTE_COMMAND:
             await self._mute(text)
             return
+        if text.startswith(SEARCH_COMMAND):
+            await self._search(text.removeprefix(SEARCH_COMMAND).strip())
+            return
         client_id = await self.client.send(self.chat_id, text)
         await self._append_pending(client_id, text, "⏳")
 
@@ -264,6 +268,20 @@ class ChatApp(App[None]):
             return
         with contextlib.suppress(ApiError, httpx.HTTPError):
             await self.client.save_draft(chat.id, text)
+    async def _search(self, query: str) -> None:
+        """Messages of this chat holding `query`, newest first, listed under the log."""
+        assert self.chat_id is not None  # noqa: S101 - checked by the caller
+        try:
+            found = await self.client.search(query, chat_id=self.chat_id)
+        except ApiError as err:
+            self.notify(err.message, severity="error")
+            return
+        log = self.query_one("#log", ListView)
+        await log.append(MessageLine(None, f"search {query!r}: {len(found.messages)} found",
+                                     "🔎"))
+        for hit in found.messages:
+            await log.append(MessageLine(None, f"#{hit.message.seq} {hit.marked()}", "🔎"))
+        log.scroll_end(animate=False)
 
     def _show_upload(self, client_id: str, sent: int, total: int) -> None:
         line = self.pending.get(client_id)

@@ -87,11 +87,23 @@ async def remove_message(tx: Tx, message: MessageRow, *, reason: str,
         "forward_of": None})
     # Its media is no longer served through it, nor attachable again by its uploader.
     await tx.stores.media.set_refs_removed(tx.conn, message["id"], True)
+    await tx.stores.search.replace(tx.conn, message["id"], message["text"], "")
     view = message_view({**message, "removed": True, "deleted": True})
     await tx.stores.events.scrub_message(tx.conn, message["chat_id"], message["id"],
                                          since=message["created_at"], view=view)
     await tx.emit("message.deleted", {"message": view}, chat_id=message["chat_id"])
     return True
+
+
+async def set_captions_found(tx: Tx, media_id: str, *, found: bool) -> None:
+    """Media held for review is served to nobody, so the captions of the messages carrying
+    it are found by nobody either (in the holding transaction); released, they are again."""
+    refs = await tx.stores.media.refs_of(tx.conn, media_id)
+    messages = await tx.stores.messages.by_ids(tx.conn, [r["message_id"] for r in refs])
+    for message in messages.values():
+        if not message["deleted"] and message["text"]:
+            old, new = ("", message["text"]) if found else (message["text"], "")
+            await tx.stores.search.replace(tx.conn, message["id"], old, new)
 
 
 async def reinstate_message(tx: Tx, message_id: int, *, item_id: int) -> bool:
@@ -114,6 +126,8 @@ async def reinstate_message(tx: Tx, message_id: int, *, item_id: int) -> bool:
                                "forward_of": original.get("forward_of")}
     await tx.stores.messages.update(tx.conn, message_id, restored)
     await tx.stores.media.set_refs_removed(tx.conn, message_id, False)
+    if not restored["deleted"]:
+        await tx.stores.search.replace(tx.conn, message_id, "", restored["text"])
     view = message_view({**message, **restored})
     await tx.emit("message.restored", {"message": view}, chat_id=message["chat_id"])
     return True

@@ -82,9 +82,10 @@ async def remove_media(tx: Tx, item: dict[str, Any]) -> MediaRow:
 
 async def release_media(tx: Tx, item: dict[str, Any]) -> None:
     """A held upload dismissed by a moderator: it is usable again."""
-    if item["target_type"] == "media" and item.get("target_key"):
-        await tx.stores.media.update(tx.conn, item["target_key"], {"state": "ready"},
-                                     state="held")
+    if item["target_type"] == "media" and item.get("target_key") and \
+            await tx.stores.media.update(tx.conn, item["target_key"], {"state": "ready"},
+                                         state="held"):
+        await effects.set_captions_found(tx, item["target_key"], found=True)
 
 
 async def restore_media(tx: Tx, item_id: int) -> None:

@@ -31,6 +31,7 @@ import faiss
 import numpy as np
 
 from darbuka.safety.banks import SCAN_JOB, BankService
+from darbuka.safety.effects import set_captions_found
 from darbuka.safety.matcher import PDQ_BITS, BankRules, Verdict
 from darbuka.safety.mediaremoval import add_match_item
 from darbuka.safety.moderation import apply_decision
@@ -151,6 +152,7 @@ async def _act(tx: Tx, media_id: str, verdict: Verdict) -> bool:
         if not await tx.stores.media.update(tx.conn, media_id, {"state": "held"},
                                             state="ready"):
             return False  # held already: its item waits in the queue
+        await set_captions_found(tx, media_id, found=False)
         await add_match_item(tx, media_id)
         return True
     item = await tx.stores.safety.open_item_for_key(tx.conn, "media", media_id)

@@ -121,6 +121,7 @@ class MessageService:
             if keyboard is not None:
                 changes["keyboard"] = keyboard or None
             await tx.stores.messages.update(tx.conn, message_id, changes)
+            await tx.stores.search.replace(tx.conn, message_id, message["text"], text)
             view = message_view({**message, **changes})
             await tx.emit("message.edited", {"message": view}, chat_id=chat_id)
             return view
@@ -143,6 +144,7 @@ class MessageService:
                 "deleted": True, "text": "", "markup": None, "forward_of": None,
                 "media": None})
             await tx.stores.media.drop_refs(tx.conn, message_id)
+            await tx.stores.search.replace(tx.conn, message_id, message["text"], "")
             view = message_view({**message, "deleted": True})
             # Catch-up from an old cursor must not hand out the deleted text either.
             await tx.stores.events.scrub_message(tx.conn, chat_id, message_id,

@@ -355,6 +355,9 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, Messag
         tx.add(Event(pos=first_pos + offset, type="message.new", body={"message": view},
                      chat_id=req.chat_id, origin=req.origin))
         results[index] = SendResult(view, first_pos + offset)
+    await stores.search.add(conn, [
+        {"message_id": row["id"], "chat_id": row["chat_id"], "pos": first_pos + offset,
+         "text": row["text"]} for offset, row in enumerate(rows)])
     await notify_mentions(tx, rows)
     await queue_message_pushes(tx, rows)
 

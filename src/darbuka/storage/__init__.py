@@ -32,6 +32,7 @@ from darbuka.storage.reactions import ReactionStore
 from darbuka.storage.rights import RightsStore
 from darbuka.storage.safety import SafetyStore
 from darbuka.storage.scheduled import ScheduledStore
+from darbuka.storage.search import SearchStore
 from darbuka.storage.stickers import StickerStore
 from darbuka.storage.users import DuplicateKey, UserStore
 
@@ -69,3 +70,4 @@ class Stores:
     held: HeldStore = field(default_factory=HeldStore)
     scheduled: ScheduledStore = field(default_factory=ScheduledStore)
     push: PushStore = field(default_factory=PushStore)
+    search: SearchStore = field(default_factory=SearchStore)

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     Integer,
+    and_,
     bindparam,
     func,
     insert,
@@ -23,7 +24,7 @@ from darbuka.storage.tables.chats import membership_spans
 from darbuka.storage.tables.events import events, streams
 from darbuka.stream import epoch_start, next_epoch
 
-__all__ = ["EventStore"]
+__all__ = ["EventStore", "within_spans"]
 
 SHARD = 0
 # Every write transaction takes positions; every sign-in and sync reads the head.
@@ -33,6 +34,15 @@ _HEAD = Query(select(streams.c.pos).where(streams.c.id == SHARD))
 _OLDEST = Query(select(func.min(events.c.pos)))
 
 
+def within_spans(chat_id: Any, pos: Any, uid: Any) -> Any:
+    """The rule of what of a chat a user sees: what took a position in the chat while they
+    were in it (a span runs from the event that let them in to the one that let them out).
+    The ON clause of a join with `membership_spans`; catch-up and search both use it."""
+    return and_(membership_spans.c.chat_id == chat_id, membership_spans.c.user_id == uid,
+                pos >= membership_spans.c.from_pos,
+                or_(membership_spans.c.to_pos.is_(None), pos <= membership_spans.c.to_pos))
+
+
 def _visible_union(*, bounded: bool) -> Any:
     """The events a user may see after `after` (and up to `upto`): those of the user's chats
     within their membership spans, and those addressed to the user. Parameters `uid`,
@@ -40,11 +50,8 @@ def _visible_union(*, bounded: bool) -> Any:
     uid, after = bindparam("uid", type_=Integer), bindparam("after", type_=Integer)
     chat_part = (
         select(events.c.pos, events.c.payload)
-        .join(membership_spans, membership_spans.c.chat_id == events.c.chat_id)
-        .where(membership_spans.c.user_id == uid, events.c.pos > after,
-               events.c.pos >= membership_spans.c.from_pos,
-               or_(membership_spans.c.to_pos.is_(None),
-                   events.c.pos <= membership_spans.c.to_pos)))
+        .join(membership_spans, within_spans(events.c.chat_id, events.c.pos, uid))
+        .where(events.c.pos > after))
     user_part = select(events.c.pos, events.c.payload).where(events.c.user_id == uid,
                                                              events.c.pos > after)
     if bounded:

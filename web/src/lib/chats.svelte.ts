@@ -25,8 +25,10 @@ function joinTail(local: Message[], page: Message[]): Message[] {
   return out;
 }
 
-/** Shows a chat; its Conversation component then loads it with `openChat`. */
-export function selectChat(chatId: number): void {
+/** Shows a chat (at message `seq`, else its newest); its Conversation component then loads
+ * it with `openChat`. */
+export function selectChat(chatId: number, seq?: number): void {
+  view.focus = seq ? { chatId, seq } : null;
   app.openChatId = chatId;
   app.panel = null;
 }
@@ -34,6 +36,7 @@ export function selectChat(chatId: number): void {
 export async function openChat(chatId: number): Promise<void> {
   view.chatId = chatId;
   view.messages = [];
+  if (view.focus?.chatId === chatId) return openAt(chatId, view.focus.seq);
   view.messages = await lastMessages(chatId, PAGE);
   view.hasOlder = (view.messages[0]?.seq ?? 1) > 1;
   void refreshChat(chatId);
@@ -62,6 +65,21 @@ async function loadPeople(chatId: number): Promise<void> {
   chat.others_read_seq = Math.max(chat.others_read_seq ?? 0, ...others.map((m) => m.last_read_seq));
   chat.others_delivered_seq = Math.max(chat.others_delivered_seq ?? 0, chat.others_read_seq, ...others.map((m) => m.last_delivered_seq ?? 0));
   await (await db()).put("chats", $state.snapshot(chat) as Chat);
+}
+
+/** The history page that ends at `seq`: what this device holds first, then the server's. */
+async function openAt(chatId: number, seq: number): Promise<void> {
+  view.messages = contiguousBefore(await messagesBetween(chatId, Math.max(1, seq - PAGE + 1), seq), seq + 1);
+  view.hasOlder = (view.messages[0]?.seq ?? 1) > 1;
+  try {
+    const { messages } = await call<{ messages: Message[] }>("GET", `/chats/${chatId}/messages?before=${seq + 1}&limit=${PAGE}`);
+    await putMessages(messages);
+    if (view.chatId !== chatId || !messages.length) return;
+    view.messages = messages;
+    view.hasOlder = messages[0].seq > 1;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 0) console.warn(err);
+  }
 }
 
 export async function loadOlder(): Promise<number> {

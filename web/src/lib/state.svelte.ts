@@ -18,7 +18,7 @@ export const app = $state({
   conn: "connecting" as ConnState,
   chats: [] as Chat[],
   openChatId: null as number | null,
-  panel: null as null | "profile" | "new" | "info" | "safety" | "moderation" | "public" | "invite" | PeoplePanel,
+  panel: null as null | "profile" | "new" | "info" | "safety" | "moderation" | "public" | "invite" | "search" | PeoplePanel,
   outbox: [] as OutboxItem[],
   users: {} as Record<number, User>,
   // chat id → user id → until (ms): who is typing there now
@@ -36,6 +36,8 @@ class View {
   messages = $state.raw<Message[]>([]);
   loadingOlder = $state(false);
   hasOlder = $state(false);
+  // A message to open the chat at (a search result): the history page ending there.
+  focus = $state<{ chatId: number; seq: number } | null>(null);
 }
 export const view = new View();
 

@@ -16,6 +16,7 @@ from darbuka.storage.tables import (  # noqa: F401 - imported to register their 
     push,
     safety,
     scheduled,
+    search,
 )
 from darbuka.storage.tables.base import metadata
 

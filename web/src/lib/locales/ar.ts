@@ -347,6 +347,12 @@ const ar: Record<Key, string> = {
   pushUnsupported: "لا يستطيع هذا المتصفح إظهار الإشعارات",
   pushNotAllowed: "لم يُسمح بالإشعارات",
   pushFailed: "تعذّر تغيير الإشعارات؛ حاول مجددًا",
+  searchMessages: "ابحث في الرسائل",
+  searchHere: "ابحث في هذه المحادثة",
+  searchIn: "ابحث في",
+  searchOffline: "لا اتصال: بُحث فقط في الرسائل المحفوظة على هذا الجهاز.",
+  nothingFound: "لم يُعثر على شيء.",
+  moreResults: "نتائج أخرى",
 };
 
 export default ar;

@@ -345,6 +345,13 @@ const en = {
   pushUnsupported: "This browser cannot show notifications",
   pushNotAllowed: "Notifications were not allowed",
   pushFailed: "Could not change notifications; try again",
+  // search
+  searchMessages: "Find in chats",
+  searchHere: "Find in this chat",
+  searchIn: "Find in",
+  searchOffline: "No connection: only the messages kept on this device were searched.",
+  nothingFound: "Nothing found.",
+  moreResults: "More results",
 };
 
 export type Key = keyof typeof en;

@@ -5,10 +5,22 @@ longer post."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import LiveServer
+import pytest
+
+from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, new_client_id, wait_until
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """Looks for due messages twice a second (the default is every 5 s)."""
+    srv = make_server(database_url, tmp_path, scheduled_check_s=0.5)
+    yield srv
+    srv.thread.stop()
 
 
 def _schedule(api: Api, chat_id: int, text: str, in_s: float, server: LiveServer,

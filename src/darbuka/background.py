@@ -57,8 +57,9 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
         # The legal clocks: orders whose hour runs low alert staff.
         Periodic("order-clocks", sweep, services.orders.do_check_clocks),
         Periodic("preservation-purge", sweep, services.preservation.do_purge),
-        # Scheduled messages go out within about a second of their time.
-        Periodic("scheduled-posts", 1.0, services.scheduled.do_send_due, first_after_s=0),
+        # Scheduled messages go out within this long of their time.
+        Periodic("scheduled-posts", settings.scheduled_check_s,
+                 services.scheduled.do_send_due, first_after_s=0),
         Periodic("expired-uploads", 60.0, services.uploads.do_expire, first_after_s=0),
         Periodic("idle-devices", 3600.0, services.auth.do_sweep, first_after_s=0),
     ]

@@ -215,6 +215,9 @@ class Settings:
     # another takes the job over. Runners look for jobs other processes queued every
     # jobs_poll_s (their own process's at once).
     run_jobs: bool = True
+    # How often messages scheduled for later are looked for and sent (each look is a small
+    # write: a periodic job's turn).
+    scheduled_check_s: float = 5.0
     jobs_lease_s: float = 30.0
     jobs_poll_s: float = 1.0
     # How long a send waits for its media to finish processing before asking for a retry.

@@ -124,8 +124,8 @@ class _Statements:
 
 # Measured; a change that adds a statement to these paths fails here, as a count.
 # An HTTP send: BEGIN, membership, repeats, seq lock, insert, new ids, last message, read
-# marker, positions, events, push subscribers (the caller's account comes from the principal
-# cache).
+# marker, positions, events, push subscribers, the search index's two rows (the caller's
+# account comes from the principal cache).
 HTTP_SEND_STATEMENTS = 13
 # A long poll that finds nothing: BEGIN, head and oldest kept event (is the cursor too far
 # behind?), BEGIN, one page read.

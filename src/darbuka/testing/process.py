@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -16,7 +17,31 @@ from darbuka.testing.server import Loopback, free_port
 __all__ = ["ServerProcess", "WorkerProcess"]
 
 
-class ServerProcess(Loopback):
+class _Stoppable:
+    proc: subprocess.Popen[bytes]
+    log: IO[bytes]
+    grace_s = 10.0
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when the machine loses power or the OOM killer
+        strikes (only the operating system's buffers survive, not the process's; a worker's
+        leases run out by themselves)."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after the grace period."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(self.grace_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class ServerProcess(Loopback, _Stoppable):
     """Settings go in as `DARBUKA_*` variables, exactly as an operator would set them."""
 
     def __init__(self, data_dir: Path, *, port: int | None = None, **settings: object) -> None:
@@ -53,24 +78,9 @@ class ServerProcess(Loopback):
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as when the machine loses power or the OOM killer
-        strikes (only the operating system's buffers survive, not the process's)."""
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
-class WorkerProcess:
+class WorkerProcess(_Stoppable):
     """`darbuka worker`; settings as `DARBUKA_*` variables. Ready once it logs that it runs
     jobs (it serves nothing to ask)."""
 
@@ -90,17 +100,4 @@ class WorkerProcess:
                 raise RuntimeError("the worker did not start in 30 s")
             time.sleep(0.1)
 
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs; its leases run out by themselves."""
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+    grace_s = 15.0  # its jobs are put back before it exits

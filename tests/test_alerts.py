@@ -73,8 +73,9 @@ def _alert_lines(api: Api, chat_id: int) -> list[str]:
 
 
 def test_an_order_alerts_every_channel_and_escalates_until_decided(
-        paged: LiveServer, mailbox: tuple[Mailbox, int], alice: Api, bob: Api) -> None:
+        paged: LiveServer, mailbox: tuple[Mailbox, int]) -> None:
     server, (box, _port) = paged, mailbox
+    alice, bob = server.sign_up("Alice"), server.sign_up("Bob")
     mod, operator = staff(server, "Mod"), staff(server, "Op", "operator")
     moderators = mod.group("Moderators on call", [operator])
     pager = Receiver()
@@ -193,3 +194,28 @@ async def _today(server: LiveServer) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(server.clock.now_ms() / 1000, UTC).date().isoformat()
+
+
+def test_a_trusted_flaggers_report_pages_the_on_call_list_once(
+        paged: LiveServer, mailbox: tuple[Mailbox, int]) -> None:
+    """High-priority items page people too: a trusted flagger's report (a referral) does,
+    once per item; an ordinary person's report waits in the queue."""
+    server, (box, _port) = paged, mailbox
+    alice, bob, carol = (server.sign_up(name) for name in ("Alice", "Bob", "Carol"))
+    operator = staff(server, "Op", "operator")
+    _add(operator, "On call", "email", "oncall@darbuka.test", 1)
+    chat = alice.group("Open", [bob, carol])
+    post = alice.send(chat["id"], "a call to violence")
+    carol.ok("POST", "/reports", json={"target_type": "message", "target_id": post["id"],
+                                       "reason": "terrorism"})
+    assert operator.ok("GET", "/moderation/alerts")["alerts"] == []  # it pages nobody
+    flagger = make_authority(server, bob, trusted=True)
+    flagger.ok("POST", "/reports", json={"target_type": "message", "target_id": post["id"],
+                                         "reason": "terrorism"})
+    wait_until(lambda: len(box.to("oncall@darbuka.test")) == 1, timeout=10,
+               message="the referral's alert")
+    assert "trusted flagger" in box.to("oncall@darbuka.test")[0]["Subject"]
+    flagger.ok("POST", "/reports", json={"target_type": "message", "target_id": post["id"],
+                                         "reason": "violence"})
+    alerts = operator.ok("GET", "/moderation/alerts")["alerts"]
+    assert [a["subject"].split(":")[0] for a in alerts] == ["item"]

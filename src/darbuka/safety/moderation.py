@@ -17,6 +17,7 @@ import orjson
 from darbuka.clock import Clock
 from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.safety import effects
+from darbuka.safety.alerts import AlertService
 from darbuka.safety.audit import do_audit
 from darbuka.safety.held import SPAM_PRIORITY, held_view, release_held
 from darbuka.safety.heldsends import held_of, refuse_send, release_send
@@ -54,8 +55,10 @@ LOW_CLOCK_MS = 15 * 60 * 1000
 class ModerationService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, clock: Clock, *,
                  on_media_removed: Callable[[str], Awaitable[Any]] | None = None,
-                 writes: WriteLimits) -> None:
+                 writes: WriteLimits, alerts: AlertService | None = None) -> None:
         self._writes = writes
+        # A referral (a trusted flagger's report) pages the on-call list, as an order does.
+        self._alerts = alerts
         # Banks a removed media item's hashes, after the decision commits.
         self._on_media_removed = on_media_removed
         self._db = db
@@ -75,7 +78,7 @@ class ModerationService:
         async def report(tx: Tx) -> dict[str, Any]:
             chat_id = await _check_can_see(tx, reporter["id"], target_type, target_id)
             return await _file_report(tx, reporter, target_type, target_id, chat_id, reason,
-                                      note)
+                                      note, alerts=self._alerts)
 
         return await self._writer.run(report)
 
@@ -96,7 +99,7 @@ class ModerationService:
             check_admin(access)
             target_type, target_id = await _chat_target(tx, chat_id, body)
             report = await _file_report(tx, admin, target_type, target_id, chat_id, reason,
-                                        note)
+                                        note, alerts=self._alerts)
             await do_log(tx, chat_id, admin["id"], "report.escalated", target_id=target_id,
                          target_type=target_type, report_id=report["id"], reason=reason)
             return report
@@ -164,9 +167,11 @@ class ModerationService:
 
 
 async def _file_report(tx: Tx, reporter: UserRow, target_type: str, target_id: int,
-                       chat_id: int | None, reason: str, note: str) -> dict[str, Any]:
+                       chat_id: int | None, reason: str, note: str, *,
+                       alerts: AlertService | None = None) -> dict[str, Any]:
     """A report on the target's open queue item (opened if need be): a trusted flagger's
-    raises the item's priority to a referral's."""
+    raises the item's priority to a referral's, and pages the on-call list (once per
+    item)."""
     source = "referral" if reporter.get("trusted_flagger") else "report"
     item = await tx.stores.safety.open_item_for(tx.conn, target_type, target_id)
     if item is None:
@@ -182,6 +187,10 @@ async def _file_report(tx: Tx, reporter: UserRow, target_type: str, target_id: i
     report_id = await tx.stores.safety.add_report(
         tx.conn, reporter_id=reporter["id"], target_type=target_type, target_id=target_id,
         reason=reason, note=note, item_id=item_id, created_at=tx.now)
+    if source == "referral" and alerts is not None:
+        await alerts.raise_alert(tx, f"item:{item_id}",
+                                 f"a trusted flagger's report ({reason}) of {target_type} "
+                                 f"{target_id}: queue item {item_id}")
     return {"id": report_id, "target_type": target_type, "target_id": target_id,
             "reason": reason, "created_at": tx.now, "outcome": None}
 

@@ -63,8 +63,9 @@ def test_a_scheduled_message_waits_then_goes_out_once(server: LiveServer, alice:
     server.clock.advance(3601)
     # The periodic job finds it within about a second; running the sweep again sends
     # nothing twice.
-    wait_until(lambda: _texts(bob, chat["id"]) == ["good morning, Bob"], timeout=10,
-               message="the scheduled send")
+    wait_until(lambda: server.run_async(_state(server, first["id"])) == "sent",
+               timeout=10, message="the scheduled send")
+    assert _texts(bob, chat["id"]) == ["good morning, Bob"]
     assert server.run_async(sweep.do_send_due()) == 0
     server.clock.advance(7200)
     assert server.run_async(sweep.do_send_due()) == 0  # the cancelled one never goes

@@ -139,7 +139,8 @@ class ScheduledService:
                 continue
             await self._settle(row["id"], {"state": "sent",
                                            "message_id": result.message["id"]})
-            sent += 1
+            # A repeat (a claim taken over after its sender stalled) sent nothing new.
+            sent += not result.repeated
         return sent
 
     # -- helpers --------------------------------------------------------------------------

@@ -111,15 +111,6 @@ class JobStore:
             .values(state="failed", leased_by=None, lease_until=None, last_error=error))
         return bool(result.rowcount)
 
-    async def reschedule(self, conn: Conn, key: str, *, run_at: int) -> None:
-        """Move a queued job's time (periodic work whose interval changed)."""
-        await conn.execute(update(jobs).where(c.key == key, c.state == "queued")
-                           .values(run_at=run_at))
-
-    async def exists(self, conn: Conn, key: str) -> bool:
-        found = await conn.execute(select(c.id).where(c.key == key))
-        return found.first() is not None
-
     async def count(self, conn: Conn, *, kind: str | None = None) -> int:
         """Jobs not done (queued, running or failed), of one kind or all."""
         query = select(func.count()).select_from(jobs)

@@ -101,6 +101,13 @@ class Receiver:
         return web.Response(status=201)
 
 
+def _commits(metrics: str) -> float:
+    for line in metrics.splitlines():
+        if line.startswith("darbuka_writer_commits_total "):
+            return float(line.split()[1])
+    raise RuntimeError("the server reports no darbuka_writer_commits_total")
+
+
 def _pct(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] if ordered else -1.0
@@ -115,7 +122,9 @@ async def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     token, chat_ids = await populate(work, args.chats, f"http://127.0.0.1:{port}")
-    server = ServerProcess(work, push_allow_private="true", **LIFTED_WRITE_LIMITS)
+    metrics = secrets.token_urlsafe(16)
+    server = ServerProcess(work, push_allow_private="true", metrics_token=metrics,
+                           **LIFTED_WRITE_LIMITS)
     sent: dict[tuple[int, int], float] = {}
     errors: list[str] = []
     try:
@@ -146,6 +155,8 @@ async def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             offered_s = time.perf_counter() - start
             await asyncio.gather(*(send(burst_chat) for _ in range(BURST)))
             await asyncio.sleep(args.settle)
+            commits = _commits((await http.get(server.url + "/metrics", headers={
+                "authorization": f"Bearer {metrics}"})).text)
     finally:
         server.stop()
         await runner.cleanup()
@@ -164,6 +175,8 @@ async def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                        "p99": round(_pct(steady_latencies, 99) * 1000, 1)},
         "burst": BURST, "burst_pushes": sum(c == burst_chat for _, c, _ in receiver.pushes),
         "largest_push_bytes": max(receiver.sizes, default=0),
+        # Load-independent: what the server's fsyncs cost per message sent and pushed.
+        "commits_per_message": round(commits / (total + BURST), 2),
         "errors": errors[:5], "cpus": os.cpu_count(),
     }
 

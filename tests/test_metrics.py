@@ -78,6 +78,8 @@ def test_latency_by_route_template_and_the_live_figures(metered: LiveServer) -> 
     assert not [k for k in found if raw in dict(k[1]).get("route", "")]
     assert found[("darbuka_sockets_open", ())] == 1
     assert found[("darbuka_writer_batch_size_count", ())] >= 4
+    assert found[("darbuka_writer_commits_total", ())] >= found[
+        ("darbuka_writer_batch_size_count", ())]
     assert found[("darbuka_writer_queue_depth", ())] == 0
     assert found[("darbuka_event_lag_positions", ())] == 0
     assert found[("darbuka_bus_reconnects_total", ())] == 0

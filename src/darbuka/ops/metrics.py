@@ -162,6 +162,8 @@ class _Live:
                      runtime.hub.sink_count)
         yield _gauge("darbuka_writer_queue_depth", "Writes waiting for a transaction.",
                      runtime.writer.queue_depth)
+        yield _counter("darbuka_writer_commits", "Write transactions committed, of every "
+                       "kind (batches and single writes).", runtime.writer.commits)
         yield _gauge("darbuka_event_lag_positions",
                      "Stream positions committed in the database that live delivery on this "
                      "process has not been handed yet.",

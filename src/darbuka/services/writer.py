@@ -145,24 +145,19 @@ class Writer:
         return future
 
     async def _loop(self) -> None:
-        pending: _Single[Any] | _Batched | None = None
         while True:
-            job = pending or await self._queue.get()
-            pending = None
-            if isinstance(job, _Single):
-                await self._run_single(job)
-                continue
-            batch = [job]
+            first = await self._queue.get()
             if self._window:
                 await asyncio.sleep(self._window)
-            while len(batch) < self._max_batch and not self._queue.empty():
-                nxt = self._queue.get_nowait()
-                if isinstance(nxt, _Batched) and nxt.fn is job.fn:
-                    batch.append(nxt)
-                else:
-                    pending = nxt
-                    break
-            await self._run_batch(job.fn, batch)
+            waiting = [first]
+            while not self._queue.empty():
+                waiting.append(self._queue.get_nowait())
+            for entry in _grouped(waiting):
+                if isinstance(entry, _Single):
+                    await self._run_single(entry)
+                    continue
+                for start in range(0, len(entry), self._max_batch):
+                    await self._run_batch(entry[0].fn, entry[start:start + self._max_batch])
 
     async def _transaction(self, body: Callable[[Tx], Awaitable[T]]) -> tuple[T, list[Event]]:
         async with self._db.write() as conn:
@@ -216,6 +211,25 @@ class Writer:
             self._publish(events)
         except Exception:  # committed is committed: clients catch up from storage
             log.exception("publishing events failed")
+
+
+def _grouped(waiting: list[_Single[Any] | _Batched]) -> list[_Single[Any] | list[_Batched]]:
+    """What waits, as transactions: each single alone, and every batched write of one kind
+    together, wherever it stood in the queue. Sends, marks and jobs settling arrive
+    interleaved under load; batching only neighbours made a transaction of almost each one.
+    Everything here was queued before any of it ran, so no caller is waiting on another's
+    write, and reordering across kinds changes nothing a caller can see."""
+    out: list[_Single[Any] | list[_Batched]] = []
+    groups: dict[BatchFn, list[_Batched]] = {}
+    for job in waiting:
+        if isinstance(job, _Single):
+            out.append(job)
+        elif (group := groups.get(job.fn)) is not None:
+            group.append(job)
+        else:
+            groups[job.fn] = group = [job]
+            out.append(group)
+    return out
 
 
 async def _run_shared(tx: Tx, fns: list[Callable[[Tx], Awaitable[Any]]]) -> list[Any]:

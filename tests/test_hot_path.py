@@ -189,3 +189,35 @@ def test_writes_of_two_kinds_queued_interleaved_still_share_transactions(
     assert writer.commits - before <= 4, writer.commits - before
     assert [r.message["text"] for r in results[::2]] == [f"m{i}" for i in range(10)]
     assert results[1::2] == list(range(10))
+
+
+def test_a_writer_stopped_mid_queue_leaves_no_caller_waiting(tmp_path: Any) -> None:
+    """Writes taken off the queue but not yet run when the writer stops are cancelled, so
+    their callers stop waiting rather than hang."""
+    from darbuka.container import build_runtime, open_storage
+    from darbuka.services.writer import Writer
+    from darbuka.settings import Settings
+
+    async def scenario() -> list[bool]:
+        runtime = build_runtime(Settings(data_dir=tmp_path))
+        await open_storage(runtime)
+        started = asyncio.Event()
+
+        async def slow(_tx: Any, items: list[int]) -> list[int]:
+            started.set()
+            await asyncio.sleep(30)
+            return items
+
+        async def quick(_tx: Any, items: list[int]) -> list[int]:
+            return items
+
+        writer = Writer(runtime.db, runtime.stores, runtime.clock, lambda _events: None)
+        writer.start()
+        futures = [writer.submit(slow, 1), writer.submit(quick, 2)]
+        await started.wait()
+        await writer.stop()
+        await asyncio.sleep(0)
+        await runtime.db.dispose()
+        return [f.cancelled() for f in futures]
+
+    assert asyncio.run(scenario()) == [True, True]

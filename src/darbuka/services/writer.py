@@ -152,12 +152,19 @@ class Writer:
             waiting = [first]
             while not self._queue.empty():
                 waiting.append(self._queue.get_nowait())
-            for entry in _grouped(waiting):
-                if isinstance(entry, _Single):
-                    await self._run_single(entry)
-                    continue
-                for start in range(0, len(entry), self._max_batch):
-                    await self._run_batch(entry[0].fn, entry[start:start + self._max_batch])
+            try:
+                for entry in _grouped(waiting):
+                    if isinstance(entry, _Single):
+                        await self._run_single(entry)
+                        continue
+                    for start in range(0, len(entry), self._max_batch):
+                        await self._run_batch(entry[0].fn,
+                                              entry[start:start + self._max_batch])
+            except asyncio.CancelledError:  # stopping: what was taken but not run is told so
+                for job in waiting:
+                    if not job.future.done():
+                        job.future.cancel()
+                raise
 
     async def _transaction(self, body: Callable[[Tx], Awaitable[T]]) -> tuple[T, list[Event]]:
         async with self._db.write() as conn:

@@ -252,3 +252,25 @@ def test_a_reaction_to_your_message_is_pushed_to_you(push_server: LiveServer,
              json={"emoji": "👍"}, expect=200)
     _idle(push_server)
     assert len(pushes.to("/bob")) == 1
+
+
+def test_a_join_request_calls_the_admins_who_are_away(push_server: LiveServer,
+                                                      pushes: PushService) -> None:
+    """A call to action: someone asks to join a group that needs approval, and its admin,
+    with no socket open, is told by push who asks (and the person asking is not)."""
+    alice, bob = push_server.sign_up("Alice"), push_server.sign_up("Bob")
+    chat = alice.group("Ask first", [], handle="ask_first")
+    alice.ok("PATCH", f"/chats/{chat['id']}", json={"join_approval": True})
+    admin = _subscribe(alice, pushes, "/alice")
+    _subscribe(bob, pushes, "/bob")
+    bob.ok("POST", f"/chats/{chat['id']}/join")
+    (push,) = wait_until(lambda: pushes.to("/alice"), message="the join request's push")
+    body = admin.decrypt(push)
+    assert (body["title"], body["sender"], body["preview"], body["action"]) == (
+        "Ask first", "Bob", "asks to join", "join_request")
+    assert push.headers["urgency"] == "high"
+    # Asking again is the same request: nobody is called twice.
+    bob.ok("POST", f"/chats/{chat['id']}/join")
+    _idle(push_server)
+    assert len(pushes.to("/alice")) == 1
+    assert pushes.to("/bob") == []

@@ -11,6 +11,7 @@ from typing import Any
 from darbuka.errors import NotFound
 from darbuka.services.access import access_chat
 from darbuka.services.adminlog import do_log
+from darbuka.services.push import queue_action_push
 from darbuka.services.ratelimit import WriteLimits
 from darbuka.services.rights import check_right
 from darbuka.services.writer import Tx, Writer
@@ -31,6 +32,8 @@ async def do_request_join(tx: Tx, chat: ChatRow, user_id: int) -> dict[str, Any]
         request = {"chat_id": chat["id"], "user_id": user_id, "created_at": tx.now}
         for admin in await tx.stores.chats.admin_ids(tx.conn, chat["id"]):
             await tx.emit("join_request.new", request, user_id=admin)
+            # A call to action: an admin who is away hears of it by push.
+            await queue_action_push(tx, admin, chat["id"], user_id, "join_request")
     return {"join_request": request}
 
 

@@ -38,8 +38,8 @@ from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import MessageRow
 
-__all__ = ["PUSH_JOB", "Muted", "PushFailed", "PushService", "queue_close_push",
-           "queue_message_pushes", "queue_reaction_push"]
+__all__ = ["PUSH_JOB", "Muted", "PushFailed", "PushService", "queue_action_push",
+           "queue_close_push", "queue_message_pushes", "queue_reaction_push"]
 
 PUSH_JOB = "push.deliver"
 # How long a push waits for the rest of a burst: its messages go out as one notification.
@@ -49,6 +49,9 @@ COALESCE_MS = 250
 MIN_INTERVAL_MS = 3_000
 PREVIEW_CHARS = 200
 NO_PREVIEW = "New message"
+# Events that ask the person to do something (a call to action), and what the
+# notification says of them. The job's note names the action and who it is from.
+ACTIONS = {"join_request": "asks to join"}
 MAX_ENDPOINT = 2048
 
 
@@ -105,6 +108,18 @@ async def queue_reaction_push(tx: Tx, author_id: int, chat_id: int, by: int,
                                                  reaction=reaction)
     if sent_at is not None:
         await _queue(tx, author_id, chat_id,
+                     max(COALESCE_MS, sent_at + MIN_INTERVAL_MS - wall_ms()))
+
+
+async def queue_action_push(tx: Tx, user_id: int, chat_id: int, by: int,
+                            action: str) -> None:
+    """In the transaction that asks `user_id` to act in `chat_id` (someone asks to join a
+    chat they run): they hear of it, as of a reaction, on the chat's own notification."""
+    note = orjson.dumps({"by": by, "action": action}).decode()
+    sent_at = await tx.stores.push.note_reaction(tx.conn, user_id=user_id, chat_id=chat_id,
+                                                 reaction=note)
+    if sent_at is not None:
+        await _queue(tx, user_id, chat_id,
                      max(COALESCE_MS, sent_at + MIN_INTERVAL_MS - wall_ms()))
 
 
@@ -217,11 +232,16 @@ class PushService:
                     {"type": "close", "chat_id": chat_id}), urgency="low")
             shown = False
         elif await self._wanted(user_id, chat_id, texts, state["my_username"]):
-            if unread:
+            note = orjson.loads(reaction or "{}")
+            if note.get("action") in ACTIONS:  # asked to act: that, over what is unread
+                body = {**_reaction_notice(chat_id, state, reactor, note), "unread": unread}
+                failed = await self._push(subs, chat_id, lambda _sub: _fit(body),
+                                          urgency="high")
+            elif unread:
                 failed = await self._push(subs, chat_id, lambda sub: _fit(_notification(
                     chat_id, state, unread, previews=bool(sub["previews"]))), urgency="high")
             else:
-                body = _reaction_notice(chat_id, state, reactor, orjson.loads(reaction or "{}"))
+                body = _reaction_notice(chat_id, state, reactor, note)
                 failed = await self._push(subs, chat_id, lambda _sub: _fit(body),
                                           urgency="normal")
             shown, sent_at = True, wall_ms()
@@ -301,8 +321,12 @@ def _notification(chat_id: int, state: dict[str, Any], unread: int, *,
 
 def _reaction_notice(chat_id: int, state: dict[str, Any], reactor: str,
                      reaction: dict[str, Any]) -> dict[str, Any]:
-    """Nothing unread, but someone reacted to your message: the emoji is the preview."""
+    """Nothing unread, but someone reacted to your message (the emoji is the preview) or
+    asks you to act (what they ask is, and the payload names the action)."""
     title = state["title"] if state["kind"] != "direct" else reactor
-    return {"type": "message", "chat_id": chat_id, "title": title, "sender": reactor,
-            "unread": 0, "seq": state["last_seq"], "preview": str(reaction.get("emoji", "")),
-            "reaction": True}
+    body = {"type": "message", "chat_id": chat_id, "title": title, "sender": reactor,
+            "unread": 0, "seq": state["last_seq"]}
+    action = reaction.get("action")
+    if action in ACTIONS:
+        return {**body, "preview": ACTIONS[action], "action": action}
+    return {**body, "preview": str(reaction.get("emoji", "")), "reaction": True}

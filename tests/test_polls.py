@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import LiveServer
@@ -297,3 +298,28 @@ def test_a_poll_sent_on_the_socket_and_its_live_results(server: LiveServer, alic
     finally:
         alice_ws.close()
         bob_ws.close()
+
+
+def test_a_public_channels_page_shows_its_polls_as_text(server: LiveServer, alice: Api,
+                                                         bob: Api, carol: Api) -> None:
+    chat = _channel(alice, [bob, carol])
+    alice.ok("PATCH", f"/chats/{chat['id']}", json={"handle": "polled"})
+    poll = alice.ok("POST", f"/chats/{chat['id']}/messages", json={
+        "client_id": new_client_id(), "text": "Best <b>day</b>?",
+        "poll": {"options": ["<script>alert(1)</script>", "Sunday & Monday"]}})
+    _vote(bob, poll, [1])
+    _vote(carol, poll, [1])
+    page = httpx.get(f"{server.url}/c/polled")
+    assert page.status_code == 200
+    body = page.text
+    assert "<script>" not in body
+    assert "Best &lt;b&gt;day&lt;/b&gt;?" in body
+    assert "<li>&lt;script&gt;alert(1)&lt;/script&gt; — 0 (0%)</li>" in body
+    assert "<li>Sunday &amp; Monday — 2 (100%)</li>" in body
+    assert "2 voted" in body
+    # The public preview says the same, and names nobody.
+    preview = httpx.get(f"{server.url}/api/v1/public/chats/polled").json()
+    shown = next(p for p in preview["posts"] if p["id"] == poll["id"])
+    assert shown["poll_results"] == {"counts": [0, 2], "voters": 2, "closed": False}
+    alice.ok("POST", f"/chats/{chat['id']}/messages/{poll['id']}/poll/close")
+    assert "2 voted · closed" in httpx.get(f"{server.url}/c/polled").text

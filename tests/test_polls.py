@@ -249,6 +249,9 @@ def test_bad_votes_are_refused(alice: Api, bob: Api) -> None:
     refused = alice.call("POST", f"/chats/{chat['id']}/messages", json={
         "client_id": new_client_id(), "text": "", "forward_of": poll["id"]})
     assert _code(refused) == (400, "cannot_forward_poll")
+    edited = alice.call("PATCH", f"/chats/{chat['id']}/messages/{poll['id']}",
+                        json={"text": "Changed?"})
+    assert _code(edited) == (409, "cannot_edit_poll")
     alice.call("DELETE", f"/chats/{chat['id']}/messages/{poll['id']}", expect=200)
     assert _code(bob.call("POST", votes, json={"client_id": new_client_id(),
                                                 "options": [0]})) == (404, "message_not_found")

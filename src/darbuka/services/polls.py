@@ -168,18 +168,33 @@ def _check_client_id(client_id: Any) -> str:
 async def results(conn: Conn, stores: Stores, message: MessageRow, poll: dict[str, Any],
                   viewer_id: int | None, now: int) -> dict[str, Any]:
     """A poll's results as `viewer_id` sees them (None: a reader of a public page)."""
+    tally = await _tally(conn, stores, message, poll, now)
+    return await _for_viewer(conn, stores, tally, poll, viewer_id)
+
+
+async def _tally(conn: Conn, stores: Stores, message: MessageRow, poll: dict[str, Any],
+                 now: int) -> dict[str, Any]:
+    """What everyone may know: the counts, how many voted, whether it is closed."""
     message_id = message["id"]
     counts = (await stores.polls.counts(conn, [message_id])).get(message_id, {})
     voters = (await stores.polls.voter_counts(conn, [message_id])).get(message_id, 0)
-    closed = is_closed(poll, now)
-    view: dict[str, Any] = {
-        "message_id": message_id, "chat_id": message["chat_id"],
-        "counts": [counts.get(i, 0) for i in range(len(poll["options"]))],
-        "voters": voters, "closed": closed}
-    mine = await stores.polls.mine(conn, message_id, viewer_id) if viewer_id else []
+    return {"message_id": message_id, "chat_id": message["chat_id"],
+            "counts": [counts.get(i, 0) for i in range(len(poll["options"]))],
+            "voters": voters, "closed": is_closed(poll, now)}
+
+
+async def _for_viewer(conn: Conn, stores: Stores, tally: dict[str, Any],
+                      poll: dict[str, Any], viewer_id: int | None, *,
+                      mine: list[int] | None = None) -> dict[str, Any]:
+    """`tally` with what `viewer_id` may know besides: their choice (`mine`, when known
+    already), a quiz's answer, who chose what in a public poll."""
+    view = dict(tally)
+    message_id = tally["message_id"]
     if viewer_id is not None:
+        if mine is None:
+            mine = await stores.polls.mine(conn, message_id, viewer_id)
         view["mine"] = mine
-    if poll["quiz"] and (mine or closed):
+    if poll["quiz"] and (mine or tally["closed"]):
         view.update(_answer(poll))
     if not poll["anonymous"] and viewer_id is not None:
         found = await stores.polls.voters(conn, message_id, per_option=VOTERS_SHOWN)
@@ -194,12 +209,13 @@ def _answer(poll: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-async def _tell_results(tx: Tx, message: MessageRow, poll: dict[str, Any]) -> None:
-    """The counts, nobody named, to everyone in the chat (and the answer, once closed)."""
-    view = await results(tx.conn, tx.stores, message, poll, None, tx.now)
-    if view["closed"] and poll["quiz"]:
-        view.update(_answer(poll))
-    await tx.emit("poll.results", view, chat_id=message["chat_id"])
+async def _tell_results(tx: Tx, message: MessageRow, poll: dict[str, Any]) -> dict[str, Any]:
+    """The counts, nobody named, to everyone in the chat (and the answer, once closed);
+    answers the tally told."""
+    tally = await _tally(tx.conn, tx.stores, message, poll, tx.now)
+    body = {**tally, **_answer(poll)} if tally["closed"] and poll["quiz"] else tally
+    await tx.emit("poll.results", body, chat_id=message["chat_id"])
+    return tally
 
 
 class PollService:
@@ -239,17 +255,18 @@ class PollService:
                 raise BadRequest("a quiz's answer is one option", code="invalid_options")
             await tx.stores.polls.add_ballot(tx.conn, user_id=user_id, client_id=client_id_,
                                              message_id=message_id, now=tx.now)
-            if chosen != before:
-                await tx.stores.polls.replace(tx.conn, message_id=message_id, chat_id=chat_id,
-                                              user_id=user_id, options=chosen, now=tx.now)
-                body = {"chat_id": chat_id, "message_id": message_id, "user_id": user_id,
-                        "options": chosen}
-                if poll["anonymous"]:
-                    await tx.emit("poll.vote", body, user_id=user_id)
-                else:
-                    await tx.emit("poll.vote", body, chat_id=chat_id)
-                await _tell_results(tx, message, poll)
-            return await results(tx.conn, tx.stores, message, poll, user_id, tx.now)
+            if chosen == before:
+                return await results(tx.conn, tx.stores, message, poll, user_id, tx.now)
+            await tx.stores.polls.replace(tx.conn, message_id=message_id, chat_id=chat_id,
+                                          user_id=user_id, options=chosen, now=tx.now)
+            body = {"chat_id": chat_id, "message_id": message_id, "user_id": user_id,
+                    "options": chosen}
+            if poll["anonymous"]:
+                await tx.emit("poll.vote", body, user_id=user_id)
+            else:
+                await tx.emit("poll.vote", body, chat_id=chat_id)
+            tally = await _tell_results(tx, message, poll)
+            return await _for_viewer(tx.conn, tx.stores, tally, poll, user_id, mine=chosen)
 
         return await self._writer.run_shared(vote)
 
@@ -274,8 +291,8 @@ class PollService:
                                 code="cannot_close_poll")
             if is_closed(poll, tx.now):
                 raise Conflict("this poll is closed", code="poll_closed")
-            await self._close(tx, message, poll, tx.now)
-            return await results(tx.conn, tx.stores, message, poll, user_id, tx.now)
+            tally = await self._close(tx, message, poll, tx.now)
+            return await _for_viewer(tx.conn, tx.stores, tally, poll, user_id)
 
         return await self._writer.run(close)
 
@@ -300,8 +317,9 @@ class PollService:
             raise RetryLater(min(wait_s, 60.0), "the poll closes later")
 
     @staticmethod
-    async def _close(tx: Tx, message: MessageRow, poll: dict[str, Any], at: int) -> None:
+    async def _close(tx: Tx, message: MessageRow, poll: dict[str, Any],
+                     at: int) -> dict[str, Any]:
         poll["closed_at"] = at
         await tx.stores.messages.update(tx.conn, message["id"],
                                         {"poll": orjson.dumps(poll).decode()})
-        await _tell_results(tx, message, poll)
+        return await _tell_results(tx, message, poll)

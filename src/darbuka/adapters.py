@@ -33,6 +33,7 @@ from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
 from darbuka.services.mutes import MuteService
+from darbuka.services.polls import PollService
 from darbuka.services.privacy import PrivacyService
 from darbuka.services.public import PublicService
 from darbuka.services.push import PushService
@@ -68,6 +69,7 @@ class Services:
     messages: MessageService
     scheduled: ScheduledService
     reactions: ReactionService
+    polls: PollService
     sync: SyncService
     # Web Push subscriptions (the delivery job runs in `background.py`)
     push: PushService

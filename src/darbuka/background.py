@@ -22,6 +22,7 @@ from darbuka.safety.alerts import ALERT_JOB
 from darbuka.safety.banks import SCAN_JOB
 from darbuka.services.bots import WEBHOOK_JOB
 from darbuka.services.jobs import JobKind, JobRunner, Periodic
+from darbuka.services.polls import POLL_CLOSE_JOB
 from darbuka.services.push import PUSH_JOB
 from darbuka.services.uploads import MEDIA_JOB
 from darbuka.settings import Settings
@@ -49,6 +50,8 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
         # Mostly waiting for updates: as many at once as there are subscribed bots.
         kinds.append(JobKind(WEBHOOK_JOB, webhooks.deliver_job, concurrency=100_000,
                              max_attempts=None, still_needed=services.bots.still_subscribed))
+    # A poll closing at its time: the chat hears it.
+    kinds.append(JobKind(POLL_CLOSE_JOB, services.polls.close_job, concurrency=4))
     # Paging the on-call list: retried for about an hour (the order's own clock).
     kinds.append(JobKind(ALERT_JOB, services.alerts.deliver_job, concurrency=8,
                          max_attempts=12, retry_base_s=2.0, retry_max_s=300.0))

@@ -54,6 +54,7 @@ from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
 from darbuka.services.messages import MessageService
 from darbuka.services.mutes import MuteService
+from darbuka.services.polls import PollService
 from darbuka.services.principals import PrincipalCache
 from darbuka.services.privacy import PhoneHasher, PrivacyService
 from darbuka.services.public import PublicService
@@ -271,6 +272,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         join_requests=JoinRequestService(db, stores, writer, members.let_in, writes=writes),
         admin_log=AdminLogService(db, stores),
         reactions=ReactionService(db, stores, writer, writes=writes),
+        polls=PollService(db, stores, writer, clock, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for), push=push,
         search=SearchService(db, stores),
         uploads=UploadService(db, stores, writer, clock, settings, partials,

@@ -4,6 +4,7 @@ import { mount } from "svelte";
 // reactions before the chat model, so a message that comes live is known to have no
 // reactions before its row shows (which would otherwise fetch them).
 import "./lib/reactions.svelte";
+import "./lib/polls.svelte";
 import "./lib/events.svelte";
 import "./lib/mentioned.svelte";
 import "./lib/mutes.svelte";

@@ -1,5 +1,5 @@
 """Messages: send, history, edit, delete, bot buttons, read and delivered marks, typing,
-reactions and channel post views."""
+reactions, polls' votes and channel post views."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from darbuka.api.deps import Caller, ChatId, MessageId, Svc
 from darbuka.api.json import Json as JsonResponse
-from darbuka.api.schemas import Body, Id
+from darbuka.api.schemas import Body, Id, Millis
 from darbuka.services.sending import MediaKind, check_send
 
 __all__ = ["router"]
@@ -24,6 +24,23 @@ Markup = Annotated[Any, Field(
     json_schema_extra={"type": "array", "items": {"type": "object"}})]
 
 
+class PollBody(Body):
+    """A new poll; the message's `text` is its question (1 to 300 characters). Checked by
+    the service (400 with a code naming what is wrong, over HTTP and the socket alike)."""
+
+    options: list[str] = Field(description="2 to 10 different options, 1 to 100 characters")
+    multiple: bool = False
+    anonymous: bool = Field(True, description="nobody sees who chose what; a channel's "
+                                              "polls are always anonymous")
+    quiz: bool = Field(False, description="one right answer, `correct_option`; answered "
+                                          "once, never changed")
+    correct_option: int | None = Field(None, description="a quiz's right option (its index)")
+    explanation: str | None = Field(None, max_length=200,
+                                    description="a quiz's explanation, shown after answering")
+    close_at: Millis | None = Field(None, description="when it closes by itself (ms, within "
+                                                      "a year)")
+
+
 class SendBody(Body):
     client_id: str = Field(min_length=1, max_length=64)
     text: str = Field("", max_length=4096)
@@ -31,12 +48,14 @@ class SendBody(Body):
     forward_of: Id | None = None
     # A finished upload (see Media); `text` is then its caption (at most 1,024 characters).
     media_id: str | None = Field(None, min_length=1, max_length=32)
-    kind: Literal["text"] | MediaKind | None = None
+    kind: Literal["text", "poll"] | MediaKind | None = None
     # An album: 2 to 10 finished photo and video uploads as one message (instead of
     # media_id, without kind); `text` is its one caption. The message then has `album`.
     media_ids: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
         None, min_length=2, max_length=10)
     markup: Markup = None
+    # A poll (kind `poll`; then no media, no forward_of): `text` is its question.
+    poll: PollBody | None = None
 
 
 class EditBody(Body):
@@ -67,6 +86,13 @@ class ReactionBody(Body):
     emoji: str = Field(min_length=1, max_length=16)
 
 
+class VoteBody(Body):
+    # As a send's: a repeat of it changes nothing (an outbox sending again).
+    client_id: str = Field(min_length=1, max_length=64)
+    options: list[int] = Field(max_length=10, description="the chosen options' indexes: one, "
+                               "or several in a multiple-choice poll; none takes the vote back")
+
+
 class ViewsBody(Body):
     message_ids: list[Id] = Field(min_length=1, max_length=200)
 
@@ -77,7 +103,8 @@ async def send_message(chat_id: ChatId, body: SendBody, caller: Caller, svc: Svc
     """Send once: a repeat of a `client_id` returns the original (200, not 201)."""
     req = check_send(caller.user_id, chat_id, body.client_id, body.text, body.reply_to,
                      body.forward_of, media_id=body.media_id, kind=body.kind,
-                     media_ids=body.media_ids, markup=body.markup)
+                     media_ids=body.media_ids, markup=body.markup,
+                     poll=body.poll.model_dump(exclude_none=True) if body.poll else None)
     result = await svc.messages.do_send(req)
     response.status_code = 200 if result.repeated else 201
     return result.message
@@ -168,3 +195,28 @@ async def record_views(chat_id: ChatId, body: ViewsBody, caller: Caller, svc: Sv
     """Report the channel posts you showed (a screenful at a time); each user counts once
     per post. Answers the posts' view counts."""
     return await svc.reactions.do_view(caller.user_id, chat_id, body.message_ids)
+
+
+@router.post("/chats/{chat_id}/messages/{message_id}/votes", tags=["messages"])
+async def vote(chat_id: ChatId, message_id: MessageId, body: VoteBody, caller: Caller,
+               svc: Svc) -> Json:
+    """Vote in a poll (or change or take back your vote; a quiz is answered once). A repeat
+    of a `client_id` changes nothing. Answers the results as you see them; the chat gets
+    `poll.results`."""
+    return await svc.polls.do_vote(caller.user_id, chat_id, message_id, body.client_id,
+                                   body.options)
+
+
+@router.get("/chats/{chat_id}/messages/{message_id}/poll", tags=["messages"])
+async def poll_results(chat_id: ChatId, message_id: MessageId, caller: Caller,
+                       svc: Svc) -> Json:
+    """A poll's results: counts per option, how many voted, your choice; who chose what
+    in a public poll; a quiz's answer once you answered or it closed."""
+    return await svc.polls.results(caller.user_id, chat_id, message_id)
+
+
+@router.post("/chats/{chat_id}/messages/{message_id}/poll/close", tags=["messages"])
+async def close_poll(chat_id: ChatId, message_id: MessageId, caller: Caller,
+                     svc: Svc) -> Json:
+    """Close a poll now: its author, or the chat's owner and admins."""
+    return await svc.polls.do_close(caller.user_id, chat_id, message_id)

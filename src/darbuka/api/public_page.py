@@ -42,7 +42,8 @@ STYLE = ("body{font:16px/1.45 system-ui,sans-serif;max-width:40em;margin:0 auto;
          "color:#222}header{border-bottom:1px solid #ddd;margin-bottom:1em}"
          "article{border-bottom:1px solid #eee;padding:.6em 0;white-space:pre-wrap;"
          "overflow-wrap:anywhere}time,.meta{color:#777;font-size:.8em}"
-         "img{display:block;max-width:100%;height:auto;margin:.3em 0;border-radius:4px}")
+         "img{display:block;max-width:100%;height:auto;margin:.3em 0;border-radius:4px}"
+         "ul{margin:.3em 0;white-space:normal}")
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 CSP = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; img-src 'self'; "
        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -96,7 +97,24 @@ def linked_text(text: str) -> str:
     return "".join([*out, escape(text[at:])])
 
 
+def _poll(post: dict[str, Any]) -> str:
+    """A poll's question and its counts, as text: the options are the users' words."""
+    poll, results = post["poll"], post.get("poll_results") or {}
+    counts = results.get("counts") or [0] * len(poll["options"])
+    voters = int(results.get("voters") or 0)
+    rows = "".join(
+        f"<li>{escape(option)} — {count} ({round(count * 100 / voters) if voters else 0}%)"
+        "</li>" for option, count in zip(poll["options"], counts, strict=False))
+    state = " · closed" if results.get("closed") else ""
+    noun = "quiz" if poll.get("quiz") else "poll"
+    return (f'<p class="meta">[{noun}]</p><b>{escape(post.get("text", ""))}</b><ul>{rows}</ul>'
+            f'<p class="meta">{voters} voted{state}</p>')
+
+
 def _post(post: dict[str, Any], handle: str, thumbs: set[str]) -> str:
+    if post.get("poll"):
+        return (f'<article>{_poll(post)}<time>{_when(post["created_at"])} UTC</time>'
+                "</article>")
     text = post.get("text", "")
     if len(text) > POST_CHARS:
         text = text[:POST_CHARS] + "…"

@@ -35,11 +35,13 @@ from darbuka.client.models import (
     User,
     ViewReport,
 )
+from darbuka.client.polls import Poll, PollResults, poll_lines
 from darbuka.client.store import LocalStore
 from darbuka.client.uploads import TusUploader, guess_kind
 
 __all__ = ["ApiError", "Backoff", "BlockedUser", "Chat", "Client", "ContactImport", "ContactMatch",
            "Draft", "DraftChange", "Event", "EventStream", "Invite", "LocalStore", "Mention",
-           "Message", "Mute", "MuteChange", "OutboxItem", "Presence", "Privacy", "PublicChat",
+           "Message", "Mute", "MuteChange", "OutboxItem", "Poll", "PollResults", "Presence",
+           "Privacy", "PublicChat",
            "PublicPreview", "Reaction", "ReactionCount", "ReactionTally", "Reactions",
-           "TusUploader", "User", "ViewReport", "guess_kind"]
+           "TusUploader", "User", "ViewReport", "guess_kind", "poll_lines"]

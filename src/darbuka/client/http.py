@@ -31,6 +31,7 @@ from darbuka.client.models import (
     User,
     ViewReport,
 )
+from darbuka.client.polls import PollResults
 
 __all__ = ["ApiError", "HttpApi"]
 
@@ -180,6 +181,63 @@ class HttpApi:
             except ApiError as err:
                 retry = err.transient or err.code == "media_not_ready"
                 if not retry or attempt == attempts - 1:
+                    raise
+            except httpx.TransportError:
+                if attempt == attempts - 1:
+                    raise
+            await asyncio.sleep(backoff.next_delay())
+        raise AssertionError("unreachable")
+
+    # -- polls ----------------------------------------------------------------------------
+
+    async def send_poll(self, chat_id: int, question: str, options: Sequence[str], *,
+                        multiple: bool = False, anonymous: bool = True,
+                        correct_option: int | None = None, explanation: str | None = None,
+                        close_at: int | None = None, client_id: str | None = None,
+                        attempts: int = 6) -> Message:
+        """Post a poll (2 to 10 options; `correct_option` makes it a quiz; `close_at` in ms
+        closes it by itself). Retried with the same client id, so it is posted once."""
+        poll: dict[str, Any] = {"options": list(options), "multiple": multiple,
+                                "anonymous": anonymous}
+        if correct_option is not None:
+            poll |= {"quiz": True, "correct_option": correct_option}
+            if explanation is not None:
+                poll["explanation"] = explanation
+        if close_at is not None:
+            poll["close_at"] = close_at
+        body = {"client_id": client_id or str(uuid.uuid4()), "text": question, "poll": poll}
+        result = await self._retried("POST", f"/chats/{chat_id}/messages", body, attempts)
+        return Message.from_json(result)
+
+    async def vote(self, chat_id: int, message_id: int, options: Sequence[int], *,
+                   client_id: str | None = None, attempts: int = 6) -> PollResults:
+        """Vote: the chosen options' indexes (none takes the vote back; a quiz is answered
+        once). Retried with the same client id, so the vote counts once; give your own
+        `client_id` to make a vote safe to send again after a restart."""
+        body = {"client_id": client_id or str(uuid.uuid4()), "options": list(options)}
+        result = await self._retried("POST", f"/chats/{chat_id}/messages/{message_id}/votes",
+                                     body, attempts)
+        return PollResults.from_json(result)
+
+    async def poll_results(self, chat_id: int, message_id: int) -> PollResults:
+        result = await self.call("GET", f"/chats/{chat_id}/messages/{message_id}/poll")
+        return PollResults.from_json(result)
+
+    async def close_poll(self, chat_id: int, message_id: int) -> PollResults:
+        """Close a poll now (its author, or the chat's owner and admins)."""
+        result = await self.call("POST", f"/chats/{chat_id}/messages/{message_id}/poll/close")
+        return PollResults.from_json(result)
+
+    async def _retried(self, method: str, path: str, body: dict[str, Any],
+                       attempts: int) -> Any:
+        """A call that is safe to repeat (it carries a client id), retried while the
+        failure is transient."""
+        backoff = Backoff(base=0.2, cap=5.0)
+        for attempt in range(attempts):
+            try:
+                return await self.call(method, path, json=body)
+            except ApiError as err:
+                if not err.transient or attempt == attempts - 1:
                     raise
             except httpx.TransportError:
                 if attempt == attempts - 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from darbuka.client.polls import Poll, PollResults
 from darbuka.markup import to_code_points
 
 __all__ = ["BlockedUser", "Chat", "ContactImport", "ContactMatch", "Draft", "DraftChange", "Event",
@@ -55,6 +56,12 @@ class Message:
                    edited_at=data.get("edited_at"), deleted=bool(data.get("deleted")),
                    reply_to=data.get("reply_to"), markup=tuple(data.get("markup") or ()),
                    raw=data)
+
+    @property
+    def poll(self) -> Poll | None:
+        """A poll message's poll (its question is `text`)."""
+        body = self.raw.get("poll")
+        return Poll.from_json(body) if isinstance(body, dict) else None
 
     def markup_spans(self) -> list[Json]:
         """`markup` with `from` and `length` in code points: Python indexes into `text`
@@ -185,6 +192,11 @@ class Event:
     def reaction_tally(self) -> ReactionTally | None:
         """`reaction.counts` (channels): a message's counts, nobody named."""
         return ReactionTally.from_json(self.data) if self.type == "reaction.counts" else None
+
+    @property
+    def poll_results(self) -> PollResults | None:
+        """`poll.results`: a poll's new counts (or that it closed), nobody named."""
+        return PollResults.from_json(self.data) if self.type == "poll.results" else None
 
     @property
     def mute_change(self) -> MuteChange | None:

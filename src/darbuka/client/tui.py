@@ -8,6 +8,8 @@ as plain text, never interpreted as console markup; a message's markup ranges st
 `/mute [1h|8h|30m] [mentions]` mutes the open chat (no time: until `/unmute`); muted chats
 are marked 🔕 in the list. What is left typed in a chat is kept as its draft, for the
 person's other devices, when another chat is opened, and comes back when it is opened.
+A poll shows its options with counts and bars, kept current live; `/vote 2` votes in the
+chat's newest poll (`/vote 1,3` several options, `/vote` alone takes the vote back).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from textual.widgets import Input, Label, ListItem, ListView, Static
 from darbuka.client.client import Client
 from darbuka.client.http import ApiError
 from darbuka.client.models import Chat, Event, Message
+from darbuka.client.polls import poll_lines
 from darbuka.client.uploads import file_size, guess_kind
 
 __all__ = ["ChatApp", "SignIn", "parse_mute"]
@@ -41,6 +44,9 @@ MUTE_COMMAND, UNMUTE_COMMAND = "/mute", "/unmute"
 _DURATION = re.compile(r"(\d+)([mhd])")
 _UNIT_S = {"m": 60, "h": 3600, "d": 86400}
 SEARCH_COMMAND = "/search "
+# `/vote 2` (or `/vote 1,3` in a multiple-choice poll) votes in the chat's newest poll;
+# `/vote` alone takes the vote back.
+VOTE_COMMAND = "/vote"
 STATE_MARKS = {"online": "● online", "connecting": "◌ connecting…", "offline": "○ offline",
                "signed_out": "✗ signed out"}
 
@@ -234,8 +240,37 @@ class ChatApp(App[None]):
         if text.startswith(SEARCH_COMMAND):
             await self._search(text.removeprefix(SEARCH_COMMAND).strip())
             return
+        if text.split()[0] == VOTE_COMMAND:
+            await self._vote(text.removeprefix(VOTE_COMMAND).strip())
+            return
         client_id = await self.client.send(self.chat_id, text)
         await self._append_pending(client_id, text, "⏳")
+
+    def _poll_lines(self) -> list[MessageLine]:
+        return [line for line in self.query_one("#log", ListView).query(MessageLine)
+                if line.message is not None and line.message.poll is not None]
+
+    async def _vote(self, choice: str) -> None:
+        polls = self._poll_lines()
+        log = self.query_one("#log", ListView)
+        if not polls or self.chat_id is None:
+            await log.append(MessageLine(None, "no poll in this chat", "✗"))
+            return
+        try:
+            options = [int(n) - 1 for n in re.split(r"[,\s]+", choice) if n]
+            message = polls[-1].message
+            assert message is not None  # noqa: S101 - _poll_lines keeps only messages
+            await self.client.vote(self.chat_id, message.id, options)
+        except ValueError:
+            await log.append(MessageLine(None, "/vote takes option numbers: /vote 2", "✗"))
+        except ApiError as err:
+            await log.append(MessageLine(None, err.message, "✗"))
+
+    async def _update_poll(self, message_id: int) -> None:
+        for line in self._poll_lines():
+            if line.message is not None and line.message.id == message_id:
+                line.text = await self._line(line.message)
+                line.set_mark("")
 
     async def _send_file(self, name: str) -> None:
         assert self.chat_id is not None  # noqa: S101 - checked by the caller
@@ -309,6 +344,10 @@ class ChatApp(App[None]):
                                                            "draft.")):
             await self._load_chats()
             return
+        if event.type in ("poll.results", "poll.vote") and \
+                event.data.get("chat_id") == self.chat_id:
+            await self._update_poll(int(event.data["message_id"]))
+            return
         message = event.message
         if event.type != "message.new" or message is None:
             return
@@ -346,6 +385,12 @@ class ChatApp(App[None]):
         if message.deleted:
             return Text("· (deleted)")
         text = styled(message)
+        if (poll := message.poll) is not None:
+            try:
+                results = await self.client.poll_results(message.chat_id, message.id)
+            except ApiError:
+                results = None
+            text = Text("\n".join(poll_lines(message.text, poll, results)))
         media = message.raw.get("media")
         if isinstance(media, dict):
             label = _media_text(str(media.get("kind")), str(media.get("name") or ""), "")

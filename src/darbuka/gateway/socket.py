@@ -405,7 +405,8 @@ class SocketConnection:
                          frame.get("text"), frame.get("reply_to"), frame.get("forward_of"),
                          origin=f"{self.key}:{orjson.dumps(request_id).decode()}",
                          media_id=frame.get("media_id"), kind=frame.get("kind"),
-                         media_ids=frame.get("media_ids"), markup=frame.get("markup"))
+                         media_ids=frame.get("media_ids"), markup=frame.get("markup"),
+                         poll=frame.get("poll"))
         future = self._gw.messages.submit_send(req)
         future.add_done_callback(lambda f: self._on_stored(f, request_id))
         self._track(future)

@@ -62,6 +62,12 @@ EVENT_TYPES: dict[str, str] = {
                       "get it",
     "reaction.removed": "`user_id` took back `emoji` on `message_id` in `chat_id` (in a "
                         "channel as `reaction.added`)",
+    "poll.results": "the poll `message_id` in `chat_id` has new `counts` (one per option) and "
+                    "`voters`, or `closed` (then a quiz's `correct_option` and `explanation` "
+                    "too); nobody named",
+    "poll.vote": "`user_id` chose `options` (none: took the vote back) in the poll "
+                 "`message_id` of `chat_id`: to the chat in a public poll, else to the "
+                 "voter's own devices",
     "reaction.counts": "channels: `message_id`'s `reactions` in `chat_id` changed, as "
                        "[{`emoji`, `count`}], most first — who reacted is left out; set them "
                        "(keep your own `mine`)",

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from darbuka.errors import BadRequest, Forbidden, NotFound
+from darbuka.errors import BadRequest, Conflict, Forbidden, NotFound
 from darbuka.services.access import (
     ChatAccess,
     access_chat,
@@ -106,6 +106,9 @@ class MessageService:
 
         async def edit(tx: Tx) -> dict[str, Any]:
             _, message = await access_message(tx.conn, tx.stores, user_id, chat_id, message_id)
+            if message["kind"] == "poll" and message["sender_id"] == user_id:
+                raise Conflict("a poll is not edited: close it and post a new one",
+                               code="cannot_edit_poll")
             if message["sender_id"] != user_id or message["kind"] not in ("text", *MEDIA_KINDS):
                 raise Forbidden("you can only edit your own messages", code="not_author")
             if message["deleted"]:

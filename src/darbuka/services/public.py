@@ -26,6 +26,7 @@ from darbuka.services.adminlog import do_log
 from darbuka.services.handles import normalise
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
+from darbuka.services.polls import is_closed
 from darbuka.services.ratelimit import RateLimiter, WriteLimits
 from darbuka.services.rights import check_right
 from darbuka.services.views import message_view
@@ -96,8 +97,24 @@ class PublicService:
             wanted = [str(orjson.loads(attached)["id"]) for p in posts
                       if with_thumbs and (attached := p["media"]) and p["kind"] in THUMB_VARIANT]
             found = await self._stores.media.by_ids(conn, wanted) if wanted else {}
+            views = self._post_views(chat, posts)
+            await self._add_poll_results(conn, views)
         thumbs = {m for m, row in found.items() if _thumb_variant(row) is not None}
-        return public_chat_view(chat), self._post_views(chat, posts), thumbs
+        return public_chat_view(chat), views, thumbs
+
+    async def _add_poll_results(self, conn: Conn, views: list[dict[str, Any]]) -> None:
+        """A channel's polls are anonymous: anyone may see their counts (never who voted,
+        nor a quiz's answer)."""
+        ids = [v["id"] for v in views if "poll" in v]
+        counts = await self._stores.polls.counts(conn, ids)
+        voters = await self._stores.polls.voter_counts(conn, ids)
+        now = self._clock.now_ms()
+        for view in views:
+            if (poll := view.get("poll")) is not None:
+                tally = counts.get(view["id"], {})
+                view["poll_results"] = {
+                    "counts": [tally.get(i, 0) for i in range(len(poll["options"]))],
+                    "voters": voters.get(view["id"], 0), "closed": is_closed(poll, now)}
 
     async def _chat_by_handle(self, conn: Conn, raw_handle: str) -> PublicChatRow:
         chat = await self._stores.public.chat_by_handle(conn, normalise(raw_handle)[:64])

@@ -4,7 +4,7 @@ unique, and a repeat answers the original message."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, get_args
 
 import orjson
@@ -16,6 +16,7 @@ from darbuka.services.drafts import clear_sent_drafts
 from darbuka.services.links import links_of
 from darbuka.services.media import MediaNotReady, media_descriptor
 from darbuka.services.mentions import notify_mentions
+from darbuka.services.polls import check_poll, poll_send_refusal, queue_poll_close
 from darbuka.services.push import queue_message_pushes
 from darbuka.services.rights import lacking_write
 from darbuka.services.text import MAX_TEXT, check_no_nul
@@ -60,6 +61,8 @@ class SendRequest:
     album: tuple[str, ...] = ()
     # JSON of the checked ranges over `text` (darbuka.markup); None for plain text.
     markup: str | None = None
+    # JSON of a new poll (services/polls.py); `text` is then its question.
+    poll: str | None = None
 
     @property
     def media_ids(self) -> tuple[str, ...]:
@@ -91,7 +94,8 @@ class LinkCheck(Protocol):
 
 def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to: Any = None,
                forward_of: Any = None, origin: str | None = None, *, media_id: Any = None,
-               kind: Any = None, media_ids: Any = None, markup: Any = None) -> SendRequest:
+               kind: Any = None, media_ids: Any = None, markup: Any = None,
+               poll: Any = None) -> SendRequest:
     """Validate the shape of a send before it is queued; raise BadRequest."""
     if not _is_id(chat_id):
         raise BadRequest("chat_id must be a positive integer", code="invalid_chat_id")
@@ -110,6 +114,10 @@ def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to
         if value is not None and not _is_id(value):
             raise BadRequest(f"{name} must be a message id", code=f"invalid_{name}")
     album: tuple[str, ...] = ()
+    if poll is not None or kind == "poll":
+        return _check_poll_send(SendRequest(sender_id, chat_id, client_id, text, reply_to,
+                                            forward_of, origin, media_id, "poll",
+                                            markup=ranges), media_ids, poll)
     if media_ids is not None:
         album = _check_album(media_ids, media_id, kind, text)
     elif media_id is not None:
@@ -120,6 +128,14 @@ def check_send(sender_id: int, chat_id: Any, client_id: Any, text: Any, reply_to
         raise BadRequest("a message needs text (or forward_of)", code="empty_message")
     return SendRequest(sender_id, chat_id, client_id, text, reply_to, forward_of, origin,
                        media_id, kind, album=album, markup=ranges)
+
+
+def _check_poll_send(req: SendRequest, media_ids: Any, poll: Any) -> SendRequest:
+    if poll is None:
+        raise BadRequest("a poll message needs poll", code="invalid_poll")
+    if req.media_id is not None or media_ids is not None or req.forward_of is not None:
+        raise BadRequest("a poll carries no media and is no forward", code="invalid_poll")
+    return replace(req, poll=check_poll(poll, req.text))
 
 
 def markup_json(text: str, markup: Any) -> str | None:
@@ -194,7 +210,7 @@ async def store_sends(tx: Tx, items: list[SendRequest], *,
         elif key in first_in_batch:
             repeats.append((index, first_in_batch[key]))
         else:
-            checked = _check_one(req, roles, refs, no_write, media, in_packs, removed)
+            checked = _check_one(req, roles, refs, no_write, media, in_packs, removed, tx.now)
             if not isinstance(checked, ApiError):
                 checked = _check_slow_mode(req, roles, tx.now) or checked
             if links is not None and not isinstance(checked, ApiError) and (
@@ -232,7 +248,7 @@ def _check_slow_mode(req: SendRequest, roles: dict[tuple[int, int], Membership],
 def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
                refs: dict[int, MessageRow],
                no_write: set[tuple[int, int]], media: dict[str, MediaRow],
-               in_packs: set[str], removed: set[str]) -> MessageFields | ApiError:
+               in_packs: set[str], removed: set[str], now: int) -> MessageFields | ApiError:
     """The row fields this send adds, or the error it earned."""
     membership = roles.get((req.chat_id, req.sender_id))
     if membership is None:
@@ -251,6 +267,8 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
         source = refs.get(req.forward_of)
         if source is None or (source["chat_id"], req.sender_id) not in roles or source["deleted"]:
             return NotFound("forward_of is not a message you can see", code="message_not_found")
+        if source["kind"] == "poll":
+            return BadRequest("a poll is not forwarded", code="cannot_forward_poll")
         extra["forward_of"] = orjson.dumps({"chat_id": source["chat_id"],
                                             "message_id": source["id"],
                                             "sender_id": source["sender_id"]}).decode()
@@ -268,6 +286,11 @@ def _check_one(req: SendRequest, roles: dict[tuple[int, int], Membership],
         if isinstance(album, ApiError):
             return album
         extra.update(album)
+    elif req.poll is not None:
+        refused = poll_send_refusal(req.poll, membership.kind, now)
+        if refused is not None:
+            return refused
+        extra.update({"kind": "poll", "poll": req.poll})
     return extra
 
 
@@ -322,7 +345,7 @@ def new_message(chat_id: int, seq: int, now: int, *, sender_id: int | None = Non
     return {"chat_id": chat_id, "seq": seq, "sender_id": sender_id, "client_id": client_id,
             "kind": kind, "text": "", "reply_to": None, "forward_of": None, "system": system,
             "created_at": now, "edited_at": None, "deleted": False, "removed": False,
-            "media": None, "keyboard": keyboard, "markup": None}
+            "media": None, "keyboard": keyboard, "markup": None, "poll": None}
 
 
 async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, MessageFields]],
@@ -360,6 +383,7 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, Messag
          "text": row["text"]} for offset, row in enumerate(rows)])
     await notify_mentions(tx, rows)
     await queue_message_pushes(tx, rows)
+    await queue_poll_close(tx, rows)
 
 
 async def post_system(tx: Tx, chat_id: int, body: dict[str, Any]) -> None:

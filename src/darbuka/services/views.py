@@ -8,7 +8,7 @@ import orjson
 
 from darbuka.storage.rows import ChatRow, MessageRow, UserRow
 
-__all__ = ["chat_view", "message_view", "public_user_view", "user_view"]
+__all__ = ["chat_view", "message_view", "poll_view", "public_user_view", "user_view"]
 
 
 def message_view(row: MessageRow) -> dict[str, Any]:
@@ -45,7 +45,17 @@ def message_view(row: MessageRow) -> dict[str, Any]:
         view["keyboard"] = orjson.loads(keyboard)
     if markup := row["markup"]:
         view["markup"] = orjson.loads(markup)
+    if poll := row.get("poll"):
+        view["poll"] = poll_view(orjson.loads(poll))
     return view
+
+
+# What a poll's stored JSON shows everyone: not a quiz's answer (services/polls.py).
+_POLL_SECRETS = ("correct", "explanation")
+
+
+def poll_view(poll: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in poll.items() if k not in _POLL_SECRETS}
 
 
 def chat_view(row: ChatRow) -> dict[str, Any]:

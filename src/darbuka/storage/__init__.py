@@ -23,6 +23,7 @@ from darbuka.storage.jobs import JobStore
 from darbuka.storage.join_requests import JoinRequestStore
 from darbuka.storage.media import MediaStore
 from darbuka.storage.messages import MessageStore
+from darbuka.storage.polls import PollStore
 from darbuka.storage.post_views import ViewStore
 from darbuka.storage.preferences import PreferenceStore
 from darbuka.storage.privacy import PrivacyStore
@@ -56,6 +57,7 @@ class Stores:
     invites: InviteStore = field(default_factory=InviteStore)
     rights: RightsStore = field(default_factory=RightsStore)
     reactions: ReactionStore = field(default_factory=ReactionStore)
+    polls: PollStore = field(default_factory=PollStore)
     views: ViewStore = field(default_factory=ViewStore)
     banks: BankStore = field(default_factory=BankStore)
     media: MediaStore = field(default_factory=MediaStore)

@@ -152,7 +152,7 @@ class MessageFields(TypedDict, total=False):
     seq: int
     sender_id: int | None
     client_id: str | None
-    kind: str  # text | system | photo | voice | video | sticker | file
+    kind: str  # text | system | photo | voice | video | sticker | file | poll
     text: str
     reply_to: int | None
     forward_of: str | None  # JSON {chat_id, message_id, sender_id}
@@ -164,6 +164,7 @@ class MessageFields(TypedDict, total=False):
     media: str | None  # JSON: the media descriptor
     keyboard: str | None  # JSON rows of buttons
     markup: str | None  # JSON ranges over the text (darbuka.markup)
+    poll: str | None  # JSON of a poll (services/polls.py)
 
 
 class MessageRow(MessageFields):

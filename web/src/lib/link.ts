@@ -5,6 +5,7 @@
 import { uploadsOf } from "./outbox.svelte";
 import { app } from "./state.svelte";
 import type { ClientFrame } from "./types";
+import { sendVotes } from "./votes";
 
 let sock: WebSocket | null = null;
 // Outbox items sent on this link and not answered yet: not sent twice on one link.
@@ -37,8 +38,9 @@ export function sendFrame(frame: ClientFrame): boolean {
 /** Sends every pending outbox item not already on its way, oldest first. */
 export function flushOutbox(): void {
   if (!sock) return;
+  if (app.outbox.some((o) => o.vote)) void sendVotes(flushOutbox); // votes go by HTTP
   for (const item of app.outbox) {
-    if (item.state !== "pending" || inflight.has(item.client_id)) continue;
+    if (item.vote || item.state !== "pending" || inflight.has(item.client_id)) continue;
     if (uploadsOf(item).some((u) => !u.media_id)) continue; // sent when its uploads complete
     inflight.add(item.client_id);
     const frame: ClientFrame = {
@@ -49,6 +51,7 @@ export function flushOutbox(): void {
       text: item.text,
     };
     if (item.markup?.length) frame.markup = item.markup;
+    if (item.poll) frame.poll = item.poll;
     if (item.reply_to) frame.reply_to = item.reply_to;
     if (item.forward_of) frame.forward_of = item.forward_of;
     if (item.upload) Object.assign(frame, { media_id: item.upload.media_id, kind: item.upload.kind });

@@ -55,6 +55,40 @@ export interface Message {
   media?: Media; // an album's first item, as a one-media message has it
   album?: Media[]; // an album: every item, the first included
   markup?: Range[]; // styled ranges over `text` (lib/markup.ts)
+  poll?: Poll; // kind "poll": `text` is its question
+}
+
+/** A poll as every member sees it (a quiz's answer is not in it: see PollResults). */
+export interface Poll {
+  options: string[];
+  multiple: boolean;
+  anonymous: boolean;
+  quiz: boolean;
+  close_at?: number;
+  closed_at?: number;
+}
+
+/** A new poll, as sent (docs/api.md, PollBody). */
+export interface PollSpec {
+  options: string[];
+  multiple?: boolean;
+  anonymous?: boolean;
+  quiz?: boolean;
+  correct_option?: number;
+  explanation?: string;
+  close_at?: number;
+}
+
+/** A poll's results as this user sees them (GET …/poll, `poll.results`). */
+export interface PollResults {
+  message_id: number;
+  counts: number[];
+  voters: number;
+  closed: boolean;
+  mine?: number[];
+  correct_option?: number; // a quiz, once answered or closed
+  explanation?: string;
+  voter_ids?: number[][]; // a public poll: who chose each option
 }
 
 /** What a media message carries about its media (docs/api.md, "media"). */
@@ -154,4 +188,6 @@ export interface OutboxItem {
   upload?: OutboxUpload;
   album?: OutboxUpload[]; // photos and videos sent as one message (then no `upload`)
   markup?: Range[];
+  poll?: PollSpec; // a new poll: `text` is its question
+  vote?: { message_id: number; options: number[] }; // a vote (not a message): sent by HTTP
 }

@@ -13,6 +13,7 @@ from darbuka.storage.tables import (  # noqa: F401 - imported to register their 
     media,
     messages,
     people,
+    polls,
     push,
     safety,
     scheduled,

@@ -46,6 +46,10 @@ messages = Table(
     # JSON ranges over `text`: [{"type", "from", "length", "url"?, "user_id"?}], offsets in
     # UTF-16 code units (darbuka.markup); NULL when the text is plain.
     Column("markup", Text, nullable=True),
+    # JSON of a poll (kind `poll`; the question is `text`): {"options", "multiple",
+    # "anonymous", "quiz", "correct"?, "explanation"?, "close_at"?, "closed_at"?}. The quiz's
+    # answer never leaves the server through `message_view` (services/polls.py).
+    Column("poll", Text, nullable=True),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
     UniqueConstraint("sender_id", "client_id", name="uq_messages_sender_client"),
 )

@@ -357,6 +357,8 @@ const ar: Record<Key, string> = {
   searchOffline: "لا اتصال: بُحث فقط في الرسائل المحفوظة على هذا الجهاز.",
   nothingFound: "لم يُعثر على شيء.",
   moreResults: "نتائج أخرى",
+  // polls (the rest are in lib/pollstrings.ts)
+  newPoll: "استطلاع",
 };
 
 export default ar;

@@ -356,6 +356,8 @@ const en = {
   searchOffline: "No connection: only the messages kept on this device were searched.",
   nothingFound: "Nothing found.",
   moreResults: "More results",
+  // polls (the rest are in lib/pollstrings.ts)
+  newPoll: "Poll",
 };
 
 export type Key = keyof typeof en;

@@ -138,3 +138,100 @@ def test_shortcuts_move_claim_and_decide_but_not_while_typing(
         assert [i["id"] for i in dismissed] == [second["id"]]
     finally:
         ctx.close()
+
+
+def _audited(server: LiveServer, action: str) -> int:
+    async def read() -> int:
+        runtime = server.app.state.runtime
+        async with runtime.db.read() as conn:
+            records = await runtime.stores.safety.audit_records(conn, after=0)
+        return sum(1 for r in records if r["action"] == action)
+
+    return int(server.run_async(read()))
+
+
+def test_an_operator_enters_an_order_by_hand_answers_it_and_reads_the_copy(
+        browser: Any, web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    ordered = alice.send(chat["id"], "<b>Join the attack</b> on Friday")
+    operator = staff(web_server, "Op", "operator")
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, operator)
+        _open_moderation(page)
+        page.get_by_role("tab", name="Orders").click()
+        page.get_by_text("No orders.").wait_for()
+        form = page.get_by_test_id("order-by-mail")
+        form.get_by_label("Authority").fill("Bundeskriminalamt (test)")
+        form.get_by_label("Issuing state (two letters)").fill("de")
+        form.get_by_label("Reference").fill("TCO-MAIL-7")
+        form.get_by_label("Issued on").fill("2026-11-30")
+        form.get_by_label("Location of the content (link)").fill(
+            f"https://chat.example.org/chats/{chat['id']}/messages/{ordered['id']}")
+        form.get_by_label("Reason").fill("Glorification of an attack (Art. 2(7)(a)).")
+        form.get_by_role("button", name="Enter the order").click()
+        order = page.get_by_test_id("order").filter(has_text="TCO-MAIL-7")
+        assert order.get_by_test_id("clock").get_attribute("data-state") == "running"
+        assert "mail" in order.inner_text()
+        (entered,) = operator.ok("GET", "/orders")["orders"]
+        assert (entered["channel"], entered["issuing_state"]) == ("mail", "DE")
+
+        order.get_by_role("button", name="Confirm removal").click()
+        response = order.get_by_test_id("order-response")
+        response.get_by_text("Annex II: carried out").wait_for()
+        assert "within_one_hour" in response.inner_text()
+        assert operator.ok("GET", "/orders")["orders"][0]["state"] == "executed"
+
+        # The copy the removal kept: listed with its purge date, read (audited), extended.
+        page.get_by_role("tab", name="Preserved copies").click()
+        copy = page.get_by_test_id("preserved-copy").first
+        copy.wait_for()
+        purge = copy.get_by_test_id("purge-date").inner_text()
+        assert _audited(web_server, "preserved.read") == 0
+        copy.get_by_role("button", name="Read").click()
+        content = copy.get_by_test_id("preserved-content")
+        content.get_by_text("<b>Join the attack</b>", exact=False).wait_for()
+        assert not copy.locator("b", has_text="Join the attack").count()  # text, not HTML
+        assert _audited(web_server, "preserved.read") == 1
+        copy.get_by_label("Days").fill("400")
+        copy.get_by_role("button", name="Extend").click()
+        wait_until(lambda: copy.get_by_test_id("purge-date").inner_text() != purge,
+                   message="the purge date moves")
+        (listed,) = operator.ok("GET", "/moderation/preserved-copies")["copies"]
+        assert listed["keep_until"] >= listed["preserved_at"] + 399 * 24 * 3600 * 1000
+    finally:
+        ctx.close()
+
+
+def test_a_moderators_settings_follow_them_and_change_the_veil(
+        browser: Any, web_server: LiveServer) -> None:
+    alice = web_server.sign_up("Alice")
+    operator = staff(web_server, "Op", "operator")
+    operator.ok("POST", "/safety/banks", json={"name": "to-check", "action": "review"})
+    import_list(operator, "to-check", pdq_csv("chelsea"))
+    assert settled(alice, encoded(photo("chelsea")))["state"] == "held"
+    mod = staff(web_server, "Mod")
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, mod)
+        _open_moderation(page)
+        page.get_by_role("tab", name="Settings").click()
+        page.get_by_label("Blur pictures and video").uncheck()
+        page.get_by_text("Saved").wait_for()
+        assert mod.ok("GET", "/moderation/settings")["blur"] is False
+    finally:
+        ctx.close()
+    # Another browser, the same moderator: greyscale only, no blur.
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, mod)
+        _open_moderation(page)
+        page.get_by_test_id("queue-item").get_by_role("button", name="Open").click()
+        preview = page.get_by_test_id("mod-preview")
+        preview.wait_for()
+        wait_until(lambda: _filter(page) == "grayscale(1)", message="greyscale, not blurred")
+        page.get_by_role("button", name="Reveal", exact=True).click()
+        wait_until(lambda: _filter(page) == "none", message="revealed")
+    finally:
+        ctx.close()

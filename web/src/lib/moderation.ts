@@ -369,6 +369,11 @@ export async function importBank(name: string, file: File): Promise<unknown> {
   return data;
 }
 
+/** A date with its time (a purge date, an order's receipt): the time of day alone is not enough. */
+export function when(ms: number): string {
+  return new Date(ms).toLocaleString(i18n.locale, { dateStyle: "medium", timeStyle: "short" });
+}
+
 /** "12:03" from seconds; a live countdown is the deadline minus the local clock. */
 export function mmss(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));

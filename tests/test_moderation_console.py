@@ -9,7 +9,7 @@ from typing import Any
 from darbuka.safety.audit import verify_chain
 from tests.conftest import LiveServer
 from tests.helpers import Api
-from tests.safety_helpers import staff
+from tests.safety_helpers import make_authority, order_for, staff
 from tests.test_mediasafety import bank, encoded, photo, send_media, settled
 
 MINUTE_S = 60
@@ -64,7 +64,9 @@ def test_a_claimed_item_is_one_moderators_until_released_or_lapsed(
     assert two.ok("DELETE", f"/moderation/items/{item['id']}/claim")["claimed_by"] is None
     assert [i["claimed_by"] for i in queue(one)] == [None, None]
 
-    # An operator decides a claimed item all the same.
+    # An operator releases or decides a claimed item all the same.
+    one.ok("POST", f"/moderation/items/{other['id']}/claim")
+    assert operator.ok("DELETE", f"/moderation/items/{other['id']}/claim")["claimed_by"] is None
     one.ok("POST", f"/moderation/items/{other['id']}/claim")
     operator.ok("POST", f"/moderation/items/{other['id']}/decision", json={"action": "dismiss"})
     assert one.call("POST", f"/moderation/items/{other['id']}/claim").json()["error"][
@@ -75,6 +77,22 @@ def test_a_claimed_item_is_one_moderators_until_released_or_lapsed(
     assert queue(one) == []
     assert one.call("POST", "/moderation/items/999999/claim").status_code == 404
     assert alice.call("POST", f"/moderation/items/{item['id']}/claim").status_code == 404
+
+
+def test_a_claimed_orders_item_is_answered_by_its_claimer(server: LiveServer, alice: Api,
+                                                          bob: Api) -> None:
+    chat = alice.direct(bob)
+    message = alice.send(chat["id"], "ordered")
+    order = make_authority(server, server.sign_up("Authority")).ok(
+        "POST", "/orders", json=order_for(message))
+    one, two = staff(server, "Mod One"), staff(server, "Mod Two")
+    one.ok("POST", f"/moderation/items/{order['item_id']}/claim")
+    for path, body in (("confirm", {}), ("refuse", {"reason": "manifest_error"})):
+        response = two.call("POST", f"/moderation/orders/{order['id']}/{path}", json=body)
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            409, "item_claimed"), path
+    assert one.ok("POST", f"/moderation/orders/{order['id']}/confirm", json={})[
+        "state"] == "executed"
 
 
 def test_the_queue_narrows_by_source_reason_age_and_assignee(

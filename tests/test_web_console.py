@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser import open_signed_in
+from tests.browser import ARTIFACTS, open_signed_in
 from tests.conftest import LiveServer
 from tests.helpers import wait_until
+from tests.media_helpers import make_video, make_wav, upload_ready
 from tests.safety_helpers import staff
 from tests.test_banks_retro import import_list, pdq_csv, scans_done
 from tests.test_mediasafety import encoded, photo, send_media, settled
@@ -54,6 +55,7 @@ def test_a_moderator_reveals_a_matched_picture_and_removes_it_for_everyone(
         wait_until(lambda: preview.evaluate("e => e.complete && e.naturalWidth > 0"),
                    message="the preview loaded")
         veil = _filter(page)
+        _shoot(page, "moderation-console-veiled")
         assert "blur" in veil, veil
         assert "grayscale" in veil, veil
         assert preview.get_attribute("data-veiled") == "true"
@@ -235,3 +237,50 @@ def test_a_moderators_settings_follow_them_and_change_the_veil(
         wait_until(lambda: _filter(page) == "none", message="revealed")
     finally:
         ctx.close()
+
+
+def test_a_reported_video_shows_as_its_keyframe_strip_and_plays_muted_and_voice_too(
+        browser: Any, web_server: LiveServer) -> None:
+    alice, bob = web_server.sign_up("Alice"), web_server.sign_up("Bob")
+    chat = alice.direct(bob)
+    clip = upload_ready(alice, make_video(3), kind="video", filename="clip.mp4")
+    voice = upload_ready(alice, make_wav(2.0), kind="voice", filename="v.wav")
+    for media in (clip, voice):
+        sent = send_media(alice, chat["id"], media["id"]).json()
+        bob.ok("POST", "/reports", json={"target_type": "message", "target_id": sent["id"],
+                                         "reason": "violence"})
+    mod = staff(web_server, "Mod")
+    ctx = browser.new_context()
+    try:
+        page = open_signed_in(ctx, web_server, mod)
+        _open_moderation(page)
+        page.get_by_test_id("queue-item").first.get_by_role("button", name="Open").click()
+        item = page.get_by_test_id("mod-item")
+        strip = item.get_by_test_id("mod-preview")
+        wait_until(lambda: strip.evaluate("e => e.complete && e.naturalWidth > 0"),
+                   message="the strip loaded")
+        assert strip.evaluate("e => e.naturalHeight") == 90
+        assert strip.evaluate("e => e.naturalWidth") >= 3 * 120  # one frame a second
+        assert "blur" in _filter(page)
+        assert not item.locator("video").count()  # nothing plays until asked
+        item.get_by_role("button", name="Play the video (muted)").click()
+        video = item.locator("video")
+        video.wait_for()
+        assert video.evaluate("e => e.muted") is True
+        assert item.get_by_label("Action").input_value() == "remove_media"
+        _shoot(page, "moderation-console-video")
+
+        item.get_by_role("button", name="Back").click()
+        page.get_by_test_id("queue-item").nth(1).get_by_role("button", name="Open").click()
+        assert not item.locator("audio").count()
+        item.get_by_role("button", name="Load the audio (muted)").click()
+        audio = item.get_by_test_id("mod-audio")
+        audio.wait_for()
+        assert audio.evaluate("e => e.muted") is True
+    finally:
+        ctx.close()
+
+
+def _shoot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -138,6 +138,18 @@ def test_shortcuts_move_claim_and_decide_but_not_while_typing(
         assert left["id"] == first["id"]
         dismissed = mod.ok("GET", "/moderation/queue?status=dismissed")["items"]
         assert [i["id"] for i in dismissed] == [second["id"]]
+
+        # The filters: the one item left is a report, claimed by the other moderator.
+        filters = page.get_by_test_id("mod-filters")
+        filters.get_by_label("Kind").select_option("hash_match")
+        page.get_by_text("The queue is empty.").wait_for()
+        filters.get_by_label("Kind").select_option("report")
+        filters.get_by_label("Reason").select_option("spam")
+        cards.first.wait_for()
+        filters.get_by_label("Assignee").select_option("unclaimed")
+        page.get_by_text("The queue is empty.").wait_for()
+        filters.get_by_label("Assignee").select_option("")
+        cards.first.get_by_text("Claimed by Other Mod").wait_for()
     finally:
         ctx.close()
 

@@ -9,6 +9,7 @@ import av
 import pytest
 from PIL import Image
 
+from darbuka.media.video import STRIP_FRAMES, _Strip
 from tests.conftest import LiveServer
 from tests.helpers import Api, new_client_id, wait_until
 from tests.media_helpers import jpeg, make_video, make_wav, png, upload, upload_ready
@@ -159,9 +160,27 @@ def test_video(alice: Api) -> None:
     assert view["state"] == "ready", view
     assert (view["width"], view["height"]) == (160, 120)
     assert view["duration"] == pytest.approx(2.0, abs=0.2)
-    assert set(view["variants"]) == {"original", "poster", "low"}
+    assert set(view["variants"]) == {"original", "poster", "strip", "low"}
     poster = alice.call("GET", f"/media/{view['id']}/poster", expect=200)
     assert Image.open(io.BytesIO(poster.content)).format == "WEBP"
+    # The keyframe strip: one small frame per second of this short video, side by side.
+    strip = Image.open(io.BytesIO(alice.call("GET", f"/media/{view['id']}/strip",
+                                             expect=200).content))
+    assert strip.format == "WEBP"
+    assert strip.height == 90
+    assert strip.width in (2 * 120, 3 * 120)
+
+
+def test_a_long_video_keeps_a_strip_of_eight_frames_spread_over_it() -> None:
+    strip = _Strip()
+    for second in range(3600):
+        strip.add(second, Image.new("RGB", (320, 180), (second // 15, 0, 0)))
+    assert len(strip.frames) < 2 * STRIP_FRAMES  # thinned as it went
+    picture = strip.image()
+    assert (picture.width, picture.height) == (STRIP_FRAMES * 160, 90)
+    first, last = picture.getpixel((5, 5)), picture.getpixel((picture.width - 5, 5))
+    assert first == (0, 0, 0)  # the first second
+    assert last[0] > 200  # type: ignore[index]  # an RGB pixel; a frame near the end
 
 
 def test_file_keeps_bytes_and_a_safe_name(alice: Api) -> None:

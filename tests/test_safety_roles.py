@@ -16,6 +16,13 @@ ROUTES: dict[tuple[str, str], tuple[set[str], Any]] = {
     ("GET", "/api/v1/moderation/items/{item_id}"): ({"moderator", "operator"}, None),
     ("POST", "/api/v1/moderation/items/{item_id}/decision"): (
         {"moderator", "operator"}, {"action": "dismiss"}),
+    ("POST", "/api/v1/moderation/items/{item_id}/claim"): ({"moderator", "operator"}, None),
+    ("DELETE", "/api/v1/moderation/items/{item_id}/claim"): ({"moderator", "operator"}, None),
+    ("GET", "/api/v1/moderation/items/{item_id}/media/{variant}"): (
+        {"moderator", "operator"}, None),
+    ("GET", "/api/v1/moderation/settings"): ({"moderator", "operator"}, None),
+    ("PUT", "/api/v1/moderation/settings"): ({"moderator", "operator"}, {"blur": False}),
+    ("GET", "/api/v1/moderation/preserved-copies"): ({"operator"}, None),
     ("GET", "/api/v1/moderation/appeals"): ({"moderator", "operator"}, None),
     ("POST", "/api/v1/moderation/appeals/{appeal_id}/decision"): (
         {"moderator", "operator"}, {"outcome": "reversed"}),
@@ -82,7 +89,8 @@ def test_each_role_is_refused_outside_it(server: LiveServer, alice: Api, bob: Ap
         "name": "On call", "channel": "email", "target": "oncall@darbuka.test"})
     (alert,) = operator.ok("GET", "/moderation/alerts")["alerts"]  # the order's
     ids = {"item_id": report_item["id"], "order_id": order["id"], "appeal_id": appeal["id"],
-           "copy_id": copy["id"], "recipient_id": recipient["id"], "alert_id": alert["id"]}
+           "copy_id": copy["id"], "recipient_id": recipient["id"], "alert_id": alert["id"],
+           "variant": "thumb"}
     before = _state(operator)
     callers = {"user": bob, "moderator": mod, "authority": authority}
     for (method, template), (allowed, body) in ROUTES.items():

@@ -67,7 +67,7 @@ def test_report_remove_appeal_reverse(browser: Any, web_server: LiveServer) -> N
         card.wait_for()
         assert "Alice" in card.inner_text()
         assert "1 reports" in card.inner_text()
-        card.get_by_role("button").click()
+        card.get_by_role("button", name="Open").click()
         item = m1.get_by_test_id("mod-item")
         item.get_by_text("unsolicited advertising").wait_for()
         item.get_by_label("Clause of the terms").fill("4.2 No spam")
@@ -151,7 +151,7 @@ def test_an_order_shows_with_its_live_clock(browser: Any, web_server: LiveServer
         _shoot(page, "moderation-queue-arabic")
 
         # The report's item: its note stays text, and the decision form is there.
-        queue.get_by_test_id("queue-item").nth(1).get_by_role("button").click()
+        queue.get_by_test_id("queue-item").nth(1).get_by_role("button").first.click()
         item = page.get_by_test_id("mod-item")
         item.get_by_text("<b>not bold</b>").wait_for()
         assert not item.locator("b", has_text="not bold").count()
@@ -159,7 +159,7 @@ def test_an_order_shows_with_its_live_clock(browser: Any, web_server: LiveServer
 
         # The order's item offers confirm / refuse; confirming closes it.
         item.get_by_role("button").first.click()  # back
-        queue.get_by_test_id("queue-item").first.get_by_role("button").click()
+        queue.get_by_test_id("queue-item").first.get_by_role("button").first.click()
         item.get_by_role("button", name="تأكيد الإزالة").click()
         wait_until(lambda: queue.get_by_test_id("queue-item").count() == 1,
                    message="the confirmed order leaves the queue")

@@ -17,6 +17,7 @@ from darbuka.safety.banks import BankService
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
+from darbuka.safety.previews import PreviewService
 from darbuka.safety.retro import RetroScanner
 from darbuka.safety.transparency import TransparencyService
 from darbuka.services.adminlog import AdminLogService
@@ -86,6 +87,7 @@ class Services:
     alerts: AlertService
     appeals: AppealService
     preservation: PreservationService
+    previews: PreviewService
     transparency: TransparencyService
     banks: BankService
     scans: RetroScanner

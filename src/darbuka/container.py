@@ -34,6 +34,7 @@ from darbuka.safety.mediaremoval import MediaBanker, hold_media
 from darbuka.safety.moderation import ModerationService
 from darbuka.safety.orders import OrderService
 from darbuka.safety.preservation import PreservationService
+from darbuka.safety.previews import PreviewService
 from darbuka.safety.retro import RetroScanner
 from darbuka.safety.transparency import TransparencyService
 from darbuka.secret import check_fingerprint, fingerprint, load_secret
@@ -291,6 +292,7 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         alerts=alerts,
         appeals=AppealService(db, stores, writer, clock, writes=writes),
         preservation=PreservationService(writer),
+        previews=PreviewService(db, stores, writer),
         transparency=transparency, banks=banks,
         scans=RetroScanner(db, stores, writer, banks), accounts=AccountService(writer),
         health=HealthService(db, stores, writer, b.bus, redis_url=settings.redis_url,

@@ -15,7 +15,7 @@ from darbuka.api.json import Json as JsonResponse
 from darbuka.api.schemas import Body
 from darbuka.errors import ApiError, NotFound
 
-__all__ = ["MediaId", "router"]
+__all__ = ["MediaId", "Variant", "router", "send_variant"]
 
 router = APIRouter(prefix="/api/v1", default_response_class=JsonResponse)
 Json = dict[str, Any]
@@ -52,14 +52,20 @@ async def download(media_id: MediaId, variant: Variant, request: Request, caller
     """A variant's bytes (`thumb`, `screen`, `original`, `poster`, `low`, ...): uploader or
     members of a chat where it appears; Range, ETag, immutable caching."""
     row = await svc.media.access(caller.user_id, media_id)
+    # Private: access is checked per user. Immutable: a key names its bytes forever.
+    return await send_variant(row, variant, request, svc,
+                              cache="private, max-age=31536000, immutable")
+
+
+async def send_variant(row: Any, variant: str, request: Request, svc: Svc, *,
+                       cache: str) -> Response:
+    """A variant's bytes of a media row the caller may read (ranges, ETags)."""
     stored = svc.media.variant(row, variant)
     if stored is None:
         raise NotFound("no such variant", code="variant_not_found")
     size, key = int(stored["size"]), str(stored["key"])
     headers = {
-        "ETag": f'"{key}"', "Accept-Ranges": "bytes",
-        # Private: access is checked per user. Immutable: a key names its bytes forever.
-        "Cache-Control": "private, max-age=31536000, immutable",
+        "ETag": f'"{key}"', "Accept-Ranges": "bytes", "Cache-Control": cache,
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }

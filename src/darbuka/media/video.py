@@ -1,6 +1,7 @@
 """Videos (MP4, WebM, MOV): duration, size, a poster (WebP + ThumbHash), PDQ of one frame per
-second, and a low-bitrate variant for slow links (H.264 ≤ 480p, ~400 + 64 kbit/s). The original
-is kept as sent. Blocking code: it runs in the media worker threads.
+second, a strip of keyframes (moderators look at it instead of playing the video), and a
+low-bitrate variant for slow links (H.264 ≤ 480p, ~400 + 64 kbit/s). The original is kept as
+sent. Blocking code: it runs in the media worker threads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+from PIL import Image
 
 from darbuka.media.images import image_hashes, placeholder, webp
 from darbuka.media.result import Hash, Limits, MediaRejected, Processed, Variant
@@ -19,6 +21,39 @@ __all__ = ["process_video"]
 LOW_HEIGHT, LOW_WIDTH = 480, 854
 VIDEO_BIT_RATE, AUDIO_BIT_RATE = 400_000, 64_000
 POSTER_PX = 1280
+# The keyframe strip: this many frames spread over the video, each this high, side by side.
+STRIP_FRAMES, STRIP_HEIGHT = 8, 90
+
+
+class _Strip:
+    """Small copies of the per-second frames, thinned as the video goes on (every 2nd,
+    4th, ... second) so that a long video keeps fewer than twice STRIP_FRAMES in memory."""
+
+    def __init__(self) -> None:
+        self.frames: list[Image.Image] = []
+        self.every = 1
+
+    def add(self, second: int, picture: Image.Image) -> None:
+        if second % self.every:
+            return
+        small = picture.copy()
+        small.thumbnail((STRIP_HEIGHT * 2, STRIP_HEIGHT))
+        self.frames.append(small)
+        if len(self.frames) >= 2 * STRIP_FRAMES:
+            self.frames = self.frames[::2]
+            self.every *= 2
+
+    def image(self) -> Image.Image:
+        """STRIP_FRAMES of the kept frames, evenly spread, first to last, in one row."""
+        count = min(STRIP_FRAMES, len(self.frames))
+        step = (len(self.frames) - 1) / max(1, count - 1)
+        chosen = [self.frames[round(i * step)] for i in range(count)]
+        strip = Image.new("RGB", (sum(f.width for f in chosen), max(f.height for f in chosen)))
+        left = 0
+        for frame in chosen:
+            strip.paste(frame.convert("RGB"), (left, 0))
+            left += frame.width
+        return strip
 
 
 def _low_size(width: int, height: int) -> tuple[int, int]:
@@ -90,6 +125,7 @@ def _process(path: Path, mime: str, limits: Limits) -> Processed:
         low = _Low(path.with_name(path.name + ".low.mp4"), width, height,
                    video.average_rate or Fraction(30), audio is not None)
         poster: Any = None
+        strip = _Strip()
         hashes: list[Hash] = []
         last = 0.0
         next_second = 0
@@ -112,6 +148,7 @@ def _process(path: Path, mime: str, limits: Limits) -> Processed:
                     if poster is None:
                         poster = picture
                     hashes += image_hashes(picture, frame=int(seconds))
+                    strip.add(int(seconds), picture)
                     next_second = int(seconds) + 1
                 low.add_video(frame)
         if poster is None:
@@ -123,6 +160,7 @@ def _process(path: Path, mime: str, limits: Limits) -> Processed:
             "thumbhash": placeholder(poster)}
     # The poster's own PDQ is the first frame's, already in `hashes` at second 0.
     variants = {"poster": Variant(webp(poster, 75), "image/webp"),
+                "strip": Variant(webp(strip.image(), 70), "image/webp"),
                 "low": Variant(b"", "video/mp4", path=low_path)}
     return Processed(mime=mime, info=info, variants=variants, hashes=hashes, keep_upload=True)
 

@@ -19,6 +19,8 @@ from darbuka.errors import BadRequest, Conflict, NotFound
 from darbuka.safety import effects
 from darbuka.safety.alerts import AlertService
 from darbuka.safety.audit import do_audit
+from darbuka.safety.claims import CLAIM_MS, check_claim, claim_view, do_claim, do_release
+from darbuka.safety.context import more_context
 from darbuka.safety.held import SPAM_PRIORITY, held_view, release_held
 from darbuka.safety.heldsends import held_of, refuse_send, release_send
 from darbuka.safety.mediaremoval import media_of_item, release_media, remove_media
@@ -32,9 +34,10 @@ from darbuka.services.views import chat_view, message_view, public_user_view
 from darbuka.services.writer import Tx, Writer
 from darbuka.storage import Conn, Database, Stores
 from darbuka.storage.rows import UserRow
+from darbuka.storage.safety import QueueFilter
 
-__all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "TargetType", "affected_user",
-           "apply_decision", "check_decider", "item_view"]
+__all__ = ["ACTIONS", "PRIORITY", "Action", "ModerationService", "Source", "TargetKind",
+           "TargetType", "affected_user", "apply_decision", "check_decider", "item_view"]
 
 PRIORITY = {"order": 0, "referral": 1, "hash_match": 2, "report": 3, "spam": SPAM_PRIORITY}
 # What a report may name, and what a moderator may do with a queue item; request bodies
@@ -44,6 +47,9 @@ TARGETS: tuple[str, ...] = get_args(TargetType)
 Action = Literal["remove_message", "remove_media", "suspend_user", "ban_user", "close_chat",
                  "dismiss"]
 ACTIONS: tuple[str, ...] = get_args(Action)
+# What the queue holds (a queue filter's values).
+Source = Literal["order", "referral", "hash_match", "report", "spam"]
+TargetKind = Literal["message", "user", "chat", "media", "send"]
 # The statement's content type for a removed media item, by media kind.
 _MEDIA_CONTENT = {"video": "CONTENT_TYPE_VIDEO", "video_note": "CONTENT_TYPE_VIDEO",
                   "voice": "CONTENT_TYPE_AUDIO", "audio": "CONTENT_TYPE_AUDIO",
@@ -114,12 +120,25 @@ class ModerationService:
 
     # -- the queue --------------------------------------------------------------------------
 
-    async def queue(self, staff: UserRow, *, status: str, limit: int) -> list[Any]:
+    async def queue(self, staff: UserRow, *, status: str, limit: int,
+                    filters: dict[str, Any] | None = None) -> list[Any]:
+        """The queue; `filters`: source, target_type, reason (of a report), older_than_s,
+        assignee ("mine", "unclaimed" or a moderator's id)."""
         check_staff(staff)
+        now = self._clock.now_ms()
+        where = _queue_filter(filters or {}, staff["id"], now)
         async with self._db.read() as conn:
-            items = await self._stores.safety.queue(conn, status=status, limit=limit)
-            return [await item_view(conn, self._stores, item, self._clock.now_ms())
-                    for item in items]
+            items = await self._stores.safety.queue(conn, status=status, limit=limit,
+                                                    where=where)
+            return [await item_view(conn, self._stores, item, now) for item in items]
+
+    async def do_claim(self, staff: UserRow, item_id: int) -> dict[str, Any]:
+        check_staff(staff)
+        return await self._writer.run(lambda tx: do_claim(tx, staff, item_id))
+
+    async def do_release(self, staff: UserRow, item_id: int) -> dict[str, Any]:
+        check_staff(staff)
+        return await self._writer.run(lambda tx: do_release(tx, staff, item_id))
 
     async def item(self, staff: UserRow, item_id: int) -> dict[str, Any]:
         check_staff(staff)
@@ -140,6 +159,7 @@ class ModerationService:
                 raise NotFound("no such item", code="item_not_found")
             if item["status"] != "open":
                 raise Conflict("this item was decided already", code="already_decided")
+            check_claim(item, staff, tx.now)
             if item["source"] == "order":
                 raise Conflict("orders are confirmed or refused under /moderation/orders",
                                code="use_order_routes")
@@ -359,6 +379,23 @@ async def _close_item(tx: Tx, item: dict[str, Any], decision: str, actor_id: int
             "outcome": outcome}}, user_id=report["reporter_id"])
 
 
+def _queue_filter(filters: dict[str, Any], me: int, now: int) -> QueueFilter:
+    where = QueueFilter(lapsed_at=now - CLAIM_MS)
+    for key in ("source", "target_type", "reason"):
+        if filters.get(key) is not None:
+            where[key] = filters[key]
+    if filters.get("older_than_s") is not None:
+        where["created_before"] = now - int(filters["older_than_s"]) * 1000
+    assignee = filters.get("assignee")
+    if assignee == "mine":
+        where["claimed"] = me
+    elif assignee == "unclaimed":
+        where["claimed"] = "unclaimed"
+    elif assignee is not None:
+        where["claimed"] = int(assignee)
+    return where
+
+
 def statement_view(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "decision": row["decision"], "created_at": row["created_at"],
             "reversed_at": row["reversed_at"], **orjson.loads(row["body"])}
@@ -380,8 +417,10 @@ async def item_view(conn: Conn, stores: Stores, item: dict[str, Any], now: int, 
                                  "target_key", "chat_id", "status", "report_count", "created_at",
                                  "decision", "decided_by", "decided_at")}
     view["clock"] = clock_view(item["due_at"], now) if item["status"] == "open" else None
+    view |= await claim_view(conn, stores, item, now)
     view["context"] = await _context(conn, stores, item)
     if full:
+        view["context"] |= await more_context(conn, stores, item, view["context"])
         reports = await stores.safety.reports_of_item(conn, item["id"])
         view["reports"] = [{k: r[k] for k in ("id", "reporter_id", "reason", "note",
                                               "created_at")} for r in reports]

@@ -22,6 +22,7 @@ from darbuka.kinds import OPERATORS
 from darbuka.safety import effects
 from darbuka.safety.alerts import AlertService
 from darbuka.safety.audit import do_audit
+from darbuka.safety.claims import check_claim
 from darbuka.safety.moderation import (
     PRIORITY,
     affected_user,
@@ -138,6 +139,7 @@ class OrderService:
 
         async def confirm(tx: Tx) -> dict[str, Any]:
             order, item = await self._open_order(tx, order_id)
+            check_claim(item, staff, tx.now)
             if order["message_id"] is None:
                 raise Conflict("the order names no content here: refuse it with "
                                "missing_information", code="no_content")
@@ -174,6 +176,7 @@ class OrderService:
 
         async def refuse(tx: Tx) -> dict[str, Any]:
             order, item = await self._open_order(tx, order_id)
+            check_claim(item, staff, tx.now)
             if order["message_id"] is not None:
                 message_id = int(order["message_id"])
                 # Not about your own post; and back comes what this order removed, only.

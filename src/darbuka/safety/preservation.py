@@ -52,6 +52,18 @@ class PreservationService:
 
         return await self._writer.run(find)
 
+    async def do_list(self, operator: UserRow, *, before: int | None,
+                      limit: int) -> list[dict[str, Any]]:
+        """The copies kept, newest first, with their purge dates (without their content:
+        reading one is `do_read`, audited)."""
+        check_staff(operator, OPERATORS)
+
+        async def page(tx: Tx) -> list[dict[str, Any]]:
+            rows = await tx.stores.safety.preserved_page(tx.conn, before=before, limit=limit)
+            return [_view(r) | {"reinstated_at": r["reinstated_at"]} for r in rows]
+
+        return await self._writer.run(page)
+
     async def do_extend(self, operator: UserRow, copy_id: int,
                         days: int) -> dict[str, Any]:
         """Keep a copy longer, e.g. on an authority's request for a review or proceedings."""

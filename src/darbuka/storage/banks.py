@@ -143,6 +143,12 @@ class BankStore:
             matches.c.created_at < until)
         return int((await conn.execute(query)).scalar_one())
 
+    async def matches_of(self, conn: Conn, subject: str, limit: int = 50) -> list[Row]:
+        """The matches recorded for one checked thing (e.g. `media:<id>`), newest first."""
+        query = (select(matches).where(matches.c.subject == subject)
+                 .order_by(matches.c.id.desc()).limit(limit))
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
     async def recent_matches(self, conn: Conn, limit: int) -> list[Row]:
         query = select(matches).order_by(matches.c.id.desc()).limit(limit)
         return [dict(r) for r in (await conn.execute(query)).mappings()]

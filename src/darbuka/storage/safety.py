@@ -3,23 +3,26 @@ and the audit chain."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import Table, exists, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, exists, func, insert, or_, select, text, update
 
 from darbuka.storage.db import Conn
+from darbuka.storage.tables.media import media
+from darbuka.storage.tables.messages import messages
 from darbuka.storage.tables.safety import (
     appeals,
     audit_log,
     link_held_sends,
     moderation_items,
+    moderator_settings,
     preserved,
     removal_orders,
     reports,
     statements,
 )
 
-__all__ = ["SafetyStore"]
+__all__ = ["QueueFilter", "SafetyStore"]
 
 _COUNTED = {"statements": statements, "removal_orders": removal_orders,
             "moderation_items": moderation_items, "appeals": appeals}
@@ -74,10 +77,48 @@ class SafetyStore:
     async def update_item(self, conn: Conn, item_id: int, **values: Any) -> None:
         await self._update(conn, moderation_items, item_id, values)
 
-    async def queue(self, conn: Conn, *, status: str, limit: int) -> list[Row]:
-        query = (select(moderation_items).where(moderation_items.c.status == status)
-                 .order_by(moderation_items.c.priority, moderation_items.c.created_at,
-                           moderation_items.c.id).limit(limit))
+    async def queue(self, conn: Conn, *, status: str, limit: int,
+                    where: QueueFilter | None = None) -> list[Row]:
+        items = moderation_items.c
+        query = select(moderation_items).where(items.status == status)
+        if where is not None:
+            query = query.where(*_queue_conditions(where))
+        query = query.order_by(items.priority, items.created_at, items.id).limit(limit)
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+    async def claim_item(self, conn: Conn, item_id: int, user_id: int, now: int,
+                         lapsed_at: int) -> bool:
+        """Claim an open item unless another's claim made after `lapsed_at` holds it. One
+        conditional UPDATE: of two moderators claiming at once, one wins."""
+        items = moderation_items.c
+        result = await conn.execute(
+            update(moderation_items)
+            .where(items.id == item_id, items.status == "open",
+                   or_(items.claimed_by.is_(None), items.claimed_by == user_id,
+                       items.claimed_at <= lapsed_at))
+            .values(claimed_by=user_id, claimed_at=now))
+        return bool(result.rowcount)
+
+    async def release_item(self, conn: Conn, item_id: int, user_id: int | None) -> None:
+        """Drop the claim on an item (`user_id`: only if it is theirs)."""
+        items = moderation_items.c
+        query = update(moderation_items).where(items.id == item_id)
+        if user_id is not None:
+            query = query.where(items.claimed_by == user_id)
+        await conn.execute(query.values(claimed_by=None, claimed_at=None))
+
+    async def items_about(self, conn: Conn, user_id: int, *, besides: int,
+                          limit: int = 20) -> list[Row]:
+        """Queue items, open or decided, about a person: their account, a message they sent
+        or a file they uploaded; newest first."""
+        items = moderation_items.c
+        query = (select(moderation_items).where(items.id != besides, or_(
+            and_(items.target_type == "user", items.target_id == user_id),
+            and_(items.target_type == "message", items.target_id.in_(
+                select(messages.c.id).where(messages.c.sender_id == user_id))),
+            and_(items.target_type == "media", items.target_key.in_(
+                select(media.c.id).where(media.c.owner_id == user_id)))))
+            .order_by(items.id.desc()).limit(limit))
         return [dict(r) for r in (await conn.execute(query)).mappings()]
 
     # -- reports ----------------------------------------------------------------------------
@@ -215,6 +256,15 @@ class SafetyStore:
                                   keep_until: int) -> None:
         await self._update(conn, preserved, copy_id, {"keep_until": keep_until})
 
+    async def preserved_page(self, conn: Conn, *, before: int | None,
+                             limit: int) -> list[Row]:
+        """Preserved copies, newest first, without their content."""
+        columns = [c for c in preserved.c if c.name != "content"]
+        query = select(*columns).order_by(preserved.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(preserved.c.id < before)
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
     async def purge_preserved(self, conn: Conn, now: int) -> list[int]:
         query = select(preserved.c.id).where(preserved.c.keep_until <= now)
         ids = [int(i) for i in (await conn.execute(query)).scalars()]
@@ -301,3 +351,52 @@ class SafetyStore:
 
     async def update_held_send(self, conn: Conn, held_id: int, **values: Any) -> None:
         await self._update(conn, link_held_sends, held_id, values)
+
+    # -- moderators' own settings -----------------------------------------------------------
+
+    async def moderator_settings(self, conn: Conn, user_id: int) -> str | None:
+        query = select(moderator_settings.c.settings).where(
+            moderator_settings.c.user_id == user_id)
+        value = (await conn.execute(query)).scalar()
+        return str(value) if value is not None else None
+
+    async def set_moderator_settings(self, conn: Conn, user_id: int, settings: str,
+                                     now: int) -> None:
+        table = moderator_settings
+        done = await conn.execute(update(table).where(table.c.user_id == user_id)
+                                  .values(settings=settings, updated_at=now))
+        if not done.rowcount:
+            await conn.execute(insert(table).values(user_id=user_id, settings=settings,
+                                                    updated_at=now))
+
+
+class QueueFilter(TypedDict, total=False):
+    """What GET /moderation/queue narrows to. `claimed`: "unclaimed" or a user id (a claim
+    counts while made after `lapsed_at`)."""
+
+    source: str
+    target_type: str
+    reason: str
+    created_before: int
+    claimed: str | int
+    lapsed_at: int
+
+
+def _queue_conditions(where: QueueFilter) -> list[ColumnElement[bool]]:
+    items = moderation_items.c
+    found: list[ColumnElement[bool]] = []
+    if "source" in where:
+        found.append(items.source == where["source"])
+    if "target_type" in where:
+        found.append(items.target_type == where["target_type"])
+    if "reason" in where:
+        found.append(exists().where(reports.c.item_id == items.id,
+                                    reports.c.reason == where["reason"]))
+    if "created_before" in where:
+        found.append(items.created_at <= where["created_before"])
+    claimed, lapsed_at = where.get("claimed"), where.get("lapsed_at", 0)
+    if claimed == "unclaimed":
+        found.append(or_(items.claimed_by.is_(None), items.claimed_at <= lapsed_at))
+    elif claimed is not None:
+        found.append(and_(items.claimed_by == int(claimed), items.claimed_at > lapsed_at))
+    return found

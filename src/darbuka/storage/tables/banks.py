@@ -84,6 +84,8 @@ matches = Table(
     Column("outcome", String(16), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_matches_created", "created_at"),
+    # A queue item shows the matches of its media (`media:<id>`).
+    Index("ix_matches_subject", "subject"),
 )
 
 # Stored media checked against the hashes a bank gained (retroactive matching, one job per

@@ -17,8 +17,8 @@ from sqlalchemy import (
 
 from darbuka.storage.tables.base import Id, metadata
 
-__all__ = ["appeals", "audit_log", "held_sends", "link_held_sends", "moderation_items", "preserved",
-           "removal_orders", "reports", "statements"]
+__all__ = ["appeals", "audit_log", "held_sends", "link_held_sends", "moderation_items",
+           "moderator_settings", "preserved", "removal_orders", "reports", "statements"]
 
 # One row per thing that needs a moderator's decision. Reports of the same target share an
 # open item. `priority`: 0 authority order, 1 trusted referral, 2 hash match, 3 user report.
@@ -42,9 +42,22 @@ moderation_items = Table(
     Column("decision", String(32), nullable=True),
     Column("decided_by", BigInteger, nullable=True),
     Column("decided_at", BigInteger, nullable=True),
+    # Who is working on it (`safety/claims.py`): a claim lapses CLAIM_MS after claimed_at.
+    Column("claimed_by", BigInteger, nullable=True),
+    Column("claimed_at", BigInteger, nullable=True),
     Index("ix_items_queue", "status", "priority", "created_at"),
     Index("ix_items_target", "target_type", "target_id", "status"),
     Index("ix_items_target_key", "target_key"),
+)
+
+# A moderator's own settings for the console's previews (blur, colour, ...), as JSON: they
+# follow the moderator from device to device (`safety/previews.py`).
+moderator_settings = Table(
+    "moderator_settings",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("settings", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
 )
 
 # Sends held for review because a link in them is in a URL bank whose action is `review`

@@ -28,6 +28,7 @@ from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
 from darbuka.services.drafts import DraftService
 from darbuka.services.health import HealthService
+from darbuka.services.imports import ImportService
 from darbuka.services.joinrequests import JoinRequestService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
@@ -77,6 +78,8 @@ class Services:
     media: MediaService
     stickers: StickerService
     avatars: AvatarService
+    # imports of other messengers' exports (operators' commands)
+    imports: ImportService
     bots: BotService
     # trust and safety
     moderation: ModerationService

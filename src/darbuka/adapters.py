@@ -27,6 +27,7 @@ from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
 from darbuka.services.drafts import DraftService
+from darbuka.services.exports import ExportService
 from darbuka.services.health import HealthService
 from darbuka.services.imports import ImportService
 from darbuka.services.joinrequests import JoinRequestService
@@ -80,6 +81,8 @@ class Services:
     avatars: AvatarService
     # imports of other messengers' exports (operators' commands)
     imports: ImportService
+    # people's downloads of their own data
+    exports: ExportService
     bots: BotService
     # trust and safety
     moderation: ModerationService

@@ -21,6 +21,7 @@ from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored
 from darbuka.safety.alerts import ALERT_JOB
 from darbuka.safety.banks import SCAN_JOB
 from darbuka.services.bots import WEBHOOK_JOB
+from darbuka.services.exports import EXPORT_JOB
 from darbuka.services.jobs import JobKind, JobRunner, Periodic
 from darbuka.services.push import PUSH_JOB
 from darbuka.services.uploads import MEDIA_JOB
@@ -49,6 +50,9 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
         # Mostly waiting for updates: as many at once as there are subscribed bots.
         kinds.append(JobKind(WEBHOOK_JOB, webhooks.deliver_job, concurrency=100_000,
                              max_attempts=None, still_needed=services.bots.still_subscribed))
+    # People's exports of their data: one at a time, they read much and write a zip.
+    kinds.append(JobKind(EXPORT_JOB, services.exports.run_job, concurrency=1,
+                         max_attempts=3, give_up=services.exports.give_up_job))
     # Paging the on-call list: retried for about an hour (the order's own clock).
     kinds.append(JobKind(ALERT_JOB, services.alerts.deliver_job, concurrency=8,
                          max_attempts=12, retry_base_s=2.0, retry_max_s=300.0))

@@ -47,6 +47,7 @@ from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
 from darbuka.services.drafts import DraftService
+from darbuka.services.exports import ExportService
 from darbuka.services.health import HealthService
 from darbuka.services.hub import Hub
 from darbuka.services.imports import ImportService
@@ -278,6 +279,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         search=SearchService(db, stores),
         uploads=uploads, media=media,
         imports=ImportService(db, stores, writer, chats, members, media, uploads),
+        exports=ExportService(db, stores, writer, clock, blobs, media_dir / "exports",
+                              writes=writes),
         stickers=StickerService(db, stores, writer, media, writes=writes),
         avatars=AvatarService(db, stores, writer, media, writes=writes),
         bots=BotService(db, stores, writer, writes=writes,

@@ -147,6 +147,7 @@ const ar: Record<Key, string> = {
   sendVoice: "إرسال الصوت",
   stickers: "ملصقات",
   lowData: "وضع البيانات المنخفضة (بلا تنزيل تلقائي)",
+  myData: "تنزيل بياناتي",
   profilePhoto: "صورة الملف الشخصي",
   chatPhoto: "صورة المحادثة",
   setPhoto: "تعيين صورة",

@@ -144,6 +144,7 @@ const en = {
   sendVoice: "Send voice",
   stickers: "Stickers",
   lowData: "Low-data mode (no automatic downloads)",
+  myData: "Download my data",
   // profile photos
   profilePhoto: "Profile photo",
   chatPhoto: "Chat photo",

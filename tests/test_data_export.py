@@ -83,6 +83,14 @@ def test_my_data_is_mine_alone(server: LiveServer) -> None:
     assert "innerHTML" not in viewer
     assert "insertAdjacentHTML" not in viewer
 
+    # A newer export takes the older one's place.
+    newer = alice.call("POST", "/me/exports", expect=202).json()
+    assert ready(alice, newer["id"])["state"] == "ready"
+    assert alice.ok("GET", f"/me/exports/{asked['id']}")["state"] == "expired"
+    assert alice.call("GET", f"/me/exports/{asked['id']}/download",
+                      expect=409).json()["error"]["code"] == "export_not_ready"
+    alice.call("GET", f"/me/exports/{newer['id']}/download", expect=200)
+
 
 def test_one_export_at_a_time(database_url: str, tmp_path: Path) -> None:
     # No job runner here: the export stays pending.

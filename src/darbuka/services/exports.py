@@ -1,6 +1,7 @@
 """A person's download of their own data (GDPR Art. 20: what they provided, in a
 machine-readable form): `POST /me/exports` queues a job that writes a zip, and the person
-downloads it once it is ready. One export at a time per person.
+downloads it once it is ready. One export at a time per person; a newer one, once ready,
+takes the place of the ones before (their zips go).
 
 The zip holds `profile.json`, `chats.json` (the chats they are in: kind, title, their role),
 `messages.json` (the messages they sent, not deleted), `media/` (the files they sent, their
@@ -100,8 +101,10 @@ class ExportService:
         """The zip's bytes in chunks and its size."""
         row = await self.get(user_id, export_id)
         if row["state"] != "ready" or row["blob"] is None:
-            raise ExportNotReady("this export is not ready yet" if row["state"] == "pending"
-                                 else "this export failed; ask for a new one")
+            raise ExportNotReady({
+                "pending": "this export is not ready yet",
+                "expired": "a newer export took this one's place"}.get(
+                    row["state"], "this export failed; ask for a new one"))
         try:
             return await self._blobs.open(row["blob"]), int(row["size"])
         except FileNotFoundError:
@@ -122,17 +125,21 @@ class ExportService:
             key, size = await self._blobs.put_file(path, move=True)
         finally:
             path.unlink(missing_ok=True)
-        await self._finish(export_id, {"state": "ready", "blob": key, "size": size})
+        await self._finish(export_id, {"state": "ready", "blob": key, "size": size},
+                           user_id=row["user_id"])
 
     async def give_up_job(self, payload: dict[str, Any], error: str) -> None:
         log.warning("export %s failed: %s", payload.get("export_id"), error)
         await self._finish(int(payload["export_id"]), {
             "state": "failed", "error": "the export could not be made; ask for a new one"})
 
-    async def _finish(self, export_id: int, values: dict[str, Any]) -> None:
+    async def _finish(self, export_id: int, values: dict[str, Any], *,
+                      user_id: int | None = None) -> None:
         async def finish(tx: Tx) -> None:
             await tx.stores.exports.finish(tx.conn, export_id,
                                            {**values, "finished_at": tx.now})
+            if user_id is not None:  # the newer zip is ready: the older ones go
+                await tx.stores.exports.expire_before(tx.conn, user_id, export_id)
 
         await self._writer.run(finish)
 

@@ -74,6 +74,13 @@ class ExportStore:
                                                       data_exports.c.state == "pending")
                            .values(**values))
 
+    async def expire_before(self, conn: Conn, user_id: int, export_id: int) -> None:
+        """A person's earlier zips go when they ask for a new one (the blob sweep takes
+        their files)."""
+        await conn.execute(update(data_exports).where(
+            data_exports.c.user_id == user_id, data_exports.c.id < export_id,
+            data_exports.c.state == "ready").values(state="expired", blob=None))
+
     async def blob_keys(self, conn: Conn) -> set[str]:
         """The zips that are ready (the blob sweep keeps them)."""
         found = await conn.execute(select(data_exports.c.blob)

@@ -44,7 +44,8 @@ import_messages = Table(
     Column("note", Text, nullable=True),
 )
 
-# A person's download of their own data: pending -> ready (`blob` is the zip) | failed.
+# A person's download of their own data: pending -> ready (`blob` is the zip) | failed;
+# ready -> expired (the zip gone) once they ask for a newer one.
 data_exports = Table(
     "data_exports",
     metadata,

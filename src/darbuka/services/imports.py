@@ -16,6 +16,7 @@ with its history, by an operator (`darbuka admin import-telegram`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ __all__ = ["ImportReport", "ImportService"]
 log = logging.getLogger(__name__)
 
 # Messages stored per transaction: a stopped run loses at most this many to do again.
-BATCH = 50
+BATCH = 100
 MAX_NAME = 64
 
 
@@ -108,10 +109,11 @@ class ImportService:
             batch = todo[start:start + BATCH]
             ready = [await self._prepare(m, kind, owner["id"], people) for m in batch]
 
-            async def store(tx: Tx, ready: list[_Ready] = ready) -> None:
-                await self._store(tx, export.source, chat_id, owner["id"], ready)
+            async def store(tx: Tx, ready: list[_Ready] = ready) -> dict[int, int]:
+                return await self._store(tx, export.source, chat_id, owner["id"], ready,
+                                         done)
 
-            await self._writer.run(store)
+            done.update(await self._writer.run(store))  # known once committed
             for one in ready:
                 if one.outcome == "imported":
                     report.imported += 1
@@ -185,13 +187,12 @@ class ImportService:
                                  "created_at": message.date_ms, "edited_at": message.edited_ms}
         if message.media is not None:
             media = message.media
-            if media.path is None:
+            if media.path is None:  # never exported: the words (if any) come alone
                 if not text.strip():
                     return _Ready(message.id, None, "skipped", media.missing)
-                fields["text"] = text  # the words stay; the file was never exported
             else:
-                attached = await self._ingest(media.path.read_bytes(), media.kind, sender,
-                                              media.filename)
+                data = await asyncio.to_thread(media.path.read_bytes)
+                attached = await self._ingest(data, media.kind, sender, media.filename)
                 if isinstance(attached, _Ready):
                     return _Ready(message.id, None, attached.outcome, attached.note)
                 fields.update(attached)
@@ -248,9 +249,10 @@ class ImportService:
     # -- storing a batch ---------------------------------------------------------------
 
     async def _store(self, tx: Tx, source: str, chat_id: int, owner_id: int,
-                     ready: Sequence[_Ready]) -> None:
+                     ready: Sequence[_Ready], done: dict[int, int | None]) -> dict[int, int]:
+        """Store a batch (and what each item became); the message ids it made. `done`:
+        what earlier batches and runs made, for replies to point at."""
         conn = tx.conn
-        done = await tx.stores.imports.items(conn, source)
         ids: dict[int, int] = {}
         last_seq = 0
         segment: list[tuple[_Ready, MessageFields]] = []
@@ -270,6 +272,7 @@ class ImportService:
         if last_seq:
             await tx.stores.chats.mark_read(conn, [{"cid": chat_id, "uid": owner_id,
                                                     "seq": last_seq}])
+        return ids
 
     async def _insert(self, tx: Tx, chat_id: int,
                       segment: Sequence[tuple[_Ready, MessageFields]],

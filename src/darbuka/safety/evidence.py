@@ -159,18 +159,27 @@ async def verify_export(db: Database, stores: Stores, secret: bytes, path: Path)
         return checked
     digest = hashlib.sha256(manifest).hexdigest()
     head = orjson.loads(manifest)["audit_head"]
+    after = 0 if head is None else int(head["id"]) - 1
     async with db.read() as conn:
-        after = 0 if head is None else int(head["id"]) - 1
-        records = await stores.safety.audit_records(conn, after=after, limit=100_000)
-    if head is not None and (not records or bytes(records[0]["hash"]).hex() != head["hash"]):
-        return Checked(False, checked.files, why=f"audit record {head['id']} is not the "
-                       "one the export names (another server, or a changed chain)")
-    if not any(r["action"] == "chat.exported"
-               and orjson.loads(str(r["details"])).get("manifest_sha256") == digest
-               for r in records):
-        return Checked(False, checked.files, why="the audit chain has no record of this "
-                       "export")
+        named = await stores.safety.audit_records(conn, after=after, limit=1)
+        if head is not None and (not named or bytes(named[0]["hash"]).hex() != head["hash"]):
+            return Checked(False, checked.files, why=f"audit record {head['id']} is not the "
+                           "one the export names (another server, or a changed chain)")
+        if not await _recorded(conn, stores, digest, after=after):
+            return Checked(False, checked.files, why="the audit chain has no record of "
+                           "this export")
     return Checked(True, checked.files, None if head is None else int(head["id"]))
+
+
+async def _recorded(conn: Conn, stores: Stores, digest: str, *, after: int) -> bool:
+    """Whether a `chat.exported` record after the head names this manifest."""
+    while batch := await stores.safety.audit_records(conn, after=after, limit=_PAGE):
+        if any(r["action"] == "chat.exported"
+               and orjson.loads(str(r["details"])).get("manifest_sha256") == digest
+               for r in batch):
+            return True
+        after = int(batch[-1]["id"])
+    return False
 
 
 def _check_zip(path: Path, secret: bytes) -> tuple[Checked, bytes | None]:

@@ -275,6 +275,7 @@ const ar: Record<Key, string> = {
   pKindPerson: "شخص",
   pKindBlogger: "مدوّن",
   pKindBrand: "علامة تجارية",
+  pKindImported: "كاتب مستورد (لا يسجّل أحد الدخول باسمه)",
   pOnline: "متصل الآن",
   pOffline: "غير متصل",
   pLastSeenAt: "آخر ظهور الساعة {when}",

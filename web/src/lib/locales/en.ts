@@ -273,6 +273,7 @@ const en = {
   pKindPerson: "Person",
   pKindBlogger: "Blogger",
   pKindBrand: "Brand",
+  pKindImported: "Imported author (nobody signs in as them)",
   pOnline: "online",
   pOffline: "offline",
   pLastSeenAt: "last seen at {when}",

@@ -76,7 +76,8 @@ class _Ready:
 
 class ImportService:
     def __init__(self, db: Database, stores: Stores, writer: Writer, chats: ChatService,
-                 members: MemberService, media: MediaService, uploads: UploadService) -> None:
+                 members: MemberService, media: MediaService, uploads: UploadService, *,
+                 workers: int = 1) -> None:
         self._db = db
         self._stores = stores
         self._writer = writer
@@ -84,6 +85,9 @@ class ImportService:
         self._members = members
         self._media = media
         self._uploads = uploads
+        # Files read and decoded at once (as many as the media workers): each is in memory
+        # while it is decoded.
+        self._workers = max(1, workers)
 
     async def do_import_telegram(self, export: TgChat, *, kind: str, owner_phone: str,
                                  authors: dict[str, str] | None = None,
@@ -107,7 +111,9 @@ class ImportService:
             on_progress(report.already)
         for start in range(0, len(todo), BATCH):
             batch = todo[start:start + BATCH]
-            ready = [await self._prepare(m, kind, owner["id"], people) for m in batch]
+            files = asyncio.Semaphore(self._workers)
+            ready = list(await asyncio.gather(*(
+                self._prepare(m, kind, owner["id"], people, files) for m in batch)))
 
             async def store(tx: Tx, ready: list[_Ready] = ready) -> dict[int, int]:
                 return await self._store(tx, export.source, chat_id, owner["id"], ready,
@@ -173,7 +179,7 @@ class ImportService:
     # -- one message -------------------------------------------------------------------
 
     async def _prepare(self, message: TgMessage, kind: str, owner_id: int,
-                       people: dict[str, int]) -> _Ready:
+                       people: dict[str, int], files: asyncio.Semaphore) -> _Ready:
         """The row fields of one message, its media processed first (outside any
         transaction: decoding takes a while)."""
         if message.service:
@@ -191,8 +197,9 @@ class ImportService:
                 if not text.strip():
                     return _Ready(message.id, None, "skipped", media.missing)
             else:
-                data = await asyncio.to_thread(media.path.read_bytes)
-                attached = await self._ingest(data, media.kind, sender, media.filename)
+                async with files:
+                    data = await asyncio.to_thread(media.path.read_bytes)
+                    attached = await self._ingest(data, media.kind, sender, media.filename)
                 if isinstance(attached, _Ready):
                     return _Ready(message.id, None, attached.outcome, attached.note)
                 fields.update(attached)

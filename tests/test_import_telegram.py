@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 from darbuka.cli import app as cli
 from darbuka.safety.perceptual import pdq_of
+from darbuka.services.imports import BATCH, ImportService
 from tests.conftest import LiveServer, make_server
+from tests.helpers import Api
 from tests.media_helpers import make_audio
 from tests.test_mediasafety import encoded, photo
 
@@ -93,8 +95,13 @@ def test_a_telegram_export_becomes_a_group_once(live: LiveServer, tmp_path: Path
 
     args = ("import-telegram", str(folder), "--as-group", "--owner", "+447700900101",
             "--author", "user1=+447700900101", "--author", "user2=@bobby_here")
+    cursor = bob.sync()["cursor"]
     code, out = admin(live, *args)
     assert code == 0, out
+    # What the command wrote is in the members' streams, as any send is.
+    events, _ = bob.sync_all(cursor)
+    assert [e["type"] for e in events].count("message.new") == 6
+    assert events[0]["type"] == "chat.created"
     assert "6 messages imported, 0 already imported, 1 refused, 2 skipped" in out, out
     assert "refused: message 7: this file cannot be shared here" in out
     assert "skipped: message 1: a service note" in out
@@ -180,3 +187,44 @@ def test_a_run_that_stopped_goes_on_and_bad_input_is_one_line(live: LiveServer,
     code, out = admin(live, "import-telegram", str(folder), "--owner", "+447700900111")
     assert code == 2
     assert "say --as-channel or --as-group" in out
+
+
+def test_a_run_cut_short_goes_on_where_it_stopped(live: LiveServer, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    alice = live.sign_up("Alice", phone="+447700900121")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    many = [message(n, "user1", f"message {n}") for n in range(1, BATCH * 2 + 31)]
+    (folder / "result.json").write_bytes(orjson.dumps(
+        {"name": "Long chat", "type": "private_group", "id": 77, "messages": many}))
+    stored = ImportService._store
+    calls = 0
+
+    async def dies_on_the_second_batch(self: ImportService, *args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError("the machine went down")
+        return await stored(self, *args)
+
+    monkeypatch.setattr(ImportService, "_store", dies_on_the_second_batch)
+    args = ("import-telegram", str(folder), "--as-group", "--owner", "+447700900121")
+    with pytest.raises(OSError, match="went down"):
+        admin(live, *args)
+    chat = next(c for c in alice.ok("GET", "/chats")["chats"] if c["title"] == "Long chat")
+    assert len(_texts(alice, chat["id"])) == BATCH
+
+    monkeypatch.setattr(ImportService, "_store", stored)
+    code, out = admin(live, *args)
+    assert code == 0, out
+    assert f"{BATCH + 30} messages imported, {BATCH} already imported" in out
+    assert _texts(alice, chat["id"]) == [f"message {n}" for n in range(1, BATCH * 2 + 31)]
+
+
+def _texts(api: Api, chat_id: int) -> list[str]:
+    texts: list[str] = []
+    before: int | None = None
+    while page := api.history(chat_id, limit=100, **({"before": before} if before else {})):
+        texts = [m["text"] for m in page if "system" not in m] + texts
+        before = page[0]["seq"]
+    return texts

@@ -33,6 +33,8 @@ def test_my_data_is_mine_alone(server: LiveServer) -> None:
     gone = alice.send(direct["id"], "taken back")
     alice.ok("DELETE", f"/chats/{direct['id']}/messages/{gone['id']}")
     carol.send(carol.direct(bob)["id"], "carol to bob, private")
+    alice.ok("PATCH", "/me/privacy", json={"last_seen": "nobody"})
+    alice.ok("PUT", f"/me/blocked/{carol.id}")
     picture = upload_ready(alice, png(), "photo", "beach.png")
     alice.ok("POST", f"/chats/{group['id']}/messages",
              json={"client_id": new_client_id(), "media_id": picture["id"],
@@ -57,12 +59,16 @@ def test_my_data_is_mine_alone(server: LiveServer) -> None:
     assert "attachment" in response.headers["content-disposition"]
     zf = zipfile.ZipFile(io.BytesIO(response.content))
     names = set(zf.namelist())
-    assert {"profile.json", "chats.json", "messages.json", "files.json", "data.js",
+    assert {"profile.json", "settings.json", "chats.json", "messages.json", "files.json", "data.js",
             "index.html", "viewer.js"} <= names
     profile = orjson.loads(zf.read("profile.json"))
     assert profile["id"] == alice.id
     assert profile["display_name"] == "Alice"
     assert profile["phone"] == alice.user["phone"]
+    settings = orjson.loads(zf.read("settings.json"))
+    assert settings["privacy"] == {"find_by_phone": "everyone", "last_seen": "nobody",
+                                   "group_add": "everyone"}
+    assert [b["user_id"] for b in settings["blocked"]] == [carol.id]
     chats = orjson.loads(zf.read("chats.json"))
     assert {c["id"] for c in chats} == {group["id"], direct["id"]}
     messages = orjson.loads(zf.read("messages.json"))

@@ -3,7 +3,8 @@ machine-readable form): `POST /me/exports` queues a job that writes a zip, and t
 downloads it once it is ready. One export at a time per person; a newer one, once ready,
 takes the place of the ones before (their zips go).
 
-The zip holds `profile.json`, `chats.json` (the chats they are in: kind, title, their role),
+The zip holds `profile.json`, `settings.json` (privacy choices, whom they blocked),
+`chats.json` (the chats they are in: kind, title, their role),
 `messages.json` (the messages they sent, not deleted), `media/` (the files they sent, their
 profile photo), and a small offline viewer: `index.html` and `viewer.js`, which reads
 `data.js` (the same data as one script: a page opened from a folder may not fetch JSON) and
@@ -38,6 +39,7 @@ EXPORT_JOB = "export.person"
 _PAGE = 1000
 _VIEWER = ("index.html", "viewer.js")
 _VIEWER_DIR = Path(__file__).parent / "export_viewer"
+_PRIVACY = ("find_by_phone", "last_seen", "group_add")
 
 
 class ExportNotReady(ApiError):
@@ -152,6 +154,11 @@ class ExportService:
                       "role": c["role"]}
                      for c in await self._stores.chats.user_chats(conn, user_id)]
             messages = await _sent(conn, self._stores, user_id)
+            chosen = (await self._stores.privacy.settings(conn, [user_id])).get(user_id, {})
+            settings = {"privacy": {k: chosen.get(k, "everyone") for k in _PRIVACY},
+                        "blocked": [{"user_id": r["blocked_id"], "at": r["created_at"]}
+                                    for r in await self._stores.privacy.blocked_by(
+                                        conn, user_id)]}
             wanted = {str(m["id"]) for v in messages if (media := v.get("media"))
                       for m in v.get("album") or [media]}
             if user["avatar"]:
@@ -174,9 +181,10 @@ class ExportService:
                 await zf.add_chunks(name, chunks)
                 files[media_id] = name
             data = {"format": "darbuka-export-1", "exported_at": self._clock.now_ms(),
-                    "profile": profile, "chats": chats, "messages": messages,
-                    "files": files}
+                    "profile": profile, "settings": settings, "chats": chats,
+                    "messages": messages, "files": files}
             await zf.add("profile.json", _json(profile))
+            await zf.add("settings.json", _json(settings))
             await zf.add("chats.json", _json(chats))
             await zf.add("messages.json", _json(messages))
             await zf.add("files.json", _json(files))

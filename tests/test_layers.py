@@ -27,7 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("adapters", ("darbuka.adapters", "darbuka.api", "darbuka.botapi", "darbuka.gateway")),
     ("composition root", ("darbuka.container", "darbuka.app", "darbuka.background",
                           "darbuka.cli",
-                          "darbuka.cli_common", "darbuka.cli_ops", "darbuka.cli_safety",
+                          "darbuka.cli_common", "darbuka.cli_data", "darbuka.cli_ops",
+                          "darbuka.cli_safety",
                           "darbuka.__main__", "darbuka.ops", "darbuka.reference",
                           "darbuka.testing")),
 ]

@@ -28,7 +28,9 @@ from darbuka.services.bots import BotService
 from darbuka.services.chats import ChatService
 from darbuka.services.contacts import ContactService
 from darbuka.services.drafts import DraftService
+from darbuka.services.exports import ExportService
 from darbuka.services.health import HealthService
+from darbuka.services.imports import ImportService
 from darbuka.services.joinrequests import JoinRequestService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
@@ -80,6 +82,10 @@ class Services:
     media: MediaService
     stickers: StickerService
     avatars: AvatarService
+    # imports of other messengers' exports (operators' commands)
+    imports: ImportService
+    # people's downloads of their own data
+    exports: ExportService
     bots: BotService
     # trust and safety
     moderation: ModerationService

@@ -21,6 +21,7 @@ from darbuka.container import Runtime, build_runtime, open_storage, sweep_stored
 from darbuka.safety.alerts import ALERT_JOB
 from darbuka.safety.banks import SCAN_JOB
 from darbuka.services.bots import WEBHOOK_JOB
+from darbuka.services.exports import EXPORT_JOB
 from darbuka.services.jobs import JobKind, JobRunner, Periodic
 from darbuka.services.polls import POLL_CLOSE_JOB
 from darbuka.services.push import PUSH_JOB
@@ -52,6 +53,9 @@ def build_jobs(runtime: Runtime, webhooks: WebhookSender | None) -> JobRunner:
                              max_attempts=None, still_needed=services.bots.still_subscribed))
     # A poll closing at its time: the chat hears it.
     kinds.append(JobKind(POLL_CLOSE_JOB, services.polls.close_job, concurrency=4))
+    # People's exports of their data: one at a time, they read much and write a zip.
+    kinds.append(JobKind(EXPORT_JOB, services.exports.run_job, concurrency=1,
+                         max_attempts=3, give_up=services.exports.give_up_job))
     # Paging the on-call list: retried for about an hour (the order's own clock).
     kinds.append(JobKind(ALERT_JOB, services.alerts.deliver_job, concurrency=8,
                          max_attempts=12, retry_base_s=2.0, retry_max_s=300.0))

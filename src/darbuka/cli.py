@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from darbuka import cli_ops
+from darbuka import cli_data, cli_ops
 from darbuka.cli_common import DataDir, load_settings, run_admin
 from darbuka.cli_safety import safety
 from darbuka.client import cli as _client_cli
@@ -28,6 +28,7 @@ admin = typer.Typer(help="Operator commands; they take the same settings as `ser
                     no_args_is_help=True)
 app.add_typer(admin, name="admin")
 admin.add_typer(safety, name="safety")
+cli_data.register(admin)
 _client_cli.register(app)
 cli_ops.register(app)
 

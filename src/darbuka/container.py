@@ -48,8 +48,10 @@ from darbuka.services.chats import ChatService
 from darbuka.services.codes import CodeSender, make_code_sender
 from darbuka.services.contacts import ContactService
 from darbuka.services.drafts import DraftService
+from darbuka.services.exports import ExportService
 from darbuka.services.health import HealthService
 from darbuka.services.hub import Hub
+from darbuka.services.imports import ImportService
 from darbuka.services.joinrequests import JoinRequestService
 from darbuka.services.media import MediaService
 from darbuka.services.members import MemberService
@@ -254,6 +256,8 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
     transparency = TransparencyService(db, stores, reuploads=stores.banks.count_refused)
     alerts = AlertService(db, stores, writer, settings)
     mutes = MuteService(db, stores, writer, writes=writes)
+    uploads = UploadService(db, stores, writer, clock, settings, partials,
+                            media_dir / "spool", writes=writes)
     push_key = load_push_key(settings)
     # Nothing is pushed for a muted chat (mentions excepted where the member chose so).
     push = PushService(db, stores, writer, clock, push_key, PushSender(push_key, settings),
@@ -276,9 +280,12 @@ def _services(b: _Base, objects: ObjectStore, secret: bytes,
         polls=PollService(db, stores, writer, clock, writes=writes),
         sync=SyncService(db, stores, settings, b.hub, chats.list_for), push=push,
         search=SearchService(db, stores),
-        uploads=UploadService(db, stores, writer, clock, settings, partials,
-                              media_dir / "spool", writes=writes),
-        media=media, stickers=StickerService(db, stores, writer, media, writes=writes),
+        uploads=uploads, media=media,
+        imports=ImportService(db, stores, writer, chats, members, media, uploads,
+                              workers=settings.media_workers),
+        exports=ExportService(db, stores, writer, clock, blobs, media_dir / "exports",
+                              writes=writes),
+        stickers=StickerService(db, stores, writer, media, writes=writes),
         avatars=AvatarService(db, stores, writer, media, writes=writes),
         bots=BotService(db, stores, writer, writes=writes,
                         allow_private_webhooks=settings.bot_webhook_allow_private),

@@ -14,7 +14,9 @@ __all__ = ["ACCOUNT_KINDS", "MODERATORS", "OPERATORS", "OPERATOR_KINDS", "SELF_K
            "STAFF_ROLES", "SelfKind", "StaffRole", "role_of"]
 
 # Every kind an account row may have.
-ACCOUNT_KINDS = ("person", "blogger", "brand", "authority", "bot")
+# `imported`: a placeholder an import made for an author nobody here matched; it has no
+# phone and no device, so nobody signs in as it.
+ACCOUNT_KINDS = ("person", "blogger", "brand", "authority", "bot", "imported")
 # What people choose for themselves (PATCH /me). The Literal types here are what request
 # bodies declare; the tuples are the same lists for checks and messages.
 SelfKind = Literal["person", "blogger", "brand"]

@@ -10,6 +10,7 @@ from darbuka.api import (
     banks,
     chat_admins,
     chats,
+    exports,
     health,
     media,
     messages,
@@ -37,4 +38,4 @@ ROUTERS: tuple[APIRouter, ...] = (
     chat_admins.router, preferences.router, public.router, scheduled.router, media.router,
     uploads.router, reports.router, moderation.router, orders.router, alerts.router,
     push.router, search.router, transparency.router, banks.router, transparency.page_router,
-    public_page.router)
+    exports.router, public_page.router)

@@ -77,7 +77,8 @@ async def _in_use(db: Database, stores: Stores,
     async with db.read() as conn:
         rows = await stores.media.blob_uses(conn)
         held = await stores.safety.media_on_hold(conn, decided_since)
-    keep: set[str] = set()
+        exports = await stores.exports.blob_keys(conn)
+    keep: set[str] = set(exports)
     live: set[str] = set()
     for media_id, state, variants in rows:
         if state in _LIVE_UPLOADS:

@@ -158,6 +158,18 @@ class ChatService:
         await post_system(tx, chat_id, {"action": "chat.created", "by": user_id, "title": title})
         return chat
 
+    async def do_open_imported(self, tx: Tx, owner_id: int, kind: str, title: str,
+                               roles: dict[int, str]) -> int:
+        """A group or channel an operator's import makes (`services/imports.py`), with every
+        author a member at once: no "joined" note for each, and none of the limits of a
+        person creating chats."""
+        name = clean_name(title)[:MAX_TITLE] or "Imported chat"
+        chat_id = await tx.stores.chats.create(tx.conn, kind=kind, title=name,
+                                               owner_id=owner_id, now=tx.now,
+                                               created_by=owner_id)
+        await self._open(tx, chat_id, {owner_id: "owner"} | roles)
+        return chat_id
+
     async def _open(self, tx: Tx, chat_id: int, roles: dict[int, str]) -> dict[str, Any]:
         pos = await tx.reserve(1)
         await tx.stores.chats.add_members(tx.conn, chat_id, roles, now=tx.now, pos=pos,

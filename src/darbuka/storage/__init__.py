@@ -17,6 +17,7 @@ from darbuka.storage.devices import DeviceStore
 from darbuka.storage.events import EventStore
 from darbuka.storage.handles import HandleStore
 from darbuka.storage.held import HeldStore
+from darbuka.storage.imports import ExportStore, ImportStore
 from darbuka.storage.installation import InstallationStore
 from darbuka.storage.invites import InviteStore
 from darbuka.storage.jobs import JobStore
@@ -73,3 +74,5 @@ class Stores:
     scheduled: ScheduledStore = field(default_factory=ScheduledStore)
     push: PushStore = field(default_factory=PushStore)
     search: SearchStore = field(default_factory=SearchStore)
+    imports: ImportStore = field(default_factory=ImportStore)
+    exports: ExportStore = field(default_factory=ExportStore)

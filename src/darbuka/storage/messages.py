@@ -56,6 +56,14 @@ class MessageStore:
         ids = {(int(c), int(q)): int(i) for i, c, q in (await conn.execute(query)).all()}
         return [ids[(row["chat_id"], row["seq"])] for row in rows]
 
+    async def sent_by(self, conn: Conn, sender_id: int, *, after_id: int,
+                      limit: int) -> list[MessageRow]:
+        """One sender's messages not deleted, by id (a person's export of their data)."""
+        query = (select(messages).where(messages.c.sender_id == sender_id,
+                                        messages.c.id > after_id, ~messages.c.deleted)
+                 .order_by(messages.c.id).limit(limit))
+        return [typed(r, MessageRow) for r in (await conn.execute(query)).mappings()]
+
     async def get(self, conn: Conn, message_id: int) -> MessageRow | None:
         query = select(messages).where(messages.c.id == message_id)
         row = (await conn.execute(query)).mappings().first()

@@ -8,6 +8,7 @@ from darbuka.storage.tables import (  # noqa: F401 - imported to register their 
     bots,
     chats,
     events,
+    imports,
     installation,
     jobs,
     media,

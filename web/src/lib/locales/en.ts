@@ -144,6 +144,7 @@ const en = {
   sendVoice: "Send voice",
   stickers: "Stickers",
   lowData: "Low-data mode (no automatic downloads)",
+  myData: "Download my data",
   // profile photos
   profilePhoto: "Profile photo",
   chatPhoto: "Chat photo",
@@ -272,6 +273,7 @@ const en = {
   pKindPerson: "Person",
   pKindBlogger: "Blogger",
   pKindBrand: "Brand",
+  pKindImported: "Imported author (nobody signs in as them)",
   pOnline: "online",
   pOffline: "offline",
   pLastSeenAt: "last seen at {when}",

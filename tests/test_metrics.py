@@ -36,7 +36,7 @@ def scrape(url: str, token: str | None = TOKEN) -> dict[tuple[str, tuple[tuple[s
 
 
 def test_no_metrics_unless_asked_for(server: LiveServer) -> None:
-    answer = httpx.get(server.url + "/metrics")
+    answer = httpx.get(server.url + "/metrics", timeout=30)
     assert "darbuka_" not in answer.text
     assert server.app.state.metrics is None
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from darbuka.media.partials import Partials
+from darbuka.media.partials import Partials, PartsMissing
 from darbuka.services.uploads import queue_processing
 from darbuka.services.writer import Tx
 from tests.conftest import LiveServer, make_server
@@ -74,9 +74,12 @@ def test_uploads_fail_with_503_while_s3_is_down_and_resume_after(
         server.thread.stop()
 
 
-def test_processing_waits_for_s3_and_finishes_after(own_weed: Weed, tmp_path: Path) -> None:
+@pytest.mark.parametrize("lists_late", [False, True], ids=["back", "back-listing-late"])
+def test_processing_waits_for_s3_and_finishes_after(own_weed: Weed, tmp_path: Path,
+                                                    lists_late: bool) -> None:
     """Media whose store goes away mid-processing stays `processing` (never `failed`) and
-    is ready once the store is back."""
+    is ready once the store is back — even when the store, just back, first lists the
+    upload's folder without its part (a restarted SeaweedFS on a busy machine did)."""
     bucket = new_bucket()
     server: LiveServer = make_server(f"sqlite:///{tmp_path}/darbuka.db", tmp_path / "data",
                                      **own_weed.settings(bucket))
@@ -104,6 +107,17 @@ def test_processing_waits_for_s3_and_finishes_after(own_weed: Weed, tmp_path: Pa
         wait_until(lambda: media.storage_waits >= waits + 2, timeout=30,
                    message="processing waiting for the store")
         assert alice.ok("GET", f"/media/{media_id}")["state"] == "processing"
+        if lists_late:
+            partials = media._partials
+            chain, calls = partials.chain, []
+
+            async def listed_late(upload_id: str, received: int) -> list[str]:
+                calls.append(upload_id)
+                if len(calls) == 1:
+                    raise PartsMissing(f"the parts of upload {upload_id} are incomplete")
+                return await chain(upload_id, received)
+
+            partials.chain = listed_late
         own_weed.start()
         # A restarted SeaweedFS may take a while on a busy machine to serve its volumes again.
         wait_until(lambda: alice.ok("GET", f"/media/{media_id}")["state"] == "ready",

@@ -41,7 +41,9 @@ def test_hostile_markup_and_text_never_become_html(browser: Any,
     try:
         page = open_signed_in(ctx, web_server, alice)
         _open(page)
+        # Both messages drawn (history may arrive in more than one step).
         page.locator("[data-testid=message] .m-heading").wait_for()
+        page.locator("[data-testid=message] .m-strong").wait_for()
         found = page.evaluate("""() => {
             const box = document.querySelector("[data-testid=messages]");
             const texts = [...box.querySelectorAll("[data-testid=message] .text")];

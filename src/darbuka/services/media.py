@@ -29,7 +29,7 @@ from darbuka.clock import Clock
 from darbuka.errors import ApiError, Conflict, MediaRefused, NotFound, StorageUnavailable
 from darbuka.kinds import MODERATORS, role_of
 from darbuka.media.blobs import BlobStore
-from darbuka.media.partials import Partials
+from darbuka.media.partials import Partials, PartsMissing
 from darbuka.media.pipeline import Limits
 from darbuka.media.result import Hash, MediaRejected, Processed
 from darbuka.media.worker import Bounded
@@ -48,6 +48,10 @@ __all__ = ["Hold", "MediaNotReady", "MediaService", "Screen", "check_usable",
 Screen = Callable[[str, Sequence[Hash]], Awaitable[str | None]]
 # Puts a held upload in the moderation queue, inside the transaction that holds it.
 Hold = Callable[[Tx, MediaRow], Awaitable[None]]
+
+# How long, once a store back from an outage first lists an upload's parts incompletely,
+# they may still turn up (see `_process_once`); after that they are missing for good.
+LATE_LISTING_S = 120.0
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +121,10 @@ class MediaService:
                                         thread_name_prefix="media")
         # Set when an upload this process processes is done (its waiters look at once).
         self._done: dict[str, asyncio.Event] = {}
-        # Times each upload waited for the store (its pauses grow).
+        # Times each upload waited for the store (its pauses grow), and when a store just
+        # back first listed its parts incompletely.
         self._waits: dict[str, int] = {}
+        self._late: dict[str, float] = {}
         # Told (kind, seconds) for each file processed, refused or not (the metrics).
         self.on_processed: Callable[[str, float], None] | None = None
 
@@ -138,6 +144,7 @@ class MediaService:
             log.warning("processing %s waits %.1f s for file storage: %s", media_id, pause, exc)
             raise RetryLater(pause, f"file storage: {exc}") from exc
         self._waits.pop(media_id, None)
+        self._late.pop(media_id, None)
         if (done := self._done.pop(media_id, None)) is not None:
             done.set()
 
@@ -174,6 +181,14 @@ class MediaService:
                 await self._fail(media_id, exc.code, exc.message)
             except StorageUnavailable:
                 raise
+            except PartsMissing as exc:
+                first = self._late.setdefault(media_id, time.monotonic())
+                if self._waits.get(media_id, 0) and time.monotonic() - first < LATE_LISTING_S:
+                    # A store that was just away can list a folder before it shows all of
+                    # it again (a restarted SeaweedFS did): wait for it as for the outage.
+                    raise StorageUnavailable(f"{exc} (the store is just back)") from exc
+                log.warning("processing %s failed", media_id, exc_info=exc)
+                await self._fail(media_id, "media_invalid", "the file could not be processed")
             except Exception as exc:
                 log.warning("processing %s failed", media_id, exc_info=exc)
                 await self._fail(media_id, "media_invalid", "the file could not be processed")

@@ -22,7 +22,8 @@ import pytest
 
 from darbuka.storage import Database, Stores
 from darbuka.storage.migrate import migrate
-from tests.conftest import _pg_admin
+from tests.conftest import LiveServer, _pg_admin
+from tests.helpers import Api, Socket, wait_until
 
 
 class Writer:
@@ -191,3 +192,39 @@ def test_readers_read_exactly_what_committed_in_order_under_concurrent_writers(
                 await reader.db.dispose()
 
     asyncio.run(run())
+
+
+def test_a_socket_that_signs_in_behind_a_held_position_still_gets_what_came_before(
+        database_url: str, server: LiveServer, alice: Api, bob: Api) -> None:
+    """An event the hub handed out before a socket attached reaches it only through its
+    replay from storage; while a held position keeps the complete head below that event,
+    the replay waits for the head instead of declaring itself done without it."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("one writer on SQLite: positions commit in order")
+    chat = alice.direct(bob)
+    cursor = bob.sync()["cursor"]
+    holder = Writer(database_url)
+    try:
+        held = holder.hold(1)  # another process's write, its COMMIT delayed
+        sent = alice.send(chat["id"], "past the held position")
+        assert sent["seq"] >= 1
+        seen: list[str] = []
+        with server.app.state.runtime.db.watch_statements(seen.append):
+            sock = Socket(server.ws_url, bob.token or "", cursor=cursor)
+            # The replay reads its page again and again, waiting for the head: it does not
+            # send `ready` without the message.
+            wait_until(lambda: sum("anon_1.payload" in q for q in seen) >= 3,
+                       message="the replay waits for the head")
+        try:
+            holder.end("rollback")  # the head may pass the hole now
+            sock.ready()  # after the replay, which has the first message
+            alice.send(chat["id"], "and after it")
+            sock.recv_until(lambda f: f["type"] == "message.new"
+                            and f["message"]["text"] == "and after it")
+            texts = [f["message"]["text"] for f in sock.frames if f["type"] == "message.new"]
+            assert texts == ["past the held position", "and after it"]
+            assert int(sock.cursor or 0) > held[0]
+        finally:
+            sock.close()
+    finally:
+        holder.close()

@@ -57,6 +57,10 @@ class Hub:
         self._users: dict[int, _User] = {}
         self._chat_users: dict[int, set[_User]] = {}
         self.delivered = 0
+        # The highest position dispatched. A sink that attaches replays from storage up to
+        # at least this: what was dispatched before it attached reached it no other way
+        # (on PostgreSQL the stream's complete head may not have caught up yet).
+        self.dispatched = 0
 
     @property
     def sink_count(self) -> int:
@@ -138,6 +142,7 @@ class Hub:
 
     def dispatch(self, events: list[Event]) -> None:
         for event in events:
+            self.dispatched = max(self.dispatched, event.pos)
             if event.user_id is not None:
                 self._deliver_to_user(event)
             elif event.chat_id is not None:

@@ -18,7 +18,7 @@ from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.stream import Ephemeral, Event, encode_cursor, epoch_of, parse_cursor
 
-__all__ = ["SyncPage", "SyncService"]
+__all__ = ["SETTLE_S", "SyncPage", "SyncService"]
 
 # A long poll asks this often whether its caller hung up.
 HANGUP_CHECK_S = 1.0
@@ -141,6 +141,8 @@ class SyncService:
             return page  # the common case needs no sink
         sink = _PollSink(user_id, device_id)
         await self._hub.attach(sink)
+        # Dispatched before the sink attached: a page must reach it (see `Hub.dispatched`).
+        sink.latest = self._hub.dispatched
         try:
             deadline = time.monotonic() + wait_s
             while True:

@@ -3,6 +3,8 @@
 Why one writer: SQLite takes one writer anyway, and a single queue gives event positions in
 commit order for free. Sends that arrive together share one transaction (group commit), so a
 burst of 50 sends costs one fsync, not 50. Events are published only after COMMIT returns.
+On PostgreSQL each server process has its writer, and positions come from a sequence so
+that they do not queue on each other (`storage/stream_head.py` says how readers stay safe).
 """
 
 from __future__ import annotations

@@ -132,9 +132,9 @@ class EventStore:
 
     async def head(self, conn: Conn) -> int:
         """The complete head: every position up to it is, as this transaction sees, stored
-        or never will be. Read it first in a read transaction (on PostgreSQL it is proven
-        for the snapshot taken after it; later in the transaction, only older proofs
-        serve). What is read up to it never misses a position that comes later."""
+        or never will be, so what is read up to it never misses a position that comes
+        later. On PostgreSQL read it first in a read transaction: its proof must come
+        before the transaction's snapshot (`storage/stream_head.py`)."""
         return (await self.bounds(conn))[0]
 
     async def bounds(self, conn: Conn) -> tuple[int, int]:

@@ -75,6 +75,7 @@ bench: $(STAMP) $(WEB_BUILT)
 	$(BIN)/python bench/retro.py
 	$(BIN)/python bench/channel.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/writers.py
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -77,6 +77,7 @@ bench: $(STAMP) $(WEB_BUILT)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/polls.py
 	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/writers.py
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -50,7 +50,7 @@ async def populate(data_dir: Path, subscribers: int,
             tokens.append((token, user_id))
         chat_id = await stores.chats.create(conn, kind="channel", title="Bench channel",
                                             owner_id=ids[0], now=now, is_public=True)
-        pos = await stores.events.reserve(conn, 1)
+        (pos,) = await stores.events.reserve(conn, 1)
         roles = {ids[0]: "owner"} | dict.fromkeys(ids[1:], "subscriber")
         await stores.chats.add_members(conn, chat_id, roles, now=now, pos=pos, read_seq=0)
     await runtime.db.dispose()

@@ -54,7 +54,7 @@ async def populate(data_dir: Path, voters: int) -> tuple[int, list[str]]:
         owner = next(iter(roles))
         chat = await stores.chats.create(conn, kind="group", title="Big group",
                                          owner_id=owner, now=now)
-        pos = await stores.events.reserve(conn, 1)
+        (pos,) = await stores.events.reserve(conn, 1)
         await stores.chats.add_members(conn, chat, roles, now=now, pos=pos, read_seq=0)
     await runtime.db.dispose()
     return chat, tokens

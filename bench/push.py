@@ -72,7 +72,7 @@ async def populate(data_dir: Path, chats: int, push_url: str) -> tuple[str, list
                                                  now=now)
             chat = await stores.chats.create(conn, kind="group", title=f"Chat {i}",
                                              owner_id=sender, now=now)
-            pos = await stores.events.reserve(conn, 1)
+            (pos,) = await stores.events.reserve(conn, 1)
             await stores.chats.add_members(conn, chat, {sender: "owner", user: "member"},
                                            now=now, pos=pos, read_seq=0)
             await stores.push.subscribe(conn, user_id=user, device_id=device,

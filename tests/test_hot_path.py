@@ -131,11 +131,14 @@ class _Statements:
 # account comes from the principal cache).
 HTTP_SEND_STATEMENTS = 13
 # A long poll that finds nothing: BEGIN, head and oldest kept event (is the cursor too far
-# behind?), BEGIN, one page read.
+# behind?), BEGIN, one page read. On PostgreSQL (whose driver's BEGIN is not counted) the
+# head is the look of the stream's proof (outside the transaction), and the page reads it
+# too: look, oldest, look, page (docs/architecture.md, several writers on PostgreSQL).
 EMPTY_SYNC_STATEMENTS = 5
 # A socket signing in with a fresh cursor, its account not cached: BEGIN, device and user;
 # BEGIN, head, chat ids (routing); BEGIN, the device still there (a revocation racing the
-# sign-in); then as an empty sync.
+# sign-in); then as an empty sync. PostgreSQL: the look in place of the head, the positions
+# past it already committed (the hub's routing), no BEGINs, and the empty sync as above.
 SOCKET_SIGN_IN_STATEMENTS = 13
 
 

@@ -96,7 +96,7 @@ def test_event_lag_counts_what_live_delivery_was_not_handed(metered: LiveServer)
 
     async def commit_unpublished() -> None:
         async with runtime.db.write() as conn:
-            pos = await runtime.stores.events.reserve(conn, 1)
+            (pos,) = await runtime.stores.events.reserve(conn, 1)
             await runtime.stores.events.append(conn, [{
                 "pos": pos, "chat_id": None, "user_id": alice.id, "type": "user.updated",
                 "payload": b'{"type":"user.updated"}', "created_at": 0}])

@@ -126,17 +126,23 @@ def _base(settings: Settings, clock: Clock) -> _Base:
     writer = Writer(db, stores, clock, bus.publish, max_batch=settings.commit_max_batch,
                     window_ms=settings.commit_window_ms)
 
-    async def load_chats(user_id: int) -> tuple[int, set[int]]:
-        # One snapshot: the chat ids are exactly those as of the head.
+    async def load_chats(user_id: int) -> tuple[int, set[int], frozenset[int]]:
+        # One snapshot: the chat ids are exactly those as of the head and what lies past it.
         async with db.read() as conn:
             head = await stores.events.head(conn)
-            return head, await stores.chats.chat_ids_of(conn, user_id)
+            shown = await stores.events.committed_past(conn, head)
+            return head, await stores.chats.chat_ids_of(conn, user_id), shown
 
     presence: Presence = (
         RedisPresence(settings.redis_url, prefix=settings.redis_prefix,
                       ttl_s=settings.presence_ttl_s, refresh_s=settings.presence_refresh_s)
         if settings.redis_url else LocalPresence())
     hub = Hub(load_chats, on_presence=presence.mark)
+    if isinstance(bus, RedisBus):
+        # The bus delivers in position order, each position delivered or proven absent:
+        # what it delivered is a complete head too (a read after it must not stop short
+        # of an event a sink was already given). Told before the hub hears it.
+        bus.subscribe(Handlers(events=stores.events.note_delivered, ephemeral=_ignore))
     # Forgotten first: whatever an event triggers already sees the account as it now is.
     principals = PrincipalCache()
     bus.subscribe(Handlers(events=principals.on_events, ephemeral=_ignore))

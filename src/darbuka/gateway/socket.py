@@ -25,7 +25,7 @@ from darbuka.services.auth import TOUCH_EVERY_MS, AuthService, signs_out
 from darbuka.services.hub import Hub
 from darbuka.services.messages import MessageService
 from darbuka.services.sending import SendResult, check_send
-from darbuka.services.sync import SyncService
+from darbuka.services.sync import SETTLE_S, SyncService
 from darbuka.stream import Ephemeral, Event, encode_cursor
 
 __all__ = ["Gateway", "Link", "SocketConnection"]
@@ -358,13 +358,18 @@ class SocketConnection:
             return
         assert after is not None  # noqa: S101 - needs_reset is true for None
         self.last_pos = after
+        # Dispatched before this socket attached: the replay must reach it (see `Hub`).
+        reach = self._gw.hub.dispatched
         while self._state != "closed":
             page = await sync.page(self.user_id, self.last_pos)
             for event in page.events:
                 await self._write(orjson.dumps(event))
             self.last_pos = page.last_pos
-            if not page.more:
+            if page.more:
+                continue
+            if page.bound is None or page.bound >= reach:
                 return
+            await asyncio.sleep(SETTLE_S)  # committed: the head's proof follows shortly
 
     async def _write(self, frame: bytes) -> None:
         self._link.send(frame)

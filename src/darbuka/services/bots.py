@@ -81,7 +81,8 @@ class BotService:
             await tx.stores.devices.create(tx.conn, user_id=user_id, name="bot",
                                            token_hash=hash_token(token), now=tx.now)
             # A new bot starts from now: it gets what happens after it was made.
-            head = await tx.stores.events.head(tx.conn)
+            # Past every position handed out: none of them can be the new bot's.
+            head = await tx.stores.events.top(tx.conn)
             await tx.stores.bots.create(tx.conn, user_id=user_id, marker=head, now=tx.now)
             user = await tx.stores.users.get(tx.conn, user_id)
             assert user is not None  # noqa: S101 - created in this transaction

@@ -171,7 +171,7 @@ class ChatService:
         return chat_id
 
     async def _open(self, tx: Tx, chat_id: int, roles: dict[int, str]) -> dict[str, Any]:
-        pos = await tx.reserve(1)
+        pos = await tx.reserve_one()
         await tx.stores.chats.add_members(tx.conn, chat_id, roles, now=tx.now, pos=pos,
                                           read_seq=0)
         chat = await tx.stores.chats.get(tx.conn, chat_id)

@@ -19,8 +19,10 @@ from darbuka.stream import Ephemeral, Event
 
 __all__ = ["Hub", "Sink"]
 
-# Returns (stream head read *before* the chat ids, the user's chat ids).
-LoadChats = Callable[[int], Awaitable[tuple[int, set[int]]]]
+# Returns (the stream's complete head read *before* the chat ids, the user's chat ids, and
+# the positions past that head whose changes the chat ids already show: on PostgreSQL writes
+# commit out of position order, so some may have committed before the read).
+LoadChats = Callable[[int], Awaitable[tuple[int, set[int], frozenset[int]]]]
 
 
 class Sink(Protocol):
@@ -55,6 +57,10 @@ class Hub:
         self._users: dict[int, _User] = {}
         self._chat_users: dict[int, set[_User]] = {}
         self.delivered = 0
+        # The highest position dispatched. A sink that attaches replays from storage up to
+        # at least this: what was dispatched before it attached reached it no other way
+        # (on PostgreSQL the stream's complete head may not have caught up yet).
+        self.dispatched = 0
 
     @property
     def sink_count(self) -> int:
@@ -77,11 +83,11 @@ class Hub:
             user.sinks.add(sink)
             self._on_presence(sink.user_id, True)
             try:
-                head, chats = await self._load_chats(sink.user_id)
+                head, chats, shown = await self._load_chats(sink.user_id)
             except BaseException:
                 self._drop(user)
                 raise
-            self._finish_loading(user, head, chats)
+            self._finish_loading(user, head, chats, shown)
         else:
             user.sinks.add(sink)
             if user.ready is not None:
@@ -89,10 +95,11 @@ class Hub:
                 if self._users.get(sink.user_id) is not user:
                     raise RuntimeError("loading the user's chats failed")
 
-    def _finish_loading(self, user: _User, head: int, chats: set[int]) -> None:
+    def _finish_loading(self, user: _User, head: int, chats: set[int],
+                        shown: frozenset[int]) -> None:
         user.chats = chats
         for event in user.held or ():
-            if event.pos > head:
+            if event.pos > head and event.pos not in shown:
                 self._apply_membership(user, event)
         user.held = None
         for chat_id in user.chats:
@@ -135,6 +142,7 @@ class Hub:
 
     def dispatch(self, events: list[Event]) -> None:
         for event in events:
+            self.dispatched = max(self.dispatched, event.pos)
             if event.user_id is not None:
                 self._deliver_to_user(event)
             elif event.chat_id is not None:

@@ -304,11 +304,11 @@ class ImportService:
                 for r in rows if r["media"] for m in media_ids_of(r["media"])]
         if refs:
             await tx.stores.media.add_refs(conn, refs)
-        first_pos = await tx.reserve(len(rows))
-        for offset, row in enumerate(rows):
-            tx.add(Event(pos=first_pos + offset, type="message.new",
+        positions = await tx.reserve(len(rows))
+        for pos, row in zip(positions, rows, strict=True):
+            tx.add(Event(pos=pos, type="message.new",
                          body={"message": message_view(row)}, chat_id=chat_id))
         await tx.stores.search.add(conn, [
-            {"message_id": r["id"], "chat_id": chat_id, "pos": first_pos + n, "text": r["text"]}
-            for n, r in enumerate(rows)])
+            {"message_id": r["id"], "chat_id": chat_id, "pos": pos, "text": r["text"]}
+            for pos, r in zip(positions, rows, strict=True)])
         return int(last["seq"])

@@ -134,7 +134,7 @@ class MemberService:
     async def _join(self, tx: Tx, chat: ChatRow, member: int, *, by: int) -> None:
         kind, chat_id = chat["kind"], chat["id"]
         role = PLAIN_ROLE[kind]
-        pos = await tx.reserve(1)
+        pos = await tx.reserve_one()
         await tx.stores.chats.add_members(tx.conn, chat_id, {member: role}, now=tx.now,
                                           pos=pos, read_seq=chat["last_seq"])
         fresh = await tx.stores.chats.get(tx.conn, chat_id)
@@ -161,7 +161,7 @@ class MemberService:
         if chat["kind"] == "group":
             await post_system(tx, chat_id, {"action": "member.left", "user_id": member,
                                             "by": by})
-        pos = await tx.reserve(1)
+        pos = await tx.reserve_one()
         await tx.stores.chats.remove_member(tx.conn, chat_id, member, pos=pos)
         await _tell(tx, chat, member, "member.left",
                     {"chat_id": chat_id, "user_id": member, "by": by}, pos=pos, left=True)
@@ -296,7 +296,7 @@ async def _tell(tx: Tx, chat: ChatRow, member: int, type_: str, body: dict[str, 
     channel's owner and admins (see `member_audience`)."""
     ins: tuple[int, ...] = (member,) if joined else ()
     outs: tuple[int, ...] = (member,) if left else ()
-    pos = await tx.reserve(1) if pos is None else pos
+    pos = await tx.reserve_one() if pos is None else pos
     audience = await member_audience(tx.conn, tx.stores, chat, member)
     if audience is None:
         tx.add(Event(pos=pos, type=type_, body=body, chat_id=chat["id"], joined=ins, left=outs))

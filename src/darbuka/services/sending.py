@@ -372,15 +372,15 @@ async def _insert_accepted(tx: Tx, accepted: list[tuple[int, SendRequest, Messag
     # UPDATE keeps when you posted, for slow mode.
     await stores.chats.mark_sent(conn, [{"cid": r["chat_id"], "uid": r["sender_id"],
                                          "seq": r["seq"], "at": tx.now} for r in rows])
-    first_pos = await tx.reserve(len(rows))
-    for offset, ((index, req, _), row) in enumerate(zip(accepted, rows, strict=True)):
+    positions = await tx.reserve(len(rows))
+    for pos, (index, req, _), row in zip(positions, accepted, rows, strict=True):
         view = message_view(row)
-        tx.add(Event(pos=first_pos + offset, type="message.new", body={"message": view},
+        tx.add(Event(pos=pos, type="message.new", body={"message": view},
                      chat_id=req.chat_id, origin=req.origin))
-        results[index] = SendResult(view, first_pos + offset)
+        results[index] = SendResult(view, pos)
     await stores.search.add(conn, [
-        {"message_id": row["id"], "chat_id": row["chat_id"], "pos": first_pos + offset,
-         "text": row["text"]} for offset, row in enumerate(rows)])
+        {"message_id": row["id"], "chat_id": row["chat_id"], "pos": pos, "text": row["text"]}
+        for pos, row in zip(positions, rows, strict=True)])
     await notify_mentions(tx, rows)
     await queue_message_pushes(tx, rows)
     await queue_poll_close(tx, rows)

@@ -18,10 +18,13 @@ from darbuka.settings import Settings
 from darbuka.storage import Database, Stores
 from darbuka.stream import Ephemeral, Event, encode_cursor, epoch_of, parse_cursor
 
-__all__ = ["SyncPage", "SyncService"]
+__all__ = ["SETTLE_S", "SyncPage", "SyncService"]
 
 # A long poll asks this often whether its caller hung up.
 HANGUP_CHECK_S = 1.0
+# A long poll woken by an event past the stream's complete head (PostgreSQL: it committed,
+# but a write from before it may still come) looks again after this (about one write).
+SETTLE_S = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,23 +32,27 @@ class SyncPage:
     events: list[dict[str, Any]]
     last_pos: int
     more: bool
+    # The position the page was read up to, when the stream bounded it (PostgreSQL).
+    bound: int | None = None
 
 
 class _PollSink:
     """The hub's sink for one long poll: it only needs to know that something arrived, and
     whether that was the sign-out of the device polling."""
 
-    __slots__ = ("device_id", "signed_out", "user_id", "woken")
+    __slots__ = ("device_id", "latest", "signed_out", "user_id", "woken")
 
     def __init__(self, user_id: int, device_id: int | None) -> None:
         self.user_id = user_id
         self.device_id = device_id
         self.signed_out = False
         self.woken = asyncio.Event()
+        self.latest = 0
 
     def push(self, event: Event) -> None:
         if signs_out(event.type, event.body, self.device_id):
             self.signed_out = True
+        self.latest = max(self.latest, event.pos)
         self.woken.set()
 
     def push_ephemeral(self, notice: Ephemeral) -> None:
@@ -78,24 +85,30 @@ class SyncService:
         if after is None:
             return True
         async with self._db.read() as conn:
-            head = await self._stores.events.head(conn)
-            if after > head or epoch_of(after) != epoch_of(head):
+            # The highest position handed out: a cursor may lie past the complete head
+            # (a socket was told of a later event already), never past this.
+            _, top = await self._stores.events.bounds(conn)
+            if after > top or epoch_of(after) != epoch_of(top):
                 return True
             oldest = await self._stores.events.oldest(conn)
             if oldest > after + 1:
                 return True
-            if head - after <= self._reset_after:
+            if top - after <= self._reset_after:
                 return False
             return await self._stores.events.backlog_exceeds(conn, user_id, after=after,
                                                              cap=self._reset_after)
 
     async def page(self, user_id: int, after: int, *, upto: int | None = None) -> SyncPage:
         async with self._db.read() as conn:
+            # Never past a position that may still come (None: every one is in order).
+            bound = await self._stores.events.read_bound(conn)
+            if bound is not None:
+                upto = bound if upto is None else min(upto, bound)
             rows = await self._stores.events.visible_to(conn, user_id, after=after,
                                                         limit=self._page_size, upto=upto)
         events = [stored_event_for(pos, payload, user_id) for pos, payload in rows]
         last = rows[-1][0] if rows else after
-        return SyncPage(events, last, more=len(rows) == self._page_size)
+        return SyncPage(events, last, more=len(rows) == self._page_size, bound=bound)
 
     async def reset_state(self, user_id: int) -> dict[str, Any]:
         """Fresh state for a client that starts over: the head cursor and the chat list.
@@ -128,6 +141,8 @@ class SyncService:
             return page  # the common case needs no sink
         sink = _PollSink(user_id, device_id)
         await self._hub.attach(sink)
+        # Dispatched before the sink attached: a page must reach it (see `Hub.dispatched`).
+        sink.latest = self._hub.dispatched
         try:
             deadline = time.monotonic() + wait_s
             while True:
@@ -136,8 +151,11 @@ class SyncService:
                 remaining = deadline - time.monotonic()
                 if page.events or remaining <= 0:
                     return page
+                wait = HANGUP_CHECK_S
+                if page.bound is not None and sink.latest > page.bound:
+                    wait = SETTLE_S  # it committed; the head's proof follows shortly
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(min(remaining, HANGUP_CHECK_S)):
+                    async with asyncio.timeout(min(remaining, wait)):
                         await sink.woken.wait()
                 if sink.signed_out:
                     raise signed_out()

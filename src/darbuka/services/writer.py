@@ -3,6 +3,8 @@
 Why one writer: SQLite takes one writer anyway, and a single queue gives event positions in
 commit order for free. Sends that arrive together share one transaction (group commit), so a
 burst of 50 sends costs one fsync, not 50. Events are published only after COMMIT returns.
+On PostgreSQL each server process has its writer, and positions come from a sequence so
+that they do not queue on each other (`storage/stream_head.py` says how readers stay safe).
 """
 
 from __future__ import annotations
@@ -52,14 +54,20 @@ class Tx:
     async def emit(self, type_: str, body: dict[str, Any], *, chat_id: int | None = None,
                    user_id: int | None = None, joined: Sequence[int] = (),
                    left: Sequence[int] = (), origin: str | None = None) -> Event:
-        pos = await self.stores.events.reserve(self.conn, 1)
+        (pos,) = await self.stores.events.reserve(self.conn, 1)
         event = Event(pos=pos, type=type_, body=body, chat_id=chat_id, user_id=user_id,
                       joined=tuple(joined), left=tuple(left), origin=origin)
         self.events.append(event)
         return event
 
-    async def reserve(self, count: int) -> int:
+    async def reserve(self, count: int) -> list[int]:
+        """`count` stream positions, ascending (not always consecutive: see
+        `EventStore.reserve`)."""
         return await self.stores.events.reserve(self.conn, count)
+
+    async def reserve_one(self) -> int:
+        (pos,) = await self.stores.events.reserve(self.conn, 1)
+        return pos
 
     def add(self, event: Event) -> None:
         """Record an event whose position came from `reserve`."""

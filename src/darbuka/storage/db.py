@@ -92,6 +92,19 @@ class Conn:
         """A hot-path write once per parameter set (no expanding parameters)."""
         raise NotImplementedError
 
+    @property
+    def snapshot_pending(self) -> bool:
+        """A read transaction whose snapshot is not taken yet: `before_snapshot` runs
+        outside it, each time with a snapshot of its own (PostgreSQL)."""
+        return False
+
+    async def before_snapshot(self, sql: str) -> tuple[Any, ...] | None:
+        """The one row `sql` reads — of something outside MVCC, such as a sequence — read
+        before the snapshot that this transaction's next statement sees is taken; None
+        when that can no longer be had (a repeatable-read transaction whose snapshot is
+        taken), or is not needed (SQLite: its one writer keeps positions in order)."""
+        return None
+
 
 class _InLoop(Conn):
     __slots__ = ("_conn", "_heard", "_raw")
@@ -131,25 +144,50 @@ class _InLoop(Conn):
 
 
 class _Async(Conn):
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "_fresh", "_heard", "_repeatable")
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, heard: list[Callable[[str], None]], *,
+                 repeatable: bool) -> None:
         super().__init__(conn.dialect)
         self._conn = conn
+        self._heard = heard
+        # A repeatable-read transaction takes its snapshot at its first statement; until
+        # then (fresh) nothing has been sent, not even BEGIN (the driver sends it lazily).
+        self._repeatable = repeatable
+        self._fresh = True
 
     async def execute(self, statement: Executable,
                       parameters: Any = None) -> CursorResult[Any]:
+        self._fresh = False
         return await self._conn.execute(statement, parameters)
 
     async def rows(self, query: Query, params: Mapping[str, Any]) -> list[Any]:
+        self._fresh = False
         return list((await self._conn.execute(query.statement, dict(params))).all())
 
     async def run(self, query: Query, params: Mapping[str, Any]) -> int:
+        self._fresh = False
         return int((await self._conn.execute(query.statement, dict(params))).rowcount)
 
     async def run_many(self, query: Query, params: Sequence[Mapping[str, Any]]) -> None:
+        self._fresh = False
         if params:
             await self._conn.execute(query.statement, [dict(p) for p in params])
+
+    @property
+    def snapshot_pending(self) -> bool:
+        return self._repeatable and self._fresh
+
+    async def before_snapshot(self, sql: str) -> tuple[Any, ...] | None:
+        if not self._repeatable:  # read committed: each statement takes a later snapshot
+            return tuple((await self.execute(text(sql))).one())
+        if not self._fresh:
+            return None
+        # On the driver's connection, outside the transaction SQLAlchemy has yet to begin.
+        raw: Any = self._conn.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        for heard in self._heard:
+            heard(sql)
+        return tuple(await raw.fetchrow(sql))
 
 
 class Database:
@@ -222,7 +260,7 @@ class Database:
             async with self._engine.connect() as pg:
                 await pg.execution_options(isolation_level="REPEATABLE READ")
                 async with pg.begin():
-                    yield _Async(pg)
+                    yield _Async(pg, self._heard, repeatable=True)
             return
         async with self._read_gate:
             conn = await _checkout(self._readers)
@@ -237,7 +275,7 @@ class Database:
     async def write(self) -> AsyncIterator[Conn]:
         if not self.is_sqlite:
             async with self._engine.connect() as pg, pg.begin():
-                yield _Async(pg)
+                yield _Async(pg, self._heard, repeatable=False)
             return
         async with self._write_gate:
             conn = await _checkout(self._writers)

@@ -8,16 +8,19 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Sequence,
     String,
     Table,
 )
 
 from darbuka.storage.tables.base import metadata
 
-__all__ = ["events", "streams"]
+__all__ = ["event_pos", "events", "streams"]
 
-# The event stream. `pos` is handed out under the lock on `streams`, so positions become
-# visible in order and a reader never sees pos N+1 before pos N.
+# The event stream. On SQLite `pos` is handed out under the lock on `streams`, so positions
+# become visible in order; on PostgreSQL from `event_pos`, and readers read only up to the
+# head proven complete (`storage/stream_head.py`). Either way a reader never sees pos N+1
+# while N may still come.
 events = Table(
     "events",
     metadata,
@@ -35,10 +38,17 @@ events = Table(
     Index("ix_events_user_pos", "user_id", "pos"),
 )
 
-# One row per stream shard; today one shard, id 0. The row lock serialises position handout.
+# One row per stream shard; today one shard, id 0. On SQLite the row lock serialises position
+# handout; on PostgreSQL the row stays (a restore's epoch is also written here) and the
+# sequence hands positions out.
 streams = Table(
     "streams",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("pos", BigInteger, nullable=False),
 )
+
+# PostgreSQL's position handout (migration 0027): writers take positions without waiting for
+# each other. CACHE 1 (the default) matters: a backend's cached values would be handed out
+# after a reader had read a later `last_value`, which the proof of the head rules out.
+event_pos = Sequence("event_pos", metadata=metadata, minvalue=0, start=1, cache=1)

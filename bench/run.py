@@ -8,6 +8,8 @@ Phases (each on its own fresh server, SQLite, shipped durability settings):
   http        one sender over HTTP, one send at a time; then 16 HTTP senders into one group
               and one member long-polling `/sync` (bench/over_http.py).
   storm       10,000 signed-in sockets reconnecting at once after a restart (bench/storm.py).
+  cluster     PostgreSQL only, with Redis: throughput on one process and on two, and the
+              latency phase across two (bench/cluster.py).
 Every phase runs on SQLite, and again on PostgreSQL when DARBUKA_BENCH_DATABASE_URL is set
 (bench/databases.py).
 The wire size is the frame each recipient gets for a 20-character text message.
@@ -33,6 +35,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.clients import BenchClient, Tally
+from bench.cluster import Processes, connect_spread, start_processes, summary
 from bench.databases import engines, fresh_database
 from bench.over_http import http_group, http_single
 from bench.population import Population, populate
@@ -84,7 +87,7 @@ async def _drain(tally: Tally, expected: int) -> None:
     await _poll(lambda: tally.delivered >= expected)
 
 
-async def throughput(server: ServerProcess, pop: Population, clients: list[BenchClient],
+async def throughput(server: ServerProcess | Processes, pop: Population, clients: list[BenchClient],
                      tally: Tally, *, seconds: float, window: int) -> dict[str, Any]:
     """Every sender keeps `window` sends in flight and sends again on each ack."""
     senders = _senders(pop, clients)
@@ -245,7 +248,31 @@ async def storm_phase(args: argparse.Namespace, work: Path, db: str) -> dict[str
     return await storm(lambda: _server(work, db), pop)
 
 
-PHASES = {"busy": busy_phases, "idle": idle_phase, "http": http_phases, "storm": storm_phase}
+async def cluster_phase(args: argparse.Namespace, work: Path, db: str) -> dict[str, Any]:
+    if not db:
+        return {"skipped": "several processes need PostgreSQL"}
+    pop = await populate(work, users=args.senders, chat_size=args.chat_size, database_url=db)
+    found: dict[str, Any] = {}
+    for count, name in ((1, "one_process"), (2, "two_processes")):
+        group = start_processes(work, db, count)
+        try:
+            tally = Tally()
+            clients = await connect_spread(group, pop, tally)
+            await latency(pop, clients, tally, rate=500, seconds=1)  # warm up
+            tally.reset()
+            found[name] = {"throughput": await throughput(
+                group, pop, clients, tally, seconds=args.seconds, window=args.window)}
+            tally.reset()
+            found[name]["latency"] = await latency(pop, clients, tally, rate=args.rate,
+                                                   seconds=args.seconds)
+            await asyncio.gather(*(c.close() for c in clients))
+        finally:
+            group.stop()
+    return {**found, "summary": summary(found)}
+
+
+PHASES = {"busy": busy_phases, "idle": idle_phase, "http": http_phases, "storm": storm_phase,
+          "cluster": cluster_phase}
 
 
 def machine() -> dict[str, Any]:
@@ -277,6 +304,13 @@ def check_targets(results: dict[str, Any]) -> list[str]:
         group = results["http_group"]
         notes.append(_target("HTTP group ≥ 2,000 delivered/s", group["delivered_per_s"] >= 2000))
         notes.append(_target("HTTP group p99 ≤ 50 ms", group["p99_ms"] <= 50))
+    if "summary" in results.get("cluster", {}):
+        cluster = results["cluster"]["summary"]
+        notes.append(_target("two processes send more than one",
+                             cluster["sent_per_s_two_processes"]
+                             > cluster["sent_per_s_one_process"]))
+        notes.append(_target("across processes p99 ≤ 50 ms at 1,000 msg/s",
+                             cluster["across_processes_p99_ms"] <= 50))
     if "storm" in results:
         notes.append(_target("≤ 1 ms server CPU per reconnect",
                              results["storm"]["server_cpu_ms_per_connection"] <= 1))
@@ -321,6 +355,11 @@ async def main() -> None:
         print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
         for note in check_targets(found):
             print(note)
+    sqlite, postgres = results.get("sqlite", {}), results.get("postgresql", {})
+    if "throughput" in sqlite and "throughput" in postgres:
+        ratio = postgres["throughput"]["sent_per_s"] / max(sqlite["throughput"]["sent_per_s"], 1)
+        print(_target(f"PostgreSQL throughput within 30% of SQLite's ({ratio:.0%})",
+                      ratio >= 0.7))
     if args.json:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
 

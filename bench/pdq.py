@@ -78,7 +78,8 @@ def lookups(size: int, queries: int) -> Matcher:
         near.extend(codes[picked[(picked >= start) & (picked < start + BLOCK)] - start])
     print(f"loaded {size:,} PDQ hashes in {time.perf_counter() - started:.1f} s, "
           f"{BLOCK:,} a call; process RSS {rss_mb():.0f} MB "
-          f"({rss_mb() - before:.0f} MB more than before)")
+          f"({rss_mb() - before:.0f} MB more than before), peak so far "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     # Lookups wait while an apply merges the flat tail into the tables or rebuilds them.
     print(f"  Matcher.apply of {BLOCK:,}: median {np.median(applies):.2f} s, "
           f"slowest {max(applies):.2f} s")

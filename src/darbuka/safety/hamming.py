@@ -20,10 +20,10 @@ that is far past what a server process may hold. Here a table is direct-addresse
 offsets (2^w + 1 uint32) and the positions sorted by key (n uint32), ~8 bytes a code.
 
 Recent additions sit in a flat tail (at most `TAIL_MAX`, scanned by faiss) and are merged
-into the tables when it fills: an O(n) merge, no sort. The tables are built afresh (one
-O(n) sort per table) when the index has doubled or halved since the last build, so
-w follows log2(n). Removal is a tombstone in `alive`; `compact` drops tombstones. Not
-thread-safe: the caller (the matcher) holds a lock.
+into the tables when it fills: an O(n) merge, no sort. The tables are built afresh (a sort
+per table) when the index has doubled or halved since the last build and that changes how
+the bits are cut, so w follows log2(n). Removal is a tombstone in `alive`; `compact` drops
+tombstones (and builds the tables afresh). Not thread-safe: the caller (the matcher) holds a lock.
 """
 
 from __future__ import annotations
@@ -229,12 +229,15 @@ class HammingIndex:
     def _index_tail(self) -> None:
         words = self._words()
         tables = self._tables
-        if tables is None or not (tables.built_at / REBUILD_FACTOR <= self.ntotal
-                                  <= tables.built_at * REBUILD_FACTOR):
-            self._tables = None
-            self._tables = _Tables(words, self.ntotal)
-        else:
+        if tables is not None and (tables.built_at / REBUILD_FACTOR <= self.ntotal
+                                   <= tables.built_at * REBUILD_FACTOR):
             tables.merge(words, self.ntotal)
+        elif tables is not None and tables.layout == layout(self.ntotal):
+            tables.merge(words, self.ntotal)  # a rebuild would cut the bits the same way
+            tables.built_at = self.ntotal
+        else:
+            self._tables = None  # freed before the new ones are built
+            self._tables = _Tables(words, self.ntotal)
 
     def _words(self) -> U64:
         return self._codes[:self.ntotal].view(np.uint64)

@@ -119,12 +119,18 @@ class _Tables:
         for i, (start, width) in enumerate(self.layout):
             keys = substring(words[self.size:end], start, width).astype(np.intp)
             order = np.argsort(keys, kind="stable")
+            ordered = keys[order]
             base = int(self.off_base[i])
             # Each goes at the end of its key's run: after the run's older positions.
-            at = self.off[base + 1 + keys[order]].astype(np.intp)
+            at = self.off[base + 1 + ordered].astype(np.intp)
             self.ids[i] = np.insert(self.ids[i], at, positions[order])
-            added = np.cumsum(np.bincount(keys, minlength=1 << width))
-            self.off[base + 1:base + (1 << width) + 1] += added.astype(np.uint32)
+            # Offsets grow by the additions at or below each key: counted in uint32, not
+            # with a full-range int64 bincount (128 MB per 24-bit table).
+            added = np.zeros(1 << width, dtype=np.uint32)
+            values, counts = np.unique(ordered, return_counts=True)
+            added[values] = counts
+            np.cumsum(added, out=added)
+            self.off[base + 1:base + (1 << width) + 1] += added
         self.size = end
 
     def probes(self, radius: int) -> _Probes:

@@ -4,8 +4,8 @@ MD5 and SHA-256 are exact: a dict per signal. PDQ is an exact Hamming range sear
 (`safety/hamming.py`: multi-index hashing tables, with a flat scan of the latest additions
 and of radii too wide for the tables), searched once at the widest threshold of any
 enabled bank, then filtered per bank. It finds exactly what a flat scan finds: measured
-on one core (`bench/pdq.py`, CPU time), p99 0.6 ms a lookup at a million PDQ hashes and
-1.5 ms at ten million, in ~160 bytes a hash (codes, tables, and each position's row id
+on one core (`bench/pdq.py`, CPU time), p99 under 1 ms a lookup at a million PDQ hashes
+and under 1.6 ms at ten million, in ~165 bytes a hash (codes, tables, and each position's row id
 and bank id in numpy columns, no Python object per hash).
 A hash added to a bank is added to the live index immediately; a removed one is tombstoned
 at once and dropped when the index is compacted. The matcher knows nothing of the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,9 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from darbuka.safety.matcher import Verdict
+from darbuka.safety import banks as banks_module
+from darbuka.safety.banks import BankService
+from darbuka.safety.matcher import Entry, Matcher, Verdict
 from darbuka.safety.perceptual import pdq_of
 from tests.conftest import LiveServer, make_server
 from tests.helpers import Api, wait_until
@@ -230,3 +232,33 @@ def test_other_server_processes_learn_of_changes(server: LiveServer, operator: A
     operator.call("DELETE", "/safety/banks/shared", expect=204)
     wait_until(lambda: check(second, "s", sha256=SHA, pdq=[(near, 90)]).matches == [],
                message="the other process to drop the deleted bank")
+
+
+class _Recording(Matcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def apply(self, entries: Iterable[Entry]) -> None:
+        entries = list(entries)
+        self.batches.append(len(entries))
+        super().apply(entries)
+
+
+def test_start_up_loads_the_hashes_a_page_at_a_time(server: LiveServer, operator: Api,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten million hashes read at once would be gigabytes of Python objects."""
+    md5s = [hashlib.md5(bytes([i])).hexdigest() for i in range(8)]  # noqa: S324 (test data)
+    rows = "".join(f"md5,{h},\n" for h in md5s)
+    operator.ok("POST", "/safety/banks", json={"name": "paged", "action": "refuse"})
+    operator.ok("POST", "/safety/banks/paged/import",
+                content=f"signal_type,hash,category\npdq,{PDQ},\n{rows}".encode())
+    monkeypatch.setattr(banks_module, "LOAD_PAGE", 3)
+    live = server.app.state.services.banks
+    matcher = _Recording()
+    fresh = BankService(live._db, live._stores, live._writer, live._clock, matcher,
+                        poll_s=0)
+    server.run_async(fresh.refresh())
+    assert matcher.batches == [3, 3, 3]
+    assert matcher.check(pdq=[(PDQ, 90)]).action == "refuse"
+    assert all(matcher.check(md5=h).action == "refuse" for h in md5s)

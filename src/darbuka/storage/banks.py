@@ -111,15 +111,18 @@ class BankStore:
         return {(s, bytes(h)): bool(r) for s, h, r in (await conn.execute(query)).all()}
 
     async def changes(self, conn: Conn, bank_id: int, after_version: int,
-                      *, active_only: bool = False) -> list[tuple[int, str, bytes, bool]]:
+                      *, active_only: bool = False, after_id: int = 0,
+                      limit: int | None = None) -> list[tuple[int, str, bytes, bool]]:
         """(id, signal, hash, removed) of the hash rows of a bank touched after
-        `after_version` (0: all of them). Plain tuples: start-up loads millions."""
+        `after_version` (0: all of them), in id order from after `after_id`. Plain tuples:
+        start-up loads millions (in pages of `limit`)."""
         cols = (bank_hashes.c.id, bank_hashes.c.signal, bank_hashes.c.hash,
                 bank_hashes.c.removed)
-        where = [bank_hashes.c.bank_id == bank_id, bank_hashes.c.version > after_version]
+        where = [bank_hashes.c.bank_id == bank_id, bank_hashes.c.version > after_version,
+                 bank_hashes.c.id > after_id]
         if active_only:
             where.append(bank_hashes.c.removed.is_(False))
-        query = select(*cols).where(and_(*where)).order_by(bank_hashes.c.id)
+        query = select(*cols).where(and_(*where)).order_by(bank_hashes.c.id).limit(limit)
         result = await conn.execute(query)
         return [(int(i), str(s), bytes(h), bool(r)) for i, s, h, r in result.all()]
 
